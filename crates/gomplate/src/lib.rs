@@ -1,0 +1,26 @@
+//! A Rust implementation of Go's `text/template` with the gomplate 3.11 function
+//! library, faithful enough to render deployKF generators exactly as the Go
+//! `deploykf` CLI does.
+//!
+//! The engine knows nothing about files: callers add named templates
+//! ([`Engine::add_template`]) and supply a [`Host`] for the few functions that
+//! touch the outside world (`getenv`, `file.Write`).
+//!
+//! Modules, in the order text flows through them: [`lexer`] → [`parse`] →
+//! [`ast`] → [`exec`], which calls [`funcs`] (formatting in [`fmt`], data
+//! formats in [`yaml`] and [`json`]) on [`Value`]s.
+
+pub mod ast;
+mod error;
+pub mod exec;
+pub mod fmt;
+pub mod funcs;
+pub mod json;
+pub mod lexer;
+pub mod parse;
+pub mod value;
+pub mod yaml;
+
+pub use error::{Error, ErrorKind, FuncError};
+pub use exec::{Engine, Host, NoHost};
+pub use value::{Kind, Map, Value};
