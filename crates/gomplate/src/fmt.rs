@@ -21,3 +21,21 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     let _ = args;
     format.to_string()
 }
+
+/// `fmt.Sprintln(args...)`: always spaces between operands, newline at the end.
+pub fn sprintln(args: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        a.write_go(&mut out, false);
+    }
+    out.push('\n');
+    out
+}
+
+/// Go's `strconv.Quote`: a double-quoted Go string literal (used by `%q` and `quote`).
+pub fn go_quote(s: &str) -> String {
+    format!("{s:?}")
+}
