@@ -85,3 +85,20 @@ pub struct Tree {
     /// Templates declared with `define` or `block`, in source order.
     pub defines: Vec<(String, List)>,
 }
+
+// TEMPORARY-DISPLAY (replaced by the parser's Go-faithful Node.String())
+impl std::fmt::Display for Arg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+impl std::fmt::Display for Pipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}

@@ -24,7 +24,8 @@ pub struct Error {
     pub template: String,
     /// 1-based line (0 when unknown).
     pub line: usize,
-    /// 1-based column (0 when unknown or not reported, as Go omits it for syntax errors).
+    /// Byte column as Go reports it (0-based); not shown for syntax errors,
+    /// which Go locates by line only.
     pub col: usize,
     /// Go's rendering of the rest, e.g. `executing "x" at <fail "m">: error calling fail: m`.
     pub message: String,
@@ -47,7 +48,7 @@ impl fmt::Display for Error {
         write!(f, "template: {}", self.template)?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
-            if self.col > 0 {
+            if self.kind != ErrorKind::Syntax {
                 write!(f, ":{}", self.col)?;
             }
         }
