@@ -37,14 +37,14 @@ pub const MAX_PAREN_DEPTH: usize = 1000;
 pub fn parse(name: &str, text: &str, left_delim: &str, right_delim: &str) -> Result<Tree, Error> {
     let mut p = Parser {
         name,
+        text,
         lex: Lexer::new(text, left_delim, right_delim),
         t: TreeState::new(),
-        newlines: Vec::new(),
+        line_start: (0, 0),
         defines: Vec::new(),
         define_index: HashMap::new(),
         paren_depth: 0,
     };
-    p.newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
     let root = p.parse()?;
     // The top-level tree joins the set like any other (Go's `Tree.add`).
     let mut defines = p.defines;
@@ -122,10 +122,11 @@ type PResult<T> = Result<T, Error>;
 
 struct Parser<'a> {
     name: &'a str,
+    text: &'a str,
     lex: Lexer<'a>,
     t: TreeState<'a>,
-    /// Byte offsets of the newlines of `text`, to turn offsets into positions.
-    newlines: Vec<usize>,
+    /// The last line whose start offset was looked up, and that offset.
+    line_start: (usize, usize),
     defines: Vec<(String, List)>,
     define_index: HashMap<String, usize>,
     paren_depth: usize,
@@ -220,10 +221,15 @@ impl<'a> Parser<'a> {
 
     // --- Positions. ---
 
-    fn pos_of(&self, offset: usize) -> Pos {
-        let before = self.newlines.partition_point(|&nl| nl < offset);
-        let line_start = if before == 0 { 0 } else { self.newlines[before - 1] + 1 };
-        Pos { line: before + 1, col: offset - line_start + 1 }
+    /// The position of a token: the lexer's line (which is exact for tokens
+    /// inside actions) and the byte column found from the line's start.
+    fn pos_of(&mut self, item: &Item<'a>) -> Pos {
+        let (line, mut start) = self.line_start;
+        if line != item.line || start > item.pos {
+            start = self.text[..item.pos].rfind('\n').map_or(0, |i| i + 1);
+            self.line_start = (item.line, start);
+        }
+        Pos { line: item.line, col: item.pos - start + 1 }
     }
 
     // --- Trees. ---
@@ -345,7 +351,7 @@ impl<'a> Parser<'a> {
                 let token = self.peek();
                 // Variables declared here persist until the enclosing "end".
                 let pipe = self.pipeline("command", ItemType::RightDelim)?;
-                Node::Action { pos: self.pos_of(token.pos), pipe }
+                Node::Action { pos: self.pos_of(&token), pipe }
             }
         };
         Ok(Parsed::Node(node))
@@ -360,7 +366,7 @@ impl<'a> Parser<'a> {
         if self.t.range_depth == 0 {
             return Err(self.errorf(format!("{what} outside {{{{range}}}}")));
         }
-        let pos = self.pos_of(keyword.pos);
+        let pos = self.pos_of(keyword);
         Ok(if keyword.typ == ItemType::Break { Node::Break { pos } } else { Node::Continue { pos } })
     }
 
@@ -428,7 +434,7 @@ impl<'a> Parser<'a> {
         }
         self.add(name.clone(), list)?;
         self.pop_tree(outer);
-        Ok(Node::Template { pos: self.pos_of(token.pos), name, pipe: Some(pipe) })
+        Ok(Node::Template { pos: self.pos_of(&token), name, pipe: Some(pipe) })
     }
 
     /// `{{template "name" [pipeline]}}`; `template` has been consumed.
@@ -441,7 +447,7 @@ impl<'a> Parser<'a> {
             self.backup();
             pipe = Some(self.pipeline(CONTEXT, ItemType::RightDelim)?);
         }
-        Ok(Node::Template { pos: self.pos_of(token.pos), name, pipe })
+        Ok(Node::Template { pos: self.pos_of(&token), name, pipe })
     }
 
     fn parse_template_name(&self, token: &Item<'a>, context: &str) -> PResult<String> {
@@ -454,7 +460,7 @@ impl<'a> Parser<'a> {
     /// `declarations? command ('|' command)*`, up to `end` (right delim or paren).
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
         let start = self.peek_non_space();
-        let mut pipe = Pipe { pos: self.pos_of(start.pos), is_assign: false, decl: Vec::new(), cmds: Vec::new() };
+        let mut pipe = Pipe { pos: self.pos_of(&start), is_assign: false, decl: Vec::new(), cmds: Vec::new() };
         // Declarations or assignments: "$x :=", "$x =", "$i, $v :=" (range only).
         loop {
             let v = self.peek_non_space();
@@ -550,7 +556,7 @@ impl<'a> Parser<'a> {
         if args.is_empty() {
             return Err(self.errorf("empty command"));
         }
-        Ok(Command { pos: self.pos_of(start.pos), args })
+        Ok(Command { pos: self.pos_of(&start), args })
     }
 
     /// `term .Field*`; `None` when the next token is not an operand.
