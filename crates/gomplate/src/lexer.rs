@@ -259,7 +259,8 @@ impl<'a> Lexer<'a> {
     }
 
     fn this_item(&mut self, typ: ItemType) -> Item<'a> {
-        let item = Item { typ, pos: self.start, val: Cow::Borrowed(&self.input[self.start..self.pos]), line: self.start_line };
+        let item =
+            Item { typ, pos: self.start, val: Cow::Borrowed(&self.input[self.start..self.pos]), line: self.start_line };
         self.start = self.pos;
         self.start_line = self.line;
         item
@@ -636,10 +637,7 @@ fn find_delim(hay: &str, delim: &str) -> Option<usize> {
 
 fn count_newlines(s: &str) -> usize {
     // Byte-sized partial sums let the compiler vectorise the loop fully.
-    s.as_bytes()
-        .chunks(255)
-        .map(|chunk| chunk.iter().fold(0u8, |n, &b| n + (b == b'\n') as u8) as usize)
-        .sum()
+    s.as_bytes().chunks(255).map(|chunk| chunk.iter().fold(0u8, |n, &b| n + (b == b'\n') as u8) as usize).sum()
 }
 
 /// Go's template space: ASCII space, tab, CR and LF.

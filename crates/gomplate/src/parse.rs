@@ -596,9 +596,7 @@ impl<'a> Parser<'a> {
             ItemType::Nil => Arg::Nil,
             ItemType::Variable => self.use_var(&token.val)?,
             ItemType::Field => Arg::Field(vec![token.val[1..].to_string()]),
-            ItemType::Bool => {
-                Arg::Const { value: Value::Bool(token.val == "true"), text: token.val.into_owned() }
-            }
+            ItemType::Bool => Arg::Const { value: Value::Bool(token.val == "true"), text: token.val.into_owned() },
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
                 let value = number_value(&token.val, token.typ).map_err(|e| self.errorf(e))?;
                 Arg::Const { text: token.val.into_owned(), value }
@@ -703,7 +701,7 @@ fn underscore_ok(s: &str) -> bool {
     if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = s[1].to_ascii_lowercase() == b'x';
+        hex = s[1].eq_ignore_ascii_case(&b'x');
     }
     while i < s.len() {
         let c = s[i];
@@ -792,7 +790,7 @@ fn parse_float(s0: &str) -> Option<f64> {
         i = 1;
     }
     let mut base = 10;
-    if s.len() >= i + 2 && s[i] == b'0' && s[i + 1].to_ascii_lowercase() == b'x' {
+    if s.len() >= i + 2 && s[i] == b'0' && s[i + 1].eq_ignore_ascii_case(&b'x') {
         base = 16;
         i += 2;
     }
@@ -942,10 +940,7 @@ mod tests {
         assert_eq!(s("{{$}}"), "{{$}}");
         assert_eq!(s("{{$.I}}"), "{{$.I}}");
         assert_eq!(s("{{$x := 3}}{{$x.A.B}}"), "{{$x := 3}}{{$x.A.B}}");
-        assert_eq!(
-            only_action_pipe("{{.X.Y}}").cmds[0].args,
-            vec![Arg::Field(vec!["X".into(), "Y".into()])]
-        );
+        assert_eq!(only_action_pipe("{{.X.Y}}").cmds[0].args, vec![Arg::Field(vec!["X".into(), "Y".into()])]);
         assert_eq!(
             only_action_pipe("{{$.A.b}}").cmds[0].args,
             vec![Arg::Variable { name: "$".into(), fields: vec!["A".into(), "b".into()] }]
@@ -1021,7 +1016,9 @@ mod tests {
             Arg::Chain { node: Box::new(Arg::Identifier("tmpl".into())), fields: vec!["Exec".into()] }
         );
         let pipe = only_action_pipe("{{(1).X}}");
-        assert!(matches!(&pipe.cmds[0].args[0], Arg::Chain { node, fields } if matches!(**node, Arg::Pipe(_)) && fields == &["X"]));
+        assert!(
+            matches!(&pipe.cmds[0].args[0], Arg::Chain { node, fields } if matches!(**node, Arg::Pipe(_)) && fields == &["X"])
+        );
     }
 
     #[test]
@@ -1081,10 +1078,7 @@ mod tests {
         assert_eq!(err("{{continue}}"), "template: t:1: {{continue}} outside {{range}}");
         assert_eq!(err("{{range .}}{{else}}{{break}}{{end}}"), "template: t:1: {{break}} outside {{range}}");
         assert_eq!(err("{{range .}}{{break 1}}{{end}}"), "template: t:1: unexpected \"1\" in {{break}}");
-        assert_eq!(
-            err("{{range $i, 1}}{{end}}"),
-            "template: t:1: range can only initialize variables"
-        );
+        assert_eq!(err("{{range $i, 1}}{{end}}"), "template: t:1: range can only initialize variables");
         assert_eq!(err("{{range $i, $j, $k := .}}{{end}}"), "template: t:1: too many declarations in range");
         assert_eq!(err("{{with $i, $j := .}}{{end}}"), "template: t:1: too many declarations in with");
     }
@@ -1166,10 +1160,7 @@ mod tests {
     fn parse_custom_delims_and_trim() {
         let tree = parse("t", "a  \n{{<- .X ->}}\n  b{{</* c */>}}c {{<- /* d */ ->}} e", L, R).unwrap();
         assert_eq!(tree.root.iter().map(|n| n.to_string()).collect::<String>(), "a{{.X}}bce");
-        assert_eq!(
-            parse("t", "{{< end >}}", L, R).unwrap_err().to_string(),
-            "template: t:1: unexpected {{end}}"
-        );
+        assert_eq!(parse("t", "{{< end >}}", L, R).unwrap_err().to_string(), "template: t:1: unexpected {{end}}");
         assert_eq!(
             parse("t", "{{< .X }}", L, R).unwrap_err().to_string(),
             "template: t:1: unexpected \"}\" in operand"
@@ -1236,10 +1227,8 @@ mod tests {
                 collect_files(&version.path().join("generator").join(sub), &mut files);
             }
         }
-        let texts: Vec<(String, String)> = files
-            .iter()
-            .filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?)))
-            .collect();
+        let texts: Vec<(String, String)> =
+            files.iter().filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?))).collect();
         assert!(!texts.is_empty());
         let start = std::time::Instant::now();
         let mut failures = Vec::new();
