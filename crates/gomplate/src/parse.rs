@@ -3,9 +3,11 @@
 //!
 //! The parser is a close port of Go 1.20's: the same three-token look-ahead
 //! (which decides the line Go reports in errors), the same variable scoping,
-//! `else if` chains nested as an `If` in the else list (only after `if`, as in
-//! Go 1.20), `break`/`continue` only inside `range`, and `define`/`block`
-//! bodies parsed as separate trees sharing the lexer.
+//! `else if` chains nested as an `If` in the else list (only after `if`: Go
+//! 1.20 has no `else with`, and rejects `else if` in `range`/`with`),
+//! `break`/`continue` only inside `range`, and `define`/`block` bodies parsed
+//! as separate trees sharing the lexer. Node positions are 1-based line and
+//! byte column of the node's first token (Go prints the column 0-based).
 //!
 //! Differences from Go, by design:
 //! - the "function %q not defined" check is left to execution, since the
@@ -1148,6 +1150,56 @@ mod tests {
         assert_eq!(err("{{1\"abcdefghijkl\"}}"), "template: t:1: unexpected \"\\\"abcdefghi\"... in operand");
         // A comment must follow the delimiter (and optional trim marker) directly.
         assert_eq!(err("{{ /* c */ }}"), "template: t:1: unexpected \"/\" in command");
+    }
+
+    /// Messages and lines produced by Go's text/template/parse for the same input.
+    #[test]
+    fn parse_errors_match_go_output() {
+        let cases: &[(&str, &str)] = &[
+            ("a\n{{ if .X }}\nb\n{{ else }}\nc\n{{ else }}\n{{ end }}", "t:6: expected end; found {{else}}"),
+            ("{{ .X\n|\n3 }}", "t:3: non executable command in pipeline stage 2"),
+            ("{{ $x\n:=\n1 }}{{ $y }}", "t:3: undefined variable \"$y\""),
+            ("{{ $x\n\n}}", "t:3: undefined variable \"$x\""),
+            ("{{ $x\n  foo }}", "t:2: undefined variable \"$x\""),
+            ("{{ range\n$i,\n$j,\n$k := . }}{{ end }}", "t:3: too many declarations in range"),
+            (
+                "{{ define\n\"a\"\n}}\n{{ end }}\n{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
+                "t:5: template: multiple definition of template \"a\"",
+            ),
+            ("{{ if .A }}\n{{ .B }}\n{{ \"unterminated }}\n{{ end }}", "t:3: unterminated quoted string"),
+            ("{{ if .A }}\n\n{{ else\n  3 }}", "t:4: unexpected \"3\" in else"),
+            ("{{ block\n\"x\" .\n}}\n{{ else }}\n{{ end }}", "t:3: unexpected {{else}} in block clause"),
+            ("x\n{{- /* c\n*/ -}}\ny\n{{ /* bad */ }}", "t:5: unexpected \"/\" in command"),
+            ("{{ .A }}\n{{ .B\n", "t:3: unclosed action started at t:2"),
+            ("{{ `raw\nstring\n` | f\n}}\n{{ $z }}", "t:5: undefined variable \"$z\""),
+            ("{{ 'a\n' }}", "t:1: unterminated character constant"),
+            ("{{ ( ( .X ) }}", "t:1: unclosed left paren"),
+            ("{{ $x, $y := 1 }}", "t:1: too many declarations in command"),
+            ("{{ if $x := 1 }}{{ $x }}{{ else }}{{ $x }}{{ end }}{{ $x }}", "t:1: undefined variable \"$x\""),
+            ("{{ template }}", "t:1: unexpected \"}}\" in template clause"),
+            ("{{ template \"x\" | f }}", "t:1: unexpected \"|\" in template clause"),
+            ("{{ .X || f }}", "t:1: unexpected \"|\" in command"),
+            ("{{ - 3 }}", "t:1: illegal number syntax: \"-\""),
+            ("{{ .x.y$ }}", "t:1: bad character U+0024 '$'"),
+            ("{{ true }}{{ false.x }}", "t:1: unexpected . after term \"false\""),
+            ("{{ 0x_1 }}{{ 0_1 }}{{ 1_ }}", "t:1: illegal number syntax: \"1_\""),
+            ("{{ 1.5e }}", "t:1: illegal number syntax: \"1.5e\""),
+            ("{{ 123456789012345678901234567890 }}", "t:1: integer overflow: \"123456789012345678901234567890\""),
+            ("{{ '\\18' }}", "t:1: invalid syntax"),
+            ("{{ \"\\U00110000\" }}", "t:1: invalid syntax"),
+            ("{{ f·g }}", "t:1: bad character U+00B7 '·'"),
+            ("{{ \u{0} }}", "t:1: unrecognized character in action: U+0000"),
+            ("{{ .X , .Y }}", "t:1: unexpected \",\" in operand"),
+            ("{{ .X = 1 }}", "t:1: unexpected \"=\" in operand"),
+            ("{{ := }}", "t:1: unexpected \":=\" in command"),
+            ("\n{{ if .X }}\n{{ range }}", "t:3: missing value for range"),
+            ("{{ define \"a\" }}\n\n", "t:3: unexpected EOF"),
+            ("{{ if .X }}\n{{ else if }}", "t:2: missing value for if"),
+            ("{{ if .X }}{{ else if .Y }}{{ end }}{{ end }}", "t:1: unexpected {{end}}"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(err(text), format!("template: {want}"), "input {text:?}");
+        }
     }
 
     #[test]
