@@ -72,6 +72,8 @@ pub fn parse(name: &str, text: &str, left_delim: &str, right_delim: &str) -> Res
 }
 
 /// Go's `parse.IsEmptyTree`: true when the list holds only whitespace text.
+/// Template sets need it too: Go's `text/template` does not let an empty
+/// definition replace an existing non-empty template of the same name.
 pub fn is_empty_tree(list: &[Node]) -> bool {
     list.iter().all(|n| match n {
         Node::Text(t) => t.trim().is_empty(),
