@@ -86,19 +86,93 @@ pub struct Tree {
     pub defines: Vec<(String, List)>,
 }
 
-// TEMPORARY-DISPLAY (replaced by the parser's Go-faithful Node.String())
-impl std::fmt::Display for Arg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
+// Go's `Node.String()` renderings, quoted by execution errors as `at <...>`.
+// Like Go, they always use `{{`/`}}`, print assignments as `:=`, and show
+// constants as written in the source.
+
+use std::fmt;
+
+impl fmt::Display for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Dot => f.write_str("."),
+            Arg::Nil => f.write_str("nil"),
+            Arg::Const { text, .. } => f.write_str(text),
+            Arg::Field(fields) => fields.iter().try_for_each(|x| write!(f, ".{x}")),
+            Arg::Variable { name, fields } => {
+                f.write_str(name)?;
+                fields.iter().try_for_each(|x| write!(f, ".{x}"))
+            }
+            Arg::Identifier(name) => f.write_str(name),
+            Arg::Chain { node, fields } => {
+                match node.as_ref() {
+                    Arg::Pipe(pipe) => write!(f, "({pipe})")?,
+                    other => write!(f, "{other}")?,
+                }
+                fields.iter().try_for_each(|x| write!(f, ".{x}"))
+            }
+            Arg::Pipe(pipe) => write!(f, "{pipe}"),
+        }
     }
 }
-impl std::fmt::Display for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, arg) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            match arg {
+                Arg::Pipe(pipe) => write!(f, "({pipe})")?,
+                other => write!(f, "{other}")?,
+            }
+        }
+        Ok(())
     }
 }
-impl std::fmt::Display for Pipe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
+
+impl fmt::Display for Pipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.decl.is_empty() {
+            f.write_str(&self.decl.join(", "))?;
+            f.write_str(" := ")?;
+        }
+        for (i, cmd) in self.cmds.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            write!(f, "{cmd}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let branch = |f: &mut fmt::Formatter<'_>, name: &str, pipe: &Pipe, list: &List, else_list: &Option<List>| {
+            write!(f, "{{{{{name} {pipe}}}}}")?;
+            list.iter().try_for_each(|n| write!(f, "{n}"))?;
+            if let Some(else_list) = else_list {
+                f.write_str("{{else}}")?;
+                else_list.iter().try_for_each(|n| write!(f, "{n}"))?;
+            }
+            f.write_str("{{end}}")
+        };
+        match self {
+            Node::Text(text) => f.write_str(text),
+            Node::Action { pipe, .. } => write!(f, "{{{{{pipe}}}}}"),
+            Node::If { pipe, list, else_list, .. } => branch(f, "if", pipe, list, else_list),
+            Node::Range { pipe, list, else_list, .. } => branch(f, "range", pipe, list, else_list),
+            Node::With { pipe, list, else_list, .. } => branch(f, "with", pipe, list, else_list),
+            Node::Template { name, pipe, .. } => {
+                write!(f, "{{{{template {}", crate::lexer::go_quote(name))?;
+                if let Some(pipe) = pipe {
+                    write!(f, " {pipe}")?;
+                }
+                f.write_str("}}")
+            }
+            Node::Break { .. } => f.write_str("{{break}}"),
+            Node::Continue { .. } => f.write_str("{{continue}}"),
+        }
     }
 }
