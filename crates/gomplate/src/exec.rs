@@ -33,7 +33,7 @@ impl Host for NoHost {
 
 /// Nesting limit for `template`/`tmpl.Exec`/`tpl` calls. Go allows 100000; we
 /// stop earlier to stay within the thread's stack (see COMPATIBILITY.md).
-const MAX_DEPTH: usize = 1000;
+const MAX_DEPTH: usize = 200;
 
 /// One template of a set: its body and the name of the source it was parsed
 /// from (Go's `ParseName`, which error locations use).
@@ -70,9 +70,9 @@ impl Engine {
         let tree = parse::parse(name, text, &self.left, &self.right)?;
         let parse_name: Arc<str> = name.into();
         for (def, body) in tree.defines {
-            self.templates.insert(def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
+            associate(&mut self.templates, def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
         }
-        self.templates.insert(name.to_string(), Template { parse_name, body: Arc::new(tree.root) });
+        associate(&mut self.templates, name.to_string(), Template { parse_name, body: Arc::new(tree.root) });
         Ok(())
     }
 
@@ -109,6 +109,15 @@ struct Frame {
     name: Arc<str>,
     /// The source it was parsed from (`template: PARSE_NAME:LINE:COL`).
     parse_name: Arc<str>,
+}
+
+/// Adds a template to a set; like Go, an empty body never replaces an
+/// existing template of the same name.
+fn associate(set: &mut HashMap<String, Template>, name: String, tmpl: Template) {
+    if parse::is_empty_tree(&tmpl.body) && set.contains_key(&name) {
+        return;
+    }
+    set.insert(name, tmpl);
 }
 
 /// Non-local exits of `walk`: errors, and Go's `break`/`continue` panics.
@@ -547,7 +556,7 @@ impl<'a> State<'a> {
         let tree = parse::parse(&name, &text, &self.engine.left, &self.engine.right).map_err(nested)?;
         let parse_name: Arc<str> = name.as_str().into();
         for (def, body) in tree.defines {
-            self.inline.insert(def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
+            associate(&mut self.inline, def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
         }
         let tmpl = Template { parse_name, body: Arc::new(tree.root) };
         self.inline.insert(name.clone(), tmpl.clone());
@@ -762,6 +771,8 @@ mod tests {
         let err = run_err("{{< .z.x >}}");
         assert_eq!(err.to_string(), "template: t:1:4: executing \"t\" at <.z.x>: nil pointer evaluating interface {}.x");
         let err = run_err("{{< .s.x >}}");
+        assert!(err.to_string().ends_with("can't evaluate field x in type interface {}"), "{err}");
+        let err = run_err("{{< $v := .s >}}{{< $v.x >}}");
         assert!(err.to_string().ends_with("can't evaluate field x in type string"), "{err}");
         let err = run_err("{{< .nested.inner.x.y >}}");
         assert!(err.to_string().ends_with("can't evaluate field y in type interface {}"), "{err}");
