@@ -1,10 +1,20 @@
 //! YAML as gomplate 3.11 reads and writes it (its yaml.v3 fork): decoding into
 //! [`Value`](crate::Value)s with yaml.v3's type resolution, errors carrying the
 //! line; encoding like `yaml.v3` with indent 2 (`data.ToYAML`/`toYAML`).
+//!
+//! Submodules: [`resolve`] (implicit scalar typing), [`decode`] (event stream
+//! → values), [`encode`] (values → text, a port of libyaml's emitter rules).
+
+mod decode;
+mod encode;
+mod resolve;
 
 use crate::value::Value;
 
 /// A YAML syntax or type error with its 1-based line (0 when unknown).
+///
+/// `line` is the line yaml.v3 reports: for type errors (`unmarshal errors:`,
+/// which list their own lines, possibly several) it is the first one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlError {
     pub line: usize,
@@ -13,7 +23,7 @@ pub struct YamlError {
 
 impl std::fmt::Display for YamlError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line > 0 {
+        if self.line > 0 && !self.message.starts_with("unmarshal errors:") {
             write!(f, "yaml: line {}: {}", self.line, self.message)
         } else {
             write!(f, "yaml: {}", self.message)
@@ -23,15 +33,34 @@ impl std::fmt::Display for YamlError {
 
 impl std::error::Error for YamlError {}
 
-/// Decodes the first non-empty document of `text` (as gomplate's `data.YAML`
-/// and its datasource loader do). An empty document decodes to `Value::Nil`.
+/// Decodes the first non-null document of `text` (as gomplate's `data.YAML`
+/// and its datasource loader do). A top-level mapping decodes as Go's
+/// `map[string]interface{}`; other documents as `interface{}`. Returns
+/// `Value::Nil` when every document is null or there is none.
 pub fn decode(text: &str) -> Result<Value, YamlError> {
-    let _ = text;
-    Err(YamlError { line: 0, message: "yaml decoding not implemented".into() })
+    decode::decode(text, decode::Target::Any)
+}
+
+/// gomplate's `data.YAML`: the first non-null document decoded into a
+/// `map[string]interface{}` (an empty map when there is none); other kinds of
+/// documents are yaml.v3 type errors (`cannot unmarshal !!seq into ...`).
+pub fn decode_map(text: &str) -> Result<Value, YamlError> {
+    match decode::decode(text, decode::Target::Map)? {
+        Value::Nil => Ok(Value::map(Default::default())),
+        v => Ok(v),
+    }
+}
+
+/// gomplate's `data.YAMLArray`: the first non-null document decoded into a
+/// `[]interface{}` (an empty list when there is none).
+pub fn decode_array(text: &str) -> Result<Value, YamlError> {
+    match decode::decode(text, decode::Target::Array)? {
+        Value::Nil => Ok(Value::list(Vec::new())),
+        v => Ok(v),
+    }
 }
 
 /// `data.ToYAML`: yaml.v3's encoder with indent 2.
 pub fn encode(value: &Value) -> Result<String, String> {
-    let _ = value;
-    Err("yaml encoding not implemented".into())
+    Ok(encode::encode(value))
 }
