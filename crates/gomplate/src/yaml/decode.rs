@@ -85,7 +85,7 @@ impl<'a> Reader<'a> {
             let (event, span) = match self.parser.next_event() {
                 None => return Ok(None),
                 Some(Ok(ev)) => ev,
-                Some(Err(e)) => return Err(scan_error(&e, &stack)),
+                Some(Err(e)) => return Err(scan_error(self.text, &e, &stack)),
             };
             let line = span.start.line();
             let mut add = |nodes: &mut Vec<Node>, stack: &mut Vec<Open>, node: Node| -> usize {
@@ -177,9 +177,10 @@ fn short_tag(handle: &str, suffix: &str) -> String {
 /// scanner errors at the (1-based) line of their context or problem, and parser
 /// errors at the 0-based line of the construct being parsed (yaml.v3 does not
 /// add one for them), which is why those point one line early.
-fn scan_error(e: &ScanError, stack: &[Open]) -> YamlError {
+fn scan_error(text: &str, e: &ScanError, stack: &[Open]) -> YamlError {
     let info = e.info();
     let line = e.marker().line();
+    let col = e.marker().col();
     let parser_err = |message: &str, ctx: Option<usize>| {
         // yaml.v3: context line if non-zero, else problem line; both 0-based.
         let ctx0 = ctx.map_or(0, |l| l.saturating_sub(1));
@@ -205,7 +206,19 @@ fn scan_error(e: &ScanError, stack: &[Open]) -> YamlError {
         "while parsing a node, did not find expected node content" => {
             parser_err("did not find expected node content", None)
         }
-        "simple key expect ':'" => YamlError { line, message: "could not find expected ':'".into() },
+        "simple key expect ':'" | "simple key expected" => {
+            YamlError { line: pending_key_line(text, line, col), message: "could not find expected ':'".into() }
+        }
+        "while parsing node, found unknown anchor" => {
+            let rest = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+            let rest: String = rest.chars().skip(col).collect();
+            let name: String = rest
+                .trim_start_matches('*')
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+                .collect();
+            YamlError { line: 0, message: format!("unknown anchor '{name}' referenced") }
+        }
         "tabs disallowed within this context (block indentation)" | "did not find expected next token" => {
             YamlError { line, message: "found character that cannot start any token".into() }
         }
@@ -222,13 +235,33 @@ fn scan_error(e: &ScanError, stack: &[Open]) -> YamlError {
     }
 }
 
+/// libyaml reports a key missing its `:` at the key's line, but the parser
+/// notices later: take the last line with content at or before the error.
+fn pending_key_line(text: &str, line: usize, col: usize) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    let has_content = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    if let Some(current) = lines.get(line.wrapping_sub(1)) {
+        let before: String = current.chars().take(col).collect();
+        if has_content(&before) {
+            return line;
+        }
+    }
+    (1..line).rev().find(|&l| lines.get(l - 1).is_some_and(|t| has_content(t))).unwrap_or(line)
+}
+
 /// Decoding state: collected type errors (reported together, like yaml.v3's
-/// `TypeError`), the aliases being expanded, and memoized alias values.
+/// `TypeError`), the aliases being expanded, and yaml.v3's counters that
+/// reject documents made mostly of alias expansions ("billion laughs").
 struct Decoder<'d> {
     doc: &'d Doc,
     terrors: Vec<(usize, String)>,
     active_aliases: HashSet<usize>,
-    memo: HashMap<usize, Value>,
+    decode_count: u64,
+    alias_count: u64,
+    alias_depth: u32,
 }
 
 /// A fatal error (yaml.v3's `failf`), which stops decoding.
@@ -250,6 +283,58 @@ enum KeyMode {
 }
 
 impl<'d> Decoder<'d> {
+    fn new(doc: &'d Doc) -> Self {
+        Decoder {
+            doc,
+            terrors: Vec::new(),
+            active_aliases: HashSet::new(),
+            decode_count: 0,
+            alias_count: 0,
+            alias_depth: 0,
+        }
+    }
+
+    /// yaml.v3 `decoder.unmarshal`'s bookkeeping, done once per node visit.
+    fn count(&mut self) -> Result<(), Fatal> {
+        self.decode_count += 1;
+        if self.alias_depth > 0 {
+            self.alias_count += 1;
+        }
+        let allowed = match self.decode_count {
+            n if n <= 400_000 => 0.99,
+            n if n >= 4_000_000 => 0.10,
+            n => 0.99 - 0.89 * ((n - 400_000) as f64 / 3_600_000.0),
+        };
+        if self.alias_count > 100
+            && self.decode_count > 1000
+            && self.alias_count as f64 / self.decode_count as f64 > allowed
+        {
+            return Err(fatal("document contains excessive aliasing"));
+        }
+        Ok(())
+    }
+
+    /// Visits an alias node: counts it, then runs `f` on its target with the
+    /// alias marked active (yaml.v3 `decoder.alias`).
+    fn through_alias<T>(
+        &mut self,
+        id: usize,
+        f: impl FnOnce(&mut Self, usize) -> Result<T, Fatal>,
+    ) -> Result<T, Fatal> {
+        let Kind::Alias { target, name } = &self.node(id).kind else { return f(self, id) };
+        if !self.active_aliases.insert(id) {
+            return Err(fatal(format!("anchor '{name}' value contains itself")));
+        }
+        self.alias_depth += 1;
+        let r = (|| {
+            self.count()?;
+            self.through_alias(*target, f)
+        })();
+        self.alias_depth -= 1;
+        self.active_aliases.remove(&id);
+        r
+    }
+
     fn node(&self, id: usize) -> &'d Node {
         &self.doc.nodes[id]
     }
@@ -303,23 +388,13 @@ impl<'d> Decoder<'d> {
     /// Decodes a node into `interface{}`. `Ok(None)` is yaml.v3's "not good"
     /// (the element is skipped, a type error has been recorded).
     fn any(&mut self, id: usize) -> Result<Option<Value>, Fatal> {
+        self.count()?;
+        self.any_counted(id)
+    }
+
+    fn any_counted(&mut self, id: usize) -> Result<Option<Value>, Fatal> {
         match &self.node(id).kind {
-            Kind::Alias { target, name } => {
-                let target = *target;
-                if let Some(v) = self.memo.get(&target) {
-                    return Ok(Some(v.clone()));
-                }
-                if !self.active_aliases.insert(id) {
-                    return Err(fatal(format!("anchor '{name}' value contains itself")));
-                }
-                let v = self.any(target);
-                self.active_aliases.remove(&id);
-                let v = v?;
-                if let Some(v) = &v {
-                    self.memo.insert(target, v.clone());
-                }
-                Ok(v)
-            }
+            Kind::Alias { .. } => self.through_alias(id, |d, target| d.any_counted(target)),
             Kind::Scalar { .. } => Ok(Some(self.resolve_scalar(id)?.value)),
             Kind::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -363,9 +438,25 @@ impl<'d> Decoder<'d> {
     /// A map key as the string gomplate ends up with; `None` when yaml.v3
     /// skips the key.
     fn key(&mut self, id: usize, mode: KeyMode) -> Result<Option<String>, Fatal> {
-        let target = self.deref(id);
         match mode {
-            KeyMode::Str => match &self.node(target).kind {
+            KeyMode::Str => {
+                self.count()?;
+                self.through_alias(id, |d, target| d.str_key(id, target))
+            }
+            KeyMode::General => match self.any(id)? {
+                None => Ok(None),
+                Some(v @ (Value::Map(_) | Value::List(_))) => {
+                    Err(fatal(format!("invalid map key: {}", go_sharp_v(&v))))
+                }
+                Some(v) => Ok(Some(go_to_string(&v))),
+            },
+        }
+    }
+
+    /// A key decoded into a Go `string`: the scalar's text (`!!binary` ones
+    /// decoded), `None` for null keys and collections (a type error).
+    fn str_key(&mut self, id: usize, target: usize) -> Result<Option<String>, Fatal> {
+        match &self.node(target).kind {
                 Kind::Scalar { value, .. } => {
                     let r = self.resolve_scalar(target)?;
                     Ok(match (r.tag, r.value) {
@@ -380,14 +471,6 @@ impl<'d> Decoder<'d> {
                     self.terrors.push((line, format!("line {line}: cannot unmarshal {what} into string")));
                     Ok(None)
                 }
-            },
-            KeyMode::General => match self.any(id)? {
-                None => Ok(None),
-                Some(v @ (Value::Map(_) | Value::List(_))) => {
-                    Err(fatal(format!("invalid map key: {}", go_sharp_v(&v))))
-                }
-                Some(v) => Ok(Some(go_to_string(&v))),
-            },
         }
     }
 
@@ -485,16 +568,8 @@ impl<'d> Decoder<'d> {
     }
 
     fn merge_source(&mut self, id: usize, out: &mut Map, mode: KeyMode, seen: &mut HashSet<String>) -> Result<(), Fatal> {
-        if let Kind::Alias { name, .. } = &self.node(id).kind {
-            if !self.active_aliases.insert(id) {
-                return Err(fatal(format!("anchor '{name}' value contains itself")));
-            }
-            let target = self.deref(id);
-            let r = self.mapping(target, out, mode, Some(seen));
-            self.active_aliases.remove(&id);
-            return r.map(|_| ());
-        }
-        self.mapping(id, out, mode, Some(seen)).map(|_| ())
+        self.count()?;
+        self.through_alias(id, |d, target| d.mapping(target, out, mode, Some(seen)).map(|_| ()))
     }
 }
 
@@ -582,7 +657,8 @@ pub(crate) fn decode(text: &str, target: Target) -> Result<Value, YamlError> {
     let mut reader = Reader::new(text);
     while let Some(doc) = reader.next_doc()? {
         let Some(root) = doc.root else { continue };
-        let mut d = Decoder { doc: &doc, terrors: Vec::new(), active_aliases: HashSet::new(), memo: HashMap::new() };
+        let mut d = Decoder::new(&doc);
+        d.count()?; // the document node
         let value = d.document(root, target)?;
         if !d.terrors.is_empty() {
             let first = d.terrors[0].0;
@@ -603,6 +679,7 @@ impl Decoder<'_> {
         match (&self.node(node).kind, target) {
             (Kind::Map(_), Target::Any | Target::Map) => {
                 let mut out = Map::new();
+                self.count()?;
                 self.mapping(node, &mut out, KeyMode::Str, None)?;
                 Ok(Value::map(out))
             }
