@@ -8,6 +8,8 @@
 mod decode;
 mod encode;
 mod resolve;
+#[cfg(test)]
+mod tests;
 
 use crate::value::Value;
 
@@ -38,25 +40,28 @@ impl std::error::Error for YamlError {}
 /// `map[string]interface{}`; other documents as `interface{}`. Returns
 /// `Value::Nil` when every document is null or there is none.
 pub fn decode(text: &str) -> Result<Value, YamlError> {
-    decode::decode(text, decode::Target::Any)
+    Ok(decode::decode(text, decode::Target::Any)?.unwrap_or(Value::Nil))
 }
 
 /// gomplate's `data.YAML`: the first non-null document decoded into a
-/// `map[string]interface{}` (an empty map when there is none); other kinds of
+/// `map[string]interface{}` (an empty map when there is none: Go returns an
+/// empty or a nil map, which templates cannot tell apart); other kinds of
 /// documents are yaml.v3 type errors (`cannot unmarshal !!seq into ...`).
 pub fn decode_map(text: &str) -> Result<Value, YamlError> {
     match decode::decode(text, decode::Target::Map)? {
-        Value::Nil => Ok(Value::map(Default::default())),
-        v => Ok(v),
+        None | Some(Value::Nil) => Ok(Value::map(Default::default())),
+        Some(v) => Ok(v),
     }
 }
 
 /// gomplate's `data.YAMLArray`: the first non-null document decoded into a
-/// `[]interface{}` (an empty list when there is none).
+/// `[]interface{}`. Quirk kept from Go: text without any document yields the
+/// one-element list `[nil]` gomplate starts from, all-null documents `[]`.
 pub fn decode_array(text: &str) -> Result<Value, YamlError> {
     match decode::decode(text, decode::Target::Array)? {
-        Value::Nil => Ok(Value::list(Vec::new())),
-        v => Ok(v),
+        None => Ok(Value::list(vec![Value::Nil])),
+        Some(Value::Nil) => Ok(Value::list(Vec::new())),
+        Some(v) => Ok(v),
     }
 }
 

@@ -652,10 +652,13 @@ fn target_type(target: Target) -> &'static str {
 }
 
 /// Decodes documents until one is not null, as gomplate's `data.YAML` loop
-/// does. Returns `Value::Nil` when every document is null or there is none.
-pub(crate) fn decode(text: &str, target: Target) -> Result<Value, YamlError> {
+/// does. `None` when the stream has no document at all, `Some(Value::Nil)`
+/// when every document is null.
+pub(crate) fn decode(text: &str, target: Target) -> Result<Option<Value>, YamlError> {
     let mut reader = Reader::new(text);
+    let mut seen = false;
     while let Some(doc) = reader.next_doc()? {
+        seen = true;
         let Some(root) = doc.root else { continue };
         let mut d = Decoder::new(&doc);
         d.count()?; // the document node
@@ -666,10 +669,10 @@ pub(crate) fn decode(text: &str, target: Target) -> Result<Value, YamlError> {
             return Err(YamlError { line: first, message: format!("unmarshal errors:\n  {}", lines.join("\n  ")) });
         }
         if !value.is_nil() {
-            return Ok(value);
+            return Ok(Some(value));
         }
     }
-    Ok(Value::Nil)
+    Ok(seen.then_some(Value::Nil))
 }
 
 impl Decoder<'_> {
