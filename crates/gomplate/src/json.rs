@@ -84,7 +84,12 @@ fn write_float(out: &mut String, f: f64) {
         let sci = format!("{f:e}");
         let (mantissa, exp) = sci.split_once('e').expect("exponent form");
         let exp: i32 = exp.parse().expect("exponent");
-        let _ = write!(out, "{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+        let _ = write!(
+            out,
+            "{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
     } else if f.fract() == 0.0 {
         let _ = write!(out, "{f:.1}");
     } else {
@@ -204,11 +209,17 @@ mod tests {
     fn canonical_compact() {
         let v = m(&[
             ("b", Value::Int(2)),
-            ("a", Value::list(vec![Value::Bool(true), Value::Nil, Value::str("x")])),
+            (
+                "a",
+                Value::list(vec![Value::Bool(true), Value::Nil, Value::str("x")]),
+            ),
             ("B", m(&[])),
             ("c", Value::list(vec![])),
         ]);
-        assert_eq!(encode(&v).unwrap(), r#"{"B":{},"a":[true,null,"x"],"b":2,"c":[]}"#);
+        assert_eq!(
+            encode(&v).unwrap(),
+            r#"{"B":{},"a":[true,null,"x"],"b":2,"c":[]}"#
+        );
         assert_eq!(encode(&Value::Missing).unwrap(), "null");
         assert_eq!(encode(&Value::str("x")).unwrap(), r#""x""#);
     }
@@ -245,7 +256,10 @@ mod tests {
     #[test]
     fn pretty_like_json_indent() {
         let v = m(&[
-            ("a", Value::list(vec![Value::Int(1), m(&[("x", Value::str("a,b:{c}"))])])),
+            (
+                "a",
+                Value::list(vec![Value::Int(1), m(&[("x", Value::str("a,b:{c}"))])]),
+            ),
             ("e", m(&[])),
             ("l", Value::list(vec![])),
         ]);
@@ -258,14 +272,18 @@ mod tests {
 
     #[test]
     fn decode_uses_yaml_resolution() {
-        let v = decode(r#"{"a": 1, "b": 1.5, "c": "1", "d": [true, null], "e": {"f": 1e3}}"#).unwrap();
+        let v =
+            decode(r#"{"a": 1, "b": 1.5, "c": "1", "d": [true, null], "e": {"f": 1e3}}"#).unwrap();
         let map = v.as_map().unwrap();
         assert_eq!(map["a"], Value::Int(1));
         assert_eq!(map["b"], Value::Float(1.5));
         assert_eq!(map["c"], Value::str("1"));
         assert_eq!(map["d"], Value::list(vec![Value::Bool(true), Value::Nil]));
         assert_eq!(map["e"].as_map().unwrap()["f"], Value::Float(1000.0));
-        assert_eq!(decode_array("[1, \"a\"]").unwrap(), Value::list(vec![Value::Int(1), Value::str("a")]));
+        assert_eq!(
+            decode_array("[1, \"a\"]").unwrap(),
+            Value::list(vec![Value::Int(1), Value::str("a")])
+        );
         let err = decode("[1]").unwrap_err();
         assert_eq!(
             err,

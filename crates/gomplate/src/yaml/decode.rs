@@ -26,11 +26,18 @@ pub(crate) enum Target {
 
 #[derive(Debug)]
 enum Kind {
-    Scalar { value: String, style: ScalarStyle, tag: Option<String> },
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+        tag: Option<String>,
+    },
     Seq(Vec<usize>),
     /// Keys and values interleaved, like yaml.v3's `Node.Content`.
     Map(Vec<usize>),
-    Alias { target: usize, name: String },
+    Alias {
+        target: usize,
+        name: String,
+    },
 }
 
 #[derive(Debug)]
@@ -61,16 +68,30 @@ struct Reader<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     /// Character index → byte offset, built lazily for anchor names.
     char_offsets: Option<Vec<usize>>,
+    /// Set when the parser rejected tabs after a `:` (which libyaml accepts):
+    /// the byte offset just after them.
+    tab_separator: Option<usize>,
 }
+
+/// saphyr-parser's complaint about `key:<TAB>value`, valid for libyaml.
+const TAB_SEPARATOR: &str = "':' must be followed by a valid YAML whitespace";
 
 impl<'a> Reader<'a> {
     fn new(text: &'a str) -> Self {
-        Reader { text, parser: Parser::new_from_str(text), char_offsets: None }
+        Reader {
+            text,
+            parser: Parser::new_from_str(text),
+            char_offsets: None,
+            tab_separator: None,
+        }
     }
 
     /// The source text an event spans.
     fn source(&mut self, span: Span) -> &'a str {
-        let (start, end) = (self.byte_offset(span.start.index()), self.byte_offset(span.end.index()));
+        let (start, end) = (
+            self.byte_offset(span.start.index()),
+            self.byte_offset(span.end.index()),
+        );
         &self.text[start..end.max(start)]
     }
 
@@ -85,6 +106,10 @@ impl<'a> Reader<'a> {
             let (event, span) = match self.parser.next_event() {
                 None => return Ok(None),
                 Some(Ok(ev)) => ev,
+                Some(Err(e)) if e.info() == TAB_SEPARATOR => {
+                    self.tab_separator = Some(self.byte_offset(e.marker().index()));
+                    return Err(scan_error(self.text, &e, &stack));
+                }
                 Some(Err(e)) => return Err(scan_error(self.text, &e, &stack)),
             };
             let line = span.start.line();
@@ -117,11 +142,22 @@ impl<'a> Reader<'a> {
                             message: format!("unknown anchor '{name}' referenced"),
                         });
                     };
-                    add(&mut nodes, &mut stack, Node { kind: Kind::Alias { target, name }, line });
+                    add(
+                        &mut nodes,
+                        &mut stack,
+                        Node {
+                            kind: Kind::Alias { target, name },
+                            line,
+                        },
+                    );
                 }
                 Event::Scalar(value, style, anchor, tag) => {
                     let tag = tag.map(|t| short_tag(&t.handle, &t.suffix));
-                    let kind = Kind::Scalar { value: value.into_owned(), style, tag };
+                    let kind = Kind::Scalar {
+                        value: value.into_owned(),
+                        style,
+                        tag,
+                    };
                     let id = add(&mut nodes, &mut stack, Node { kind, line });
                     if anchor != 0 {
                         anchors.insert(anchor, id);
@@ -129,13 +165,22 @@ impl<'a> Reader<'a> {
                 }
                 Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                     let is_map = matches!(event, Event::MappingStart(..));
-                    let kind = if is_map { Kind::Map(Vec::new()) } else { Kind::Seq(Vec::new()) };
+                    let kind = if is_map {
+                        Kind::Map(Vec::new())
+                    } else {
+                        Kind::Seq(Vec::new())
+                    };
                     let id = add(&mut nodes, &mut stack, Node { kind, line });
                     if anchor != 0 {
                         anchors.insert(anchor, id);
                     }
                     let flow = self.text_at(span).is_some_and(|c| c == '[' || c == '{');
-                    stack.push(Open { node: id, start_line: line, flow, is_map });
+                    stack.push(Open {
+                        node: id,
+                        start_line: line,
+                        flow,
+                        is_map,
+                    });
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     stack.pop();
@@ -146,10 +191,13 @@ impl<'a> Reader<'a> {
 
     /// The first character of the event's source text.
     fn text_at(&mut self, span: Span) -> Option<char> {
-        self.source(Span::new(span.start, span.start)).chars().next().or_else(|| {
-            let start = self.byte_offset(span.start.index());
-            self.text[start..].chars().next()
-        })
+        self.source(Span::new(span.start, span.start))
+            .chars()
+            .next()
+            .or_else(|| {
+                let start = self.byte_offset(span.start.index());
+                self.text[start..].chars().next()
+            })
     }
 
     fn byte_offset(&mut self, char_index: usize) -> usize {
@@ -168,7 +216,9 @@ fn short_tag(handle: &str, suffix: &str) -> String {
     match handle {
         "tag:yaml.org,2002:" | "!!" => format!("!!{suffix}"),
         "!" => format!("!{suffix}"),
-        "" => suffix.strip_prefix("tag:yaml.org,2002:").map_or_else(|| suffix.to_string(), |s| format!("!!{s}")),
+        "" => suffix
+            .strip_prefix("tag:yaml.org,2002:")
+            .map_or_else(|| suffix.to_string(), |s| format!("!!{s}")),
         h => format!("{h}{suffix}"),
     }
 }
@@ -184,19 +234,31 @@ fn scan_error(text: &str, e: &ScanError, stack: &[Open]) -> YamlError {
     let parser_err = |message: &str, ctx: Option<usize>| {
         // yaml.v3: context line if non-zero, else problem line; both 0-based.
         let ctx0 = ctx.map_or(0, |l| l.saturating_sub(1));
-        let line = if ctx0 != 0 { ctx0 } else { line.saturating_sub(1) };
-        YamlError { line, message: message.to_string() }
+        let line = if ctx0 != 0 {
+            ctx0
+        } else {
+            line.saturating_sub(1)
+        };
+        YamlError {
+            line,
+            message: message.to_string(),
+        }
     };
     let innermost = |is_map: bool, flow: bool| {
-        stack.iter().rev().find(|o| o.is_map == is_map && o.flow == flow).map(|o| o.start_line)
+        stack
+            .iter()
+            .rev()
+            .find(|o| o.is_map == is_map && o.flow == flow)
+            .map(|o| o.start_line)
     };
     match info {
         "while parsing a block mapping, did not find expected key" => {
             parser_err("did not find expected key", innermost(true, false))
         }
-        "while parsing a block collection, did not find expected '-' indicator" => {
-            parser_err("did not find expected '-' indicator", innermost(false, false))
-        }
+        "while parsing a block collection, did not find expected '-' indicator" => parser_err(
+            "did not find expected '-' indicator",
+            innermost(false, false),
+        ),
         "while parsing a flow sequence, expected ',' or ']'" => {
             parser_err("did not find expected ',' or ']'", innermost(false, true))
         }
@@ -206,9 +268,10 @@ fn scan_error(text: &str, e: &ScanError, stack: &[Open]) -> YamlError {
         "while parsing a node, did not find expected node content" => {
             parser_err("did not find expected node content", None)
         }
-        "simple key expect ':'" | "simple key expected" => {
-            YamlError { line: pending_key_line(text, line, col), message: "could not find expected ':'".into() }
-        }
+        "simple key expect ':'" | "simple key expected" => YamlError {
+            line: pending_key_line(text, line, col),
+            message: "could not find expected ':'".into(),
+        },
         "while parsing node, found unknown anchor" => {
             let rest = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
             let rest: String = rest.chars().skip(col).collect();
@@ -217,20 +280,32 @@ fn scan_error(text: &str, e: &ScanError, stack: &[Open]) -> YamlError {
                 .chars()
                 .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
                 .collect();
-            YamlError { line: 0, message: format!("unknown anchor '{name}' referenced") }
+            YamlError {
+                line: 0,
+                message: format!("unknown anchor '{name}' referenced"),
+            }
         }
-        "tabs disallowed within this context (block indentation)" | "did not find expected next token" => {
-            YamlError { line, message: "found character that cannot start any token".into() }
-        }
-        i if i.starts_with("unexpected character: ") => {
-            YamlError { line, message: "found character that cannot start any token".into() }
-        }
+        "tabs disallowed within this context (block indentation)"
+        | "did not find expected next token" => YamlError {
+            line,
+            message: "found character that cannot start any token".into(),
+        },
+        i if i.starts_with("unexpected character: ") => YamlError {
+            line,
+            message: "found character that cannot start any token".into(),
+        },
         i => {
-            let message = match i.strip_prefix("while ").and_then(|rest| rest.split_once(", ")) {
+            let message = match i
+                .strip_prefix("while ")
+                .and_then(|rest| rest.split_once(", "))
+            {
                 Some((_, problem)) => problem,
                 None => i,
             };
-            YamlError { line, message: message.to_string() }
+            YamlError {
+                line,
+                message: message.to_string(),
+            }
         }
     }
 }
@@ -249,7 +324,10 @@ fn pending_key_line(text: &str, line: usize, col: usize) -> usize {
             return line;
         }
     }
-    (1..line).rev().find(|&l| lines.get(l - 1).is_some_and(|t| has_content(t))).unwrap_or(line)
+    (1..line)
+        .rev()
+        .find(|&l| lines.get(l - 1).is_some_and(|t| has_content(t)))
+        .unwrap_or(line)
 }
 
 /// Decoding state: collected type errors (reported together, like yaml.v3's
@@ -268,7 +346,10 @@ struct Decoder<'d> {
 type Fatal = YamlError;
 
 fn fatal(message: impl Into<String>) -> Fatal {
-    YamlError { line: 0, message: message.into() }
+    YamlError {
+        line: 0,
+        message: message.into(),
+    }
 }
 
 /// How map keys become strings.
@@ -321,7 +402,9 @@ impl<'d> Decoder<'d> {
         id: usize,
         f: impl FnOnce(&mut Self, usize) -> Result<T, Fatal>,
     ) -> Result<T, Fatal> {
-        let Kind::Alias { target, name } = &self.node(id).kind else { return f(self, id) };
+        let Kind::Alias { target, name } = &self.node(id).kind else {
+            return f(self, id);
+        };
         if !self.active_aliases.insert(id) {
             return Err(fatal(format!("anchor '{name}' value contains itself")));
         }
@@ -367,19 +450,26 @@ impl<'d> Decoder<'d> {
         };
         let tag = tag.as_deref().filter(|t| *t != "!");
         match tag {
-            None if *style != ScalarStyle::Plain => {
-                Ok(Resolved { tag: Tag::Str, value: Value::str(value.as_str()) })
-            }
+            None if *style != ScalarStyle::Plain => Ok(Resolved {
+                tag: Tag::Str,
+                value: Value::str(value.as_str()),
+            }),
             None => Ok(resolve_plain(value)),
             Some("!!binary") => {
                 let bytes = go_base64_decode(value)
                     .ok_or_else(|| fatal("!!binary value contains invalid base64 data"))?;
                 let s = String::from_utf8_lossy(&bytes).into_owned();
-                Ok(Resolved { tag: Tag::Binary, value: Value::str(s) })
+                Ok(Resolved {
+                    tag: Tag::Binary,
+                    value: Value::str(s),
+                })
             }
             Some(t) => match Tag::from_short(t) {
                 // Unknown tags are not resolved: the text is a string.
-                None | Some(Tag::Merge) => Ok(Resolved { tag: Tag::Str, value: Value::str(value.as_str()) }),
+                None | Some(Tag::Merge) => Ok(Resolved {
+                    tag: Tag::Str,
+                    value: Value::str(value.as_str()),
+                }),
                 Some(tag) => resolve_tagged(tag, value).map_err(fatal),
             },
         }
@@ -406,7 +496,11 @@ impl<'d> Decoder<'d> {
                 Ok(Some(Value::list(out)))
             }
             Kind::Map(_) => {
-                let mode = if self.is_string_map(id) { KeyMode::Str } else { KeyMode::General };
+                let mode = if self.is_string_map(id) {
+                    KeyMode::Str
+                } else {
+                    KeyMode::General
+                };
                 let mut out = Map::new();
                 if !self.mapping(id, &mut out, mode, None)? {
                     return Ok(None);
@@ -418,8 +512,12 @@ impl<'d> Decoder<'d> {
 
     /// yaml.v3 `isStringMap`: every key is a `!!str` (or the merge key).
     fn is_string_map(&self, id: usize) -> bool {
-        let Kind::Map(content) = &self.node(id).kind else { return false };
-        content.chunks(2).all(|kv| matches!(self.short_tag(kv[0]), Some(Tag::Str | Tag::Merge)))
+        let Kind::Map(content) = &self.node(id).kind else {
+            return false;
+        };
+        content
+            .chunks(2)
+            .all(|kv| matches!(self.short_tag(kv[0]), Some(Tag::Str | Tag::Merge)))
     }
 
     fn is_merge(&self, id: usize) -> bool {
@@ -457,20 +555,27 @@ impl<'d> Decoder<'d> {
     /// decoded), `None` for null keys and collections (a type error).
     fn str_key(&mut self, id: usize, target: usize) -> Result<Option<String>, Fatal> {
         match &self.node(target).kind {
-                Kind::Scalar { value, .. } => {
-                    let r = self.resolve_scalar(target)?;
-                    Ok(match (r.tag, r.value) {
-                        (_, Value::Nil) => None,
-                        (Tag::Binary, Value::String(s)) => Some(s.to_string()),
-                        _ => Some(value.clone()),
-                    })
-                }
-                kind => {
-                    let what = if matches!(kind, Kind::Map(_)) { "!!map" } else { "!!seq" };
-                    let line = self.node(id).line;
-                    self.terrors.push((line, format!("line {line}: cannot unmarshal {what} into string")));
-                    Ok(None)
-                }
+            Kind::Scalar { value, .. } => {
+                let r = self.resolve_scalar(target)?;
+                Ok(match (r.tag, r.value) {
+                    (_, Value::Nil) => None,
+                    (Tag::Binary, Value::String(s)) => Some(s.to_string()),
+                    _ => Some(value.clone()),
+                })
+            }
+            kind => {
+                let what = if matches!(kind, Kind::Map(_)) {
+                    "!!map"
+                } else {
+                    "!!seq"
+                };
+                let line = self.node(id).line;
+                self.terrors.push((
+                    line,
+                    format!("line {line}: cannot unmarshal {what} into string"),
+                ));
+                Ok(None)
+            }
         }
     }
 
@@ -484,7 +589,9 @@ impl<'d> Decoder<'d> {
         mode: KeyMode,
         mut merged: Option<&mut HashSet<String>>,
     ) -> Result<bool, Fatal> {
-        let Kind::Map(content) = &self.node(id).kind else { unreachable!("mappings only") };
+        let Kind::Map(content) = &self.node(id).kind else {
+            unreachable!("mappings only")
+        };
         let content: &'d [usize] = content;
         let before = self.terrors.len();
         for i in (0..content.len()).step_by(2) {
@@ -494,7 +601,13 @@ impl<'d> Decoder<'d> {
                 if ki == kj {
                     let lj = self.node(content[j]).line;
                     let li = self.node(content[i]).line;
-                    self.terrors.push((lj, format!("line {lj}: mapping key {} already defined at line {li}", go_quote(kj.1))));
+                    self.terrors.push((
+                        lj,
+                        format!(
+                            "line {lj}: mapping key {} already defined at line {li}",
+                            go_quote(kj.1)
+                        ),
+                    ));
                 }
             }
         }
@@ -507,7 +620,9 @@ impl<'d> Decoder<'d> {
                 merge_node = Some(kv[1]);
                 continue;
             }
-            let Some(key) = self.key(kv[0], mode)? else { continue };
+            let Some(key) = self.key(kv[0], mode)? else {
+                continue;
+            };
             if let Some(seen) = merged.as_deref_mut() {
                 if !seen.insert(key.clone()) {
                     continue;
@@ -544,7 +659,13 @@ impl<'d> Decoder<'d> {
         }
     }
 
-    fn merge(&mut self, id: usize, out: &mut Map, mode: KeyMode, seen: &mut HashSet<String>) -> Result<(), Fatal> {
+    fn merge(
+        &mut self,
+        id: usize,
+        out: &mut Map,
+        mode: KeyMode,
+        seen: &mut HashSet<String>,
+    ) -> Result<(), Fatal> {
         const WANT_MAP: &str = "map merge requires map or sequence of maps as the value";
         let is_map = |d: &Self, id: usize| matches!(d.node(d.deref(id)).kind, Kind::Map(_));
         match &self.node(id).kind {
@@ -567,9 +688,17 @@ impl<'d> Decoder<'d> {
         Ok(())
     }
 
-    fn merge_source(&mut self, id: usize, out: &mut Map, mode: KeyMode, seen: &mut HashSet<String>) -> Result<(), Fatal> {
+    fn merge_source(
+        &mut self,
+        id: usize,
+        out: &mut Map,
+        mode: KeyMode,
+        seen: &mut HashSet<String>,
+    ) -> Result<(), Fatal> {
         self.count()?;
-        self.through_alias(id, |d, target| d.mapping(target, out, mode, Some(seen)).map(|_| ()))
+        self.through_alias(id, |d, target| {
+            d.mapping(target, out, mode, Some(seen)).map(|_| ())
+        })
     }
 }
 
@@ -655,7 +784,37 @@ fn target_type(target: Target) -> &'static str {
 /// does. `None` when the stream has no document at all, `Some(Value::Nil)`
 /// when every document is null.
 pub(crate) fn decode(text: &str, target: Target) -> Result<Option<Value>, YamlError> {
-    let mut reader = Reader::new(text);
+    let mut patched: Option<String> = None;
+    for _ in 0..10_000 {
+        let current = patched.as_deref().unwrap_or(text);
+        let mut reader = Reader::new(current);
+        match decode_docs(&mut reader, target) {
+            Err(e) => match reader.tab_separator {
+                // libyaml takes tabs after `:` as separation: retry with spaces
+                // in their place (same lines and columns, same values).
+                Some(end) => {
+                    let start = current[..end].trim_end_matches('\t').len();
+                    let mut fixed = String::with_capacity(current.len());
+                    fixed.push_str(&current[..start]);
+                    fixed.push_str(&" ".repeat(end - start));
+                    fixed.push_str(&current[end..]);
+                    if start == end {
+                        return Err(e);
+                    }
+                    patched = Some(fixed);
+                }
+                None => return Err(e),
+            },
+            ok => return ok,
+        }
+    }
+    Err(YamlError {
+        line: 0,
+        message: "too many tab separators".into(),
+    })
+}
+
+fn decode_docs(reader: &mut Reader<'_>, target: Target) -> Result<Option<Value>, YamlError> {
     let mut seen = false;
     while let Some(doc) = reader.next_doc()? {
         seen = true;
@@ -666,7 +825,10 @@ pub(crate) fn decode(text: &str, target: Target) -> Result<Option<Value>, YamlEr
         if !d.terrors.is_empty() {
             let first = d.terrors[0].0;
             let lines: Vec<&str> = d.terrors.iter().map(|(_, m)| m.as_str()).collect();
-            return Err(YamlError { line: first, message: format!("unmarshal errors:\n  {}", lines.join("\n  ")) });
+            return Err(YamlError {
+                line: first,
+                message: format!("unmarshal errors:\n  {}", lines.join("\n  ")),
+            });
         }
         if !value.is_nil() {
             return Ok(Some(value));
@@ -693,18 +855,42 @@ impl Decoder<'_> {
                 if r.value.is_nil() {
                     return Ok(Value::Nil);
                 }
-                let Kind::Scalar { value, .. } = &self.node(node).kind else { unreachable!() };
-                let shown = if value.len() > 10 { format!("{}...", &value[..floor_char(value, 7)]) } else { value.clone() };
+                let Kind::Scalar { value, .. } = &self.node(node).kind else {
+                    unreachable!()
+                };
+                let shown = if value.len() > 10 {
+                    format!("{}...", &value[..floor_char(value, 7)])
+                } else {
+                    value.clone()
+                };
                 let tag = match self.node(node).kind {
-                    Kind::Scalar { tag: Some(ref t), .. } if t != "!" => t.clone(),
+                    Kind::Scalar {
+                        tag: Some(ref t), ..
+                    } if t != "!" => t.clone(),
                     _ => r.tag.short().to_string(),
                 };
-                self.terrors.push((line, format!("line {line}: cannot unmarshal {tag} `{shown}` into {}", target_type(target))));
+                self.terrors.push((
+                    line,
+                    format!(
+                        "line {line}: cannot unmarshal {tag} `{shown}` into {}",
+                        target_type(target)
+                    ),
+                ));
                 Ok(Value::Nil)
             }
             (kind, _) => {
-                let what = if matches!(kind, Kind::Map(_)) { "!!map" } else { "!!seq" };
-                self.terrors.push((line, format!("line {line}: cannot unmarshal {what} into {}", target_type(target))));
+                let what = if matches!(kind, Kind::Map(_)) {
+                    "!!map"
+                } else {
+                    "!!seq"
+                };
+                self.terrors.push((
+                    line,
+                    format!(
+                        "line {line}: cannot unmarshal {what} into {}",
+                        target_type(target)
+                    ),
+                ));
                 Ok(Value::Nil)
             }
         }

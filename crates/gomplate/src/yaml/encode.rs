@@ -49,7 +49,14 @@ struct Emitter {
 
 /// `yaml.v3` encoding of a value with indent 2, ending with a newline.
 pub(crate) fn encode(value: &Value) -> String {
-    let mut e = Emitter { out: String::new(), column: 0, indent: -1, indents: Vec::new(), whitespace: true, indention: true };
+    let mut e = Emitter {
+        out: String::new(),
+        column: 0,
+        indent: -1,
+        indents: Vec::new(),
+        whitespace: true,
+        indention: true,
+    };
     e.node(value, Parent::Document, false);
     // Document end: yaml_emitter_write_indent at indent 0.
     e.indent = -1;
@@ -86,7 +93,13 @@ impl Emitter {
         self.whitespace = true;
     }
 
-    fn write_indicator(&mut self, indicator: &str, need_whitespace: bool, is_whitespace: bool, is_indention: bool) {
+    fn write_indicator(
+        &mut self,
+        indicator: &str,
+        need_whitespace: bool,
+        is_whitespace: bool,
+        is_indention: bool,
+    ) {
         if need_whitespace && !self.whitespace {
             self.put(' ');
         }
@@ -117,7 +130,12 @@ impl Emitter {
     fn node(&mut self, value: &Value, parent: Parent, simple_key: bool) {
         match value {
             Value::Missing | Value::Nil => self.scalar("null", Style::Plain, parent, simple_key),
-            Value::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, parent, simple_key),
+            Value::Bool(b) => self.scalar(
+                if *b { "true" } else { "false" },
+                Style::Plain,
+                parent,
+                simple_key,
+            ),
             Value::Int(i) => self.scalar(&i.to_string(), Style::Plain, parent, simple_key),
             Value::Float(f) => {
                 let s = match format_float_g(*f).as_str() {
@@ -355,10 +373,8 @@ fn select_style(value: &str, requested: Style, a: &Analysis, simple_key: bool) -
     if simple_key && a.multiline {
         style = Style::DoubleQuoted;
     }
-    if style == Style::Plain {
-        if !a.block_plain_allowed || (value.is_empty() && simple_key) {
-            style = Style::SingleQuoted;
-        }
+    if style == Style::Plain && (!a.block_plain_allowed || (value.is_empty() && simple_key)) {
+        style = Style::SingleQuoted;
     }
     if style == Style::SingleQuoted && !a.single_quoted_allowed {
         style = Style::DoubleQuoted;
@@ -390,12 +406,18 @@ fn is_printable(c: char) -> bool {
 
 fn analyze(value: &str) -> Analysis {
     if value.is_empty() {
-        return Analysis { multiline: false, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
     }
     let chars: Vec<char> = value.chars().collect();
     let mut block_indicators = value.starts_with("---") || value.starts_with("...");
     let (mut line_breaks, mut special_characters, mut tab_characters) = (false, false, false);
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_whitespace = true;
@@ -404,9 +426,8 @@ fn analyze(value: &str) -> Analysis {
         let followed_by_whitespace = i + 1 >= n || chars[i + 1] == ' ' || chars[i + 1] == '\t';
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
-                    block_indicators = true
-                }
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
                 '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
                 _ => {}
             }
@@ -454,7 +475,12 @@ fn analyze(value: &str) -> Analysis {
         // is_blankz: space, tab, break or NUL.
         preceded_by_whitespace = matches!(c, ' ' | '\t' | '\0') || is_break(c);
     }
-    let mut a = Analysis { multiline: line_breaks, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: true };
+    let mut a = Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
     if leading_space || leading_break || trailing_space || trailing_break {
         a.block_plain_allowed = false;
     }
@@ -482,7 +508,21 @@ fn analyze(value: &str) -> Analysis {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 

@@ -113,7 +113,11 @@ pub(crate) fn resolve_tagged(tag: Tag, s: &str) -> Result<Resolved, String> {
     }
     let r = resolve_plain(s);
     // A plain `<<` is only a merge key without a tag; with a tag it is text.
-    let r = if r.tag == Tag::Merge { res(Tag::Str, Value::str(s)) } else { r };
+    let r = if r.tag == Tag::Merge {
+        res(Tag::Str, Value::str(s))
+    } else {
+        r
+    };
     if r.tag == tag {
         return Ok(r);
     }
@@ -124,7 +128,12 @@ pub(crate) fn resolve_tagged(tag: Tag, s: &str) -> Result<Resolved, String> {
         // A uint64 that did not fit: already a float.
         return Ok(res(Tag::Float, r.value));
     }
-    Err(format!("cannot decode {} `{}` as a {}", r.tag.short(), s, tag.short()))
+    Err(format!(
+        "cannot decode {} `{}` as a {}",
+        r.tag.short(),
+        s,
+        tag.short()
+    ))
 }
 
 enum IntResult {
@@ -285,7 +294,9 @@ pub(crate) fn is_timestamp(s: &str) -> bool {
         }
         Some(n)
     };
-    let Some(month) = num(&mut i) else { return false };
+    let Some(month) = num(&mut i) else {
+        return false;
+    };
     if b.get(i) != Some(&b'-') {
         return false;
     }
@@ -303,7 +314,9 @@ pub(crate) fn is_timestamp(s: &str) -> bool {
         _ => return false,
     };
     i += 1;
-    let Some(hour) = num(&mut i) else { return false };
+    let Some(hour) = num(&mut i) else {
+        return false;
+    };
     if b.get(i) != Some(&b':') {
         return false;
     }
@@ -394,10 +407,19 @@ mod tests {
         // Invalid octal falls through to the float pattern.
         assert_eq!(v("08"), Value::Float(8.0));
         // uint64 range (no uint in our values) and beyond.
-        assert_eq!(v("18446744073709551615"), Value::Float(18446744073709551615.0));
-        assert_eq!(v("-9223372036854775809"), Value::Float(-9223372036854775809.0));
+        assert_eq!(
+            v("18446744073709551615"),
+            Value::Float(18446744073709551615.0)
+        );
+        assert_eq!(
+            v("-9223372036854775809"),
+            Value::Float(-9223372036854775809.0)
+        );
         assert_eq!(v("0x"), Value::str("0x"));
-        assert_eq!(v("0xFFFFFFFFFFFFFFFFFF"), Value::str("0xFFFFFFFFFFFFFFFFFF"));
+        assert_eq!(
+            v("0xFFFFFFFFFFFFFFFFFF"),
+            Value::str("0xFFFFFFFFFFFFFFFFFF")
+        );
         assert_eq!(v("1:20"), Value::str("1:20")); // no base 60
     }
 
@@ -417,10 +439,22 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        for s in ["2001-12-14", "2001-1-2", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10", "2015-02-24T18:19:39Z"] {
+        for s in [
+            "2001-12-14",
+            "2001-1-2",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14 21:59:43.10",
+            "2015-02-24T18:19:39Z",
+        ] {
             assert_eq!(resolve_plain(s).tag, Tag::Timestamp, "{s}");
         }
-        for s in ["2001-02-30", "2001-13-01", "2001-12-14 21:59:43.10 -5", "2001-12-14T21:59:43", "20011-12-14"] {
+        for s in [
+            "2001-02-30",
+            "2001-13-01",
+            "2001-12-14 21:59:43.10 -5",
+            "2001-12-14T21:59:43",
+            "20011-12-14",
+        ] {
             assert_ne!(resolve_plain(s).tag, Tag::Timestamp, "{s}");
         }
         assert_eq!(v("2001-12-14"), Value::str("2001-12-14"));
@@ -428,10 +462,22 @@ mod tests {
 
     #[test]
     fn tagged() {
-        assert_eq!(resolve_tagged(Tag::Float, "1").unwrap().value, Value::Float(1.0));
-        assert_eq!(resolve_tagged(Tag::Str, "1").unwrap().value, Value::str("1"));
-        assert_eq!(resolve_tagged(Tag::Int, "1.5").unwrap_err(), "cannot decode !!float `1.5` as a !!int");
-        assert_eq!(resolve_tagged(Tag::Bool, "yes").unwrap_err(), "cannot decode !!str `yes` as a !!bool");
+        assert_eq!(
+            resolve_tagged(Tag::Float, "1").unwrap().value,
+            Value::Float(1.0)
+        );
+        assert_eq!(
+            resolve_tagged(Tag::Str, "1").unwrap().value,
+            Value::str("1")
+        );
+        assert_eq!(
+            resolve_tagged(Tag::Int, "1.5").unwrap_err(),
+            "cannot decode !!float `1.5` as a !!int"
+        );
+        assert_eq!(
+            resolve_tagged(Tag::Bool, "yes").unwrap_err(),
+            "cannot decode !!str `yes` as a !!bool"
+        );
         assert_eq!(resolve_tagged(Tag::Null, "").unwrap().value, Value::Nil);
     }
 }

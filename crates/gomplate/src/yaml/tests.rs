@@ -52,7 +52,10 @@ fn decodes_v3_scalar_table() {
         ("octal: 02472256", Value::Int(685230)),
         ("octal: -02472256", Value::Int(-685230)),
         ("octal: -0o2472256", Value::Int(-685230)),
-        ("bin: -0b1000000000000000000000000000000000000000000000000000000000000000", Value::Int(i64::MIN)),
+        (
+            "bin: -0b1000000000000000000000000000000000000000000000000000000000000000",
+            Value::Int(i64::MIN),
+        ),
         ("empty:", Value::Nil),
         ("canonical: ~", Value::Nil),
         ("english: null", Value::Nil),
@@ -61,7 +64,10 @@ fn decodes_v3_scalar_table() {
         ("v: !!float -1", Value::Float(-1.0)),
         ("v: !!null ''", Value::Nil),
         ("v: !!int '1'", Value::Int(1)),
-        ("%TAG !y! tag:yaml.org,2002:\n---\nv: !y!int '1'", Value::Int(1)),
+        (
+            "%TAG !y! tag:yaml.org,2002:\n---\nv: !y!int '1'",
+            Value::Int(1),
+        ),
         ("v: ! test", s("test")),
         ("v: !custom 12", s("12")),
         ("a: -b_c", s("-b_c")),
@@ -78,7 +84,9 @@ fn decodes_v3_scalar_table() {
     ];
     for (text, want) in cases {
         let got = dec(text);
-        let map = got.as_map().unwrap_or_else(|| panic!("{text:?} gave {got:?}"));
+        let map = got
+            .as_map()
+            .unwrap_or_else(|| panic!("{text:?} gave {got:?}"));
         assert_eq!(map.len(), 1, "{text:?}");
         assert_eq!(map.values().next().unwrap(), want, "{text:?}");
     }
@@ -88,10 +96,19 @@ fn decodes_v3_scalar_table() {
 
 #[test]
 fn decodes_collections_and_block_scalars() {
-    assert_eq!(dec("seq: [A,1,C]"), m(&[("seq", l(&[s("A"), Value::Int(1), s("C")]))]));
+    assert_eq!(
+        dec("seq: [A,1,C]"),
+        m(&[("seq", l(&[s("A"), Value::Int(1), s("C")]))])
+    );
     assert_eq!(dec("seq:\n - A\n - B"), m(&[("seq", l(&[s("A"), s("B")]))]));
-    assert_eq!(dec("a: {b: https://github.com/go-yaml/yaml}"), m(&[("a", m(&[("b", s("https://github.com/go-yaml/yaml"))]))]));
-    assert_eq!(dec("a: b\r\nc:\r\n- d\r\n- e\r\n"), m(&[("a", s("b")), ("c", l(&[s("d"), s("e")]))]));
+    assert_eq!(
+        dec("a: {b: https://github.com/go-yaml/yaml}"),
+        m(&[("a", m(&[("b", s("https://github.com/go-yaml/yaml"))]))])
+    );
+    assert_eq!(
+        dec("a: b\r\nc:\r\n- d\r\n- e\r\n"),
+        m(&[("a", s("b")), ("c", l(&[s("d"), s("e")]))])
+    );
     assert_eq!(
         dec("a: |\n  x\n   y\nb: |-\n  x\nc: |+\n  x\n\nd: >\n  x\n  y\n\n  z\ne: |2\n   x\nf: >-\n  p\n  q\n"),
         m(&[
@@ -103,7 +120,10 @@ fn decodes_collections_and_block_scalars() {
             ("f", s("p q")),
         ])
     );
-    assert_eq!(dec("- a\n- [b, {c: d}]\n"), l(&[s("a"), l(&[s("b"), m(&[("c", s("d"))])])]));
+    assert_eq!(
+        dec("- a\n- [b, {c: d}]\n"),
+        l(&[s("a"), l(&[s("b"), m(&[("c", s("d"))])])])
+    );
     assert_eq!(dec("'quoted'\n"), s("quoted"));
     assert_eq!(dec("12"), Value::Int(12));
 }
@@ -112,7 +132,10 @@ fn decodes_collections_and_block_scalars() {
 fn documents_like_gomplate_loop() {
     assert_eq!(dec(""), Value::Nil);
     assert_eq!(dec("# only a comment\n"), Value::Nil);
-    assert_eq!(dec("---\n~\n---\na: 1\n---\nb: 2\n"), m(&[("a", Value::Int(1))]));
+    assert_eq!(
+        dec("---\n~\n---\na: 1\n---\nb: 2\n"),
+        m(&[("a", Value::Int(1))])
+    );
     // Later documents are not even parsed once one is decoded.
     assert_eq!(dec("a: 1\n---\n: : [\n"), m(&[("a", Value::Int(1))]));
     assert_eq!(decode_map("").unwrap(), m(&[]));
@@ -173,7 +196,10 @@ inline:
         assert_eq!(map[name], map["plain"], "{name}");
     }
     // A quoted "<<" is an ordinary key.
-    assert_eq!(dec("a:\n  '<<': {b: 1}\n"), m(&[("a", m(&[("<<", m(&[("b", Value::Int(1))]))]))]));
+    assert_eq!(
+        dec("a:\n  '<<': {b: 1}\n"),
+        m(&[("a", m(&[("<<", m(&[("b", Value::Int(1))]))]))])
+    );
 }
 
 #[test]
@@ -181,29 +207,73 @@ fn map_keys_are_stringified_like_gomplate() {
     // Top level: decoded into map[string]interface{}, keys keep their text and
     // null keys are dropped.
     let v = dec("1: a\ntrue: b\n~: c\n1.0: d\n0x10: e\n");
-    assert_eq!(v, m(&[("1", s("a")), ("true", s("b")), ("1.0", s("d")), ("0x10", s("e"))]));
+    assert_eq!(
+        v,
+        m(&[
+            ("1", s("a")),
+            ("true", s("b")),
+            ("1.0", s("d")),
+            ("0x10", s("e"))
+        ])
+    );
     // Nested maps with non-string keys are map[interface{}]interface{},
     // stringified with conv.ToString (fmt.Sprint).
     let v = dec("n:\n  1.0: x\n  ~: y\n  0x10: z\n  true: t\n  s: u\n");
     assert_eq!(
         v,
-        m(&[("n", m(&[("1", s("x")), ("nil", s("y")), ("16", s("z")), ("true", s("t")), ("s", s("u"))]))])
+        m(&[(
+            "n",
+            m(&[
+                ("1", s("x")),
+                ("nil", s("y")),
+                ("16", s("z")),
+                ("true", s("t")),
+                ("s", s("u"))
+            ])
+        )])
     );
 }
 
 #[test]
 fn errors_read_like_v3_with_lines() {
     // yaml.v3 decode_test.go unmarshalErrorTests.
-    assert_eq!(err("v: !!float 'error'"), "yaml: cannot decode !!str `error` as a !!float");
-    assert_eq!(err("v: [A,"), "yaml: line 1: did not find expected node content");
-    assert_eq!(err("v:\n- [A,"), "yaml: line 2: did not find expected node content");
-    assert_eq!(err("a:\n- b: *,"), "yaml: line 2: did not find expected alphabetic or numeric character");
+    assert_eq!(
+        err("v: !!float 'error'"),
+        "yaml: cannot decode !!str `error` as a !!float"
+    );
+    assert_eq!(
+        err("v: [A,"),
+        "yaml: line 1: did not find expected node content"
+    );
+    assert_eq!(
+        err("v:\n- [A,"),
+        "yaml: line 2: did not find expected node content"
+    );
+    assert_eq!(
+        err("a:\n- b: *,"),
+        "yaml: line 2: did not find expected alphabetic or numeric character"
+    );
     assert_eq!(err("a: *b\n"), "yaml: unknown anchor 'b' referenced");
-    assert_eq!(err("a: &a\n  b: *a\n"), "yaml: anchor 'a' value contains itself");
-    assert_eq!(err("value: -"), "yaml: line 1: block sequence entries are not allowed in this context");
-    assert_eq!(err("a: !!binary =="), "yaml: !!binary value contains invalid base64 data");
-    assert_eq!(err("b: *a\na: &a {c: 1}"), "yaml: unknown anchor 'a' referenced");
-    assert_eq!(err("a: 1\nb: 2\nc 2\nd: 3\n"), "yaml: line 3: could not find expected ':'");
+    assert_eq!(
+        err("a: &a\n  b: *a\n"),
+        "yaml: anchor 'a' value contains itself"
+    );
+    assert_eq!(
+        err("value: -"),
+        "yaml: line 1: block sequence entries are not allowed in this context"
+    );
+    assert_eq!(
+        err("a: !!binary =="),
+        "yaml: !!binary value contains invalid base64 data"
+    );
+    assert_eq!(
+        err("b: *a\na: &a {c: 1}"),
+        "yaml: unknown anchor 'a' referenced"
+    );
+    assert_eq!(
+        err("a: 1\nb: 2\nc 2\nd: 3\n"),
+        "yaml: line 3: could not find expected ':'"
+    );
     assert_eq!(err("#\n-\n{"), "yaml: line 3: could not find expected ':'");
     let laughs = "a: &a [00,00,00,00,00,00,00,00,00]\n\
         b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n\
@@ -216,11 +286,26 @@ fn errors_read_like_v3_with_lines() {
         i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
     assert_eq!(err(laughs), "yaml: document contains excessive aliasing");
     // Common mistakes in values files.
-    assert_eq!(err("a: 1\n b: 2\n"), "yaml: line 2: mapping values are not allowed in this context");
-    assert_eq!(err("a:\n  b: 1\n c: 2\n"), "yaml: line 2: did not find expected key");
-    assert_eq!(err("- a\n- b\nc: d\n"), "yaml: line 2: did not find expected '-' indicator");
-    assert_eq!(err("a: 1\nb: \"x\n"), "yaml: line 2: found unexpected end of stream");
-    assert_eq!(err("m:\n  <<: 1\n"), "yaml: map merge requires map or sequence of maps as the value");
+    assert_eq!(
+        err("a: 1\n b: 2\n"),
+        "yaml: line 2: mapping values are not allowed in this context"
+    );
+    assert_eq!(
+        err("a:\n  b: 1\n c: 2\n"),
+        "yaml: line 2: did not find expected key"
+    );
+    assert_eq!(
+        err("- a\n- b\nc: d\n"),
+        "yaml: line 2: did not find expected '-' indicator"
+    );
+    assert_eq!(
+        err("a: 1\nb: \"x\n"),
+        "yaml: line 2: found unexpected end of stream"
+    );
+    assert_eq!(
+        err("m:\n  <<: 1\n"),
+        "yaml: map merge requires map or sequence of maps as the value"
+    );
     let e = decode("a: 1\nb:\n  c: 2\n  c: 3\na: 4\n").unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -265,9 +350,16 @@ fn encodes_v3_table_with_indent_2() {
     assert_eq!(one(Value::Nil), "v: null\n");
     assert_eq!(one(s("")), "v: \"\"\n");
     assert_eq!(one(l(&[s("A"), s("B")])), "v:\n  - A\n  - B\n");
-    assert_eq!(one(l(&[s("A"), s("B\nC")])), "v:\n  - A\n  - |-\n    B\n    C\n");
     assert_eq!(
-        one(l(&[s("A"), Value::Int(1), m(&[("B", l(&[Value::Int(2), Value::Int(3)]))])])),
+        one(l(&[s("A"), s("B\nC")])),
+        "v:\n  - A\n  - |-\n    B\n    C\n"
+    );
+    assert_eq!(
+        one(l(&[
+            s("A"),
+            Value::Int(1),
+            m(&[("B", l(&[Value::Int(2), Value::Int(3)]))])
+        ])),
         "v:\n  - A\n  - 1\n  - B:\n      - 2\n      - 3\n"
     );
     assert_eq!(enc(&m(&[("a", m(&[("b", s("c"))]))])), "a:\n  b: c\n");
@@ -276,12 +368,24 @@ fn encodes_v3_table_with_indent_2() {
     assert_eq!(enc(&m(&[("a", s("1:1"))])), "a: \"1:1\"\n");
     assert_eq!(enc(&m(&[("a", s("\x00"))])), "a: \"\\0\"\n");
     assert_eq!(enc(&m(&[("a", s("你好"))])), "a: 你好\n");
-    assert_eq!(enc(&m(&[("a", s("2015-02-24T18:19:39Z"))])), "a: \"2015-02-24T18:19:39Z\"\n");
-    assert_eq!(enc(&m(&[("a", s("b: c"))])), "a: 'b: c'\n");
-    assert_eq!(enc(&m(&[("a", s("Hello #comment"))])), "a: 'Hello #comment'\n");
-    assert_eq!(enc(&m(&[("a", s("你好 #comment"))])), "a: '你好 #comment'\n");
     assert_eq!(
-        enc(&m(&[("a", m(&[("b", l(&[m(&[("c", Value::Int(1)), ("d", Value::Int(2))])]))]))])),
+        enc(&m(&[("a", s("2015-02-24T18:19:39Z"))])),
+        "a: \"2015-02-24T18:19:39Z\"\n"
+    );
+    assert_eq!(enc(&m(&[("a", s("b: c"))])), "a: 'b: c'\n");
+    assert_eq!(
+        enc(&m(&[("a", s("Hello #comment"))])),
+        "a: 'Hello #comment'\n"
+    );
+    assert_eq!(
+        enc(&m(&[("a", s("你好 #comment"))])),
+        "a: '你好 #comment'\n"
+    );
+    assert_eq!(
+        enc(&m(&[(
+            "a",
+            m(&[("b", l(&[m(&[("c", Value::Int(1)), ("d", Value::Int(2))])]))])
+        )])),
         "a:\n  b:\n    - c: 1\n      d: 2\n"
     );
     assert_eq!(enc(&m(&[("a", s("\tB\n\tC\n"))])), "a: |\n  \tB\n  \tC\n");
@@ -296,7 +400,20 @@ fn encodes_v3_table_with_indent_2() {
 fn encodes_string_styles() {
     let one = |x: &str| enc(&m(&[("k", s(x))]));
     // Strings that would read back as another type are double-quoted.
-    for x in ["1", "1.5", "0x10", "1_000", ".5", "1e3", "08", "~", "null", "<<", "2001-12-14", ".inf"] {
+    for x in [
+        "1",
+        "1.5",
+        "0x10",
+        "1_000",
+        ".5",
+        "1e3",
+        "08",
+        "~",
+        "null",
+        "<<",
+        "2001-12-14",
+        ".inf",
+    ] {
         assert_eq!(one(x), format!("k: \"{x}\"\n"), "{x}");
     }
     // YAML 1.1 booleans too, for other parsers' sake.
@@ -304,17 +421,36 @@ fn encodes_string_styles() {
         assert_eq!(one(x), format!("k: \"{x}\"\n"), "{x}");
     }
     // Indicators and spaces force single quotes.
-    for x in ["- x", "-", "? x", ": x", "*a", "&a", "!a", "|a", ">a", "'a", "\"a", "%a", "@a", "`a", "#a", "[a", "{a", " lead", "trail ", "a: b", "a #b", "---", "...x"] {
+    for x in [
+        "- x", "-", "? x", ": x", "*a", "&a", "!a", "|a", ">a", "'a", "\"a", "%a", "@a", "`a",
+        "#a", "[a", "{a", " lead", "trail ", "a: b", "a #b", "---", "...x",
+    ] {
         assert_eq!(one(x), format!("k: '{}'\n", x.replace('\'', "''")), "{x:?}");
     }
     // ...but these stay plain.
-    for x in ["a-b", "-a", "?a", ":a", "a:b", "a#b", "a, b", "a[0]", "a {b}", "http://x/y?z=1#f", "a\u{a0}b", "é"] {
+    for x in [
+        "a-b",
+        "-a",
+        "?a",
+        ":a",
+        "a:b",
+        "a#b",
+        "a, b",
+        "a[0]",
+        "a {b}",
+        "http://x/y?z=1#f",
+        "a\u{a0}b",
+        "é",
+    ] {
         assert_eq!(one(x), format!("k: {x}\n"), "{x:?}");
     }
     // Non-printable characters: double quotes with libyaml's escapes.
     assert_eq!(one("a\tb"), "k: \"a\\tb\"\n");
     assert_eq!(one("a\rb"), "k: \"a\\rb\"\n");
-    assert_eq!(one("\x01\x7f\u{85}\u{feff}"), "k: \"\\x01\\x7F\\N\\uFEFF\"\n");
+    assert_eq!(
+        one("\x01\x7f\u{85}\u{feff}"),
+        "k: \"\\x01\\x7F\\N\\uFEFF\"\n"
+    );
     assert_eq!(one("😀"), "k: \"\\U0001F600\"\n");
     assert_eq!(one("\u{feff}x"), "k: \"\\uFEFF\\x78\"\n");
     // Multi-line strings: literal blocks with chomping and indentation hints.
@@ -332,19 +468,32 @@ fn encodes_string_styles() {
     // Top-level literal.
     assert_eq!(enc(&s("a\nb\n")), "|\n  a\n  b\n");
     // Keep chomping followed by another key.
-    assert_eq!(enc(&m(&[("a", s("x\n\n")), ("b", Value::Int(1))])), "a: |+\n  x\n\nb: 1\n");
+    assert_eq!(
+        enc(&m(&[("a", s("x\n\n")), ("b", Value::Int(1))])),
+        "a: |+\n  x\n\nb: 1\n"
+    );
 }
 
 #[test]
 fn encodes_keys_and_nesting() {
-    assert_eq!(enc(&m(&[("true", s("x")), ("", s("")), ("a b", Value::Int(1))])), "\"\": \"\"\na b: 1\n\"true\": x\n");
+    assert_eq!(
+        enc(&m(&[("true", s("x")), ("", s("")), ("a b", Value::Int(1))])),
+        "\"\": \"\"\na b: 1\n\"true\": x\n"
+    );
     assert_eq!(enc(&m(&[("a\nb", s("x"))])), "? |-\n  a\n  b\n: x\n");
     let long = "k".repeat(129);
-    assert_eq!(enc(&m(&[(long.as_str(), s("x"))])), format!("? {long}\n: x\n"));
+    assert_eq!(
+        enc(&m(&[(long.as_str(), s("x"))])),
+        format!("? {long}\n: x\n")
+    );
     let ok = "k".repeat(128);
     assert_eq!(enc(&m(&[(ok.as_str(), s("x"))])), format!("{ok}: x\n"));
     assert_eq!(
-        enc(&l(&[l(&[s("a"), s("b")]), m(&[("x", m(&[])), ("y", l(&[]))]), m(&[])])),
+        enc(&l(&[
+            l(&[s("a"), s("b")]),
+            m(&[("x", m(&[])), ("y", l(&[]))]),
+            m(&[])
+        ])),
         "- - a\n  - b\n- x: {}\n  \"y\": []\n- {}\n"
     );
     assert_eq!(
@@ -357,9 +506,9 @@ fn encodes_keys_and_nesting() {
 fn sorts_keys_like_v3() {
     // The string part of yaml.v3 encode_test.go TestSortedOutput.
     let order = [
-        "", ".1", ".2", ".a", "1", "2", "a!10", "a/0001", "a/002", "a/3", "a/10", "a/11", "a/0012", "a/100", "a~10",
-        "ab/1", "b/1", "b/01", "b/2", "b/02", "b/3", "b/03", "b1", "b01", "b3", "c2.10", "c10.2", "d1", "d7", "d7abc",
-        "d12", "d12a", "e2b", "e4b", "e21a",
+        "", ".1", ".2", ".a", "1", "2", "a!10", "a/0001", "a/002", "a/3", "a/10", "a/11", "a/0012",
+        "a/100", "a~10", "ab/1", "b/1", "b/01", "b/2", "b/02", "b/3", "b/03", "b1", "b01", "b3",
+        "c2.10", "c10.2", "d1", "d7", "d7abc", "d12", "d12a", "e2b", "e4b", "e21a",
     ];
     let mut map = Map::new();
     for k in order {
@@ -382,4 +531,32 @@ fn round_trips() {
     let v = dec(text);
     let out = enc(&v);
     assert_eq!(dec(&out), v, "{out}");
+}
+
+#[test]
+fn accepts_libyaml_leniencies() {
+    // libyaml takes tabs after `:` as separation (saphyr-parser does not).
+    assert_eq!(
+        dec("a:\tb\nc:\t\t-x\nd: \"q:\tz\"\n"),
+        m(&[("a", s("b")), ("c", s("-x")), ("d", s("q:\tz"))])
+    );
+    // A byte-order mark, a version directive, CRLF, explicit keys.
+    assert_eq!(dec("\u{feff}a: 1\n"), m(&[("a", Value::Int(1))]));
+    assert_eq!(dec("%YAML 1.1\n---\na: 1\n"), m(&[("a", Value::Int(1))]));
+    assert_eq!(
+        dec("a  : b\n? c\n: d\ne: {f: , g}\n"),
+        m(&[
+            ("a", s("b")),
+            ("c", s("d")),
+            ("e", m(&[("f", Value::Nil), ("g", Value::Nil)]))
+        ])
+    );
+    // JSON with tab indentation, as `data.JSON` reads it.
+    assert_eq!(
+        dec("{\n\t\"a\": [1, \"x\\/y\"],\n\t\"b\": {\"c\": 1.0e2}\n}\n"),
+        m(&[
+            ("a", l(&[Value::Int(1), s("x/y")])),
+            ("b", m(&[("c", Value::Float(100.0))]))
+        ])
+    );
 }
