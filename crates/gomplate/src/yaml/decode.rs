@@ -268,6 +268,19 @@ fn scan_error(text: &str, e: &ScanError, stack: &[Open]) -> YamlError {
         "while parsing a node, did not find expected node content" => {
             parser_err("did not find expected node content", None)
         }
+        // Tokens libyaml scans fine but its parser does not expect there:
+        // report what the innermost open collection was waiting for.
+        "misplaced bracket" | "invalid trailing content after double-quoted scalar" => match stack
+            .last()
+        {
+            Some(o) if o.flow && o.is_map => {
+                parser_err("did not find expected ',' or '}'", Some(o.start_line))
+            }
+            Some(o) if o.flow => parser_err("did not find expected ',' or ']'", Some(o.start_line)),
+            Some(o) if o.is_map => parser_err("did not find expected key", Some(o.start_line)),
+            Some(o) => parser_err("did not find expected '-' indicator", Some(o.start_line)),
+            None => parser_err("did not find expected <document start>", None),
+        },
         "simple key expect ':'" | "simple key expected" => YamlError {
             line: pending_key_line(text, line, col),
             message: "could not find expected ':'".into(),
