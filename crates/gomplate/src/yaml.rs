@@ -65,6 +65,14 @@ pub fn decode_array(text: &str) -> Result<Value, YamlError> {
     }
 }
 
+/// How gomplate's datasource loader parses a YAML file (`parseData`, used for
+/// `--values` files via the `Values=merge:...` context): `data.YAML`, and when
+/// that fails for any reason, `data.YAMLArray`, whose error is the one
+/// reported.
+pub fn decode_datasource(text: &str) -> Result<Value, YamlError> {
+    decode_map(text).or_else(|_| decode_array(text))
+}
+
 /// `data.ToYAML`: yaml.v3's encoder with indent 2.
 pub fn encode(value: &Value) -> Result<String, String> {
     Ok(encode::encode(value))

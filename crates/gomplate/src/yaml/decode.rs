@@ -606,25 +606,7 @@ impl<'d> Decoder<'d> {
             unreachable!("mappings only")
         };
         let content: &'d [usize] = content;
-        let before = self.terrors.len();
-        for i in (0..content.len()).step_by(2) {
-            let ki = self.dup_key(content[i]);
-            for j in (i + 2..content.len()).step_by(2) {
-                let kj = self.dup_key(content[j]);
-                if ki == kj {
-                    let lj = self.node(content[j]).line;
-                    let li = self.node(content[i]).line;
-                    self.terrors.push((
-                        lj,
-                        format!(
-                            "line {lj}: mapping key {} already defined at line {li}",
-                            go_quote(kj.1)
-                        ),
-                    ));
-                }
-            }
-        }
-        if self.terrors.len() > before {
+        if !self.unique_keys(content) {
             return Ok(false);
         }
         let mut merge_node = None;
@@ -660,6 +642,28 @@ impl<'d> Decoder<'d> {
             }
         }
         Ok(true)
+    }
+
+    /// yaml.v3's duplicate-key check, run before a mapping is decoded into
+    /// anything: records an error per repeated key, false if there was any.
+    fn unique_keys(&mut self, content: &[usize]) -> bool {
+        let before = self.terrors.len();
+        for i in (0..content.len()).step_by(2) {
+            let ki = self.dup_key(content[i]);
+            for j in (i + 2..content.len()).step_by(2) {
+                let kj = self.dup_key(content[j]);
+                if ki == kj {
+                    let lj = self.node(content[j]).line;
+                    let li = self.node(content[i]).line;
+                    let key = go_quote(kj.1);
+                    self.terrors.push((
+                        lj,
+                        format!("line {lj}: mapping key {key} already defined at line {li}"),
+                    ));
+                }
+            }
+        }
+        self.terrors.len() == before
     }
 
     /// The (kind, raw value) yaml.v3 compares to find duplicate keys.
@@ -892,6 +896,11 @@ impl Decoder<'_> {
                 Ok(Value::Nil)
             }
             (kind, _) => {
+                if let Kind::Map(content) = kind {
+                    if !self.unique_keys(content) {
+                        return Ok(Value::Nil);
+                    }
+                }
                 let what = if matches!(kind, Kind::Map(_)) {
                     "!!map"
                 } else {

@@ -158,6 +158,32 @@ fn documents_like_gomplate_loop() {
 }
 
 #[test]
+fn datasource_falls_back_to_array() {
+    assert_eq!(
+        decode_datasource("a: 1").unwrap(),
+        m(&[("a", Value::Int(1))])
+    );
+    assert_eq!(
+        decode_datasource("- a\n- 1\n").unwrap(),
+        l(&[s("a"), Value::Int(1)])
+    );
+    assert_eq!(decode_datasource("").unwrap(), m(&[]));
+    assert_eq!(
+        decode_datasource("foo").unwrap_err().to_string(),
+        "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `foo` into []interface {}"
+    );
+    // Syntax and duplicate-key errors are the same either way.
+    assert_eq!(
+        decode_datasource("a: 1\n b: 2").unwrap_err().to_string(),
+        "yaml: line 2: mapping values are not allowed in this context"
+    );
+    assert_eq!(
+        decode_datasource("a: 1\na: 2").unwrap_err().to_string(),
+        "yaml: unmarshal errors:\n  line 2: mapping key \"a\" already defined at line 1"
+    );
+}
+
+#[test]
 fn anchors_aliases_and_merges() {
     assert_eq!(
         dec("First occurrence: &anchor Foo\nSecond occurrence: *anchor\nOverride anchor: &anchor Bar\nReuse anchor: *anchor\n"),
