@@ -53,7 +53,8 @@ struct Doc {
     root: Option<usize>,
 }
 
-/// An open container while building the tree; `start` is its first token.
+/// An open container while building the tree; `start_line` is the line of
+/// its first token (the `[`/`{`, first key or first `-`).
 struct Open {
     node: usize,
     start_line: usize,
@@ -174,10 +175,13 @@ impl<'a> Reader<'a> {
                     if anchor != 0 {
                         anchors.insert(anchor, id);
                     }
-                    let flow = self.text_at(span).is_some_and(|c| c == '[' || c == '{');
+                    // The span runs from any anchor or tag to the `[`/`{` of a
+                    // flow collection, or to the first key or `-` of a block
+                    // one: that token is the context libyaml reports.
+                    let flow = self.source(span).ends_with(['[', '{']);
                     stack.push(Open {
                         node: id,
-                        start_line: line,
+                        start_line: span.end.line(),
                         flow,
                         is_map,
                     });
@@ -187,17 +191,6 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-    }
-
-    /// The first character of the event's source text.
-    fn text_at(&mut self, span: Span) -> Option<char> {
-        self.source(Span::new(span.start, span.start))
-            .chars()
-            .next()
-            .or_else(|| {
-                let start = self.byte_offset(span.start.index());
-                self.text[start..].chars().next()
-            })
     }
 
     fn byte_offset(&mut self, char_index: usize) -> usize {
