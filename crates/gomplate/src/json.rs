@@ -2,23 +2,292 @@
 //! `data.ToJSON`/`toJSON` encoding with ugorji's canonical JSON handle (sorted
 //! keys, HTML characters escaped), plus `toJSONPretty`.
 
+use std::fmt::Write as _;
+
 use crate::value::Value;
+use crate::yaml;
 
 /// Decodes JSON text (gomplate decodes JSON with its YAML decoder, so numbers
-/// follow YAML resolution: `1` is an int, `1.5` a float).
+/// follow YAML resolution: `1` is an int, `1.5` a float). Like `data.JSON` the
+/// document must be an object; errors read as gomplate's
+/// (`Unable to unmarshal object ...: yaml: ...`).
 pub fn decode(text: &str) -> Result<Value, String> {
-    let _ = text;
-    Err("json decoding not implemented".into())
+    yaml::decode_map(text).map_err(|e| format!("Unable to unmarshal object {text}: {e}"))
+}
+
+/// `data.JSONArray`: JSON text that must be an array (decoded with the YAML
+/// decoder, like `decode`).
+pub fn decode_array(text: &str) -> Result<Value, String> {
+    yaml::decode_array(text).map_err(|e| format!("Unable to unmarshal array {text}: {e}"))
 }
 
 /// `data.ToJSON`: compact canonical JSON (sorted keys, `<>&` escaped as `\u003c`...).
 pub fn encode(value: &Value) -> Result<String, String> {
-    let _ = value;
-    Err("json encoding not implemented".into())
+    let mut out = String::new();
+    write_value(&mut out, value);
+    Ok(out)
 }
 
 /// `data.ToJSONPretty INDENT`: canonical JSON re-indented like Go's `json.Indent`.
 pub fn encode_pretty(indent: &str, value: &Value) -> Result<String, String> {
-    let _ = (indent, value);
-    Err("json encoding not implemented".into())
+    Ok(go_indent(&encode(value)?, indent))
+}
+
+fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Missing | Value::Nil => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => write_float(out, *f),
+        Value::String(s) => write_string(out, s),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Map(map) => {
+            // Canonical: keys in byte order, which is the BTreeMap's order.
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, k);
+                out.push(':');
+                write_value(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// ugorji's float64 format: NaN and infinities are `null`; 0 and ±1 and other
+/// integral values get one decimal (`1.0`); magnitudes below 1e-6 or from
+/// 1e21 use the shortest exponent form (`1e-07`); otherwise shortest decimal.
+fn write_float(out: &mut String, f: f64) {
+    if !f.is_finite() {
+        out.push_str("null");
+        return;
+    }
+    let abs = f.abs();
+    if abs == 0.0 || abs == 1.0 {
+        let _ = write!(out, "{f:.1}");
+    } else if !(1e-6..1e21).contains(&abs) {
+        // strconv 'e' with precision -1: at least two exponent digits.
+        let sci = format!("{f:e}");
+        let (mantissa, exp) = sci.split_once('e').expect("exponent form");
+        let exp: i32 = exp.parse().expect("exponent");
+        let _ = write!(
+            out,
+            "{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
+    } else if f.fract() == 0.0 {
+        let _ = write!(out, "{f:.1}");
+    } else {
+        let _ = write!(out, "{f}");
+    }
+}
+
+/// ugorji's `quoteStr` with HTML-safe escaping.
+fn write_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '<' || c == '>' || c == '&' => {
+                let b = c as u8;
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 0xf) as usize] as char);
+            }
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Go's `json.Indent(dst, src, "", indent)` for valid compact JSON: a newline
+/// and indentation after `[`, `{` and `,`, a space after `:`, and empty
+/// collections kept as `[]`/`{}`.
+fn go_indent(src: &str, indent: &str) -> String {
+    let mut out = String::with_capacity(src.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut need_indent = false;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(indent);
+        }
+    };
+    for c in src.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+            continue;
+        }
+        if need_indent && c != ']' && c != '}' {
+            need_indent = false;
+            depth += 1;
+            newline(&mut out, depth);
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                need_indent = true;
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => {
+                out.push(c);
+                out.push(' ');
+            }
+            '}' | ']' => {
+                if need_indent {
+                    // Empty collection: keep it on one line.
+                    need_indent = false;
+                } else {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Map;
+
+    fn m(pairs: &[(&str, Value)]) -> Value {
+        let mut map = Map::new();
+        for (k, v) in pairs {
+            map.insert(k.to_string(), v.clone());
+        }
+        Value::map(map)
+    }
+
+    #[test]
+    fn canonical_compact() {
+        let v = m(&[
+            ("b", Value::Int(2)),
+            (
+                "a",
+                Value::list(vec![Value::Bool(true), Value::Nil, Value::str("x")]),
+            ),
+            ("B", m(&[])),
+            ("c", Value::list(vec![])),
+        ]);
+        assert_eq!(
+            encode(&v).unwrap(),
+            r#"{"B":{},"a":[true,null,"x"],"b":2,"c":[]}"#
+        );
+        assert_eq!(encode(&Value::Missing).unwrap(), "null");
+        assert_eq!(encode(&Value::str("x")).unwrap(), r#""x""#);
+    }
+
+    #[test]
+    fn strings_escape_html_and_controls() {
+        let s = Value::str("<a href=\"x\">&</a>\n\t\r\x08\x0c\x01\x1f\u{7f}é\u{2028}\u{2029}\\");
+        assert_eq!(
+            encode(&s).unwrap(),
+            r#""\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e\n\t\r\b\f\u0001\u001f"#.to_string()
+                + "\u{7f}é"
+                + r#"\u2028\u2029\\""#
+        );
+    }
+
+    #[test]
+    fn floats_like_ugorji() {
+        let f = |x: f64| encode(&Value::Float(x)).unwrap();
+        assert_eq!(f(1.0), "1.0");
+        assert_eq!(f(-1.0), "-1.0");
+        assert_eq!(f(0.0), "0.0");
+        assert_eq!(f(100.0), "100.0");
+        assert_eq!(f(1e6), "1000000.0");
+        assert_eq!(f(1.5), "1.5");
+        assert_eq!(f(0.000001), "0.000001");
+        assert_eq!(f(0.0000001), "1e-07");
+        assert_eq!(f(1e21), "1e+21");
+        assert_eq!(f(1.5e300), "1.5e+300");
+        assert_eq!(f(123456789.125), "123456789.125");
+        assert_eq!(f(f64::NAN), "null");
+        assert_eq!(f(f64::INFINITY), "null");
+    }
+
+    #[test]
+    fn pretty_like_json_indent() {
+        let v = m(&[
+            (
+                "a",
+                Value::list(vec![Value::Int(1), m(&[("x", Value::str("a,b:{c}"))])]),
+            ),
+            ("e", m(&[])),
+            ("l", Value::list(vec![])),
+        ]);
+        assert_eq!(
+            encode_pretty("  ", &v).unwrap(),
+            "{\n  \"a\": [\n    1,\n    {\n      \"x\": \"a,b:{c}\"\n    }\n  ],\n  \"e\": {},\n  \"l\": []\n}"
+        );
+        assert_eq!(encode_pretty("\t", &Value::Int(3)).unwrap(), "3");
+    }
+
+    #[test]
+    fn decode_uses_yaml_resolution() {
+        let v =
+            decode(r#"{"a": 1, "b": 1.5, "c": "1", "d": [true, null], "e": {"f": 1e3}}"#).unwrap();
+        let map = v.as_map().unwrap();
+        assert_eq!(map["a"], Value::Int(1));
+        assert_eq!(map["b"], Value::Float(1.5));
+        assert_eq!(map["c"], Value::str("1"));
+        assert_eq!(map["d"], Value::list(vec![Value::Bool(true), Value::Nil]));
+        assert_eq!(map["e"].as_map().unwrap()["f"], Value::Float(1000.0));
+        assert_eq!(
+            decode_array("[1, \"a\"]").unwrap(),
+            Value::list(vec![Value::Int(1), Value::str("a")])
+        );
+        let err = decode("[1]").unwrap_err();
+        assert_eq!(
+            err,
+            "Unable to unmarshal object [1]: yaml: unmarshal errors:\n  line 1: cannot unmarshal !!seq into map[string]interface {}"
+        );
+    }
 }
