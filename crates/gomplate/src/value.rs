@@ -260,6 +260,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::excessive_precision)] // exact binary values on purpose
     fn floats_print_like_go() {
         assert_eq!(format_float_g(1.0), "1");
         assert_eq!(format_float_g(1.5), "1.5");
