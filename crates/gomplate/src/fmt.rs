@@ -1385,34 +1385,37 @@ enum Frac {
 }
 
 /// `floor(m × 2^e2 × 10^q)` and its fractional part, exactly.
+///
+/// Works on `2 × value` so that one division tells both the floor and how the
+/// fraction compares with one half.
 fn scale_exact(m: u64, e2: i64, q: i64) -> (u64, Frac) {
-    let mut num = Big::from_u64(m);
-    let mut den = Big::from_u64(1);
+    let mut n = Big::from_u64(m);
+    n.mul_small(2);
+    let mut exact = true;
+    let mut shift_right = 0;
     if e2 >= 0 {
-        num = num.shl(e2 as u32);
+        n = n.shl(e2 as u32);
     } else {
-        den = den.shl((-e2) as u32);
+        shift_right = (-e2) as u32;
     }
     if q >= 0 {
-        num.mul_pow10(q as u32);
+        n.mul_pow10(q as u32);
     } else {
-        den.mul_pow10((-q) as u32);
+        exact = n.div_pow10((-q) as u32);
     }
-    let (quot, rem) = num.div_rem_u64(&den);
-    let frac = if rem.is_zero() {
-        Frac::Zero
-    } else {
-        match rem.shl(1).cmp(&den) {
-            std::cmp::Ordering::Less => Frac::BelowHalf,
-            std::cmp::Ordering::Equal => Frac::Half,
-            std::cmp::Ordering::Greater => Frac::AboveHalf,
-        }
+    exact &= n.low_bits_zero(shift_right);
+    let twice = n.shr_to_u128(shift_right); // floor(2 × value)
+    let frac = match (twice & 1 == 1, exact) {
+        (false, true) => Frac::Zero,
+        (false, false) => Frac::BelowHalf,
+        (true, true) => Frac::Half,
+        (true, false) => Frac::AboveHalf,
     };
-    (quot, frac)
+    ((twice >> 1) as u64, frac)
 }
 
 /// A minimal unsigned big integer (little-endian 32-bit limbs, no high zero limbs).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 struct Big(Vec<u32>);
 
 impl Big {
@@ -1426,10 +1429,6 @@ impl Big {
         while self.0.last() == Some(&0) {
             self.0.pop();
         }
-    }
-
-    fn is_zero(&self) -> bool {
-        self.0.is_empty()
     }
 
     fn mul_small(&mut self, k: u32) {
@@ -1453,10 +1452,30 @@ impl Big {
         self.mul_small(10u32.pow(n));
     }
 
-    fn shl(&self, bits: u32) -> Big {
-        if self.is_zero() {
-            return self.clone();
+    /// Divides in place, returning the remainder.
+    fn div_small(&mut self, d: u32) -> u32 {
+        let mut rem = 0u64;
+        for limb in self.0.iter_mut().rev() {
+            let cur = (rem << 32) | u64::from(*limb);
+            *limb = (cur / u64::from(d)) as u32;
+            rem = cur % u64::from(d);
         }
+        self.trim();
+        rem as u32
+    }
+
+    /// Divides by 10^n in place (rounding down); true when nothing was lost.
+    fn div_pow10(&mut self, mut n: u32) -> bool {
+        let mut exact = true;
+        while n > 0 {
+            let k = n.min(9);
+            exact &= self.div_small(10u32.pow(k)) == 0;
+            n -= k;
+        }
+        exact
+    }
+
+    fn shl(&self, bits: u32) -> Big {
         let (limbs, bits) = ((bits / 32) as usize, bits % 32);
         let mut out = vec![0u32; limbs];
         let mut carry = 0u32;
@@ -1468,53 +1487,36 @@ impl Big {
                 carry = limb >> (32 - bits);
             }
         }
-        if carry > 0 {
-            out.push(carry);
-        }
-        Big(out)
+        out.push(carry);
+        let mut b = Big(out);
+        b.trim();
+        b
     }
 
-    fn sub_assign(&mut self, other: &Big) {
-        let mut borrow = 0i64;
-        for i in 0..self.0.len() {
-            let mut v = i64::from(self.0[i]) - borrow - i64::from(*other.0.get(i).unwrap_or(&0));
-            borrow = 0;
-            if v < 0 {
-                v += 1 << 32;
-                borrow = 1;
-            }
-            self.0[i] = v as u32;
-        }
-        self.trim();
+    /// True when the lowest `bits` bits are all zero.
+    fn low_bits_zero(&self, bits: u32) -> bool {
+        let (limbs, rest) = ((bits / 32) as usize, bits % 32);
+        self.0.iter().take(limbs).all(|l| *l == 0)
+            && (rest == 0
+                || self
+                    .0
+                    .get(limbs)
+                    .map_or(true, |l| l & ((1u32 << rest) - 1) == 0))
     }
 
-    /// Quotient (which must fit in 64 bits) and remainder.
-    fn div_rem_u64(&self, den: &Big) -> (u64, Big) {
-        let mut rem = self.clone();
-        let mut quot = 0u64;
-        for bit in (0..64).rev() {
-            let t = den.shl(bit);
-            if t.cmp(&rem) != std::cmp::Ordering::Greater {
-                rem.sub_assign(&t);
-                quot |= 1 << bit;
-            }
-        }
-        (quot, rem)
-    }
-}
-
-impl PartialOrd for Big {
-    fn partial_cmp(&self, other: &Big) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Big {
-    fn cmp(&self, other: &Big) -> std::cmp::Ordering {
-        self.0
-            .len()
-            .cmp(&other.0.len())
-            .then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
+    /// `self >> bits`; the result must fit in 96 bits (ours are below 2^66).
+    fn shr_to_u128(&self, bits: u32) -> u128 {
+        let (limbs, rest) = ((bits / 32) as usize, bits % 32);
+        let window = self
+            .0
+            .iter()
+            .skip(limbs)
+            .take(4)
+            .enumerate()
+            .fold(0u128, |acc, (k, limb)| {
+                acc | u128::from(*limb) << (32 * k as u32)
+            });
+        window >> rest
     }
 }
 
