@@ -191,6 +191,9 @@ pub fn format_float(v: f64, fmt: u8, prec: i64) -> String {
 /// More significant digits than any f64 has in its exact decimal expansion.
 const MAX_EXACT_DIGITS: i64 = 800;
 
+/// More fractional digits than any f64 has in its exact decimal expansion.
+const MAX_FRACTION_DIGITS: i64 = 1100;
+
 /// A non-negative decimal `0.d[0]d[1]... × 10^dp` with no trailing zeros in `d`
 /// (zero has no digits), as Go's `decimalSlice`.
 struct Decimal {
@@ -203,15 +206,8 @@ impl Decimal {
         self.d.len() as i64
     }
 
-    /// Parses Rust's `{:e}` output (`d.ddde±x`), which is exact for the digits
-    /// it shows and correctly rounded (ties to even), as Go's conversions are.
-    fn from_exp_form(s: &str, abs: f64) -> Decimal {
-        if abs == 0.0 {
-            return Decimal {
-                d: Vec::new(),
-                dp: 0,
-            };
-        }
+    /// Parses Rust's `{:.N e}` output (`d.ddde±x`) of a non-zero value.
+    fn from_exp_form(s: &str) -> Decimal {
         let (mantissa, exp) = s.split_once('e').expect("exponent form");
         let exp: i64 = exp.parse().expect("exponent");
         let mut d: Vec<u8> = mantissa.bytes().filter(|b| *b != b'.').collect();
@@ -221,18 +217,25 @@ impl Decimal {
         Decimal { d, dp: exp + 1 }
     }
 
-    /// `abs` rounded to `n >= 1` significant digits.
+    /// `abs` rounded to `n >= 1` significant digits. Rust's fixed-precision
+    /// formatting rounds the exact binary value, ties to even, as Go does.
     fn significant(abs: f64, n: i64) -> Decimal {
+        if abs == 0.0 {
+            return Decimal {
+                d: Vec::new(),
+                dp: 0,
+            };
+        }
         // An f64 has at most 767 significant decimal digits, so past that the
         // digits are exact (and Rust's formatter limits precisions).
         let n = n.clamp(1, MAX_EXACT_DIGITS) as usize;
-        Decimal::from_exp_form(&format!("{:.*e}", n - 1, abs), abs)
+        Decimal::from_exp_form(&format!("{:.*e}", n - 1, abs))
     }
 
     /// `abs` rounded to `prec` digits after the decimal point.
     fn fixed(abs: f64, prec: i64) -> Decimal {
         // At most 1074 fractional digits are ever non-zero.
-        let s = format!("{:.*}", prec.clamp(0, MAX_EXACT_DIGITS + 400) as usize, abs);
+        let s = format!("{:.*}", prec.clamp(0, MAX_FRACTION_DIGITS) as usize, abs);
         let int_len = s.find('.').unwrap_or(s.len()) as i64;
         let mut d: Vec<u8> = s.bytes().filter(|b| *b != b'.').collect();
         let lead = d.iter().take_while(|b| **b == b'0').count();
