@@ -249,57 +249,10 @@ impl From<Map> for Value {
 }
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)` as `fmt` uses it for `%v`:
-/// shortest representation, exponent form when exp < -4 || exp >= 6.
+/// shortest digits (rounded as Go rounds them), exponent form when
+/// exp < -4 || exp >= 6 (`1e+06`, `1e-05`; the 1e21 threshold is JSON's).
 pub fn format_float_g(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    // Shortest round-trip digits via Rust's `{:e}` formatting.
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("exponent form");
-    let exp: i32 = exp.parse().expect("exponent");
-    let (neg, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if exp < -4 || exp >= 6 {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    } else if exp < 0 {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.push_str(&digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.push_str(&digits);
-            for _ in digits.len()..int_len {
-                out.push('0');
-            }
-        } else {
-            out.push_str(&digits[..int_len]);
-            out.push('.');
-            out.push_str(&digits[int_len..]);
-        }
-    }
-    out
+    crate::fmt::format_float(f, b'g', -1)
 }
 
 #[cfg(test)]
@@ -307,6 +260,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::excessive_precision)] // exact binary values on purpose
     fn floats_print_like_go() {
         assert_eq!(format_float_g(1.0), "1");
         assert_eq!(format_float_g(1.5), "1.5");
@@ -317,6 +271,10 @@ mod tests {
         assert_eq!(format_float_g(0.0001), "0.0001");
         assert_eq!(format_float_g(0.00001), "1e-05");
         assert_eq!(format_float_g(-2.25), "-2.25");
+        // Exactly between two 17-digit candidates: Go rounds to even.
+        assert_eq!(format_float_g(1606190633288304.25), "1.6061906332883042e+15");
+        assert_eq!(format_float_g(123456789.0), "1.23456789e+08");
+        assert_eq!(format_float_g(9007199254740992.0), "9.007199254740992e+15");
     }
 
     #[test]
