@@ -292,13 +292,14 @@ fn parse_json_path(p: &str) -> Result<Vec<Step>, String> {
                 }
                 let start = i;
                 while i < b.len() && !is_term(b[i]) {
-                    i += 1;
+                    // a backslash escapes the next character (e.g. `\.` in a key)
+                    i += if b[i] == b'\\' && i + 1 < b.len() { 2 } else { 1 };
                 }
-                let name = &s[start..i];
+                let name = s[start..i].replace('\\', "");
                 if name == "*" {
                     steps.push(Step::Wildcard);
                 } else if !name.is_empty() {
-                    steps.push(Step::Field(name.to_string()));
+                    steps.push(Step::Field(name));
                 }
             }
             b'[' => {
@@ -558,6 +559,9 @@ mod tests {
             "executing JSONPath failed: array index out of bounds: index 5, length 2"
         );
         assert_eq!(jp(".store['bicycle'].color").unwrap(), s("red"));
+        let dotted = m(&[("a.b", s("x"))]);
+        assert_eq!(json_path(&[s(".a\\.b"), dotted]).unwrap(), s("x"));
+        assert_eq!(jp(".store.*").unwrap().as_list().map(|l| l.len()), Some(2));
         let with_nil = m(&[("a", Value::Nil)]);
         assert_eq!(json_path(&[s(".a"), with_nil.clone()]).unwrap(), Value::Nil);
         assert_eq!(

@@ -377,6 +377,34 @@ mod tests {
     }
 
     #[test]
+    fn gomplate_conv_test_cases() {
+        // conv_test.go TestToInt64 / TestToFloat64 / TestToBool / TestToString
+        assert_eq!(to_int64(&s("42.0")), 42);
+        assert_eq!(to_int64(&s("3.5")), 3);
+        assert_eq!(to_int64(&s("0xFFFF")), 0xFFFF);
+        assert_eq!(to_int64(&s("4,096")), 4096);
+        assert_eq!(to_int64(&s("-4,096.00")), -4096);
+        for z in ["", "0", "foo", "0x0", "00", "0,000"] {
+            assert_eq!(to_float64(&s(z)), 0.0, "{z}");
+        }
+        for f in ["42", "42.0", "0x2A", "052"] {
+            assert_eq!(to_float64(&s(f)), 42.0, "{f}");
+        }
+        assert_eq!(to_float64(&s("1,000.34")), 1000.34);
+        for t in ["0x1", "01", "TrUe"] {
+            assert!(to_bool(&s(t)), "{t}");
+        }
+        for f in ["0xFFFF", "010", "4,096", "-4,096.00"] {
+            assert!(!to_bool(&s(f)), "{f}");
+        }
+        assert!(!to_bool(&Value::Int(42)));
+        assert_eq!(to_string(&Value::Float(std::f64::consts::PI)), "3.141592653589793");
+        assert_eq!(to_string(&Value::Float(f64::NAN)), "NaN");
+        assert_eq!(to_string(&Value::Float(f64::INFINITY)), "+Inf");
+        assert_eq!(to_string(&Value::Int(-127)), "-127");
+    }
+
+    #[test]
     fn to_float64_matches_gomplate() {
         assert_eq!(to_float64(&s("3.14")), 3.14);
         assert_eq!(to_float64(&s("0xFF")), 255.0);

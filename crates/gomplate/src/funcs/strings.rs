@@ -258,7 +258,7 @@ pub fn title(args: &[Value]) -> Result<Value, FuncError> {
                 && matches!(c, '\'' | '.' | ':' | '·' | '\u{2019}')
                 && chars.get(i + 1).is_some_and(|n| n.is_alphabetic()));
         if word && !in_word {
-            out.extend(c.to_uppercase());
+            push_title(&mut out, c);
         } else if word {
             out.extend(c.to_lowercase());
         } else {
@@ -267,6 +267,19 @@ pub fn title(args: &[Value]) -> Result<Value, FuncError> {
         in_word = word;
     }
     Ok(Value::str(out))
+}
+
+/// Unicode title case of one character (differs from upper case for the
+/// Latin digraphs and `ß`).
+fn push_title(out: &mut String, c: char) {
+    match c {
+        '\u{01C4}'..='\u{01C6}' => out.push('\u{01C5}'),
+        '\u{01C7}'..='\u{01C9}' => out.push('\u{01C8}'),
+        '\u{01CA}'..='\u{01CC}' => out.push('\u{01CB}'),
+        '\u{01F1}'..='\u{01F3}' => out.push('\u{01F2}'),
+        'ß' => out.push_str("Ss"),
+        c => out.extend(c.to_uppercase()),
+    }
 }
 
 /// `strings.ToUpper INPUT` / `toUpper`.
@@ -424,6 +437,10 @@ mod tests {
         assert_eq!(trunc(&[Value::Int(8), s("0123456789abcdef")]).unwrap(), s("01234567"));
         assert_eq!(trunc(&[Value::Int(63), s("short")]).unwrap(), s("short"));
         assert_eq!(trunc(&[Value::Int(-1), s("x")]).unwrap(), s("x"));
+        // strings_test.go TestTrunc
+        assert_eq!(trunc(&[Value::Int(5), s("")]).unwrap(), s(""));
+        assert_eq!(trunc(&[Value::Int(0), Value::Nil]).unwrap(), s(""));
+        assert_eq!(trunc(&[Value::Int(3), Value::Int(123456789)]).unwrap(), s("123"));
         assert_eq!(repeat(&[Value::Int(3), s("ab")]).unwrap(), s("ababab"));
         assert_eq!(repeat(&[Value::Int(-1), s("ab")]).unwrap_err().message, "negative count -1");
     }
@@ -436,6 +453,8 @@ mod tests {
         assert_eq!(indent(&[Value::Int(2), s("\n\nfoo\n")]).unwrap(), s("\n\n  foo\n"));
         assert_eq!(indent(&[Value::Int(2), s("-"), s("a\nb")]).unwrap(), s("--a\n--b"));
         assert_eq!(indent(&[s("a\nb")]).unwrap(), s(" a\n b"));
+        assert_eq!(indent(&[Value::Int(3), s("foo\nbar\nbaz")]).unwrap(), s("   foo\n   bar\n   baz"));
+        assert_eq!(indent(&[Value::Int(3), s("-"), s("foo\nbar\nbaz")]).unwrap(), s("---foo\n---bar\n---baz"));
         assert_eq!(indent(&[Value::Int(0), s("a")]).unwrap(), s("a"));
         assert_eq!(indent(&[s("\n"), s("a")]).unwrap(), s("a"));
         assert_eq!(indent(&[Value::Bool(true), s("a")]).unwrap_err().message, "indent: invalid arguments");
@@ -446,6 +465,8 @@ mod tests {
         assert_eq!(squote(&[s("it's")]).unwrap(), s("'it''s'"));
         assert_eq!(squote(&[Value::Int(42)]).unwrap(), s("'42'"));
         assert_eq!(squote(&[Value::Nil]).unwrap(), s("'nil'"));
+        assert_eq!(squote(&[Value::Float(123.4)]).unwrap(), s("'123.4'"));
+        assert_eq!(squote(&[s("")]).unwrap(), s("''"));
         assert_eq!(shell_quote(&[s("it's")]).unwrap(), s("'it'\"'\"'s'"));
         assert_eq!(shell_quote(&[l(&["a", "b c"])]).unwrap(), s("'a' 'b c'"));
     }
@@ -462,6 +483,11 @@ mod tests {
         assert_eq!(title(&[s("hello, world!")]).unwrap(), s("Hello, World!"));
         assert_eq!(title(&[s("hELLO wORLD")]).unwrap(), s("Hello World"));
         assert_eq!(title(&[s("don't stop")]).unwrap(), s("Don't Stop"));
+        // strings_test.go TestTitle
+        assert_eq!(title(&[s("")]).unwrap(), s(""));
+        assert_eq!(title(&[s("ǉoo ǆar")]).unwrap(), s("ǈoo ǅar"));
+        assert_eq!(title(&[s("foo bar᳇baz")]).unwrap(), s("Foo Bar᳇Baz"));
+        assert_eq!(title(&[s("foo,bar&baz")]).unwrap(), s("Foo,Bar&Baz"));
         assert_eq!(to_upper(&[s("abc")]).unwrap(), s("ABC"));
         assert_eq!(to_lower(&[s("ABC")]).unwrap(), s("abc"));
         assert_eq!(to_lower(&[Value::Bool(true)]).unwrap(), s("true"));
@@ -471,6 +497,10 @@ mod tests {
     fn abbrev_like_goutils() {
         // gomplate strings_test.go TestAbbrev
         assert_eq!(abbrev(&[Value::Int(4), s("foo")]).unwrap(), s("foo"));
+        assert_eq!(abbrev(&[Value::Int(3), s("foo")]).unwrap(), s("foo"));
+        assert!(abbrev(&[s("foo")]).is_err());
+        assert_eq!(abbrev(&[Value::Int(2), Value::Int(6), s("foobar")]).unwrap(), s("foobar"));
+        assert_eq!(abbrev(&[Value::Int(6), Value::Int(9), s("foobarbazquxquux")]).unwrap(), s("...baz..."));
         assert_eq!(abbrev(&[Value::Int(4), s("foobar")]).unwrap(), s("f..."));
         assert_eq!(abbrev(&[Value::Int(6), s("foobar")]).unwrap(), s("foobar"));
         assert_eq!(abbrev(&[Value::Int(3), s("foobar")]).unwrap_err().message, "stringutils illegal argument: Minimum abbreviation width is 4");
