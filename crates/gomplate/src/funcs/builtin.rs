@@ -289,8 +289,9 @@ pub fn js(args: &[Value]) -> Result<Value, FuncError> {
 
 /// An approximation of Go's `unicode.IsPrint` for non-ASCII runes.
 fn is_print(c: char) -> bool {
-    !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{00AD}' | '\u{200B}'..='\u{200F}')
-        && !(c.is_whitespace() && c != ' ')
+    let invisible = matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{00AD}' | '\u{200B}'..='\u{200F}');
+    let odd_space = c.is_whitespace() && c != ' ';
+    !c.is_control() && !invisible && !odd_space
 }
 
 /// `urlquery ARGS...` (`url.QueryEscape`).
@@ -384,7 +385,7 @@ mod tests {
         assert_eq!(err(index(&[m.clone(), s("missing"), s("x")])), "index of nil pointer");
         assert_eq!(err(index(&[m.clone(), Value::Int(1)])), "value has type int; should be string");
         assert_eq!(index(&[s("abc"), Value::Int(1)]).unwrap(), Value::Int(98));
-        assert_eq!(index(&[m.clone()]).unwrap(), m);
+        assert_eq!(index(std::slice::from_ref(&m)).unwrap(), m);
     }
 
     #[test]

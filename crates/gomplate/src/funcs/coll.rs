@@ -276,7 +276,7 @@ fn parse_json_path(p: &str) -> Result<Vec<Step>, String> {
         s = inner.trim();
     }
     if s.contains('{') || s.contains('}') {
-        return Err(format!("unclosed action"));
+        return Err("unclosed action".into());
     }
     let s = s.strip_prefix('$').unwrap_or(s);
     let b = s.as_bytes();
@@ -512,7 +512,7 @@ mod tests {
         assert_eq!(sort(&[s("n"), l(&[a.clone(), b.clone()])]).unwrap(), l(&[b, a]));
         assert_eq!(sort(&[]).unwrap_err().message, "wrong number of args: wanted 1 or 2, got 0");
         let nested = l(&[Value::Int(1), l(&[Value::Int(2), l(&[Value::Int(3)])])]);
-        assert_eq!(flatten(&[nested.clone()]).unwrap(), l(&[Value::Int(1), Value::Int(2), Value::Int(3)]));
+        assert_eq!(flatten(std::slice::from_ref(&nested)).unwrap(), l(&[Value::Int(1), Value::Int(2), Value::Int(3)]));
         assert_eq!(
             flatten(&[Value::Int(1), nested]).unwrap(),
             l(&[Value::Int(1), Value::Int(2), l(&[Value::Int(3)])])
@@ -524,7 +524,7 @@ mod tests {
         let mm = m(&[("a", Value::Int(1)), ("b", Value::Int(2)), ("c", Value::Int(3))]);
         assert_eq!(pick(&[s("a"), s("c"), mm.clone()]).unwrap(), m(&[("a", Value::Int(1)), ("c", Value::Int(3))]));
         assert_eq!(omit(&[s("a"), mm.clone()]).unwrap(), m(&[("b", Value::Int(2)), ("c", Value::Int(3))]));
-        assert_eq!(pick(&[mm.clone()]).unwrap_err().message, "wrong number of args: wanted 2 or more, got 1");
+        assert_eq!(pick(std::slice::from_ref(&mm)).unwrap_err().message, "wrong number of args: wanted 2 or more, got 1");
         assert_eq!(
             pick(&[s("a"), s("b")]).unwrap_err().message,
             "wrong map type: must be map[string]interface{}, got string"

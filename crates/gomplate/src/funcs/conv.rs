@@ -59,10 +59,11 @@ pub fn to_float64(v: &Value) -> f64 {
 /// Go's `int64(f)` conversion as amd64 performs it: out-of-range values and NaN
 /// become the minimum int64.
 fn float_to_int64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223372036854775807e18 || f < -9.223372036854775808e18 {
-        i64::MIN
-    } else {
+    // 2^63 bounds; NaN is outside every range.
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         f as i64
+    } else {
+        i64::MIN
     }
 }
 
@@ -96,7 +97,7 @@ fn underscore_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     while i < b.len() {
         let c = b[i];
@@ -146,11 +147,11 @@ fn parse_uint(s: &str, base: u32, whole: &str) -> Option<u128> {
     let (base, digits) = if base0 {
         let b = s.as_bytes();
         if b[0] == b'0' {
-            if b.len() >= 3 && b[1].to_ascii_lowercase() == b'b' {
+            if b.len() >= 3 && b[1].eq_ignore_ascii_case(&b'b') {
                 (2, &s[2..])
-            } else if b.len() >= 3 && b[1].to_ascii_lowercase() == b'o' {
+            } else if b.len() >= 3 && b[1].eq_ignore_ascii_case(&b'o') {
                 (8, &s[2..])
-            } else if b.len() >= 3 && b[1].to_ascii_lowercase() == b'x' {
+            } else if b.len() >= 3 && b[1].eq_ignore_ascii_case(&b'x') {
                 (16, &s[2..])
             } else {
                 (8, &s[1..])
@@ -182,7 +183,8 @@ fn parse_uint(s: &str, base: u32, whole: &str) -> Option<u128> {
         }
     }
     // "0" alone (base-0 octal with no further digits) is zero.
-    if !any && !(base0 && base == 8 && digits.is_empty() && s == "0") {
+    let lone_zero = base0 && s == "0";
+    if !any && !lone_zero {
         return None;
     }
     if underscores && !underscore_ok(whole) {
@@ -365,7 +367,7 @@ mod tests {
         assert_eq!(to_int64(&s("08")), 8);
         assert_eq!(to_int64(&s("0b101")), 5);
         assert_eq!(to_int64(&s("0o17")), 15);
-        assert_eq!(to_int64(&s("3.14")), 3);
+        assert_eq!(to_int64(&s("2.5")), 2);
         assert_eq!(to_int64(&s("-3.9")), -3);
         assert_eq!(to_int64(&s("1_000")), 1000);
         assert_eq!(to_int64(&s("bogus")), 0);
@@ -406,7 +408,7 @@ mod tests {
 
     #[test]
     fn to_float64_matches_gomplate() {
-        assert_eq!(to_float64(&s("3.14")), 3.14);
+        assert_eq!(to_float64(&s("2.5")), 2.5);
         assert_eq!(to_float64(&s("0xFF")), 255.0);
         assert_eq!(to_float64(&s("1,000.5")), 1000.5);
         assert_eq!(to_float64(&s("1e3")), 1000.0);

@@ -221,7 +221,7 @@ mod tests {
     fn encoders_like_gomplate() {
         // gomplate data_test.go TestToJSON / TestToYAML
         let v = m(&[("foo", s("bar")), ("one", Value::Int(1)), ("true", Value::Bool(true))]);
-        assert_eq!(to_json(&[v.clone()]).unwrap(), s(r#"{"foo":"bar","one":1,"true":true}"#));
+        assert_eq!(to_json(std::slice::from_ref(&v)).unwrap(), s(r#"{"foo":"bar","one":1,"true":true}"#));
         assert_eq!(to_json(&[s("<&>")]).unwrap(), s(r#""\u003c\u0026\u003e""#));
         assert_eq!(
             to_json_pretty(&[s("  "), m(&[("a", Value::Int(1))])]).unwrap(),

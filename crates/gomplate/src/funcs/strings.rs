@@ -232,16 +232,7 @@ pub fn trim_suffix(args: &[Value]) -> Result<Value, FuncError> {
 /// Word characters for title casing (an approximation of Unicode word
 /// segmentation as `golang.org/x/text/cases` uses it).
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c.is_mark()
-}
-
-trait IsMark {
-    fn is_mark(self) -> bool;
-}
-impl IsMark for char {
-    fn is_mark(self) -> bool {
-        matches!(self as u32, 0x0300..=0x036F)
-    }
+    c.is_alphanumeric() || c == '_' || matches!(c, '\u{0300}'..='\u{036F}')
 }
 
 /// `strings.Title INPUT` / `title`: first letter of each word upper (title)
