@@ -41,8 +41,18 @@ fn decode_with(s: &str, alphabet: &[u8; 64]) -> Result<Vec<u8>, usize> {
         for (j, &(pos, c)) in quantum.iter().enumerate() {
             if c == b'=' {
                 // padding: only in the last two places of the final quantum
-                if j < 2 || i + 4 != chars.len() || (j == 2 && quantum[3].1 != b'=') {
+                if j < 2 {
                     return Err(pos);
+                }
+                if j == 2 {
+                    match quantum.get(3) {
+                        None => return Err(s.len()),
+                        Some(&(_, b'=')) => {}
+                        Some(_) => return Err(pos),
+                    }
+                }
+                if let Some(&(garbage, _)) = chars.get(i + 4) {
+                    return Err(garbage);
                 }
                 break;
             }
@@ -53,8 +63,8 @@ fn decode_with(s: &str, alphabet: &[u8; 64]) -> Result<Vec<u8>, usize> {
             n += 1;
         }
         if quantum.len() < 4 && n == quantum.len() {
-            // unpadded trailing quantum
-            return Err(s.len());
+            // unpadded trailing quantum: Go reports where it starts
+            return Err(quantum[0].0);
         }
         let v = vals[0] << 18 | vals[1] << 12 | vals[2] << 6 | vals[3];
         let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
@@ -106,5 +116,9 @@ mod tests {
         // URL alphabet fallback
         assert_eq!(decode(&[s("_-8=")]).unwrap(), Value::str(String::from_utf8_lossy(&[0xff, 0xef])));
         assert_eq!(decode(&[s("Zm9v!")]).unwrap_err().message, "illegal base64 data at input byte 4");
+        assert_eq!(decode(&[s("Zm9vYg")]).unwrap_err().message, "illegal base64 data at input byte 4");
+        assert_eq!(decode(&[s("Zm9vY===")]).unwrap_err().message, "illegal base64 data at input byte 5");
+        assert_eq!(decode(&[s("Zm9vYg=")]).unwrap_err().message, "illegal base64 data at input byte 7");
+        assert_eq!(decode(&[s("Zm9vYg==Zm9v")]).unwrap_err().message, "illegal base64 data at input byte 8");
     }
 }
