@@ -214,6 +214,19 @@ mod tests {
             "Unable to unmarshal object [1]: yaml: unmarshal errors:\n  line 1: cannot unmarshal !!seq into map[string]interface {}"
         );
         assert_eq!(yaml(&[s("---\n\n---\nfoo: bar\n")]).unwrap(), m(&[("foo", s("bar"))]));
+        // data_test.go TestUnmarshalObj / TestUnmarshalArray
+        assert_eq!(
+            yaml(&[s("# nil doc\n---\n# again\n---\nfoo:\n  bar: baz\none: 1.0\n")]).unwrap(),
+            m(&[("foo", m(&[("bar", s("baz"))])), ("one", Value::Float(1.0))])
+        );
+        assert_eq!(
+            yaml_array(&[s("---\n# ignore\n---\n- foo\n- bar\n---\nthis shouldn't be reached\n")]).unwrap(),
+            Value::list(vec![s("foo"), s("bar")])
+        );
+        assert_eq!(
+            json(&[s(r#"{"one":1.0,"escaped":"\"\/\\\b\f\n\r\t\u221e"}"#)]).unwrap(),
+            m(&[("one", Value::Float(1.0)), ("escaped", s("\"/\\\u{8}\u{c}\n\r\t∞"))])
+        );
     }
 
     #[test]
