@@ -85,6 +85,10 @@ fn type_error(text: &str, got: &Value, target: Target) -> String {
 }
 
 /// Decodes `text` into `target` as gomplate's functions do.
+///
+/// Built on the [`crate::yaml::decode`] contract; the codec's
+/// `decode_map`/`decode_array` (same semantics, exact node lines for block
+/// scalars in type errors) can replace this once both are merged.
 fn decode_into(text: &str, target: Target) -> Result<Value, String> {
     let v = crate::yaml::decode(text).map_err(|e| e.to_string())?;
     match (&v, target) {
