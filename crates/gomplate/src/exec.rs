@@ -43,12 +43,23 @@ struct Template {
     body: Arc<List>,
 }
 
+/// What a field access does when the map has no such key (Go's
+/// `missingkey` template option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingKey {
+    /// `missingkey=error`, which gomplate sets: `map has no entry for key "x"`.
+    Error,
+    /// Go's default: the missing value, printed as `<no value>`.
+    Invalid,
+}
+
 /// A set of named templates sharing delimiters, like a Go `*template.Template`
 /// with its associated templates.
 #[derive(Clone, Debug)]
 pub struct Engine {
     left: String,
     right: String,
+    missing_key: MissingKey,
     templates: HashMap<String, Template>,
 }
 
@@ -59,9 +70,14 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// An empty set using the given delimiters.
+    /// An empty set using the given delimiters and gomplate's `missingkey=error`.
     pub fn new(left_delim: &str, right_delim: &str) -> Engine {
-        Engine { left: left_delim.into(), right: right_delim.into(), templates: HashMap::new() }
+        Engine { left: left_delim.into(), right: right_delim.into(), missing_key: MissingKey::Error, templates: HashMap::new() }
+    }
+
+    /// Sets what accessing a missing map key does.
+    pub fn set_missing_key(&mut self, missing_key: MissingKey) {
+        self.missing_key = missing_key;
     }
 
     /// Parses `text` as template `name`; its `define`d templates join the set
@@ -447,19 +463,27 @@ impl<'a> State<'a> {
     }
 
     /// Follows `.A.B.C` from `receiver` with Go's map-field rules: a missing key
-    /// gives the missing value (and further fields stay missing), a nil value
-    /// cannot be indexed further, and non-maps have no fields.
+    /// is an error under `missingkey=error` (else the missing value, and further
+    /// fields stay missing), a nil value cannot be indexed further, and
+    /// non-maps have no fields.
     fn eval_fields(&self, pos: Pos, node: &Arg, receiver: Value, fields: &[String]) -> Res<Value> {
+        let strict = self.engine.missing_key == MissingKey::Error;
         let mut current = receiver;
         let mut from_container = false;
         for field in fields {
             current = match &current {
+                Value::Missing if strict => {
+                    return Err(self.error(pos, Some(node), format!("nil data; no entry for key {field:?}")));
+                }
                 Value::Missing => Value::Missing,
                 Value::Nil => {
                     return Err(self.error(pos, Some(node), format!("nil pointer evaluating interface {{}}.{field}")));
                 }
                 Value::Map(map) => match map.get(field.as_str()) {
                     Some(v) => v.clone(),
+                    None if strict => {
+                        return Err(self.error(pos, Some(node), format!("map has no entry for key {field:?}")));
+                    }
                     None => Value::Missing,
                 },
                 other => {
@@ -514,7 +538,17 @@ impl<'a> State<'a> {
             Ok(v) => Ok(v),
             Err(e) => {
                 let kind = if e.is_fail { ErrorKind::Fail } else { ErrorKind::Exec };
-                Err(self.error_kind(kind, pos, Some(cmd), format!("error calling {}: {}", short_name(name), e.message)))
+                // Go checks argument counts and types before calling, and
+                // reports those failures without "error calling".
+                let message = if ["wrong number of args for ", "wrong type for value; ", "invalid value; expected "]
+                    .iter()
+                    .any(|p| e.message.starts_with(p))
+                {
+                    e.message
+                } else {
+                    format!("error calling {}: {}", short_name(name), e.message)
+                };
+                Err(self.error_kind(kind, pos, Some(cmd), message))
             }
         }
     }
@@ -649,7 +683,12 @@ mod tests {
     }
 
     fn run_with(defs: &[(&str, &str)], text: &str, host: &mut dyn Host) -> Result<String, Error> {
+        run_mode(MissingKey::Invalid, defs, text, host)
+    }
+
+    fn run_mode(mode: MissingKey, defs: &[(&str, &str)], text: &str, host: &mut dyn Host) -> Result<String, Error> {
         let mut engine = Engine::new("{{<", ">}}");
+        engine.set_missing_key(mode);
         for (name, body) in defs {
             engine.add_template(name, body)?;
         }
@@ -789,8 +828,27 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Fail);
         assert_eq!(
             err.to_string(),
-            "template: t:2:16: executing \"t\" at <fail \"value x is wrong\">: error calling fail: value x is wrong"
+            "template: t:2:17: executing \"t\" at <fail \"value x is wrong\">: error calling fail: template generation failed: value x is wrong"
         );
+    }
+
+    #[test]
+    fn missing_keys_are_errors_as_gomplate_sets_them() {
+        let strict = |t: &str| run_mode(MissingKey::Error, &[], t, &mut NoHost);
+        assert_eq!(
+            strict("{{< .nested.nope >}}").unwrap_err().to_string(),
+            "template: t:1:4: executing \"t\" at <.nested.nope>: map has no entry for key \"nope\""
+        );
+        assert_eq!(strict("{{< index .nested \"nope\" >}}").unwrap(), "<no value>");
+        assert_eq!(strict("{{< .z >}}").unwrap(), "<no value>");
+        let nil_data = "{{< define \"d\" >}}{{< .x >}}{{< end >}}{{< template \"d\" >}}";
+        assert!(strict(nil_data).unwrap_err().to_string().ends_with("nil data; no entry for key \"x\""));
+    }
+
+    #[test]
+    fn argument_check_errors_are_not_wrapped() {
+        let err = run_err("{{< quote 1 2 >}}");
+        assert!(err.to_string().ends_with("at <quote 1 2>: wrong number of args for quote: want 1 got 2"), "{err}");
     }
 
     #[test]

@@ -22,5 +22,5 @@ pub mod value;
 pub mod yaml;
 
 pub use error::{Error, ErrorKind, FuncError};
-pub use exec::{Engine, Host, NoHost};
+pub use exec::{Engine, Host, MissingKey, NoHost};
 pub use value::{Kind, Map, Value};

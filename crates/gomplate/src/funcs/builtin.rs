@@ -353,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs fmt/codec"]
+    
     fn non_comparable_messages() {
         let l = Value::list(vec![Value::Int(1)]);
         assert_eq!(err(eq(&[l.clone(), l.clone()])), "non-comparable type [%!s(int=1)]: []interface {}");

@@ -196,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs fmt/codec"]
+    
     fn decoders_like_gomplate() {
         // gomplate data_test.go
         assert_eq!(json(&[s(r#"{"foo":"bar"}"#)]).unwrap(), m(&[("foo", s("bar"))]));
@@ -234,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs fmt/codec"]
+    
     fn encoders_like_gomplate() {
         // gomplate data_test.go TestToJSON / TestToYAML
         let v = m(&[("foo", s("bar")), ("one", Value::Int(1)), ("true", Value::Bool(true))]);
