@@ -499,7 +499,6 @@ pub fn to_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
     use zip::write::SimpleFileOptions;
 
     fn sha_hex(data: &[u8]) -> String {

@@ -14,13 +14,18 @@ use gomplate::{Map, Value};
 /// Loads `default_values.yaml` and the `--values` files (in the order given,
 /// later ones win) into the merged `.Values` map.
 pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
-    let defaults = load_map(default_values, "default values file")?;
+    // Read every file before decoding any, so a missing file is reported first.
+    let texts = values_files
+        .iter()
+        .map(|file| read(file, "values file"))
+        .collect::<Result<Vec<_>>>()?;
+    let defaults = parse_map(&read(default_values, "default values file")?, default_values, "default values file")?;
     if values_files.is_empty() {
         return Ok(Value::map(defaults));
     }
     let mut layers = vec![defaults];
-    for file in values_files {
-        layers.push(load_map(file, "values file")?);
+    for (file, text) in values_files.iter().zip(&texts) {
+        layers.push(parse_map(text, file, "values file")?);
     }
     let merged = Value::map(merge_layers(layers));
     let yaml = gomplate::yaml::encode(&merged).map_err(|e| anyhow!("cannot merge the values files: {e}"))?;
@@ -33,11 +38,13 @@ pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
     }
 }
 
-/// Reads one YAML file that must hold a map (an empty file is an empty map).
-pub fn load_map(path: &Path, what: &str) -> Result<Map> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{what} '{}': cannot read it", path.display()))?;
-    let value = gomplate::yaml::decode(&text).map_err(|e| anyhow!("{what} '{}': {e}", path.display()))?;
+fn read(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("{what} '{}': cannot read it", path.display()))
+}
+
+/// Decodes YAML text that must hold a map (empty text is an empty map); errors name `path`.
+fn parse_map(text: &str, path: &Path, what: &str) -> Result<Map> {
+    let value = gomplate::yaml::decode(text).map_err(|e| anyhow!("{what} '{}': {e}", path.display()))?;
     match value {
         Value::Map(map) => Ok(std::sync::Arc::unwrap_or_clone(map)),
         Value::Nil | Value::Missing => Ok(Map::new()),
@@ -139,7 +146,8 @@ mod tests {
 
     #[test]
     fn missing_values_file_names_it() {
-        let err = load_map(Path::new("/nonexistent/values.yaml"), "values file").unwrap_err();
+        let values = [PathBuf::from("/nonexistent/values.yaml")];
+        let err = load(Path::new("/nonexistent/default_values.yaml"), &values).unwrap_err();
         assert!(format!("{err:#}").starts_with("values file '/nonexistent/values.yaml': cannot read it"));
     }
 }

@@ -1,0 +1,45 @@
+//! Every real deployKF generator (0.1.0–0.1.5, from `../shared/fixtures`)
+//! renders with deployKF's own sample values (plus the sample overrides where
+//! they exist) and produces a full output tree. Skipped when `../shared` is absent.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{list_files, shared, Sandbox};
+
+#[test]
+fn every_generator_renders_its_sample_values() {
+    let Some(shared) = shared() else {
+        eprintln!("skipping generator renders: ../shared is absent");
+        return;
+    };
+    let mut failures = Vec::new();
+    for version in ["0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4", "0.1.5"] {
+        let zip = shared.join(format!("fixtures/generators/deploykf-{version}-generator.zip"));
+        let samples = shared.join("fixtures/sample-values");
+        let mut values: Vec<PathBuf> = vec![samples.join(format!("sample-values-{version}.yaml"))];
+        let overrides = samples.join(format!("sample-values-overrides-{version}.yaml"));
+        if overrides.is_file() {
+            values.push(overrides);
+        }
+        let values: Vec<&std::path::Path> = values.iter().map(PathBuf::as_path).collect();
+        let sb = Sandbox::new();
+        let out = sb.path("out");
+        let run = sb.generate(&zip, &values, &out);
+        let files = list_files(&out);
+        println!("{version}: exit {:?}, {} files", run.code, files.len());
+        if run.code != Some(0) {
+            println!("{version}: {}", run.stderr.trim());
+            failures.push(version);
+            continue;
+        }
+        let has_apps = files.iter().any(|f| f.starts_with("argocd/applications/"));
+        let has_manifests = files.iter().filter(|f| f.starts_with("manifests/")).count() > 100;
+        if !(has_apps && has_manifests && files.contains(&".deploykf_output".to_string())) {
+            println!("{version}: output tree too small: {files:?}");
+            failures.push(version);
+        }
+    }
+    assert!(failures.is_empty(), "generators failed: {failures:?}");
+}
