@@ -139,6 +139,11 @@ fn the_example_generator_renders() {
         assert!(files.contains(&expected.to_string()), "{expected} missing from {files:?}");
     }
     assert!(files.iter().any(|f| f.starts_with("manifests/")), "{files:?}");
-    // Disabled components are ignored through the rendered .gomplateignore.
-    assert!(!files.iter().any(|f| f.contains("disabled")), "{files:?}");
+    // The switched-off component is ignored through the rendered .gomplateignore,
+    // notes (*.md) are never rendered, and empty output is not written.
+    assert!(!files.iter().any(|f| f.contains("dashboard")), "{files:?}");
+    assert!(!files.iter().any(|f| f.ends_with(".md")), "{files:?}");
+    let deployment = std::fs::read_to_string(out.join("manifests/greeter/deployment.yaml")).unwrap();
+    assert!(deployment.contains("image: \"docker.io/library/nginx:1.27.0\""), "{deployment}");
+    assert!(deployment.contains("replicas: 2"), "{deployment}");
 }
