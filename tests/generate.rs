@@ -16,7 +16,7 @@ fn renders_a_folder_generator_with_merged_values() {
     let mut files = minimal_generator();
     files.extend(
         [
-            ("templates/.gomplateignore_template", "skipped/\n{{<- if not .Values.extra >}}\nextra.yaml\n{{<- end >}}\n.gomplateignore\n"),
+            ("templates/.gomplateignore_template", "skipped/\n{{<- if not .Values.extra >}}\nextra.yaml\n{{<- end >}}\n.gomplateignore\n.gomplateignore_template\n"),
             ("templates/skipped/never.yaml", "never: rendered\n"),
             ("templates/extra.yaml", "extra: {{< .Values.extra >}}\n"),
             ("templates/empty.yaml", "{{< if false >}}x{{< end >}}\n  \n"),
