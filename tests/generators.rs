@@ -1,12 +1,17 @@
 //! Every real deployKF generator (0.1.0–0.1.5, from `../shared/fixtures`)
 //! renders with deployKF's own sample values (plus the sample overrides where
-//! they exist) and produces a full output tree. Skipped when `../shared` is absent.
+//! they exist) and produces a full output tree. Like every user, the test sets
+//! the manifest repo (`argocd.source.repo.*`), which the generators require.
+//! Skipped when `../shared` is absent.
 
 mod common;
 
 use std::path::PathBuf;
 
 use common::{list_files, shared, Sandbox};
+
+/// The values every deployKF user sets: where the output folder is committed.
+const REPO_VALUES: &str = "argocd:\n  source:\n    repo:\n      url: \"https://git.example.com/platform/deploykf.git\"\n      revision: \"main\"\n      path: \"./GENERATOR_OUTPUT/\"\n";
 
 #[test]
 fn every_generator_renders_its_sample_values() {
@@ -23,8 +28,11 @@ fn every_generator_renders_its_sample_values() {
         if overrides.is_file() {
             values.push(overrides);
         }
-        let values: Vec<&std::path::Path> = values.iter().map(PathBuf::as_path).collect();
         let sb = Sandbox::new();
+        let repo_values = sb.path("repo-values.yaml");
+        std::fs::write(&repo_values, REPO_VALUES).unwrap();
+        values.push(repo_values);
+        let values: Vec<&std::path::Path> = values.iter().map(PathBuf::as_path).collect();
         let out = sb.path("out");
         let run = sb.generate(&zip, &values, &out);
         let files = list_files(&out);
