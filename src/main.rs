@@ -1,5 +1,33 @@
-//! `deploykf-cmp`: Argo CD Config Management Plugin and air-gap toolkit for deployKF.
+//! `deploykf-cmp`: Argo CD Config Management Plugin and air-gap toolkit for
+//! deployKF. The data flows through the modules in this order: [`cli`] →
+//! [`source`] (the generator) → [`values`] → [`generate`] (with
+//! [`gomplateignore`]) → [`output`] (the output folder and its marker).
 
-fn main() -> anyhow::Result<()> {
-    Ok(())
+mod cli;
+mod generate;
+mod gomplateignore;
+mod output;
+mod source;
+mod values;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with success; usage errors exit 1 like cobra.
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }

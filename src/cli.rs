@@ -1,0 +1,139 @@
+//! The command line: `deploykf-cmp generate` with the flags of the Go
+//! `deploykf generate` (`--source-version/-V`, `--source-path`,
+//! `--values/-f` repeatable or comma-separated, `--output-dir/-O`), wiring the
+//! stages together: source → output folder check → values → render → commit.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+
+use crate::generate;
+use crate::output::OutputDir;
+use crate::source::{self, GeneratorSource};
+use crate::values;
+
+const GENERATE_HELP: &str = "\
+Generate an output folder of Kubernetes manifests from a deployKF generator and values files.
+
+Give exactly one generator source:
+  --source-version  a deployKF release: its 'deploykf-<version>-generator.zip' from
+                    '~/.deploykf/assets', downloaded from GitHub when not cached
+  --source-path     a local generator folder or '.zip' file
+
+Give any number of --values files; they are merged over the generator's
+'default_values.yaml' (maps merge, lists and scalars replace, later files win).
+
+The --output-dir is created when missing. A non-empty --output-dir is replaced only
+when it holds the '.deploykf_output' marker of an earlier run; otherwise it is left
+untouched and the command fails. It is only replaced when the whole render succeeds.
+
+The '.deploykf_output' marker records: generated_at, source_version (with
+--source-version), source_path, source_hash (sha256 of the zip or folder) and cli_version.
+
+Examples:
+  deploykf-cmp generate --source-version 0.1.5 --values ./values.yaml --output-dir ./GENERATOR_OUTPUT
+  deploykf-cmp generate --source-path ./deploykf-0.1.5-generator.zip -f ./values.yaml -O ./out
+  deploykf-cmp generate --source-path ./generator -f base.yaml,overrides.yaml -O ./out";
+
+/// deployKF's generator, Argo CD plugin and air-gap toolkit in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "deploykf-cmp", version, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate Kubernetes manifests from deployKF templates and config values
+    #[command(long_about = GENERATE_HELP)]
+    Generate(GenerateArgs),
+}
+
+/// `deploykf-cmp generate` flags (those of `deploykf generate`).
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["source_version", "source_path"])))]
+pub struct GenerateArgs {
+    /// A version tag from the 'deployKF/deployKF' GitHub repository (e.g. 0.1.5)
+    #[arg(short = 'V', long, value_name = "VERSION")]
+    pub source_version: Option<String>,
+
+    /// A local path to a directory or '.zip' file containing a generator source
+    #[arg(long, value_name = "PATH")]
+    pub source_path: Option<PathBuf>,
+
+    /// A YAML file containing configuration values (repeatable, or comma-separated)
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
+    pub values: Vec<PathBuf>,
+
+    /// The output directory in which to generate the manifests
+    #[arg(short = 'O', long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub fn run(self) -> Result<()> {
+        match self.command {
+            Command::Generate(args) => args.run(),
+        }
+    }
+}
+
+impl GenerateArgs {
+    /// Generates the output folder.
+    pub fn run(self) -> Result<()> {
+        let version = self.source_version.as_deref().filter(|v| !v.is_empty());
+        let path = self.source_path.as_deref().filter(|p| !p.as_os_str().is_empty());
+        let source = match (version, path) {
+            (Some(_), Some(_)) => bail!("only one of `--source-version` or `--source-path` may be provided"),
+            (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
+            (None, Some(path)) => GeneratorSource::from_path(path)?,
+            (None, None) => bail!("at least one of `--source-version` or `--source-path` must be provided"),
+        };
+        let output = OutputDir::prepare(&self.output_dir)?;
+        let values = values::load(&source.default_values_path(), &self.values)?;
+        generate::render(&source, values, &output, Arc::new(generate::process_env()))?;
+        output.commit()?;
+        eprintln!("Generated manifests at: {}", self.output_dir.display());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<GenerateArgs, clap::Error> {
+        let cli = Cli::try_parse_from(std::iter::once("deploykf-cmp").chain(args.iter().copied()))?;
+        let Command::Generate(args) = cli.command;
+        Ok(args)
+    }
+
+    #[test]
+    fn the_command_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_the_go_cli_flags() {
+        let a = parse(&["generate", "-V", "0.1.5", "-f", "a.yaml,b.yaml", "--values", "c.yaml", "-O", "out"]).unwrap();
+        assert_eq!(a.source_version.as_deref(), Some("0.1.5"));
+        assert_eq!(a.values, vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml"), PathBuf::from("c.yaml")]);
+        assert_eq!(a.output_dir, PathBuf::from("out"));
+        let a = parse(&["generate", "--source-path", "g.zip", "--output-dir", "o"]).unwrap();
+        assert_eq!(a.source_path, Some(PathBuf::from("g.zip")));
+        assert!(a.values.is_empty());
+    }
+
+    #[test]
+    fn sources_are_exclusive_and_one_is_required() {
+        assert!(parse(&["generate", "-V", "0.1.5", "--source-path", "g.zip", "-O", "o"]).is_err());
+        assert!(parse(&["generate", "-O", "o"]).is_err());
+        assert!(parse(&["generate", "--source-path", "g.zip"]).is_err(), "--output-dir is required");
+    }
+}

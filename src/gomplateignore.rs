@@ -1,0 +1,379 @@
+//! Which template files gomplate renders from an input folder: the
+//! `.gomplateignore` rules, with the semantics of the `zealic/xignore` matcher
+//! gomplate 3.11 uses (not git's). In short:
+//!
+//! - every entry (file or folder) starts not ignored; each `.gomplateignore`,
+//!   shallowest first, re-decides the entries below its folder that its
+//!   patterns match; extra "after" patterns (gomplate's `--exclude`) come last;
+//! - a pattern is turned into a regexp (`*` → `[^/]*`, `**` → any depth,
+//!   `?` → one char, `.`/`$` escaped, `\x` escapes, other characters — also
+//!   `[`, `]`, `+`, `(` — are regexp syntax) anchored at the folder of its
+//!   ignore file (an optional leading `/`), and it matches an entry when it
+//!   matches the entry's path *or its base name*;
+//! - lines starting with `#` are comments, trailing spaces are trimmed,
+//!   patterns are `path.Clean`ed (so `dir/` is `dir`), `!` negates;
+//! - a matched folder also matches everything below it (`dir/**`), but a
+//!   direct match of a file always wins over one through its folder, so `!`
+//!   can re-include files in an ignored folder.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use regex::Regex;
+
+/// The ignore file name gomplate looks for.
+pub const IGNORE_FILE: &str = ".gomplateignore";
+
+/// One entry of a walked folder: its `/`-separated path relative to the walk's
+/// root (`""` for the root itself) and whether it is a folder.
+#[derive(Clone, Debug)]
+struct Entry {
+    path: String,
+    is_dir: bool,
+}
+
+/// A compiled ignore pattern.
+#[derive(Debug)]
+struct Pattern {
+    exclusion: bool,
+    regex: Regex,
+}
+
+impl Pattern {
+    /// xignore's `NewPattern` + `Prepare`; `None` for an empty pattern.
+    fn new(text: &str) -> Result<Option<Pattern>> {
+        let (exclusion, value) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        if value.is_empty() {
+            return Ok(None);
+        }
+        let source = pattern_regex(value);
+        let regex = Regex::new(&source).with_context(|| format!("invalid ignore pattern '{text}'"))?;
+        Ok(Some(Pattern { exclusion, regex }))
+    }
+
+    /// Matches the entry's path (with a leading `/`) or its base name.
+    fn matches(&self, path: &str) -> bool {
+        let full = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+        self.regex.is_match(&full) || self.regex.is_match(base_name(&full))
+    }
+}
+
+/// Go's `filepath.Base` for a path that starts with `/`.
+fn base_name(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/";
+    }
+    match trimmed.rfind('/') {
+        Some(i) => &trimmed[i + 1..],
+        None => trimmed,
+    }
+}
+
+/// The regexp xignore builds from a pattern.
+fn pattern_regex(pattern: &str) -> String {
+    let mut re = String::from("^");
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let ch = chars[i];
+        i += 1;
+        // After the first character (when it is one byte and not `/`): an optional root.
+        if i == 1 && ch.len_utf8() == 1 && ch != '/' {
+            re.push_str("/?");
+        }
+        match ch {
+            '*' if chars.get(i) == Some(&'*') => {
+                i += 1;
+                if chars.get(i) == Some(&'/') {
+                    i += 1;
+                }
+                if i >= chars.len() {
+                    re.push_str(".*");
+                } else {
+                    re.push_str("(.*/)?");
+                }
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            '.' | '$' => {
+                re.push('\\');
+                re.push(ch);
+            }
+            '\\' => {
+                re.push('\\');
+                if i < chars.len() {
+                    re.push(chars[i]);
+                    i += 1;
+                }
+            }
+            _ => re.push(ch),
+        }
+    }
+    re.push('$');
+    re
+}
+
+/// Go's `path.Clean`.
+pub fn clean_path(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+/// Parses an ignore file's text into pattern strings (xignore's `FromReader`).
+fn parse_ignore_file(text: &str) -> Vec<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with('#') {
+            continue;
+        }
+        let line = line.trim_end_matches(' ');
+        if line.is_empty() {
+            continue;
+        }
+        let (invert, rest) = match line.strip_prefix('!') {
+            Some(rest) => (true, rest.trim_end_matches(' ')),
+            None => (false, line),
+        };
+        let cleaned = if rest.is_empty() { String::new() } else { clean_path(rest) };
+        out.push(if invert { format!("!{cleaned}") } else { cleaned });
+    }
+    out
+}
+
+/// Every entry under `root` in `afero.Walk` order (the root first, names sorted).
+fn collect(root: &Path) -> Result<Vec<Entry>> {
+    let mut out = vec![Entry { path: String::new(), is_dir: true }];
+    collect_into(root, "", &mut out)?;
+    Ok(out)
+}
+
+fn collect_into(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
+    let mut names = fs::read_dir(dir)
+        .with_context(|| format!("cannot list '{}'", dir.display()))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("cannot list '{}'", dir.display()))?;
+    names.sort();
+    for name in names {
+        let name = name.to_string_lossy().into_owned();
+        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let full = dir.join(&name);
+        let meta = fs::symlink_metadata(&full).with_context(|| format!("cannot read '{}'", full.display()))?;
+        out.push(Entry { path: path.clone(), is_dir: meta.is_dir() });
+        if meta.is_dir() {
+            collect_into(&full, &path, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// xignore's `applyPatterns`: the entries the patterns decide, with
+/// `true` = ignored. Direct matches override matches through a folder.
+fn apply_patterns(entries: &[Entry], patterns: &[Pattern]) -> Result<HashMap<String, bool>> {
+    let mut files: HashMap<String, bool> = HashMap::new();
+    let mut dir_patterns = Vec::new();
+    for pattern in patterns {
+        for entry in entries.iter().filter(|e| pattern.matches(&e.path)) {
+            files.insert(entry.path.clone(), !pattern.exclusion);
+            if entry.is_dir {
+                let text = format!("{}{}/**", if pattern.exclusion { "!" } else { "" }, entry.path);
+                dir_patterns.extend(Pattern::new(&text)?);
+            }
+        }
+    }
+    let mut state: HashMap<String, bool> = HashMap::new();
+    for pattern in &dir_patterns {
+        for entry in entries.iter().filter(|e| pattern.matches(&e.path)) {
+            state.insert(entry.path.clone(), !pattern.exclusion);
+        }
+    }
+    state.extend(files);
+    Ok(state)
+}
+
+fn compile(patterns: &[String]) -> Result<Vec<Pattern>> {
+    let mut out = Vec::new();
+    for p in patterns {
+        out.extend(Pattern::new(p)?);
+    }
+    Ok(out)
+}
+
+/// Go's `filepath.Join(dir, name)` for the relative paths used here.
+fn join(dir: &str, name: &str) -> String {
+    clean_path(&format!("{dir}/{name}"))
+}
+
+/// The files under `root` gomplate renders: not ignored by the nested
+/// `.gomplateignore` files, then by `after_patterns`; sorted, `/`-separated,
+/// relative to `root`.
+pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String>> {
+    let entries = collect(root)?;
+    let mut state: HashMap<String, bool> = entries.iter().map(|e| (e.path.clone(), false)).collect();
+    let is_dir: HashMap<&str, bool> = entries.iter().map(|e| (e.path.as_str(), e.is_dir)).collect();
+
+    // Nested ignore files, shallowest first.
+    let mut ignore_files: Vec<&str> =
+        entries.iter().map(|e| e.path.as_str()).filter(|p| p.ends_with(IGNORE_FILE)).collect();
+    ignore_files.sort_by_key(|p| (p.split('/').count(), p.to_string()));
+    for ignore_file in ignore_files {
+        let base = match ignore_file.rfind('/') {
+            Some(i) => &ignore_file[..i],
+            None => ".",
+        };
+        let base_path = if base == "." { root.to_path_buf() } else { root.join(base) };
+        let file = base_path.join(IGNORE_FILE);
+        let patterns = if file.is_file() {
+            let text = fs::read(&file).with_context(|| format!("cannot read '{}'", file.display()))?;
+            compile(&parse_ignore_file(&String::from_utf8_lossy(&text)))
+                .with_context(|| format!("ignore matching failed for '{}'", file.display()))?
+        } else {
+            Vec::new()
+        };
+        let sub_entries = if base == "." { entries.clone() } else { collect(&base_path)? };
+        for (path, ignored) in apply_patterns(&sub_entries, &patterns)? {
+            state.insert(join(base, &path), ignored);
+        }
+    }
+
+    let after: Vec<String> = after_patterns.iter().map(|s| s.to_string()).collect();
+    state.extend(apply_patterns(&entries, &compile(&after)?)?);
+
+    let mut files: Vec<String> = state
+        .into_iter()
+        .filter(|(path, ignored)| !ignored && !path.is_empty() && is_dir.get(path.as_str()) == Some(&false))
+        .map(|(path, _)| path)
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tempfile::TempDir;
+
+    fn tree(files: &[(&str, &str)]) -> TempDir {
+        let dir = TempDir::new().unwrap();
+        for (path, content) in files {
+            let p = dir.path().join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, content).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn builds_the_xignore_regexps() {
+        assert_eq!(pattern_regex("foo"), "^/?foo$");
+        assert_eq!(pattern_regex("/foo"), "^/foo$");
+        assert_eq!(pattern_regex("*.tgz"), "^/?[^/]*\\.tgz$");
+        assert_eq!(pattern_regex("a/**/b"), "^/?a/(.*/)?b$");
+        assert_eq!(pattern_regex("a/**"), "^/?a/.*$");
+        assert_eq!(pattern_regex("\\#*\\#"), "^/?\\#[^/]*\\#$");
+        assert_eq!(pattern_regex("?x"), "^/?[^/]x$");
+    }
+
+    #[test]
+    fn parses_ignore_files_like_xignore() {
+        let text = "\u{feff}# comment\nfoo/  \n\n!bar/./baz\n  lead\n!\nx\r\n";
+        assert_eq!(parse_ignore_file(text), vec!["foo", "!bar/baz", "  lead", "!", "x"]);
+        assert_eq!(clean_path("a/../../b"), "../b");
+        assert_eq!(clean_path("/../a/"), "/a");
+        assert_eq!(clean_path("./"), ".");
+    }
+
+    #[test]
+    fn patterns_match_paths_and_base_names() {
+        let p = Pattern::new("*.tgz").unwrap().unwrap();
+        assert!(p.matches("deep/dir/chart.tgz"));
+        let p = Pattern::new("argocd/apps/x.yaml").unwrap().unwrap();
+        assert!(p.matches("argocd/apps/x.yaml"));
+        assert!(!p.matches("other/argocd/apps/x.yaml"));
+        let p = Pattern::new("Chart.lock").unwrap().unwrap();
+        assert!(p.matches("manifests/a/Chart.lock"));
+        let p = Pattern::new("/top.txt").unwrap().unwrap();
+        assert!(!p.matches("sub/top.txt"));
+        assert!(p.matches("top.txt"));
+    }
+
+    #[test]
+    fn ignores_folders_and_reincludes_direct_negations() {
+        let dir = tree(&[
+            (".gomplateignore", "manifests/skip/\n!manifests/skip/keep.yaml\n*.tgz\n.gomplateignore\n"),
+            ("manifests/skip/a.yaml", ""),
+            ("manifests/skip/keep.yaml", ""),
+            ("manifests/app/chart.tgz", ""),
+            ("manifests/app/values.yaml", ""),
+            ("argocd/app.yaml", ""),
+        ]);
+        assert_eq!(
+            rendered_files(dir.path(), &[]).unwrap(),
+            vec!["argocd/app.yaml", "manifests/app/values.yaml", "manifests/skip/keep.yaml"]
+        );
+    }
+
+    #[test]
+    fn nested_ignore_files_are_relative_to_their_folder_and_win() {
+        let dir = tree(&[
+            (".gomplateignore", "*.md\n.gomplateignore\n"),
+            ("a/.gomplateignore", "/x.yaml\n!README.md\n"),
+            ("a/x.yaml", ""),
+            ("a/y.yaml", ""),
+            ("a/README.md", ""),
+            ("x.yaml", ""),
+            ("b/README.md", ""),
+        ]);
+        assert_eq!(rendered_files(dir.path(), &[]).unwrap(), vec!["a/README.md", "a/y.yaml", "x.yaml"]);
+    }
+
+    #[test]
+    fn phase_one_patterns_select_only_ignore_templates() {
+        let dir = tree(&[
+            (".gomplateignore_template", ""),
+            ("sub/.gomplateignore_template", ""),
+            ("sub/a.yaml", ""),
+            ("b.yaml", ""),
+        ]);
+        assert_eq!(
+            rendered_files(dir.path(), &["*", "!*.gomplateignore_template"]).unwrap(),
+            vec![".gomplateignore_template", "sub/.gomplateignore_template"]
+        );
+    }
+
+    #[test]
+    fn without_ignore_files_everything_renders() {
+        let dir = tree(&[("b/c.yaml", ""), ("a.yaml", ""), (".hidden", "")]);
+        assert_eq!(rendered_files(dir.path(), &[]).unwrap(), vec![".hidden", "a.yaml", "b/c.yaml"]);
+    }
+}

@@ -1,0 +1,153 @@
+//! The values a generator renders with (`.Values`): the generator's
+//! `default_values.yaml` with the user's `--values` files merged over it, the
+//! way the Go CLI sets up gomplate (a `Values=merge:Values_N|...|Values_0|default`
+//! context): maps merge recursively, lists and scalars (also `null`) replace,
+//! later files win. Files are read with the engine's YAML decoder, and a merged
+//! result goes through YAML once more (gomplate's `merge:` datasource encodes
+//! the merge with `toYAML` and decodes it again).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use gomplate::{Map, Value};
+
+/// Loads `default_values.yaml` and the `--values` files (in the order given,
+/// later ones win) into the merged `.Values` map.
+pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
+    // Read every file before decoding any, so a missing file is reported first.
+    let texts = values_files
+        .iter()
+        .map(|file| read(file, "values file"))
+        .collect::<Result<Vec<_>>>()?;
+    let defaults = parse_map(&read(default_values, "default values file")?, default_values, "default values file")?;
+    if values_files.is_empty() {
+        return Ok(Value::map(defaults));
+    }
+    let mut layers = vec![defaults];
+    for (file, text) in values_files.iter().zip(&texts) {
+        layers.push(parse_map(text, file, "values file")?);
+    }
+    let merged = Value::map(merge_layers(layers));
+    let yaml = gomplate::yaml::encode(&merged).map_err(|e| anyhow!("cannot merge the values files: {e}"))?;
+    let reparsed =
+        gomplate::yaml::decode(&yaml).map_err(|e| anyhow!("cannot merge the values files: {e}"))?;
+    match reparsed {
+        Value::Map(_) => Ok(reparsed),
+        Value::Nil | Value::Missing => Ok(Value::map(Map::new())),
+        other => bail!("cannot merge the values files: the merge produced a {}", other.type_name()),
+    }
+}
+
+fn read(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("{what} '{}': cannot read it", path.display()))
+}
+
+/// Decodes YAML text that must hold a map (empty text is an empty map); errors name `path`.
+fn parse_map(text: &str, path: &Path, what: &str) -> Result<Map> {
+    let value = gomplate::yaml::decode(text).map_err(|e| anyhow!("{what} '{}': {e}", path.display()))?;
+    match value {
+        Value::Map(map) => Ok(std::sync::Arc::unwrap_or_clone(map)),
+        Value::Nil | Value::Missing => Ok(Map::new()),
+        other => bail!(
+            "{what} '{}': the top level must be a map of values, found {} (merge: can only merge maps)",
+            path.display(),
+            describe(&other)
+        ),
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::List(_) => "a list",
+        Value::String(_) => "a string",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        _ => "no map",
+    }
+}
+
+/// Merges layers from lowest to highest priority exactly like gomplate's
+/// `coll.Merge(highest, ..., lowest)`: starting from the highest layer, each
+/// lower layer is merged under the result so far.
+pub fn merge_layers(mut layers: Vec<Map>) -> Map {
+    let Some(mut merged) = layers.pop() else {
+        return Map::new();
+    };
+    while let Some(lower) = layers.pop() {
+        merged = merge_under(&lower, &merged);
+    }
+    merged
+}
+
+/// gomplate's `mergeValues(defaults, overrides)`: keys of `overrides` win; when
+/// both sides hold a map under a key, the maps are merged recursively; any other
+/// override (scalar, list, null) replaces the default.
+pub fn merge_under(defaults: &Map, overrides: &Map) -> Map {
+    let mut out = defaults.clone();
+    for (key, over) in overrides {
+        let merged = match (out.get(key), over) {
+            (Some(Value::Map(def)), Value::Map(over_map)) => Value::map(merge_under(def, over_map)),
+            _ => over.clone(),
+        };
+        out.insert(key.clone(), merged);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, Value)]) -> Map {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn maps_merge_recursively_and_later_layers_win() {
+        let defaults = map(&[
+            ("a", Value::map(map(&[("x", 1i64.into()), ("y", 2i64.into())]))),
+            ("list", Value::list(vec![1i64.into(), 2i64.into()])),
+            ("keep", "d".into()),
+        ]);
+        let first = map(&[("a", Value::map(map(&[("y", 20i64.into())]))), ("list", Value::list(vec![9i64.into()]))]);
+        let second = map(&[("a", Value::map(map(&[("z", 300i64.into())]))), ("keep", Value::Nil)]);
+        let merged = merge_layers(vec![defaults, first, second]);
+        assert_eq!(
+            merged,
+            map(&[
+                ("a", Value::map(map(&[("x", 1i64.into()), ("y", 20i64.into()), ("z", 300i64.into())]))),
+                ("list", Value::list(vec![9i64.into()])),
+                ("keep", Value::Nil),
+            ])
+        );
+    }
+
+    #[test]
+    fn merges_right_to_left_like_coll_merge() {
+        // default k={a:1}, file0 k="s", file1 k={b:2}. gomplate computes
+        // M(default, M(file0, file1)) = M({a:1}, {b:2}) = {a:1, b:2}
+        // (a left fold would give {b:2}).
+        let defaults = map(&[("k", Value::map(map(&[("a", 1i64.into())])))]);
+        let file0 = map(&[("k", "s".into())]);
+        let file1 = map(&[("k", Value::map(map(&[("b", 2i64.into())])))]);
+        let merged = merge_layers(vec![defaults, file0, file1]);
+        assert_eq!(merged, map(&[("k", Value::map(map(&[("a", 1i64.into()), ("b", 2i64.into())])))]));
+    }
+
+    #[test]
+    fn a_map_replaces_a_scalar_and_a_scalar_replaces_a_map() {
+        let defaults = map(&[("k", "s".into()), ("m", Value::map(map(&[("a", 1i64.into())])))]);
+        let over = map(&[("k", Value::map(map(&[("b", true.into())]))), ("m", false.into())]);
+        assert_eq!(
+            merge_layers(vec![defaults, over]),
+            map(&[("k", Value::map(map(&[("b", true.into())]))), ("m", false.into())])
+        );
+    }
+
+    #[test]
+    fn missing_values_file_names_it() {
+        let values = [PathBuf::from("/nonexistent/values.yaml")];
+        let err = load(Path::new("/nonexistent/default_values.yaml"), &values).unwrap_err();
+        assert!(format!("{err:#}").starts_with("values file '/nonexistent/values.yaml': cannot read it"));
+    }
+}
