@@ -7,6 +7,7 @@ mod cli;
 mod generate;
 mod gomplateignore;
 mod output;
+mod registry;
 mod source;
 mod values;
 

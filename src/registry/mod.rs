@@ -1,0 +1,4 @@
+//! Talking to OCI registries: credentials from docker-style config files
+//! ([`credentials`]).
+
+pub mod credentials;
