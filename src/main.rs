@@ -4,6 +4,7 @@
 //! [`gomplateignore`]) → [`output`] (the output folder and its marker).
 
 mod cli;
+mod components;
 mod generate;
 mod gomplateignore;
 mod output;

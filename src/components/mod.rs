@@ -1,0 +1,5 @@
+//! Rendering one component of a generated output folder: a kustomize folder, or
+//! a Helm chart whose dependencies ([`dependencies`]) are resolved by this
+//! binary before `helm template` runs.
+
+pub mod dependencies;
