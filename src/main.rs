@@ -3,6 +3,7 @@
 //! [`source`] (the generator) → [`values`] → [`generate`] (with
 //! [`gomplateignore`]) → [`output`] (the output folder and its marker).
 
+mod cache;
 mod cli;
 mod components;
 mod generate;
