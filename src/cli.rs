@@ -1,7 +1,8 @@
 //! The command line: `deploykf-cmp generate` with the flags of the Go
 //! `deploykf generate` (`--source-version/-V`, `--source-path`,
 //! `--values/-f` repeatable or comma-separated, `--output-dir/-O`), wiring the
-//! stages together: source → output folder check → values → render → commit.
+//! stages together: source → output folder check → values → render → commit;
+//! and `deploykf-cmp plugin init|generate`, the Argo CD plugin's commands.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,9 +11,8 @@ use anyhow::{bail, Result};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::generate;
-use crate::output::OutputDir;
+use crate::plugin;
 use crate::source::{self, GeneratorSource};
-use crate::values;
 
 const GENERATE_HELP: &str = "\
 Generate an output folder of Kubernetes manifests from a deployKF generator and values files.
@@ -37,6 +37,32 @@ Examples:
   deploykf-cmp generate --source-path ./deploykf-0.1.5-generator.zip -f ./values.yaml -O ./out
   deploykf-cmp generate --source-path ./generator -f base.yaml,overrides.yaml -O ./out";
 
+const PLUGIN_HELP: &str = "\
+The commands of the Argo CD Config Management Plugin 'deploykf' (see plugin.yaml).
+Argo CD's cmp-server runs 'init' then 'generate' in a copy of the application's
+repository path, with the application's parameters in ARGOCD_APP_PARAMETERS.
+
+Parameters (as the upstream deployKF plugin):
+  source_version            a deployKF release (e.g. 0.1.5)     } exactly one
+  source_path               a generator .zip or folder in the repository  }
+  values_files              values files in the repository (array, later ones win)
+  values                    values as a YAML string (over values_files)
+  output_kustomize_path     the output folder to 'kustomize build' (default ./argocd/)
+  output_helm_path          the output chart to 'helm template' (at most one of the two)
+  output_helm_values_files  values files of that chart (array, missing ones skipped)
+
+Environment:
+  DEPLOYKF_CMP_CACHE_DIR     the shared render and chart cache (default
+                             $XDG_CACHE_HOME/deploykf-cmp, else $TMPDIR/deploykf-cmp-cache)
+  DEPLOYKF_CMP_CACHE_MAX_MB  the cache's size bound (default 2048)
+  DEPLOYKF_CMP_KUSTOMIZE, DEPLOYKF_CMP_KUBECTL, DEPLOYKF_CMP_HELM
+                             the programs to use instead of kustomize/kubectl/helm on PATH
+  HELM_REGISTRY_CONFIG       docker config.json with the chart registries' credentials
+  SSL_CERT_FILE              extra CA certificates (PEM) to trust for chart registries
+
+'generate' prints the manifests on stdout and nothing else; on any failure it
+prints nothing there and exits non-zero.";
+
 /// deployKF's generator, Argo CD plugin and air-gap toolkit in one binary.
 #[derive(Debug, Parser)]
 #[command(name = "deploykf-cmp", version, arg_required_else_help = true)]
@@ -51,6 +77,18 @@ pub enum Command {
     /// Generate Kubernetes manifests from deployKF templates and config values
     #[command(long_about = GENERATE_HELP)]
     Generate(GenerateArgs),
+    /// The Argo CD plugin's commands (run by argocd-cmp-server)
+    #[command(long_about = PLUGIN_HELP, subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// `deploykf-cmp plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Render the generator (cached) and prepare the requested output folder
+    Init,
+    /// Print the manifests of the requested output folder on stdout
+    Generate,
 }
 
 /// `deploykf-cmp generate` flags (those of `deploykf generate`).
@@ -79,6 +117,8 @@ impl Cli {
     pub fn run(self) -> Result<()> {
         match self.command {
             Command::Generate(args) => args.run(),
+            Command::Plugin(PluginCommand::Init) => plugin::init(),
+            Command::Plugin(PluginCommand::Generate) => plugin::generate(),
         }
     }
 }
@@ -94,10 +134,7 @@ impl GenerateArgs {
             (None, Some(path)) => GeneratorSource::from_path(path)?,
             (None, None) => bail!("at least one of `--source-version` or `--source-path` must be provided"),
         };
-        let output = OutputDir::prepare(&self.output_dir)?;
-        let values = values::load(&source.default_values_path(), &self.values)?;
-        generate::render(&source, values, &output, Arc::new(generate::process_env()))?;
-        output.commit()?;
+        generate::generate_into(&source, &self.values, &self.output_dir, Arc::new(generate::process_env()))?;
         eprintln!("Generated manifests at: {}", self.output_dir.display());
         Ok(())
     }
@@ -110,8 +147,10 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<GenerateArgs, clap::Error> {
         let cli = Cli::try_parse_from(std::iter::once("deploykf-cmp").chain(args.iter().copied()))?;
-        let Command::Generate(args) = cli.command;
-        Ok(args)
+        match cli.command {
+            Command::Generate(args) => Ok(args),
+            other => panic!("not generate: {other:?}"),
+        }
     }
 
     #[test]
@@ -128,6 +167,15 @@ mod tests {
         let a = parse(&["generate", "--source-path", "g.zip", "--output-dir", "o"]).unwrap();
         assert_eq!(a.source_path, Some(PathBuf::from("g.zip")));
         assert!(a.values.is_empty());
+    }
+
+    #[test]
+    fn parses_the_plugin_commands() {
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("deploykf-cmp").chain(args.iter().copied()));
+        assert!(matches!(parse(&["plugin", "init"]).unwrap().command, Command::Plugin(PluginCommand::Init)));
+        assert!(matches!(parse(&["plugin", "generate"]).unwrap().command, Command::Plugin(PluginCommand::Generate)));
+        assert!(parse(&["plugin"]).is_err());
+        assert!(parse(&["plugin", "init", "--output-dir", "x"]).is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `deploykf-cmp`: Argo CD Config Management Plugin and air-gap toolkit for
 //! deployKF. The data flows through the modules in this order: [`cli`] →
 //! [`source`] (the generator) → [`values`] → [`generate`] (with
-//! [`gomplateignore`]) → [`output`] (the output folder and its marker).
+//! [`gomplateignore`]) → [`output`] (the output folder and its marker); in
+//! plugin mode [`plugin`] drives the same render through [`cache`] and hands
+//! the output to [`components`] (kustomize, helm).
 
 mod cache;
 mod cli;
@@ -9,6 +11,7 @@ mod components;
 mod generate;
 mod gomplateignore;
 mod output;
+mod plugin;
 mod registry;
 mod source;
 mod values;

@@ -200,7 +200,7 @@ fn read_generator_schema(marker: &Path) -> Result<String> {
 }
 
 /// `v0.1.5` → `0.1.5`; refuses versions that could escape the cache folder.
-fn normalize_version(version: &str) -> Result<String> {
+pub fn normalize_version(version: &str) -> Result<String> {
     let v = version.strip_prefix('v').unwrap_or(version);
     if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')) || v.contains("..") {
         bail!("invalid --source-version '{version}': expected a release version like '0.1.5'");

@@ -1,5 +1,9 @@
-//! Rendering one component of a generated output folder: a kustomize folder, or
-//! a Helm chart whose dependencies ([`dependencies`]) are resolved by this
-//! binary before `helm template` runs.
+//! Rendering one component of a generated output folder: a kustomize folder
+//! ([`kustomize`]), or a Helm chart whose dependencies ([`dependencies`]) are
+//! resolved by this binary before `helm template` runs ([`helm`]); both run
+//! the real programs ([`tool`]).
 
 pub mod dependencies;
+pub mod helm;
+pub mod kustomize;
+pub mod tool;

@@ -1,0 +1,315 @@
+//! Plugin mode: `deploykf-cmp plugin init` and `deploykf-cmp plugin generate`,
+//! run by Argo CD's cmp-server in a fresh copy of the application's repository
+//! path. `init` renders the generator (through the shared render cache),
+//! checks the requested output folder and, for a Helm chart, copies the chart
+//! into the working directory and resolves its dependencies; `generate` prints
+//! the manifests of that folder (`kustomize build` / `helm template`) on
+//! stdout. State between the two lives in the working directory
+//! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
+//! nothing on stdout: an empty success would make Argo CD prune everything.
+
+pub mod params;
+pub mod render;
+pub mod repo;
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use crate::cache::RenderCache;
+use crate::components::dependencies::{self, ResolveOptions};
+use crate::components::helm::{self, Helm, TemplateOptions};
+use crate::components::kustomize::Kustomize;
+use crate::generate;
+use crate::output::{lexical_clean, OUTPUT_MARKER};
+use crate::registry::credentials::Credentials;
+use params::{OutputParam, Parameters};
+use render::RenderRequest;
+use repo::Repository;
+
+/// The folder in the working directory holding what `init` leaves for `generate`.
+pub const STATE_DIR: &str = ".deploykf-cmp";
+/// The state file in [`STATE_DIR`].
+const STATE_FILE: &str = "state.json";
+/// The Helm chart copy in [`STATE_DIR`].
+const CHART_DIR: &str = "chart";
+
+/// Names the cache folder.
+pub const CACHE_DIR_ENV: &str = "DEPLOYKF_CMP_CACHE_DIR";
+/// The cache's size bound in MiB.
+pub const CACHE_MAX_MB_ENV: &str = "DEPLOYKF_CMP_CACHE_MAX_MB";
+/// The default size bound in MiB (a deployKF render is about 8 MiB).
+const DEFAULT_CACHE_MAX_MB: u64 = 2048;
+
+/// `deploykf-cmp plugin init`.
+pub fn init() -> Result<()> {
+    Invocation::from_process()?.init()
+}
+
+/// `deploykf-cmp plugin generate`: the manifests go to stdout only once complete.
+pub fn generate() -> Result<()> {
+    let manifests = Invocation::from_process()?.generate()?;
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(&manifests).and_then(|()| stdout.flush()).context("cannot write the manifests to stdout")
+}
+
+/// One run of the plugin: its environment, working directory and cache.
+struct Invocation {
+    vars: HashMap<String, String>,
+    cwd: PathBuf,
+    cache_dir: PathBuf,
+    cache_max_bytes: u64,
+}
+
+impl Invocation {
+    fn from_process() -> Result<Invocation> {
+        let vars = generate::process_env();
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        let cache_dir = cache_dir(&vars);
+        let cache_max_bytes = match vars.get(CACHE_MAX_MB_ENV).filter(|v| !v.is_empty()) {
+            None => DEFAULT_CACHE_MAX_MB,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| anyhow!("{CACHE_MAX_MB_ENV} must be a whole number of MiB, not '{v}'"))?,
+        } * 1024
+            * 1024;
+        Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes })
+    }
+
+    fn var(&self, name: &str) -> Option<OsString> {
+        self.vars.get(name).map(OsString::from)
+    }
+
+    fn repository(&self) -> Result<Repository> {
+        Repository::locate(&self.cwd, self.vars.get("ARGOCD_APP_SOURCE_PATH").map(String::as_str))
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.cwd.join(STATE_DIR)
+    }
+
+    /// The generator's output for `params`, from the cache or rendered now.
+    fn render(&self, params: &Parameters) -> Result<PathBuf> {
+        let started = Instant::now();
+        let request = RenderRequest::new(params, &self.repository()?, &self.vars)?;
+        let renders = self.cache_dir.join("renders");
+        let cache = RenderCache::open(&renders, self.cache_max_bytes)
+            .with_context(|| format!("cannot open the render cache '{}' (set {CACHE_DIR_ENV} to a writable folder)", renders.display()))?;
+        let rendered = request.render(&cache)?;
+        let how = if rendered.rendered_now { "rendered" } else { "reused from the cache" };
+        eprintln!("deploykf-cmp: generator output {how} in {} ms", started.elapsed().as_millis());
+        Ok(rendered.dir)
+    }
+
+    fn init(&self) -> Result<()> {
+        let params = Parameters::from_vars(&self.vars)?;
+        params.source()?;
+        let output = params.output()?;
+        // Fail before rendering when the output cannot be built anyway.
+        match &output {
+            OutputParam::Kustomize(_) => drop(Kustomize::locate(|n| self.var(n))?),
+            OutputParam::Helm { .. } => drop(self.helm()?),
+        }
+        let render_dir = self.render(&params)?;
+        let state_dir = self.state_dir();
+        if state_dir.exists() {
+            std::fs::remove_dir_all(&state_dir).with_context(|| format!("cannot clean '{}'", state_dir.display()))?;
+        }
+        std::fs::create_dir_all(&state_dir).with_context(|| format!("cannot create '{}'", state_dir.display()))?;
+        match &output {
+            OutputParam::Kustomize(rel) => {
+                output_folder(&render_dir, rel, "output_kustomize_path")?;
+            }
+            OutputParam::Helm { path, .. } => {
+                let chart = output_folder(&render_dir, path, "output_helm_path")?;
+                let copy = state_dir.join(CHART_DIR);
+                crate::source::copy_folder(&chart, &copy)
+                    .with_context(|| format!("cannot copy the chart '{path}' into the working directory"))?;
+                let started = Instant::now();
+                dependencies::resolve(&copy, &self.resolve_options()?)
+                    .with_context(|| format!("cannot resolve the dependencies of the chart '{path}'"))?;
+                eprintln!("deploykf-cmp: chart dependencies resolved in {} ms", started.elapsed().as_millis());
+            }
+        }
+        State { render_dir }.write(&state_dir)
+    }
+
+    fn generate(&self) -> Result<Vec<u8>> {
+        let params = Parameters::from_vars(&self.vars)?;
+        let output = params.output()?;
+        let state = State::read(&self.state_dir())?;
+        match output {
+            OutputParam::Kustomize(rel) => {
+                let kustomize = Kustomize::locate(|n| self.var(n))?;
+                // A render evicted from the cache since `init` is made again.
+                let render_dir = if state.render_dir.join(OUTPUT_MARKER).is_file() {
+                    state.render_dir
+                } else {
+                    self.render(&params)?
+                };
+                let folder = output_folder(&render_dir, &rel, "output_kustomize_path")?;
+                kustomize.build(&folder, &[])
+            }
+            OutputParam::Helm { path, values_files } => {
+                let helm = self.helm()?;
+                let chart = self.state_dir().join(CHART_DIR);
+                if !chart.join("Chart.yaml").is_file() {
+                    bail!(
+                        "the chart '{path}' was not prepared in the working directory: `deploykf-cmp plugin init` \
+                         must run before `deploykf-cmp plugin generate` (the plugin's init command)"
+                    );
+                }
+                let options = TemplateOptions {
+                    release_name: self.vars.get("ARGOCD_APP_NAME").cloned(),
+                    namespace: self.vars.get("ARGOCD_APP_NAMESPACE").cloned(),
+                    kube_version: self.vars.get("KUBE_VERSION").cloned(),
+                    api_versions: helm::split_api_versions(self.vars.get("KUBE_API_VERSIONS").map_or("", String::as_str)),
+                    values_files: chart_values_files(&chart, &values_files)?,
+                };
+                helm.template(&chart, &options)
+            }
+        }
+    }
+
+    fn helm(&self) -> Result<Helm> {
+        Helm::locate(|n| self.var(n), &self.cache_dir.join("helm"))
+    }
+
+    fn resolve_options(&self) -> Result<ResolveOptions> {
+        Ok(ResolveOptions {
+            credentials: Credentials::from_helm_env()?,
+            cache_dir: Some(self.cache_dir.join("charts")),
+            extra_ca_file: self.vars.get("SSL_CERT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
+        })
+    }
+}
+
+/// The cache folder: `$DEPLOYKF_CMP_CACHE_DIR`, else `$XDG_CACHE_HOME/deploykf-cmp`,
+/// else `deploykf-cmp-cache` in the temporary folder (the sidecar's own `/tmp`).
+fn cache_dir(vars: &HashMap<String, String>) -> PathBuf {
+    let set = |name: &str| vars.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    set(CACHE_DIR_ENV)
+        .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("deploykf-cmp")))
+        .unwrap_or_else(|| std::env::temp_dir().join("deploykf-cmp-cache"))
+}
+
+/// The folder `rel` of the generator's output `render_dir`; it must exist and
+/// stay inside the output.
+fn output_folder(render_dir: &Path, rel: &str, parameter: &str) -> Result<PathBuf> {
+    let joined = lexical_clean(&render_dir.join(rel));
+    if !joined.starts_with(render_dir) {
+        bail!("the '{parameter}' '{rel}' leaves the generator's output: give a folder inside it, like './manifests/...'");
+    }
+    if !joined.is_dir() {
+        bail!(
+            "the '{parameter}' '{rel}' does not exist in the generator's output: check it against the folders \
+             this generator version writes (child Applications get it from the app-of-apps)"
+        );
+    }
+    Ok(joined)
+}
+
+/// The `output_helm_values_files` entries that exist (relative to the chart,
+/// like the upstream plugin, which skips missing ones); an entry leaving the
+/// chart is an error.
+fn chart_values_files(chart: &Path, entries: &[String]) -> Result<Vec<PathBuf>> {
+    let root = chart.canonicalize().with_context(|| format!("cannot read '{}'", chart.display()))?;
+    let mut files = Vec::new();
+    for rel in entries {
+        let Ok(resolved) = chart.join(rel).canonicalize() else {
+            continue;
+        };
+        if !resolved.starts_with(&root) {
+            bail!("the Helm values file '{rel}' given in 'output_helm_values_files' is outside the chart folder");
+        }
+        if resolved.is_file() {
+            files.push(resolved);
+        }
+    }
+    Ok(files)
+}
+
+/// What `init` leaves for `generate`.
+#[derive(Debug, PartialEq, Eq)]
+struct State {
+    /// The generator's output folder (in the render cache).
+    render_dir: PathBuf,
+}
+
+impl State {
+    fn write(&self, state_dir: &Path) -> Result<()> {
+        let path = state_dir.join(STATE_FILE);
+        let json = serde_json::json!({ "render_dir": self.render_dir.to_string_lossy() });
+        std::fs::write(&path, json.to_string()).with_context(|| format!("cannot write '{}'", path.display()))
+    }
+
+    fn read(state_dir: &Path) -> Result<State> {
+        let path = state_dir.join(STATE_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow!(
+                "no output of `deploykf-cmp plugin init` in the working directory ('{}': {e}): the plugin's init \
+                 command must run before generate",
+                path.display()
+            )
+        })?;
+        let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("'{}' is damaged", path.display()))?;
+        let render_dir = json["render_dir"].as_str().with_context(|| format!("'{}' is damaged", path.display()))?;
+        Ok(State { render_dir: PathBuf::from(render_dir) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn output_folders_must_exist_inside_the_render() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let render = dir.path().join("render");
+        fs::create_dir_all(render.join("argocd")).unwrap();
+        fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+        assert_eq!(output_folder(&render, "./argocd/", "p").unwrap(), render.join("argocd"));
+        let err = output_folder(&render, "./manifests/none/", "output_kustomize_path").unwrap_err().to_string();
+        assert!(err.starts_with("the 'output_kustomize_path' './manifests/none/' does not exist"), "{err}");
+        let err = output_folder(&render, "../elsewhere", "p").unwrap_err().to_string();
+        assert!(err.contains("leaves the generator's output"), "{err}");
+    }
+
+    #[test]
+    fn chart_values_files_skip_missing_and_refuse_escapes() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let chart = dir.path().join("chart");
+        fs::create_dir_all(&chart).unwrap();
+        fs::write(chart.join("values-a.yaml"), "").unwrap();
+        fs::write(dir.path().join("outside.yaml"), "").unwrap();
+        let found = chart_values_files(&chart, &["./values-a.yaml".into(), "missing.yaml".into()]).unwrap();
+        assert_eq!(found, [chart.canonicalize().unwrap().join("values-a.yaml")]);
+        assert!(chart_values_files(&chart, &["../outside.yaml".into()]).is_err());
+    }
+
+    #[test]
+    fn state_round_trips_and_a_missing_one_says_to_run_init() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let state = State { render_dir: PathBuf::from("/cache/renders/abc") };
+        state.write(dir.path()).unwrap();
+        assert_eq!(State::read(dir.path()).unwrap(), state);
+        let err = State::read(&dir.path().join("none")).unwrap_err().to_string();
+        assert!(err.contains("init command must run before generate"), "{err}");
+    }
+
+    #[test]
+    fn the_cache_folder_follows_the_environment() {
+        let vars = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert_eq!(cache_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("XDG_CACHE_HOME", "/x")])), PathBuf::from("/c"));
+        assert_eq!(cache_dir(&vars(&[("XDG_CACHE_HOME", "/x")])), PathBuf::from("/x/deploykf-cmp"));
+        assert_eq!(cache_dir(&vars(&[])), std::env::temp_dir().join("deploykf-cmp-cache"));
+    }
+}

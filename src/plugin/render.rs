@@ -1,0 +1,265 @@
+//! The generator render of one plugin request, through the shared render cache:
+//! the generator source (a zip or folder in the repository, or a release
+//! version), the values layers (each `values_files` entry, the `values`
+//! string, then `argocd.source.plugin.enabled: true`), and the environment the
+//! generator's templates read with `getenv` — only those variables, so renders
+//! are reproducible and child applications of one app-of-apps share a render.
+//! The cache key is the source's sha256, the merged values (canonical JSON)
+//! and that environment.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use gomplate::{Map, Value};
+
+use super::params::{Parameters, SourceParam};
+use super::repo::{FileRole, Repository};
+use crate::cache::{CacheKey, RenderCache};
+use crate::generate::{self, Env};
+use crate::source::{self, GeneratorSource};
+use crate::values;
+
+/// The variables deployKF generators (0.1.0–0.1.5) read with `getenv`, taken
+/// from the process environment.
+const PROCESS_VARS: [&str; 3] =
+    ["ARGOCD_APP_SOURCE_REPO_URL", "ARGOCD_APP_SOURCE_TARGET_REVISION", "ARGOCD_APP_SOURCE_PATH"];
+
+/// The values layer the plugin always adds last: child Applications use the plugin.
+pub const PLUGIN_VALUES: &str = "argocd:\n  source:\n    plugin:\n      enabled: true\n";
+
+/// Where the generator comes from, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Source {
+    /// A zip or folder of the repository (canonical path).
+    Path(PathBuf),
+    /// A release version (normalised, no leading `v`).
+    Version(String),
+}
+
+/// One values layer, lowest first.
+#[derive(Clone, Debug)]
+struct Layer {
+    /// What it is, for messages.
+    label: String,
+    /// The file it was read from, if any.
+    file: Option<PathBuf>,
+    text: String,
+}
+
+/// Everything a generator render depends on.
+#[derive(Debug)]
+pub struct RenderRequest {
+    source: Source,
+    layers: Vec<Layer>,
+    env: BTreeMap<String, String>,
+}
+
+/// A finished render.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    /// The output folder (in the cache; read-only for callers).
+    pub dir: PathBuf,
+    /// Whether the render was made now (`false`: reused from the cache).
+    pub rendered_now: bool,
+}
+
+impl RenderRequest {
+    /// The request for `params`: the source and values files are resolved in
+    /// `repo` (they must exist inside it); `vars` is the process environment.
+    pub fn new(params: &Parameters, repo: &Repository, vars: &HashMap<String, String>) -> Result<RenderRequest> {
+        let source = match params.source()? {
+            SourceParam::Path(rel) => {
+                Source::Path(repo.resolve(&rel, FileRole { parameter: "source_path", what: "generator source" })?)
+            }
+            SourceParam::Version(version) => Source::Version(
+                source::normalize_version(&version)
+                    .map_err(|_| anyhow!("invalid 'source_version' '{version}': expected a deployKF release like \"0.1.5\""))?,
+            ),
+        };
+        let mut layers = Vec::new();
+        for rel in &params.values_files {
+            let file = repo.resolve(rel, FileRole { parameter: "values_files", what: "values file" })?;
+            if !file.is_file() {
+                bail!("the values file '{rel}' given in 'values_files' is not a file ('{}')", file.display());
+            }
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read the values file '{rel}' given in 'values_files'"))?;
+            layers.push(Layer { label: format!("values file '{rel}'"), file: Some(file), text });
+        }
+        if let Some(text) = &params.values {
+            layers.push(Layer { label: "the 'values' parameter".into(), file: None, text: text.clone() });
+        }
+        layers.push(Layer { label: "the plugin's values".into(), file: None, text: PLUGIN_VALUES.into() });
+        Ok(RenderRequest { source, layers, env: template_env(params, vars) })
+    }
+
+    /// The output folder of this request's render: from `cache` when an
+    /// identical render is there, else rendered now and stored.
+    pub fn render(&self, cache: &RenderCache) -> Result<Rendered> {
+        let merged = self.merged_user_values()?;
+        let (hash, mut opened) = match &self.source {
+            Source::Path(path) => {
+                let ignore: &[&str] = if path.is_dir() { &[".gomplateignore"] } else { &[] };
+                let hash = source::hash_path(path, ignore)
+                    .with_context(|| format!("cannot hash the generator source '{}'", path.display()))?;
+                (hash, None)
+            }
+            Source::Version(version) => {
+                let artifact = source::default_cache_dir()?.join(source::artifact_name(version));
+                if artifact.is_file() {
+                    let hash = source::hash_path(&artifact, &[])
+                        .with_context(|| format!("cannot hash the generator source '{}'", artifact.display()))?;
+                    (hash, None)
+                } else {
+                    // Not downloaded yet: download (and unpack) it now.
+                    let source = GeneratorSource::from_version(version, &source::default_cache_dir()?)?;
+                    (source.hash().to_string(), Some(source))
+                }
+            }
+        };
+        let env_json = serde_json::to_string(&self.env).expect("a string map serialises");
+        let key = CacheKey::from_parts(&[
+            ("renderer", concat!("deploykf-cmp ", env!("CARGO_PKG_VERSION")).as_bytes()),
+            ("source-sha256", hash.as_bytes()),
+            ("values", merged.as_bytes()),
+            ("env", env_json.as_bytes()),
+        ]);
+        let env: Arc<Env> = Arc::new(self.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        let mut rendered_now = false;
+        let dir = cache.get_or_render(&key, &mut |target| {
+            rendered_now = true;
+            let source = match opened.take() {
+                Some(source) => source,
+                None => self.open_source()?,
+            };
+            let scratch = tempfile::Builder::new()
+                .prefix("deploykf-cmp-values-")
+                .tempdir()
+                .context("cannot create a temporary folder for the values")?;
+            let files = self.layer_files(scratch.path())?;
+            generate::generate_into(&source, &files, target, env.clone())
+        })?;
+        Ok(Rendered { dir, rendered_now })
+    }
+
+    fn open_source(&self) -> Result<GeneratorSource> {
+        match &self.source {
+            Source::Path(path) => GeneratorSource::from_path(path),
+            Source::Version(version) => GeneratorSource::from_version(version, &source::default_cache_dir()?),
+        }
+    }
+
+    /// The layers as files for [`values::load`]: files as they are, the other
+    /// layers written into `scratch`.
+    fn layer_files(&self, scratch: &Path) -> Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            match &layer.file {
+                Some(file) => files.push(file.clone()),
+                None => {
+                    let path = scratch.join(format!("layer-{i}.yaml"));
+                    std::fs::write(&path, &layer.text).with_context(|| format!("cannot write '{}'", path.display()))?;
+                    files.push(path);
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// The user's layers merged (the generator's defaults are covered by the
+    /// source's digest), as canonical JSON.
+    fn merged_user_values(&self) -> Result<String> {
+        let mut maps = Vec::new();
+        for layer in &self.layers {
+            let value = gomplate::yaml::decode(&layer.text).map_err(|e| anyhow!("{}: {e}", layer.label))?;
+            maps.push(match value {
+                Value::Map(map) => Arc::unwrap_or_clone(map),
+                Value::Nil | Value::Missing => Map::new(),
+                Value::List(_) => bail!("{}: the top level must be a map of values, found a list", layer.label),
+                _ => bail!("{}: the top level must be a map of values, found a single value", layer.label),
+            });
+        }
+        gomplate::json::encode(&Value::map(values::merge_layers(maps))).map_err(|e| anyhow!("cannot encode the values: {e}"))
+    }
+}
+
+/// The environment the generator's templates read: the application's source
+/// (`ARGOCD_APP_SOURCE_*`) and its generator parameters (`PARAM_SOURCE_VERSION`,
+/// `PARAM_SOURCE_PATH`, `PARAM_VALUES`, and `ARGOCD_APP_PARAMETERS` without the
+/// output parameters, which differ between child applications and which the
+/// templates do not read), so every child Application gets the same parameters.
+pub fn template_env(params: &Parameters, vars: &HashMap<String, String>) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for name in PROCESS_VARS {
+        if let Some(value) = vars.get(name) {
+            env.insert(name.to_string(), value.clone());
+        }
+    }
+    for (name, value) in [
+        ("PARAM_SOURCE_VERSION", &params.source_version),
+        ("PARAM_SOURCE_PATH", &params.source_path),
+        ("PARAM_VALUES", &params.values),
+    ] {
+        if let Some(value) = value {
+            env.insert(name.to_string(), value.clone());
+        }
+    }
+    env.insert("ARGOCD_APP_PARAMETERS".to_string(), params.generator_parameters_json());
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_see_only_the_variables_they_read() {
+        let params = Parameters::from_json(
+            r#"[{"name":"source_version","string":"0.1.5"},{"name":"values","string":"a: 1"},
+                {"name":"output_kustomize_path","string":"./manifests/x/"}]"#,
+        )
+        .unwrap();
+        let vars: HashMap<String, String> = [
+            ("ARGOCD_APP_SOURCE_REPO_URL", "https://git.example.com/r.git"),
+            ("ARGOCD_APP_SOURCE_PATH", "."),
+            ("ARGOCD_APP_NAME", "dkf-x"),
+            ("HOME", "/"),
+            ("PARAM_SOURCE_PATH", "ignored: the JSON parameters win"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let env = template_env(&params, &vars);
+        let expected: BTreeMap<String, String> = [
+            ("ARGOCD_APP_PARAMETERS", r#"[{"name":"source_version","string":"0.1.5"},{"name":"values","string":"a: 1"}]"#),
+            ("ARGOCD_APP_SOURCE_PATH", "."),
+            ("ARGOCD_APP_SOURCE_REPO_URL", "https://git.example.com/r.git"),
+            ("PARAM_SOURCE_VERSION", "0.1.5"),
+            ("PARAM_VALUES", "a: 1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(env, expected);
+    }
+
+    fn request(layers: &[&str]) -> RenderRequest {
+        RenderRequest {
+            source: Source::Version("0.1.5".into()),
+            layers: layers.iter().map(|t| Layer { label: "layer".into(), file: None, text: t.to_string() }).collect(),
+            env: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn merged_values_are_canonical() {
+        let a = request(&["b: 2\na: {x: 1}\n", "a: {y: [1, 2]}\n", PLUGIN_VALUES]).merged_user_values().unwrap();
+        let b = request(&["a:\n  y: [1, 2]\n  x: 1\nb: 2\n", PLUGIN_VALUES]).merged_user_values().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, r#"{"a":{"x":1,"y":[1,2]},"argocd":{"source":{"plugin":{"enabled":true}}},"b":2}"#);
+        let err = request(&["- a\n"]).merged_user_values().unwrap_err().to_string();
+        assert!(err.starts_with("layer: the top level must be a map"), "{err}");
+    }
+}

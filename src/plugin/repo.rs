@@ -1,0 +1,147 @@
+//! The application's copy of its git repository, as the cmp-server lays it out:
+//! the working directory is `<repository>/<application path>`, and Argo CD
+//! names no variable for the repository's root, so it is the working directory
+//! minus `ARGOCD_APP_SOURCE_PATH`. Files named by parameters (values files,
+//! the generator source) must resolve, after symbolic links, inside that root.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// The repository copy an application renders from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    /// The repository root (canonical).
+    root: PathBuf,
+    /// The application's folder, the working directory (canonical).
+    app_dir: PathBuf,
+}
+
+/// What a file stands for, for messages ("values file", ...).
+#[derive(Clone, Copy, Debug)]
+pub struct FileRole<'a> {
+    /// The parameter that named it (`values_files`).
+    pub parameter: &'a str,
+    /// What it is (`values file`).
+    pub what: &'a str,
+}
+
+impl Repository {
+    /// The repository holding `app_dir`, whose path in the repository is
+    /// `app_path` (`ARGOCD_APP_SOURCE_PATH`; unset or empty means the root).
+    pub fn locate(app_dir: &Path, app_path: Option<&str>) -> Result<Repository> {
+        let app_dir = app_dir
+            .canonicalize()
+            .with_context(|| format!("cannot read the working directory '{}'", app_dir.display()))?;
+        let mut names = Vec::new();
+        for component in Path::new(app_path.unwrap_or("")).components() {
+            match component {
+                Component::CurDir => {}
+                Component::Normal(name) => names.push(name.to_owned()),
+                Component::ParentDir if names.pop().is_some() => {}
+                _ => bail!(
+                    "ARGOCD_APP_SOURCE_PATH '{}' is not a path inside the repository: set the Application's \
+                     spec.source.path to a relative folder of the repository",
+                    app_path.unwrap_or_default()
+                ),
+            }
+        }
+        let mut root = app_dir.clone();
+        for name in names.iter().rev() {
+            if root.file_name() != Some(name.as_os_str()) || !root.pop() {
+                bail!(
+                    "cannot find the repository root: the working directory '{}' does not end with the \
+                     application path '{}' (ARGOCD_APP_SOURCE_PATH)",
+                    app_dir.display(),
+                    app_path.unwrap_or_default()
+                );
+            }
+        }
+        Ok(Repository { root, app_dir })
+    }
+
+    /// `rel` (relative to the application's folder, as the upstream plugin
+    /// reads it) resolved through symbolic links; it must exist and be inside
+    /// the repository.
+    pub fn resolve(&self, rel: &str, role: FileRole<'_>) -> Result<PathBuf> {
+        let joined = self.app_dir.join(rel);
+        let resolved = joined.canonicalize().map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                anyhow!(
+                    "the {} '{rel}' given in '{}' does not exist (looked for '{}'): the path is relative to the \
+                     Application's spec.source.path in the repository",
+                    role.what,
+                    role.parameter,
+                    joined.display()
+                )
+            } else {
+                anyhow!("cannot read the {} '{rel}' given in '{}': {e}", role.what, role.parameter)
+            }
+        })?;
+        if !resolved.starts_with(&self.root) {
+            bail!(
+                "the {} '{rel}' given in '{}' resolves to '{}', outside the repository '{}': only files of the \
+                 Application's repository can be used",
+                role.what,
+                role.parameter,
+                resolved.display(),
+                self.root.display()
+            );
+        }
+        Ok(resolved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const VALUES: FileRole<'static> = FileRole { parameter: "values_files", what: "values file" };
+
+    fn repo() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::TempDir::new().unwrap();
+        let root = dir.path().canonicalize().unwrap().join("repo");
+        fs::create_dir_all(root.join("apps/deploykf")).unwrap();
+        fs::write(root.join("apps/deploykf/values.yaml"), "a: 1\n").unwrap();
+        fs::write(root.join("common.yaml"), "b: 2\n").unwrap();
+        fs::write(dir.path().join("outside.yaml"), "c: 3\n").unwrap();
+        (dir, root)
+    }
+
+    #[test]
+    fn the_root_is_the_working_directory_minus_the_app_path() {
+        let (_dir, root) = repo();
+        let app = root.join("apps/deploykf");
+        for path in ["apps/deploykf", "./apps/deploykf/", "apps/x/../deploykf"] {
+            let r = Repository::locate(&app, Some(path)).unwrap();
+            assert_eq!(r.root, root, "{path}");
+            assert_eq!(r.app_dir, app);
+        }
+        assert_eq!(Repository::locate(&root, Some(".")).unwrap().root, root);
+        assert_eq!(Repository::locate(&root, None).unwrap().root, root);
+        let err = Repository::locate(&app, Some("other/deploykf")).unwrap_err().to_string();
+        assert!(err.contains("does not end with the application path 'other/deploykf'"), "{err}");
+        assert!(Repository::locate(&app, Some("../x")).is_err());
+        assert!(Repository::locate(&app, Some("/abs")).is_err());
+    }
+
+    #[test]
+    fn files_resolve_inside_the_repository_only() {
+        let (dir, root) = repo();
+        let r = Repository::locate(&root.join("apps/deploykf"), Some("apps/deploykf")).unwrap();
+        assert_eq!(r.resolve("values.yaml", VALUES).unwrap(), root.join("apps/deploykf/values.yaml"));
+        assert_eq!(r.resolve("../../common.yaml", VALUES).unwrap(), root.join("common.yaml"));
+        let err = r.resolve("../../../outside.yaml", VALUES).unwrap_err().to_string();
+        assert!(err.contains("outside the repository"), "{err}");
+        let err = r.resolve("missing.yaml", VALUES).unwrap_err().to_string();
+        assert!(err.starts_with("the values file 'missing.yaml' given in 'values_files' does not exist"), "{err}");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("outside.yaml"), root.join("apps/deploykf/link.yaml")).unwrap();
+            let err = r.resolve("link.yaml", VALUES).unwrap_err().to_string();
+            assert!(err.contains("resolves to") && err.contains("outside the repository"), "{err}");
+        }
+    }
+}
