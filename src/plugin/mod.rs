@@ -185,6 +185,7 @@ impl Invocation {
             credentials: Credentials::from_helm_env()?,
             cache_dir: Some(self.cache_dir.join("charts")),
             extra_ca_file: self.vars.get("SSL_CERT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
+            ..ResolveOptions::default()
         })
     }
 }

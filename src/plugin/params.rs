@@ -305,7 +305,7 @@ mod tests {
         assert_eq!(p.output().unwrap(), OutputParam::Kustomize("./manifests/x/".into()));
         assert_eq!(
             p.generator_parameters_json(),
-            r#"[{"name":"source_version","string":"0.1.5"},{"name":"values_files","array":["a.yaml","c.yaml","k.yaml"]}]"#
+            r#"[{"name":"source_version","string":"0.1.5"},{"array":["a.yaml","c.yaml","k.yaml"],"name":"values_files"}]"#
         );
     }
 
