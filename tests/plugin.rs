@@ -29,7 +29,8 @@ fn generator_files() -> Vec<(String, String)> {
         (".deploykf_generator", "{\"generator_schema\": \"v1\"}"),
         (
             "default_values.yaml",
-            "argocd:\n  source:\n    plugin:\n      enabled: false\napp:\n  greeting: hello\nfail_me: false\n",
+            "argocd:\n  source:\n    plugin:\n      enabled: false\napp:\n  greeting: hello\nfail_me: false\n\
+             deps:\n  repository: oci://127.0.0.1:1/charts\n  version: 3.0.1\n",
         ),
         ("helpers/argocd.tpl", "{{<- define \"argocd.repo\" >}}{{< getenv \"ARGOCD_APP_SOURCE_REPO_URL\" | required \"required env-var 'ARGOCD_APP_SOURCE_REPO_URL' is not set\" | quote >}}{{<- end >}}"),
         ("templates/argocd/kustomization.yaml", "resources:\n  - apps.yaml\n  - seen.yaml\n"),
@@ -82,6 +83,11 @@ data:
             "templates/manifests/demo-helm/templates/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\n  namespace: {{ .Release.Namespace }}\ndata:\n  colour: {{ .Values.colour | quote }}\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n  has_widgets: {{ .Capabilities.APIVersions.Has \"example.com/v1/Widget\" | quote }}\n",
         ),
+        (
+            "templates/manifests/demo-deps/Chart.yaml",
+            "apiVersion: v2\nname: demo-deps\nversion: 1.0.0\ndependencies:\n  - name: kyverno\n    version: {{< .Values.deps.version | quote >}}\n    repository: {{< .Values.deps.repository | quote >}}\n",
+        ),
+        ("templates/manifests/demo-deps/values.yaml", "kyverno:\n  replicaCount: 1\n"),
         ("templates/fail.yaml", "{{<- if .Values.fail_me >}}{{< fail \"fail_me is set: remove it from your values\" >}}{{<- end >}}"),
     ];
     files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
@@ -453,4 +459,58 @@ fn a_failing_kustomize_build_prints_nothing_on_stdout() {
     fs::remove_dir_all(repo.root().join("generator")).unwrap();
     write_tree(&repo.root().join("generator"), &files);
     assert_fails(&repo.render("deploykf-app-of-apps", &params(&[])), &["kustomize", "failed", "seen.yaml"]);
+}
+
+/// A chart whose dependency is in a private registry (TLS with a test CA,
+/// htpasswd): pulled with the credentials of `HELM_REGISTRY_CONFIG` only; a
+/// wrong password, an unreachable registry and a missing version each fail
+/// `init` with nothing on stdout and without the password in any message.
+#[test]
+fn helm_dependencies_come_from_a_private_registry() {
+    use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
+    const PASSWORD: &str = "Registry-pass-do-not-print";
+    let Some(shared) = shared() else {
+        eprintln!("SKIPPED: ../shared (fixture charts) is absent");
+        return;
+    };
+    let Some(mut repo) = Repo::new().with_tools() else { return };
+    let Some(mut registry) = TestRegistry::start(RegistryOptions::default().tls().auth("dkf", PASSWORD).helm()) else {
+        return;
+    };
+    registry.push_chart(&shared.join("fixtures/charts/kyverno-3.0.1.tgz"), "charts");
+    let config = repo.dir.path().join("registry/config.json");
+    repo.extra_env.push(("HELM_REGISTRY_CONFIG".into(), config.display().to_string()));
+    repo.extra_env.push(("SSL_CERT_FILE".into(), registry.ca_pem_path().unwrap().display().to_string()));
+    let host = registry.host();
+    let deps = |version: &str| {
+        params(&[
+            string_param("output_helm_path", "./manifests/demo-deps/"),
+            string_param("values", &format!("deps:\n  repository: oci://{host}/charts\n  version: {version}\n")),
+        ])
+    };
+    let no_password = |run: &Run| {
+        assert!(!run.stderr.contains(PASSWORD) && !run.stdout.contains(PASSWORD), "password printed:\n{}", run.stderr);
+    };
+
+    write_docker_config(&config, &host, "dkf", PASSWORD);
+    let run = repo.render("demo-deps", &deps("3.0.1"));
+    no_password(&run);
+    run.assert_ok();
+    assert!(run.stdout.contains("ghcr.io/kyverno/kyverno:"), "the kyverno chart rendered");
+    assert!(repo.app_dir().join(".deploykf-cmp/chart/charts").is_dir());
+
+    let missing = repo.run("init", "demo-deps", &deps("9.9.9"));
+    no_password(&missing);
+    assert_fails(&missing, &["kyverno", "9.9.9"]);
+
+    write_docker_config(&config, &host, "dkf", "wrong-password");
+    let denied = repo.run("init", "demo-deps", &deps("3.0.1"));
+    assert!(!denied.stderr.contains("wrong-password"), "{}", denied.stderr);
+    assert_fails(&denied, &[&host]);
+
+    write_docker_config(&config, &host, "dkf", PASSWORD);
+    registry.stop();
+    let unreachable = repo.run("init", "demo-deps", &deps("3.0.1"));
+    no_password(&unreachable);
+    assert_fails(&unreachable, &[&host]);
 }
