@@ -11,7 +11,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::{bin, repo_root, shared, write_tree, Run};
@@ -303,7 +303,7 @@ fn the_app_of_apps_renders_with_the_plugin_environment() {
 fn a_kustomize_child_renders_and_values_layer_in_order() {
     let Some(repo) = Repo::new().with_tools() else { return };
     let out = string_param("output_kustomize_path", "./manifests/demo-kustomize/");
-    let run = repo.render("demo-kustomize", &params(&[out.clone()]));
+    let run = repo.render("demo-kustomize", &params(std::slice::from_ref(&out)));
     run.assert_ok();
     assert_eq!(config_map(&run.stdout, "greeting")["greeting"], "hi");
     // values_files in order (later wins, paths may leave the app folder but not the repo), then `values`.

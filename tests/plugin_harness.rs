@@ -40,32 +40,20 @@ fn default_values(zip: &Path) -> String {
     text
 }
 
-/// The values file pointing the manifests repo and every chart repository at the test setup.
+/// The values file pointing the manifests repo and every chart repository at
+/// the test setup (JSON, which is YAML).
 fn mirror_values(registry_host: &str) -> String {
-    let mut yaml = format!(
-        "argocd:\n  source:\n    repo:\n      url: \"{REPO_URL}\"\n      revision: \"main\"\n      path: \".\"\n"
-    );
-    let mut components: Vec<&str> = CHARTS.iter().map(|(c, _, _)| *c).collect();
-    components.dedup();
-    let mut by_group: Vec<(&str, Vec<(&str, Vec<&str>)>)> = Vec::new();
-    for component in components {
-        let (group, name) = component.split_once('.').unwrap();
-        let charts = CHARTS.iter().filter(|(c, _, _)| *c == component).map(|(_, k, _)| *k).collect();
-        match by_group.iter_mut().find(|(g, _)| *g == group) {
-            Some((_, list)) => list.push((name, charts)),
-            None => by_group.push((group, vec![(name, charts)])),
+    let mut values = serde_json::json!({
+        "argocd": {"source": {"repo": {"url": REPO_URL, "revision": "main", "path": "."}}}
+    });
+    for (component, chart, _) in CHARTS {
+        let mut node = &mut values;
+        for key in component.split('.').chain(["charts", chart]) {
+            node = node.as_object_mut().unwrap().entry(key).or_insert_with(|| serde_json::json!({}));
         }
+        node["repository"] = serde_json::json!(format!("oci://{registry_host}/charts"));
     }
-    for (group, list) in by_group {
-        yaml += &format!("{group}:\n");
-        for (component, charts) in list {
-            yaml += &format!("  {component}:\n    charts:\n");
-            for chart in charts {
-                yaml += &format!("      {chart}:\n        repository: \"oci://{registry_host}/charts\"\n");
-            }
-        }
-    }
-    yaml
+    values.to_string()
 }
 
 fn app_of_apps() -> String {

@@ -180,6 +180,8 @@ impl Invocation {
         Helm::locate(|n| self.var(n), &self.cache_dir.join("helm"))
     }
 
+    // The rest from `Default`: the dependencies module may add options.
+    #[allow(clippy::needless_update)]
     fn resolve_options(&self) -> Result<ResolveOptions> {
         Ok(ResolveOptions {
             credentials: Credentials::from_helm_env()?,
