@@ -19,7 +19,9 @@ pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
         .iter()
         .map(|file| read(file, "values file"))
         .collect::<Result<Vec<_>>>()?;
-    let defaults = parse_map(&read(default_values, "default values file")?, default_values, "default values file")?;
+    // The generator is unpacked in a temporary folder: name the file as it is in the generator.
+    let shown = Path::new("default_values.yaml");
+    let defaults = parse_map(&read(default_values, "generator file")?, shown, "generator file")?;
     if values_files.is_empty() {
         return Ok(Value::map(defaults));
     }
