@@ -82,10 +82,9 @@ pub fn render(source: &GeneratorSource, values: Value, output: &OutputDir, env: 
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;
     let dir_mode = mode_of(&templates).unwrap_or(0o755);
-    for rel in &files {
-        if let Some(parent) = Path::new(rel).parent() {
-            create_dirs(&output.staging().join(parent), dir_mode)?;
-        }
+    let parents: std::collections::BTreeSet<&Path> = files.iter().filter_map(|rel| Path::new(rel).parent()).collect();
+    for parent in parents {
+        create_dirs(&output.staging().join(parent), dir_mode)?;
     }
     ctx.render_all(&base, &nested, &templates, &files, output.staging())
 }

@@ -315,17 +315,24 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         );
     }
     let mut total: u64 = 0;
+    let mut created = std::collections::HashSet::new();
+    let mut create_dir = |dir: &Path| -> Result<()> {
+        if created.insert(dir.to_path_buf()) {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create '{}'", dir.display()))?;
+        }
+        Ok(())
+    };
     for (i, name, inner, is_dir, mode) in selected {
         let dest = target.join(&inner);
         if is_dir {
-            fs::create_dir_all(&dest).with_context(|| format!("cannot create '{}'", dest.display()))?;
+            create_dir(&dest)?;
             continue;
         }
         if inner.as_os_str().is_empty() {
             continue;
         }
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create '{}'", parent.display()))?;
+            create_dir(parent)?;
         }
         let mut entry = archive.by_index(i).with_context(|| format!("cannot read zip entry '{name}'"))?;
         let mut out = create_file(&dest, mode.map(|m| m & 0o777).unwrap_or(0o644))?;
