@@ -19,7 +19,7 @@ use anyhow::{anyhow, Context, Result};
 use gomplate::{Engine, Host, Map, Value};
 
 use crate::gomplateignore;
-use crate::output::{lexical_clean, OutputDir, RunInfo};
+use crate::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
 use crate::source::GeneratorSource;
 
 /// The template delimiters deployKF generators use.
@@ -57,7 +57,7 @@ pub fn render(
         host: HostConfig {
             env,
             cwd: std::env::current_dir().context("cannot read the working directory")?,
-            runtime_dir: runtime.clone(),
+            runtime_dir: absolute_clean(&runtime)?,
             output_dir: output.target().to_path_buf(),
             staging_dir: output.staging().to_path_buf(),
         },
