@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 
 use common::{list_files, minimal_generator, repo_root, write_tree, write_zip, Sandbox, ZipEntry};
 
@@ -151,6 +152,14 @@ fn file_write_to_runtime_feeds_later_templates_and_escapes_are_refused() {
     sb.generate(&g, &[], &out).assert_ok();
     assert_eq!(
         fs::read_to_string(out.join("uses-runtime.yaml")).unwrap(),
+        "cached: computed-once\n"
+    );
+
+    // Also with a relative TMPDIR (the runtime folder path is then relative).
+    let args = ["generate", "--source-path", "gen", "-O", "out-relative-tmp"];
+    sb.run_with_tmpdir(&args, Path::new("tmp")).assert_ok();
+    assert_eq!(
+        fs::read_to_string(sb.path("out-relative-tmp/uses-runtime.yaml")).unwrap(),
         "cached: computed-once\n"
     );
 

@@ -103,10 +103,15 @@ impl Sandbox {
 
     /// Runs `deploykf-cmp ARGS` in the sandbox (cwd = sandbox, TMPDIR and HOME inside).
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_tmpdir(args, &self.path("tmp"))
+    }
+
+    /// Like [`run`](Self::run) with the given TMPDIR (may be relative to the sandbox).
+    pub fn run_with_tmpdir(&self, args: &[&str], tmpdir: &Path) -> Run {
         Command::new(bin())
             .args(args)
             .current_dir(self.dir.path())
-            .env("TMPDIR", self.path("tmp"))
+            .env("TMPDIR", tmpdir)
             .env("HOME", self.path("home"))
             .output()
             .expect("run deploykf-cmp")
