@@ -66,7 +66,12 @@ pub struct GenerateArgs {
     pub source_path: Option<PathBuf>,
 
     /// A YAML file containing configuration values (repeatable, or comma-separated)
-    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
+    #[arg(
+        short = 'f',
+        long = "values",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
     pub values: Vec<PathBuf>,
 
     /// The output directory in which to generate the manifests
@@ -87,12 +92,21 @@ impl GenerateArgs {
     /// Generates the output folder.
     pub fn run(self) -> Result<()> {
         let version = self.source_version.as_deref().filter(|v| !v.is_empty());
-        let path = self.source_path.as_deref().filter(|p| !p.as_os_str().is_empty());
+        let path = self
+            .source_path
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty());
         let source = match (version, path) {
-            (Some(_), Some(_)) => bail!("only one of `--source-version` or `--source-path` may be provided"),
-            (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
+            (Some(_), Some(_)) => {
+                bail!("only one of `--source-version` or `--source-path` may be provided")
+            }
+            (Some(version), None) => {
+                GeneratorSource::from_version(version, &source::default_cache_dir()?)?
+            }
             (None, Some(path)) => GeneratorSource::from_path(path)?,
-            (None, None) => bail!("at least one of `--source-version` or `--source-path` must be provided"),
+            (None, None) => {
+                bail!("at least one of `--source-version` or `--source-path` must be provided")
+            }
         };
         let output = OutputDir::prepare(&self.output_dir)?;
         let values = values::load(&source.default_values_path(), &self.values)?;
@@ -121,9 +135,27 @@ mod tests {
 
     #[test]
     fn parses_the_go_cli_flags() {
-        let a = parse(&["generate", "-V", "0.1.5", "-f", "a.yaml,b.yaml", "--values", "c.yaml", "-O", "out"]).unwrap();
+        let a = parse(&[
+            "generate",
+            "-V",
+            "0.1.5",
+            "-f",
+            "a.yaml,b.yaml",
+            "--values",
+            "c.yaml",
+            "-O",
+            "out",
+        ])
+        .unwrap();
         assert_eq!(a.source_version.as_deref(), Some("0.1.5"));
-        assert_eq!(a.values, vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml"), PathBuf::from("c.yaml")]);
+        assert_eq!(
+            a.values,
+            vec![
+                PathBuf::from("a.yaml"),
+                PathBuf::from("b.yaml"),
+                PathBuf::from("c.yaml")
+            ]
+        );
         assert_eq!(a.output_dir, PathBuf::from("out"));
         let a = parse(&["generate", "--source-path", "g.zip", "--output-dir", "o"]).unwrap();
         assert_eq!(a.source_path, Some(PathBuf::from("g.zip")));
@@ -132,8 +164,20 @@ mod tests {
 
     #[test]
     fn sources_are_exclusive_and_one_is_required() {
-        assert!(parse(&["generate", "-V", "0.1.5", "--source-path", "g.zip", "-O", "o"]).is_err());
+        assert!(parse(&[
+            "generate",
+            "-V",
+            "0.1.5",
+            "--source-path",
+            "g.zip",
+            "-O",
+            "o"
+        ])
+        .is_err());
         assert!(parse(&["generate", "-O", "o"]).is_err());
-        assert!(parse(&["generate", "--source-path", "g.zip"]).is_err(), "--output-dir is required");
+        assert!(
+            parse(&["generate", "--source-path", "g.zip"]).is_err(),
+            "--output-dir is required"
+        );
     }
 }
