@@ -86,24 +86,9 @@ pub fn merge_layers(mut layers: Vec<Map>) -> Map {
         return Map::new();
     };
     while let Some(lower) = layers.pop() {
-        merged = merge_under(&lower, &merged);
+        merged = gomplate::funcs::coll::merge_values(&lower, &merged);
     }
     merged
-}
-
-/// gomplate's `mergeValues(defaults, overrides)`: keys of `overrides` win; when
-/// both sides hold a map under a key, the maps are merged recursively; any other
-/// override (scalar, list, null) replaces the default.
-pub fn merge_under(defaults: &Map, overrides: &Map) -> Map {
-    let mut out = defaults.clone();
-    for (key, over) in overrides {
-        let merged = match (out.get(key), over) {
-            (Some(Value::Map(def)), Value::Map(over_map)) => Value::map(merge_under(def, over_map)),
-            _ => over.clone(),
-        };
-        out.insert(key.clone(), merged);
-    }
-    out
 }
 
 #[cfg(test)]
