@@ -8,6 +8,7 @@ mod cli;
 mod components;
 mod generate;
 mod gomplateignore;
+mod mirror;
 mod output;
 mod registry;
 mod source;
