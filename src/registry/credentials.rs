@@ -330,7 +330,7 @@ impl Credentials {
                 path.display()
             );
         }
-        X
+        let mut creds = Self::load(path).with_context(|| format!("registry credentials named by {origin}"))?;
         creds.origin = Some(origin.to_string());
         Ok(creds)
     }
