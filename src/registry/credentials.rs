@@ -70,13 +70,13 @@ pub fn registry_host(reference_or_url: &str) -> String {
         None => (rest, false),
     };
     // `user@host` in a URL authority.
-    let host = if had_scheme { first.rsplit('@').next().unwrap_or(first) } else { first };
+    let host = if had_scheme {
+        first.rsplit('@').next().unwrap_or(first)
+    } else {
+        first
+    };
     let host = host.to_ascii_lowercase();
-    if !had_scheme
-        && has_path
-        && host != "localhost"
-        && !host.contains('.')
-        && !host.contains(':')
+    if !had_scheme && has_path && host != "localhost" && !host.contains('.') && !host.contains(':')
     {
         return DOCKER_HUB.to_string();
     }
@@ -186,7 +186,10 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
 /// are trimmed from the password as docker and podman do. Errors never quote
 /// the value.
 fn decode_auth(encoded: &str) -> Result<(String, String)> {
-    let cleaned: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let cleaned: String = encoded
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     let unpadded = cleaned.trim_end_matches('=');
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
@@ -194,14 +197,20 @@ fn decode_auth(encoded: &str) -> Result<(String, String)> {
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
             .with_decode_allow_trailing_bits(true),
     );
-    let bytes = engine.decode(unpadded).map_err(|_| anyhow!("invalid base64"))?;
+    let bytes = engine
+        .decode(unpadded)
+        .map_err(|_| anyhow!("invalid base64"))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("not UTF-8 after decoding"))?;
-    let (username, password) =
-        text.split_once(':').ok_or_else(|| anyhow!("no ':' between username and password"))?;
+    let (username, password) = text
+        .split_once(':')
+        .ok_or_else(|| anyhow!("no ':' between username and password"))?;
     if username.is_empty() {
         bail!("empty username");
     }
-    Ok((username.to_string(), password.trim_matches('\0').to_string()))
+    Ok((
+        username.to_string(),
+        password.trim_matches('\0').to_string(),
+    ))
 }
 
 /// A loaded docker config file.
@@ -261,7 +270,10 @@ impl Credentials {
     }
 
     /// [`Credentials::discover`] with the environment read through `env`.
-    fn discover_in(authfile: Option<&Path>, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Credentials> {
+    fn discover_in(
+        authfile: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<Credentials> {
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
         if let Some(path) = authfile {
             return Self::load_named(path, "--authfile");
@@ -275,10 +287,16 @@ impl Credentials {
             .or_else(|| home.as_ref().map(|h| h.join(".config")));
         let mut defaults = Vec::new();
         if let Some(dir) = var("XDG_RUNTIME_DIR") {
-            defaults.push((Path::new(&dir).join("containers/auth.json"), "$XDG_RUNTIME_DIR/containers/auth.json"));
+            defaults.push((
+                Path::new(&dir).join("containers/auth.json"),
+                "$XDG_RUNTIME_DIR/containers/auth.json",
+            ));
         }
         if let Some(dir) = &xdg_config {
-            defaults.push((dir.join("containers/auth.json"), "$XDG_CONFIG_HOME/containers/auth.json"));
+            defaults.push((
+                dir.join("containers/auth.json"),
+                "$XDG_CONFIG_HOME/containers/auth.json",
+            ));
         }
         for (path, origin) in defaults {
             if path.is_file() {
@@ -330,7 +348,8 @@ impl Credentials {
                 path.display()
             );
         }
-        let mut creds = Self::load(path).with_context(|| format!("registry credentials named by {origin}"))?;
+        let mut creds =
+            Self::load(path).with_context(|| format!("registry credentials named by {origin}"))?;
         creds.origin = Some(origin.to_string());
         Ok(creds)
     }
@@ -338,7 +357,10 @@ impl Credentials {
     /// Parses config.json content read from `path` (named in errors).
     fn parse(text: &[u8], path: &Path) -> Result<Credentials> {
         let file = path.display();
-        let mut creds = Credentials { path: Some(path.to_path_buf()), ..Credentials::default() };
+        let mut creds = Credentials {
+            path: Some(path.to_path_buf()),
+            ..Credentials::default()
+        };
         if text.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(creds);
         }
@@ -373,7 +395,9 @@ impl Credentials {
                     match field(entry, name) {
                         None | Some(Value::Null) => Ok(None),
                         Some(Value::String(s)) => Ok(Some(s.clone())),
-                        Some(_) => bail!("{file}: \"{name}\" of the \"auths\" entry {key:?} must be a string"),
+                        Some(_) => bail!(
+                            "{file}: \"{name}\" of the \"auths\" entry {key:?} must be a string"
+                        ),
                     }
                 };
                 creds.auths.insert(
@@ -421,12 +445,20 @@ impl Credentials {
     pub fn for_registry(&self, registry: &str) -> Result<Auth> {
         let host = registry_host(registry);
         match self.source_for(&host) {
-            Source::Helper { suffix, per_registry } => {
-                self.run_helper(suffix, &host).with_context(|| {
-                    let from = if per_registry { "credHelpers" } else { "credsStore" };
-                    format!("registry credentials for {host} ({from} in {})", self.describe())
-                })
-            }
+            Source::Helper {
+                suffix,
+                per_registry,
+            } => self.run_helper(suffix, &host).with_context(|| {
+                let from = if per_registry {
+                    "credHelpers"
+                } else {
+                    "credsStore"
+                };
+                format!(
+                    "registry credentials for {host} ({from} in {})",
+                    self.describe()
+                )
+            }),
             Source::File(entries) => {
                 for (key, entry) in entries {
                     if let Some(auth) = entry.to_auth(&self.describe(), key)? {
@@ -445,8 +477,15 @@ impl Credentials {
     pub fn docker_config_json_for(&self, registry: &str) -> Result<Value> {
         let host = registry_host(registry);
         let auth = match self.source_for(&host) {
-            Source::Helper { suffix, per_registry } => {
-                let from = if per_registry { "credHelpers" } else { "credsStore" };
+            Source::Helper {
+                suffix,
+                per_registry,
+            } => {
+                let from = if per_registry {
+                    "credHelpers"
+                } else {
+                    "credsStore"
+                };
                 bail!(
                     "the credentials for {host} are kept by the credential helper \
                      docker-credential-{suffix} ({from} in {}), not in the file: a pull secret \
@@ -505,13 +544,24 @@ impl Credentials {
         let helper = self
             .cred_helpers
             .get(host)
-            .or_else(|| self.cred_helpers.iter().find(|(k, _)| key_host(k) == host).map(|(_, v)| v))
+            .or_else(|| {
+                self.cred_helpers
+                    .iter()
+                    .find(|(k, _)| key_host(k) == host)
+                    .map(|(_, v)| v)
+            })
             .filter(|s| !s.is_empty());
         if let Some(suffix) = helper {
-            return Source::Helper { suffix, per_registry: true };
+            return Source::Helper {
+                suffix,
+                per_registry: true,
+            };
         }
         if let Some(suffix) = &self.creds_store {
-            return Source::Helper { suffix, per_registry: false };
+            return Source::Helper {
+                suffix,
+                per_registry: false,
+            };
         }
         let mut entries: Vec<(u8, &String, &AuthEntry)> = self
             .auths
@@ -537,7 +587,10 @@ impl Credentials {
     /// Runs `docker-credential-<suffix> get` for `host` and reads its answer.
     fn run_helper(&self, suffix: &str, host: &str) -> Result<Auth> {
         let name = format!("docker-credential-{suffix}");
-        let search = self.helper_search_path.clone().or_else(|| std::env::var_os("PATH"));
+        let search = self
+            .helper_search_path
+            .clone()
+            .or_else(|| std::env::var_os("PATH"));
         let program = find_on_path(&name, search.as_deref()).ok_or_else(|| {
             anyhow!(
                 "credential helper {name} not found on PATH: install it, or log in with \
@@ -580,12 +633,21 @@ impl Credentials {
         let answer: Value = serde_json::from_slice(&output.stdout).map_err(|_| {
             anyhow!("credential helper {name} answered with something other than a JSON object for {server}")
         })?;
-        let text = |field: &str| answer.get(field).and_then(Value::as_str).unwrap_or("").to_string();
+        let text = |field: &str| {
+            answer
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let (username, secret) = (text("Username"), text("Secret"));
         Ok(match (username.as_str(), secret.is_empty()) {
             (_, true) if username.is_empty() => Auth::Anonymous,
             (TOKEN_USERNAME, _) => Auth::IdentityToken(secret),
-            _ => Auth::Basic { username, password: secret },
+            _ => Auth::Basic {
+                username,
+                password: secret,
+            },
         })
     }
 
@@ -601,7 +663,10 @@ impl Credentials {
 /// (Go's `encoding/json`, which docker and helm decode with, does the same).
 fn field<'a>(object: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
     object.get(name).or_else(|| {
-        object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     })
 }
 
@@ -622,7 +687,11 @@ fn find_on_path(name: &str, search: Option<&OsStr>) -> Option<PathBuf> {
     std::env::split_paths(search)
         .filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join(name))
-        .find(|p| p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false))
+        .find(|p| {
+            p.metadata()
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
 }
 
 fn truncate(s: &str, max: usize) -> String {

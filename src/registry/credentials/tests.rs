@@ -17,14 +17,20 @@ fn parse(json: &str) -> Credentials {
 }
 
 fn basic(user: &str, pass: &str) -> Auth {
-    Auth::Basic { username: user.into(), password: pass.into() }
+    Auth::Basic {
+        username: user.into(),
+        password: pass.into(),
+    }
 }
 
 /// Asserts neither the secret nor its base64 form appears in `text`.
 fn assert_no_secret(text: &str) {
     assert!(!text.contains(SECRET), "secret leaked: {text}");
     assert!(!text.contains("s3cr3t"), "secret leaked: {text}");
-    assert!(!text.contains(&b64(&format!("alice:{SECRET}"))), "auth leaked: {text}");
+    assert!(
+        !text.contains(&b64(&format!("alice:{SECRET}"))),
+        "auth leaked: {text}"
+    );
 }
 
 #[test]
@@ -34,7 +40,10 @@ fn registry_host_normalises_references_and_urls() {
         ("reg.example.com:5000", "reg.example.com:5000"),
         ("https://reg.example.com/v2/", "reg.example.com"),
         ("http://reg.example.com", "reg.example.com"),
-        ("https://user@reg.example.com:8443/v1/", "reg.example.com:8443"),
+        (
+            "https://user@reg.example.com:8443/v1/",
+            "reg.example.com:8443",
+        ),
         ("REG.Example.com/org/image:tag", "reg.example.com"),
         ("localhost:5000/img", "localhost:5000"),
         ("localhost/img", "localhost"),
@@ -45,7 +54,10 @@ fn registry_host_normalises_references_and_urls() {
         ("https://index.docker.io/v1/", "docker.io"),
         ("library/nginx", "docker.io"),
         ("docker.io/library/nginx:1.25", "docker.io"),
-        ("quay.io/jetstack/cert-manager-controller@sha256:abc", "quay.io"),
+        (
+            "quay.io/jetstack/cert-manager-controller@sha256:abc",
+            "quay.io",
+        ),
         ("myregistry", "myregistry"),
     ];
     for (input, want) in cases {
@@ -66,24 +78,57 @@ fn every_auths_key_form_matches_the_registry() {
         ("reg.example.com/team", "reg.example.com"),
     ];
     for (key, registry) in keys {
-        let creds = parse(&format!(r#"{{"auths": {{"{key}": {{"auth": "{}"}}}}}}"#, b64("u:p")));
+        let creds = parse(&format!(
+            r#"{{"auths": {{"{key}": {{"auth": "{}"}}}}}}"#,
+            b64("u:p")
+        ));
         for query in [registry.to_string(), format!("oci://{registry}/charts")] {
-            assert_eq!(creds.for_registry(&query).unwrap(), basic("u", "p"), "key {key:?}, query {query:?}");
+            assert_eq!(
+                creds.for_registry(&query).unwrap(),
+                basic("u", "p"),
+                "key {key:?}, query {query:?}"
+            );
         }
-        assert_eq!(creds.for_registry("other.example.com").unwrap(), Auth::Anonymous, "key {key:?}");
+        assert_eq!(
+            creds.for_registry("other.example.com").unwrap(),
+            Auth::Anonymous,
+            "key {key:?}"
+        );
     }
     // A port is part of the registry's identity.
-    let creds = parse(&format!(r#"{{"auths": {{"reg.example.com:5000": {{"auth": "{}"}}}}}}"#, b64("u:p")));
-    assert_eq!(creds.for_registry("reg.example.com").unwrap(), Auth::Anonymous);
+    let creds = parse(&format!(
+        r#"{{"auths": {{"reg.example.com:5000": {{"auth": "{}"}}}}}}"#,
+        b64("u:p")
+    ));
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        Auth::Anonymous
+    );
 }
 
 #[test]
 fn docker_hub_aliases_are_one_registry() {
-    let aliases = ["docker.io", "index.docker.io", "registry-1.docker.io", "https://index.docker.io/v1/"];
+    let aliases = [
+        "docker.io",
+        "index.docker.io",
+        "registry-1.docker.io",
+        "https://index.docker.io/v1/",
+    ];
     for key in aliases {
-        let creds = parse(&format!(r#"{{"auths": {{"{key}": {{"auth": "{}"}}}}}}"#, b64("hub:pw")));
-        for query in aliases.iter().copied().chain(["docker.io/library/nginx", "library/nginx"]) {
-            assert_eq!(creds.for_registry(query).unwrap(), basic("hub", "pw"), "key {key:?}, query {query:?}");
+        let creds = parse(&format!(
+            r#"{{"auths": {{"{key}": {{"auth": "{}"}}}}}}"#,
+            b64("hub:pw")
+        ));
+        for query in aliases
+            .iter()
+            .copied()
+            .chain(["docker.io/library/nginx", "library/nginx"])
+        {
+            assert_eq!(
+                creds.for_registry(query).unwrap(),
+                basic("hub", "pw"),
+                "key {key:?}, query {query:?}"
+            );
         }
     }
 }
@@ -100,14 +145,20 @@ fn exact_key_wins_over_url_and_namespaced_keys() {
         b64("ns:2"),
         b64("exact:3")
     ));
-    assert_eq!(creds.for_registry("reg.example.com").unwrap(), basic("exact", "3"));
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        basic("exact", "3")
+    );
     // Without the exact key, a URL key beats a namespaced one.
     let creds = parse(&format!(
         r#"{{"auths": {{"reg.example.com/team": {{"auth": "{}"}}, "https://reg.example.com/v1/": {{"auth": "{}"}}}}}}"#,
         b64("ns:2"),
         b64("url:1")
     ));
-    assert_eq!(creds.for_registry("reg.example.com").unwrap(), basic("url", "1"));
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        basic("url", "1")
+    );
 }
 
 #[test]
@@ -135,8 +186,14 @@ fn entry_forms() {
         (r#"{"auth": ""}"#.into(), Auth::Anonymous),
     ];
     for (entry, want) in cases {
-        let creds = parse(&format!(r#"{{"auths": {{"reg.example.com": {entry}}}, "psFormat": "table", "unknown": [1]}}"#));
-        assert_eq!(creds.for_registry("reg.example.com").unwrap(), want, "entry {entry}");
+        let creds = parse(&format!(
+            r#"{{"auths": {{"reg.example.com": {entry}}}, "psFormat": "table", "unknown": [1]}}"#
+        ));
+        assert_eq!(
+            creds.for_registry("reg.example.com").unwrap(),
+            want,
+            "entry {entry}"
+        );
     }
 }
 
@@ -146,20 +203,35 @@ fn empty_entry_falls_through_to_another_key_for_the_same_registry() {
         r#"{{"auths": {{"reg.example.com": {{}}, "https://reg.example.com/v2/": {{"auth": "{}"}}}}}}"#,
         b64("u:pw")
     ));
-    assert_eq!(creds.for_registry("reg.example.com").unwrap(), basic("u", "pw"));
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        basic("u", "pw")
+    );
 }
 
 #[test]
 fn bad_auth_field_is_an_error_naming_file_and_key_without_the_secret() {
-    for bad in [b64("s3cr3t-without-colon"), format!("{}!!", b64(&format!("alice:{SECRET}"))), b64(&format!(":{SECRET}"))] {
-        let creds = parse(&format!(r#"{{"auths": {{"reg.example.com": {{"auth": "{bad}"}}}}}}"#));
+    for bad in [
+        b64("s3cr3t-without-colon"),
+        format!("{}!!", b64(&format!("alice:{SECRET}"))),
+        b64(&format!(":{SECRET}")),
+    ] {
+        let creds = parse(&format!(
+            r#"{{"auths": {{"reg.example.com": {{"auth": "{bad}"}}}}}}"#
+        ));
         let err = creds.for_registry("reg.example.com").unwrap_err();
         let text = format!("{err:#} {err:?}");
-        assert!(text.contains("test.json") && text.contains("reg.example.com"), "{text}");
+        assert!(
+            text.contains("test.json") && text.contains("reg.example.com"),
+            "{text}"
+        );
         assert!(!text.contains(&bad), "{text}");
         assert_no_secret(&text);
         // Another registry's lookup is unaffected.
-        assert_eq!(creds.for_registry("other.example.com").unwrap(), Auth::Anonymous);
+        assert_eq!(
+            creds.for_registry("other.example.com").unwrap(),
+            Auth::Anonymous
+        );
     }
 }
 
@@ -167,7 +239,11 @@ fn bad_auth_field_is_an_error_naming_file_and_key_without_the_secret() {
 fn invalid_json_names_file_and_position_without_content() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.json");
-    std::fs::write(&path, format!("{{\n  \"auths\": {{\n    \"reg\": {{\"password\": \"{SECRET}\" \"x\"}}\n}}")).unwrap();
+    std::fs::write(
+        &path,
+        format!("{{\n  \"auths\": {{\n    \"reg\": {{\"password\": \"{SECRET}\" \"x\"}}\n}}"),
+    )
+    .unwrap();
     let err = Credentials::load(&path).unwrap_err();
     let text = format!("{err:#} {err:?}");
     assert!(text.contains(&path.display().to_string()), "{text}");
@@ -195,7 +271,10 @@ fn wrong_shapes_are_errors_without_secrets() {
 #[test]
 fn empty_file_holds_no_credentials() {
     let creds = Credentials::parse(b"  \n", Path::new("empty.json")).unwrap();
-    assert_eq!(creds.for_registry("reg.example.com").unwrap(), Auth::Anonymous);
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        Auth::Anonymous
+    );
 }
 
 #[test]
@@ -210,9 +289,17 @@ fn debug_output_has_no_secrets() {
         b64(&format!("alice:{SECRET}"))
     ));
     let text = format!("{creds:?}");
-    assert!(text.contains("a.example.com") && text.contains("redacted"), "{text}");
+    assert!(
+        text.contains("a.example.com") && text.contains("redacted"),
+        "{text}"
+    );
     assert_no_secret(&text);
-    for host in ["a.example.com", "b.example.com", "c.example.com", "d.example.com"] {
+    for host in [
+        "a.example.com",
+        "b.example.com",
+        "c.example.com",
+        "d.example.com",
+    ] {
         let auth = creds.for_registry(host).unwrap();
         assert_ne!(auth, Auth::Anonymous);
         assert_no_secret(&format!("{auth:?}"));
@@ -228,7 +315,9 @@ struct Helpers {
 
 impl Helpers {
     fn new() -> Helpers {
-        Helpers { dir: tempfile::tempdir().unwrap() }
+        Helpers {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// Writes `docker-credential-<suffix>`: it records its argument and stdin
@@ -246,7 +335,9 @@ impl Helpers {
         // keeps it "busy" until it execs; wait until the script can run.
         for _ in 0..100 {
             match Command::new(&path).arg("noop").status() {
-                Err(e) if e.raw_os_error() == Some(26) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                Err(e) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
                 other => {
                     other.unwrap();
                     return;
@@ -272,43 +363,76 @@ impl Helpers {
 #[test]
 fn cred_helper_answers_basic_and_identity_token() {
     let helpers = Helpers::new();
-    helpers.add("test", &format!(r#"echo '{{"ServerURL":"x","Username":"alice","Secret":"{SECRET}"}}'"#));
-    helpers.add("tok", r#"echo '{"ServerURL":"x","Username":"<token>","Secret":"refresh-tok"}'"#);
+    helpers.add(
+        "test",
+        &format!(r#"echo '{{"ServerURL":"x","Username":"alice","Secret":"{SECRET}"}}'"#),
+    );
+    helpers.add(
+        "tok",
+        r#"echo '{"ServerURL":"x","Username":"<token>","Secret":"refresh-tok"}'"#,
+    );
     let creds = helpers.creds(
         r#"{"auths": {"reg.example.com": {}}, "credHelpers": {"reg.example.com": "test", "https://tok.example.com": "tok"}}"#,
     );
-    assert_eq!(creds.for_registry("oci://reg.example.com/charts").unwrap(), basic("alice", SECRET));
+    assert_eq!(
+        creds.for_registry("oci://reg.example.com/charts").unwrap(),
+        basic("alice", SECRET)
+    );
     assert_eq!(helpers.args_of("test"), "get");
     assert_eq!(helpers.stdin_of("test"), "reg.example.com");
-    assert_eq!(creds.for_registry("tok.example.com").unwrap(), Auth::IdentityToken("refresh-tok".into()));
+    assert_eq!(
+        creds.for_registry("tok.example.com").unwrap(),
+        Auth::IdentityToken("refresh-tok".into())
+    );
     // Registries without a helper entry use the file.
-    assert_eq!(creds.for_registry("other.example.com").unwrap(), Auth::Anonymous);
+    assert_eq!(
+        creds.for_registry("other.example.com").unwrap(),
+        Auth::Anonymous
+    );
 }
 
 #[test]
 fn creds_store_is_the_default_and_cred_helpers_override_it() {
     let helpers = Helpers::new();
     helpers.add("store", r#"echo '{"Username":"from-store","Secret":"a"}'"#);
-    helpers.add("special", r#"echo '{"Username":"from-helper","Secret":"b"}'"#);
+    helpers.add(
+        "special",
+        r#"echo '{"Username":"from-helper","Secret":"b"}'"#,
+    );
     let creds = helpers.creds(&format!(
         r#"{{"credsStore": "store", "credHelpers": {{"special.example.com": "special"}},
             "auths": {{"reg.example.com": {{"auth": "{}"}}}}}}"#,
         b64("from-file:c")
     ));
     // As in docker and helm, credsStore takes over from inline entries.
-    assert_eq!(creds.for_registry("reg.example.com").unwrap(), basic("from-store", "a"));
-    assert_eq!(creds.for_registry("special.example.com").unwrap(), basic("from-helper", "b"));
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        basic("from-store", "a")
+    );
+    assert_eq!(
+        creds.for_registry("special.example.com").unwrap(),
+        basic("from-helper", "b")
+    );
     // Docker Hub is asked for by docker's server address.
-    assert_eq!(creds.for_registry("docker.io").unwrap(), basic("from-store", "a"));
+    assert_eq!(
+        creds.for_registry("docker.io").unwrap(),
+        basic("from-store", "a")
+    );
     assert_eq!(helpers.stdin_of("store"), "https://index.docker.io/v1/");
 }
 
 #[test]
 fn helper_without_credentials_means_anonymous() {
     let helpers = Helpers::new();
-    helpers.add("test", "echo 'credentials not found in native keychain'; exit 1");
+    helpers.add(
+        "test",
+        "echo 'credentials not found in native keychain'; exit 1",
+    );
     let creds = helpers.creds(r#"{"credsStore": "test"}"#);
-    assert_eq!(creds.for_registry("reg.example.com").unwrap(), Auth::Anonymous);
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        Auth::Anonymous
+    );
 }
 
 #[test]
@@ -323,7 +447,10 @@ fn missing_helper_binary_is_a_clear_error() {
         ),
         "{err}"
     );
-    assert!(err.contains("credHelpers") && err.contains("reg.example.com"), "{err}");
+    assert!(
+        err.contains("credHelpers") && err.contains("reg.example.com"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -331,9 +458,13 @@ fn failing_helper_is_an_error_and_its_answer_never_leaks() {
     let helpers = Helpers::new();
     helpers.add("broken", "echo 'keychain is locked' >&2; exit 3");
     helpers.add("garbled", &format!("echo 'Username=alice Secret={SECRET}'"));
-    let creds = helpers.creds(r#"{"credHelpers": {"a.example.com": "broken", "b.example.com": "garbled"}}"#);
+    let creds = helpers
+        .creds(r#"{"credHelpers": {"a.example.com": "broken", "b.example.com": "garbled"}}"#);
     let err = format!("{:#}", creds.for_registry("a.example.com").unwrap_err());
-    assert!(err.contains("docker-credential-broken failed") && err.contains("keychain is locked"), "{err}");
+    assert!(
+        err.contains("docker-credential-broken failed") && err.contains("keychain is locked"),
+        "{err}"
+    );
     let err = creds.for_registry("b.example.com").unwrap_err();
     let text = format!("{err:#} {err:?}");
     assert!(text.contains("docker-credential-garbled"), "{text}");
@@ -344,8 +475,10 @@ fn failing_helper_is_an_error_and_its_answer_never_leaks() {
 
 /// A fake environment for `discover_in` / `from_helm_env_in`.
 fn env(vars: &[(&str, &Path)]) -> impl Fn(&str) -> Option<OsString> {
-    let map: HashMap<String, OsString> =
-        vars.iter().map(|(k, v)| (k.to_string(), v.as_os_str().to_os_string())).collect();
+    let map: HashMap<String, OsString> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_os_str().to_os_string()))
+        .collect();
     move |name| map.get(name).cloned()
 }
 
@@ -353,8 +486,14 @@ fn env(vars: &[(&str, &Path)]) -> impl Fn(&str) -> Option<OsString> {
 /// have username `user`.
 fn write_config(path: &Path, user: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, format!(r#"{{"auths": {{"reg.example.com": {{"auth": "{}"}}}}}}"#, b64(&format!("{user}:pw"))))
-        .unwrap();
+    std::fs::write(
+        path,
+        format!(
+            r#"{{"auths": {{"reg.example.com": {{"auth": "{}"}}}}}}"#,
+            b64(&format!("{user}:pw"))
+        ),
+    )
+    .unwrap();
 }
 
 fn user_of(creds: &Credentials) -> String {
@@ -398,14 +537,23 @@ fn discover_follows_the_documented_order() {
     let steps: [(&str, Option<&str>, Option<PathBuf>); 6] = [
         ("raf", Some("REGISTRY_AUTH_FILE"), None),
         ("runtime", None, Some(runtime.join("containers/auth.json"))),
-        ("xdgconfig", None, Some(xdg_config.join("containers/auth.json"))),
+        (
+            "xdgconfig",
+            None,
+            Some(xdg_config.join("containers/auth.json")),
+        ),
         ("dockerconfig", Some("DOCKER_CONFIG"), None),
         ("home", None, Some(home.join(".docker/config.json"))),
         ("helm", Some("HELM_REGISTRY_CONFIG"), None),
     ];
     for (want, var, file) in steps {
         let found = Credentials::discover_in(None, &env(&vars)).unwrap();
-        assert_eq!(user_of(&found), want, "with {:?}", vars.iter().map(|v| v.0).collect::<Vec<_>>());
+        assert_eq!(
+            user_of(&found),
+            want,
+            "with {:?}",
+            vars.iter().map(|v| v.0).collect::<Vec<_>>()
+        );
         if let Some(var) = var {
             assert!(found.describe().contains(var), "{}", found.describe());
             vars.retain(|v| v.0 != var);
@@ -415,28 +563,58 @@ fn discover_follows_the_documented_order() {
         }
     }
     // Only HELM_REGISTRY_CONFIG was left; without it there is nothing.
-    assert_eq!(vars.iter().map(|v| v.0).collect::<Vec<_>>(), ["HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"]);
+    assert_eq!(
+        vars.iter().map(|v| v.0).collect::<Vec<_>>(),
+        ["HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"]
+    );
     let none = Credentials::discover_in(None, &env(&vars)).unwrap();
     assert!(none.path.is_none());
-    assert_eq!(none.for_registry("reg.example.com").unwrap(), Auth::Anonymous);
+    assert_eq!(
+        none.for_registry("reg.example.com").unwrap(),
+        Auth::Anonymous
+    );
 }
 
 #[test]
 fn missing_files_named_by_flag_or_variable_are_errors() {
     let t = tempfile::tempdir().unwrap();
     let missing = t.path().join("nope/config.json");
-    let err = format!("{:#}", Credentials::discover_in(Some(&missing), &env(&[])).unwrap_err());
-    assert!(err.contains(&missing.display().to_string()) && err.contains("--authfile"), "{err}");
+    let err = format!(
+        "{:#}",
+        Credentials::discover_in(Some(&missing), &env(&[])).unwrap_err()
+    );
+    assert!(
+        err.contains(&missing.display().to_string()) && err.contains("--authfile"),
+        "{err}"
+    );
     for var in ["REGISTRY_AUTH_FILE", "HELM_REGISTRY_CONFIG"] {
-        let err = format!("{:#}", Credentials::discover_in(None, &env(&[(var, &missing)])).unwrap_err());
-        assert!(err.contains(&missing.display().to_string()) && err.contains(var), "{err}");
+        let err = format!(
+            "{:#}",
+            Credentials::discover_in(None, &env(&[(var, &missing)])).unwrap_err()
+        );
+        assert!(
+            err.contains(&missing.display().to_string()) && err.contains(var),
+            "{err}"
+        );
         assert!(err.contains("does not exist"), "{err}");
     }
     let dir = t.path().join("nope");
-    let err = format!("{:#}", Credentials::discover_in(None, &env(&[("DOCKER_CONFIG", &dir)])).unwrap_err());
-    assert!(err.contains(&missing.display().to_string()) && err.contains("DOCKER_CONFIG"), "{err}");
-    let err = format!("{:#}", Credentials::from_helm_env_in(&env(&[("HELM_REGISTRY_CONFIG", &missing)])).unwrap_err());
-    assert!(err.contains(&missing.display().to_string()) && err.contains("HELM_REGISTRY_CONFIG"), "{err}");
+    let err = format!(
+        "{:#}",
+        Credentials::discover_in(None, &env(&[("DOCKER_CONFIG", &dir)])).unwrap_err()
+    );
+    assert!(
+        err.contains(&missing.display().to_string()) && err.contains("DOCKER_CONFIG"),
+        "{err}"
+    );
+    let err = format!(
+        "{:#}",
+        Credentials::from_helm_env_in(&env(&[("HELM_REGISTRY_CONFIG", &missing)])).unwrap_err()
+    );
+    assert!(
+        err.contains(&missing.display().to_string()) && err.contains("HELM_REGISTRY_CONFIG"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -449,15 +627,25 @@ fn from_helm_env_uses_only_helm_locations() {
     write_config(&xdg.join("helm/registry/config.json"), "xdg");
     write_config(&home.join(".config/helm/registry/config.json"), "home");
     write_config(&home.join(".docker/config.json"), "docker");
-    let mut vars: Vec<(&str, &Path)> =
-        vec![("HOME", &home), ("XDG_CONFIG_HOME", &xdg), ("HELM_CONFIG_HOME", &helm_home), ("HELM_REGISTRY_CONFIG", &named)];
+    let mut vars: Vec<(&str, &Path)> = vec![
+        ("HOME", &home),
+        ("XDG_CONFIG_HOME", &xdg),
+        ("HELM_CONFIG_HOME", &helm_home),
+        ("HELM_REGISTRY_CONFIG", &named),
+    ];
     for want in ["named", "helmhome", "xdg", "home"] {
-        assert_eq!(user_of(&Credentials::from_helm_env_in(&env(&vars)).unwrap()), want);
+        assert_eq!(
+            user_of(&Credentials::from_helm_env_in(&env(&vars)).unwrap()),
+            want
+        );
         vars.pop();
     }
     // ~/.docker/config.json is not helm's file.
     let none = Credentials::from_helm_env_in(&env(&[("HOME", &p("empty-home"))])).unwrap();
-    assert_eq!(none.for_registry("reg.example.com").unwrap(), Auth::Anonymous);
+    assert_eq!(
+        none.for_registry("reg.example.com").unwrap(),
+        Auth::Anonymous
+    );
 }
 
 #[test]
@@ -468,7 +656,10 @@ fn load_reads_a_file_and_names_it() {
     let creds = Credentials::load(&path).unwrap();
     assert_eq!(creds.path.as_deref(), Some(path.as_path()));
     assert_eq!(user_of(&creds), "alice");
-    let err = format!("{:#}", Credentials::load(&t.path().join("missing.json")).unwrap_err());
+    let err = format!(
+        "{:#}",
+        Credentials::load(&t.path().join("missing.json")).unwrap_err()
+    );
     assert!(err.contains("missing.json"), "{err}");
 }
 
@@ -484,7 +675,9 @@ fn docker_config_json_for_one_registry_round_trips() {
         }}}}"#,
         b64(&format!("alice:{SECRET}"))
     ));
-    let value = creds.docker_config_json_for("oci://reg.example.com/charts").unwrap();
+    let value = creds
+        .docker_config_json_for("oci://reg.example.com/charts")
+        .unwrap();
     let auths = value["auths"].as_object().unwrap();
     assert_eq!(auths.len(), 1, "{auths:?}");
     let entry = &auths["reg.example.com"];
@@ -492,11 +685,20 @@ fn docker_config_json_for_one_registry_round_trips() {
     assert_eq!(entry["password"], SECRET);
     assert_eq!(entry["auth"], b64(&format!("alice:{SECRET}")));
     let back = parse(&value.to_string());
-    assert_eq!(back.for_registry("reg.example.com").unwrap(), basic("alice", SECRET));
-    assert_eq!(back.for_registry("other.example.com").unwrap(), Auth::Anonymous);
+    assert_eq!(
+        back.for_registry("reg.example.com").unwrap(),
+        basic("alice", SECRET)
+    );
+    assert_eq!(
+        back.for_registry("other.example.com").unwrap(),
+        Auth::Anonymous
+    );
 
     let hub = creds.docker_config_json_for("docker.io").unwrap();
-    assert_eq!(hub["auths"]["https://index.docker.io/v1/"]["username"], "hub");
+    assert_eq!(
+        hub["auths"]["https://index.docker.io/v1/"]["username"],
+        "hub"
+    );
 }
 
 #[test]
@@ -505,17 +707,92 @@ fn docker_config_json_for_refuses_helpers_tokens_and_absent_credentials() {
         r#"{"credHelpers": {"helper.example.com": "ecr-login"},
             "auths": {"tok.example.com": {"identitytoken": "s3cr3t-token"}, "bearer.example.com": {"registrytoken": "s3cr3t-b"}}}"#,
     );
-    let err = format!("{:#}", creds.docker_config_json_for("helper.example.com").unwrap_err());
-    assert!(err.contains("docker-credential-ecr-login") && err.contains("credHelpers") && err.contains("--authfile"), "{err}");
+    let err = format!(
+        "{:#}",
+        creds
+            .docker_config_json_for("helper.example.com")
+            .unwrap_err()
+    );
+    assert!(
+        err.contains("docker-credential-ecr-login")
+            && err.contains("credHelpers")
+            && err.contains("--authfile"),
+        "{err}"
+    );
     for host in ["tok.example.com", "bearer.example.com"] {
         let err = format!("{:#}", creds.docker_config_json_for(host).unwrap_err());
         assert!(err.contains("token") && err.contains(host), "{err}");
         assert_no_secret(&err);
     }
-    let err = format!("{:#}", creds.docker_config_json_for("none.example.com").unwrap_err());
-    assert!(err.contains("no credentials for none.example.com") && err.contains("login"), "{err}");
+    let err = format!(
+        "{:#}",
+        creds
+            .docker_config_json_for("none.example.com")
+            .unwrap_err()
+    );
+    assert!(
+        err.contains("no credentials for none.example.com") && err.contains("login"),
+        "{err}"
+    );
 
     let store = parse(r#"{"credsStore": "desktop", "auths": {"reg.example.com": {}}}"#);
-    let err = format!("{:#}", store.docker_config_json_for("reg.example.com").unwrap_err());
-    assert!(err.contains("docker-credential-desktop") && err.contains("credsStore"), "{err}");
+    let err = format!(
+        "{:#}",
+        store.docker_config_json_for("reg.example.com").unwrap_err()
+    );
+    assert!(
+        err.contains("docker-credential-desktop") && err.contains("credsStore"),
+        "{err}"
+    );
+}
+
+/// Set for the child process of `helper_is_found_through_the_real_path`.
+const CHILD_DIR_VAR: &str = "DEPLOYKF_CMP_CREDS_TEST_HELPER_DIR";
+
+#[test]
+fn helper_is_found_through_the_real_path() {
+    // PATH is process-global: put the fake helper first on PATH in a child
+    // process running only `child_finds_helper_on_path`.
+    let helpers = Helpers::new();
+    helpers.add(
+        "pathtest",
+        r#"echo '{"Username":"via-path","Secret":"pw"}'"#,
+    );
+    let path = std::env::join_paths(std::iter::once(helpers.dir.path().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "registry::credentials::tests::child_finds_helper_on_path",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("PATH", path)
+        .env(CHILD_DIR_VAR, helpers.dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(helpers.stdin_of("pathtest"), "reg.example.com");
+}
+
+/// Runs only as the child of `helper_is_found_through_the_real_path`.
+#[test]
+#[ignore = "run by helper_is_found_through_the_real_path with PATH set"]
+fn child_finds_helper_on_path() {
+    assert!(
+        std::env::var_os(CHILD_DIR_VAR).is_some(),
+        "run through helper_is_found_through_the_real_path"
+    );
+    let creds = parse(r#"{"credsStore": "pathtest"}"#);
+    assert_eq!(
+        creds.for_registry("reg.example.com").unwrap(),
+        basic("via-path", "pw")
+    );
 }
