@@ -1,0 +1,7 @@
+//! Support for integration tests that drive external tools: finding them
+//! ([`tools`]) and running a real OCI registry ([`registry`]).
+
+#![allow(dead_code)]
+
+pub mod registry;
+pub mod tools;
