@@ -2,4 +2,6 @@
 //! a Helm chart whose dependencies ([`dependencies`]) are resolved by this
 //! binary before `helm template` runs.
 
+pub mod chart;
 pub mod dependencies;
+pub mod version_constraint;

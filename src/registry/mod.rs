@@ -2,3 +2,4 @@
 //! ([`credentials`]).
 
 pub mod credentials;
+pub mod oci;

@@ -1,0 +1,323 @@
+//! Pulling Helm charts from OCI registries through `oci-client`: the client's
+//! TLS (system roots plus extra PEM CAs, as helm honours `SSL_CERT_FILE`),
+//! plain HTTP for registries listed as insecure, and authentication from
+//! [`Credentials`] (basic; identity tokens exchanged at the registry's token
+//! endpoint as docker does). Failures are classified ([`OciError`]) so callers
+//! can tell the user what to fix; no secret ever reaches a message.
+
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::manifest::{OciDescriptor, OciImageManifest};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+
+use super::credentials::{Auth, Credentials};
+
+/// Helm's chart config media type.
+pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
+/// Helm's chart layer media type.
+pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+/// The layer media type of charts pushed by helm before 3.7.
+pub const LEGACY_CHART_MEDIA_TYPE: &str = "application/tar+gzip";
+
+/// Why a registry call failed, for messages that say what to do.
+#[derive(Debug)]
+pub enum OciError {
+    /// 401/403 from the registry or its token endpoint.
+    Unauthorized(String),
+    /// The manifest or tag does not exist.
+    NotFound(String),
+    /// The TLS handshake failed (untrusted CA, wrong host name).
+    Tls(String),
+    /// No connection (refused, DNS, timeout).
+    Unreachable(String),
+    /// Anything else the registry or the client reported.
+    Other(String),
+}
+
+impl std::fmt::Display for OciError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OciError::Unauthorized(m) | OciError::NotFound(m) | OciError::Tls(m) | OciError::Unreachable(m) | OciError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for OciError {}
+
+/// The text of an error and all its sources.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Classifies a failed HTTP request (TLS, connection, authorization).
+pub fn classify_reqwest(error: &reqwest::Error) -> OciError {
+    let text = chain(error);
+    let lower = text.to_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        OciError::Tls(text)
+    } else if error.is_connect() || error.is_timeout() {
+        OciError::Unreachable(text)
+    } else if error.status().is_some_and(|s| s == 401 || s == 403) {
+        OciError::Unauthorized(text)
+    } else {
+        OciError::Other(text)
+    }
+}
+
+fn classify(error: OciDistributionError) -> OciError {
+    match &error {
+        OciDistributionError::RequestError(e) => classify_reqwest(e),
+        OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
+            OciError::Unauthorized(error.to_string())
+        }
+        OciDistributionError::ImageManifestNotFoundError(_) => OciError::NotFound(error.to_string()),
+        OciDistributionError::RegistryError { envelope, .. } => {
+            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+            if codes.iter().any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied)) {
+                OciError::Unauthorized(error.to_string())
+            } else if codes.iter().any(|c| {
+                matches!(c, OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown | OciErrorCode::NotFound | OciErrorCode::BlobUnknown)
+            }) {
+                OciError::NotFound(error.to_string())
+            } else {
+                OciError::Other(error.to_string())
+            }
+        }
+        OciDistributionError::ServerError { code: 401 | 403, .. } => OciError::Unauthorized(error.to_string()),
+        OciDistributionError::ServerError { code: 404, .. } => OciError::NotFound(error.to_string()),
+        _ => OciError::Other(chain(&error)),
+    }
+}
+
+/// Every certificate of a PEM bundle, one PEM block each (reqwest and
+/// oci-client read only the first certificate of a bundle).
+pub fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the CA file {}", path.display()))?;
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certs = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let end = rest[start..].find(END).ok_or_else(|| anyhow!("{}: unterminated PEM certificate", path.display()))?;
+        certs.push(rest[start..start + end + END.len()].as_bytes().to_vec());
+        rest = &rest[start + end + END.len()..];
+    }
+    if certs.is_empty() {
+        anyhow::bail!("{}: no PEM certificate found (set SSL_CERT_FILE to a PEM bundle of CA certificates)", path.display());
+    }
+    Ok(certs)
+}
+
+/// Connection settings shared by every registry of one resolve.
+#[derive(Clone, Debug, Default)]
+pub struct OciSettings {
+    /// Extra CA certificates (PEM, one per entry).
+    pub extra_roots: Vec<Vec<u8>>,
+    /// `host[:port]` of registries reached over plain HTTP.
+    pub insecure_registries: Vec<String>,
+}
+
+/// An OCI registry client for chart pulls.
+pub struct ChartRegistry {
+    client: Client,
+    http: reqwest::Client,
+    settings: OciSettings,
+}
+
+/// One chart found in a registry: its tag, manifest digest and chart layer.
+#[derive(Clone, Debug)]
+pub struct ChartManifest {
+    pub tag: String,
+    pub digest: String,
+    pub layer: OciDescriptor,
+}
+
+impl ChartRegistry {
+    /// A client trusting the system roots plus `settings.extra_roots`.
+    pub fn new(settings: &OciSettings) -> Result<ChartRegistry> {
+        let config = ClientConfig {
+            protocol: ClientProtocol::HttpsExcept(settings.insecure_registries.clone()),
+            extra_root_certificates: settings
+                .extra_roots
+                .iter()
+                .map(|pem| Certificate { encoding: CertificateEncoding::Pem, data: pem.clone() })
+                .collect(),
+            connect_timeout: Some(std::time::Duration::from_secs(15)),
+            read_timeout: Some(std::time::Duration::from_secs(60)),
+            user_agent: concat!("deploykf-cmp/", env!("CARGO_PKG_VERSION")),
+            ..Default::default()
+        };
+        let client = Client::try_from(config).map_err(|e| anyhow!("cannot configure the OCI client: {}", chain(&e)))?;
+        let mut http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(15));
+        for pem in &settings.extra_roots {
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem).context("invalid CA certificate")?);
+        }
+        Ok(ChartRegistry { client, http: http.build().context("cannot configure the HTTP client")?, settings: settings.clone() })
+    }
+
+    /// The plain HTTP client with the same trust roots (chart repositories, token endpoints).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    fn scheme(&self, host: &str) -> &'static str {
+        if self.settings.insecure_registries.iter().any(|h| h == host) {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    /// The oci-client authentication for `host`, pulling `repository`.
+    pub async fn auth(&self, credentials: &Credentials, host: &str, repository: &str) -> Result<RegistryAuth> {
+        let auth = credentials.for_registry(host)?;
+        #[allow(unreachable_patterns)]
+        match auth {
+            Auth::Anonymous => Ok(RegistryAuth::Anonymous),
+            Auth::Basic { username, password } => Ok(RegistryAuth::Basic(username, password)),
+            Auth::IdentityToken(token) => self.exchange_identity_token(host, repository, &token).await,
+            other => Err(anyhow!("unsupported credential kind {other:?} for {host}: use `auth`, `username`/`password` or `identitytoken`")),
+        }
+    }
+
+    /// Docker's identity-token flow: the token is an OAuth2 refresh token
+    /// posted to the realm of the registry's Bearer challenge for an access
+    /// token. Registries without a Bearer challenge get it as a basic
+    /// password under the user name `<token>`.
+    async fn exchange_identity_token(&self, host: &str, repository: &str, token: &str) -> Result<RegistryAuth> {
+        let ping = format!("{}://{host}/v2/", self.scheme(host));
+        let response = self.http.get(&ping).send().await.map_err(|e| classify_reqwest(&e))?;
+        let challenge = response
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|h| h.to_str().ok())
+            .and_then(parse_bearer_challenge);
+        let Some((realm, service)) = challenge else {
+            return Ok(RegistryAuth::Basic("<token>".into(), token.into()));
+        };
+        let scope = format!("repository:{repository}:pull");
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", "deploykf-cmp"),
+            ("scope", scope.as_str()),
+        ];
+        if let Some(service) = service.as_deref() {
+            form.push(("service", service));
+        }
+        let response = self.http.post(&realm).form(&form).send().await.map_err(|e| classify_reqwest(&e))?;
+        let status = response.status();
+        if status == 401 || status == 403 || status == 400 {
+            return Err(OciError::Unauthorized(format!("the token endpoint {realm} refused the identity token ({status})")).into());
+        }
+        let body: serde_json::Value = response
+            .error_for_status()
+            .map_err(|e| classify_reqwest(&e))?
+            .json()
+            .await
+            .map_err(|e| OciError::Other(format!("unreadable answer from the token endpoint {realm}: {e}")))?;
+        let access = body.get("access_token").or_else(|| body.get("token")).and_then(|t| t.as_str());
+        let access = access.ok_or_else(|| OciError::Other(format!("the token endpoint {realm} returned no access token")))?;
+        Ok(RegistryAuth::Bearer(access.to_string()))
+    }
+
+    /// The chart manifest at `reference`'s tag; `Ok(None)` when the tag does not exist.
+    pub async fn manifest(&self, reference: &Reference, auth: &RegistryAuth) -> Result<Option<ChartManifest>, OciError> {
+        let (manifest, digest) = match self.client.pull_image_manifest(reference, auth).await.map_err(classify) {
+            Ok(found) => found,
+            Err(OciError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(chart_layer(reference, manifest, digest)?))
+    }
+
+    /// Every tag of `reference`'s repository.
+    pub async fn tags(&self, reference: &Reference, auth: &RegistryAuth) -> Result<Vec<String>, OciError> {
+        Ok(self.client.list_tags(reference, auth, None, None).await.map_err(classify)?.tags)
+    }
+
+    /// The chart archive of `manifest`, its sha256 checked against the layer digest.
+    pub async fn chart_blob(&self, reference: &Reference, manifest: &ChartManifest) -> Result<Vec<u8>, OciError> {
+        let mut out = Vec::new();
+        self.client.pull_blob(reference, &manifest.layer, &mut out).await.map_err(classify)?;
+        Ok(out)
+    }
+}
+
+fn chart_layer(reference: &Reference, manifest: OciImageManifest, digest: String) -> Result<ChartManifest, OciError> {
+    if manifest.config.media_type != HELM_CONFIG_MEDIA_TYPE {
+        return Err(OciError::Other(format!(
+            "{reference} is not a Helm chart (config media type {}, expected {HELM_CONFIG_MEDIA_TYPE})",
+            manifest.config.media_type
+        )));
+    }
+    let layer = manifest
+        .layers
+        .into_iter()
+        .find(|l| l.media_type == HELM_CHART_MEDIA_TYPE || l.media_type == LEGACY_CHART_MEDIA_TYPE)
+        .ok_or_else(|| OciError::Other(format!("{reference} has no layer of media type {HELM_CHART_MEDIA_TYPE}")))?;
+    Ok(ChartManifest { tag: reference.tag().unwrap_or_default().to_string(), digest, layer })
+}
+
+/// `realm` and `service` of a `Bearer realm="…",service="…"` challenge.
+fn parse_bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
+    let rest = header.trim().strip_prefix("Bearer ").or_else(|| header.trim().strip_prefix("bearer "))?;
+    let mut realm = None;
+    let mut service = None;
+    let mut chars = rest.trim();
+    while !chars.is_empty() {
+        let eq = chars.find('=')?;
+        let key = chars[..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let after = &chars[eq + 1..];
+        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        match key.as_str() {
+            "realm" => realm = Some(value.to_string()),
+            "service" => service = Some(value.to_string()),
+            _ => {}
+        }
+        chars = next.trim_start_matches(',').trim();
+    }
+    Some((realm?, service))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_challenge() {
+        let (realm, service) =
+            parse_bearer_challenge(r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull""#).unwrap();
+        assert_eq!(realm, "https://auth.example/token");
+        assert_eq!(service.as_deref(), Some("registry.example"));
+        assert!(parse_bearer_challenge(r#"Basic realm="Registry Realm""#).is_none());
+    }
+
+    #[test]
+    fn pem_bundle_is_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ca.pem");
+        std::fs::write(&file, "junk\n-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n").unwrap();
+        let certs = pem_certificates(&file).unwrap();
+        assert_eq!(certs.len(), 2);
+        assert!(String::from_utf8_lossy(&certs[1]).contains("BBB"));
+        std::fs::write(&file, "nothing").unwrap();
+        assert!(pem_certificates(&file).unwrap_err().to_string().contains("SSL_CERT_FILE"));
+    }
+}
