@@ -117,7 +117,11 @@ impl Fetcher<'_> {
         } else if let Some(location) = repo.strip_prefix("oci://") {
             let (host, path) = location.split_once('/').unwrap_or((location, ""));
             let options = self.options;
-            let auth = self.registry()?.auth(&options.credentials, host, &join_repo(path, &dep.name)).await?;
+            let repository = join_repo(path, &dep.name);
+            let auth = self.registry()?.auth(&options.credentials, host, &repository).await.map_err(|e| match e.downcast::<OciError>() {
+                Ok(failure) => explain(failure, options, host, &repository, false),
+                Err(other) => other,
+            })?;
             let registry = self.registry.as_ref().expect("created by auth");
             pull_oci(registry, self.options, charts, dep, host, path, &auth).await
         } else if repo.starts_with("https://") || repo.starts_with("http://") {
@@ -219,12 +223,16 @@ fn first_few(items: &[String]) -> String {
 }
 
 /// Turns an OCI failure into a message naming the registry and saying what to do.
-fn explain(error: OciError, options: &ResolveOptions, host: &str, repository: &str) -> anyhow::Error {
+fn explain(error: OciError, options: &ResolveOptions, host: &str, repository: &str, anonymous: bool) -> anyhow::Error {
     match error {
         OciError::Unauthorized(detail) => {
-            let config = match &options.credentials.path {
-                Some(path) => format!("in the file named by HELM_REGISTRY_CONFIG ({})", path.display()),
-                None => "in a docker config file named by HELM_REGISTRY_CONFIG (unset: no credentials were sent)".into(),
+            let config = match (&options.credentials.path, anonymous) {
+                (Some(path), false) => format!("in the file named by HELM_REGISTRY_CONFIG ({})", path.display()),
+                (Some(path), true) => format!(
+                    "in the file named by HELM_REGISTRY_CONFIG ({}): it has no entry for {host}, add one (`helm registry login {host}`)",
+                    path.display()
+                ),
+                (None, _) => "in a docker config file named by HELM_REGISTRY_CONFIG (unset: no credentials were sent)".into(),
             };
             anyhow!("401 Unauthorized from {host} for {repository}: check the credentials for {host} {config} ({detail})")
         }
@@ -252,7 +260,8 @@ async fn pull_oci(
 ) -> Result<()> {
     let repository = join_repo(path, &dep.name);
     let reference = |tag: &str| Reference::with_tag(host.to_string(), repository.clone(), tag.replace('+', "_"));
-    let explain = |e: OciError| explain(e, options, host, &repository);
+    let anonymous = matches!(auth, RegistryAuth::Anonymous);
+    let explain = |e: OciError| explain(e, options, host, &repository, anonymous);
     let requested = dep.version.trim();
     let mut found: Option<ChartManifest> = None;
     if version_constraint::is_exact(requested) {

@@ -64,7 +64,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 pub fn classify_reqwest(error: &reqwest::Error) -> OciError {
     let text = chain(error);
     let lower = text.to_lowercase();
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    if ["certificate", "tls", "handshake", "corrupt message"].iter().any(|w| lower.contains(w)) {
         OciError::Tls(text)
     } else if error.is_connect() || error.is_timeout() {
         OciError::Unreachable(text)

@@ -154,14 +154,14 @@ fn chart_repository_errors_name_the_dependency_and_what_to_do() {
     if fixtures().is_none() {
         return;
     }
-    let repo = chart_repo(Some("0000000000000000000000000000000000000000000000000000000000000000"));
+    let repo = chart_repo(Some(&"deadbeef".repeat(8)));
     let url = format!("http://{}/charts", repo.addr);
     let work = tempfile::tempdir().unwrap();
 
     write_chart(work.path(), &format!("  - name: kyverno\n    version: 3.0.1\n    repository: {url}\n"));
     let message = err(resolve(work.path(), &ResolveOptions::default()));
     assert!(message.contains("dependency kyverno version \"3.0.1\" from http://"), "{message}");
-    assert!(message.contains("digest mismatch") && message.contains("0000000000"), "{message}");
+    assert!(message.contains("digest mismatch") && message.contains("says sha256 deadbeefdeadbeef"), "{message}");
     assert!(!work.path().join("charts/kyverno-3.0.1.tgz").exists());
 
     write_chart(work.path(), &format!("  - name: base\n    version: \">=2.0.0 <3.0.0\"\n    repository: {url}\n"));
@@ -225,11 +225,19 @@ struct Registry {
     child: Child,
     host: String,
     storage: PathBuf,
+    tls: bool,
     _dir: tempfile::TempDir,
 }
 
 impl Registry {
+    /// A registry over plain HTTP.
     fn start() -> Option<Registry> {
+        Registry::start_with(false)
+    }
+
+    /// With `tls`, the registry serves HTTPS with a certificate for 127.0.0.1
+    /// signed by a CA written to `ca.pem` in its folder.
+    fn start_with(tls: bool) -> Option<Registry> {
         let found = |tool: &str| Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
         if !found("docker-registry") || !found("htpasswd") {
             eprintln!("skipped: docker-registry or htpasswd not installed (apt-get install docker-registry apache2-utils)");
@@ -242,11 +250,19 @@ impl Registry {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let host = format!("127.0.0.1:{port}");
         let storage = dir.path().join("storage");
-        let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\nhttp:\n  addr: {host}\n",
             storage.display(),
             dir.path().join("htpasswd").display()
         );
+        if tls {
+            make_certificates(dir.path());
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                dir.path().join("server.pem").display(),
+                dir.path().join("server.key").display()
+            ));
+        }
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
         let child = Command::new("docker-registry")
@@ -256,7 +272,7 @@ impl Registry {
             .stderr(log)
             .spawn()
             .unwrap();
-        let registry = Registry { child, host, storage, _dir: dir };
+        let registry = Registry { child, host, storage, tls, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(15);
         while TcpStream::connect(&registry.host).is_err() {
             assert!(Instant::now() < deadline, "docker-registry did not start");
@@ -268,9 +284,12 @@ impl Registry {
     /// Pushes a chart archive the way `helm push` lays it out.
     async fn push(&self, repository: &str, tag: &str, archive: Vec<u8>) {
         use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
-        let client = oci_client::Client::try_from(ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(vec![self.host.clone()]),
-            ..Default::default()
+        use oci_client::client::{Certificate, CertificateEncoding};
+        let client = oci_client::Client::try_from(if self.tls {
+            let data = std::fs::read(self.ca_file()).unwrap();
+            ClientConfig { extra_root_certificates: vec![Certificate { encoding: CertificateEncoding::Pem, data }], ..Default::default() }
+        } else {
+            ClientConfig { protocol: ClientProtocol::HttpsExcept(vec![self.host.clone()]), ..Default::default() }
         })
         .unwrap();
         let layer = ImageLayer::new(archive, oci::HELM_CHART_MEDIA_TYPE.into(), None);
@@ -280,10 +299,26 @@ impl Registry {
         client.push(&reference, &[layer], config, &auth, None).await.unwrap();
     }
 
+    fn ca_file(&self) -> PathBuf {
+        self._dir.path().join("ca.pem")
+    }
+
     fn blob_path(&self, bytes: &[u8]) -> PathBuf {
         let hex = sha256_hex(bytes);
         self.storage.join("docker/registry/v2/blobs/sha256").join(&hex[..2]).join(&hex).join("data")
     }
+}
+
+/// A test CA (`ca.pem`) and a server certificate for 127.0.0.1 (`server.pem`, `server.key`).
+fn make_certificates(dir: &Path) {
+    let run = |args: &str| {
+        let status = Command::new("sh").arg("-c").arg(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+        assert!(status.success(), "openssl failed: {args}");
+    };
+    run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=deploykf-cmp test CA' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
+    run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1'");
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n").unwrap();
+    run("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf");
 }
 
 impl Drop for Registry {
@@ -339,8 +374,12 @@ fn oci_registry_versions_cache_and_auth_errors() {
         let message = format!("{:#}", pull(dep("kyverno", "9.9.9"), good.clone(), options.clone()).await.unwrap_err());
         assert!(message.contains("no version of kyverno matching \"9.9.9\"") && message.contains("available: 3.0.1"), "{message}");
 
+        // A fresh client: oci-client keeps the first credentials it was given per registry.
         let wrong = "not-the-Pa55word";
-        let message = format!("{:#}", pull(dep("kyverno", "3.0.1"), RegistryAuth::Basic(USER.into(), wrong.into()), options.clone()).await.unwrap_err());
+        let fresh = ChartRegistry::new(&OciSettings { insecure_registries: vec![host.clone()], ..Default::default() }).unwrap();
+        let bad = RegistryAuth::Basic(USER.into(), wrong.into());
+        let result = pull_oci(&fresh, &options, &charts, &dep("kyverno", "3.0.1"), &host, "charts", &bad).await;
+        let message = format!("{:#}", result.unwrap_err());
         assert!(message.contains(&format!("401 Unauthorized from {host} for charts/kyverno")), "{message}");
         assert!(message.contains("HELM_REGISTRY_CONFIG"), "{message}");
         assert!(!message.contains(wrong) && !message.contains(PASSWORD), "{message}");
@@ -362,9 +401,53 @@ fn oci_registry_versions_cache_and_auth_errors() {
     assert!(message.contains("dependency base version \"1.17.8\" from oci://"), "{message}");
     assert!(message.contains(&format!("401 Unauthorized from {host} for charts/base")), "{message}");
 
+    // A plain-HTTP registry not listed as insecure: the message names the setting.
+    let message = err(resolve(&chart_dir, &ResolveOptions::default()));
+    assert!(message.contains(INSECURE_REGISTRIES_ENV), "{message}");
+
     // Unreachable registry.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
     write_chart(&chart_dir, &format!("  - name: base\n    version: 1.17.8\n    repository: oci://{closed}/charts\n"));
     let message = err(resolve(&chart_dir, &ResolveOptions { insecure_registries: vec![closed.clone()], ..Default::default() }));
     assert!(message.contains(&format!("cannot connect to the registry {closed}")), "{message}");
+}
+
+#[test]
+fn oci_registry_over_tls_with_a_private_ca() {
+    if fixtures().is_none() {
+        return;
+    }
+    let has_openssl = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    if !has_openssl {
+        eprintln!("skipped: openssl not installed");
+        return;
+    }
+    let Some(registry) = Registry::start_with(true) else { return };
+    let host = registry.host.clone();
+    let work = tempfile::tempdir().unwrap();
+    let chart_dir = work.path().join("chart");
+    write_chart(&chart_dir, &format!("  - name: kyverno\n    version: 3.0.1\n    repository: oci://{host}/charts\n"));
+
+    // Without the CA: a TLS error pointing at SSL_CERT_FILE.
+    let message = err(resolve(&chart_dir, &ResolveOptions::default()));
+    assert!(message.contains(&format!("TLS connection to {host} failed")) && message.contains("SSL_CERT_FILE"), "{message}");
+
+    // With the CA the handshake succeeds (anonymous pulls then meet the htpasswd wall)...
+    let options = ResolveOptions { extra_ca_file: Some(registry.ca_file()), ..Default::default() };
+    let message = err(resolve(&chart_dir, &options));
+    assert!(message.contains(&format!("401 Unauthorized from {host} for charts/kyverno")), "{message}");
+
+    // ...and an authenticated pull over HTTPS gets the chart.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        registry.push("charts/kyverno", "3.0.1", fixture("kyverno-3.0.1.tgz")).await;
+        let settings = OciSettings { extra_roots: oci::pem_certificates(&registry.ca_file()).unwrap(), ..Default::default() };
+        let client = ChartRegistry::new(&settings).unwrap();
+        let charts = chart_dir.join("charts");
+        std::fs::create_dir_all(&charts).unwrap();
+        let dep = Dependency { name: "kyverno".into(), version: "3.0.1".into(), repository: format!("oci://{host}/charts"), alias: None };
+        let auth = RegistryAuth::Basic(USER.into(), PASSWORD.into());
+        pull_oci(&client, &options, &charts, &dep, &host, "charts", &auth).await.unwrap();
+        assert_eq!(std::fs::read(charts.join("kyverno-3.0.1.tgz")).unwrap(), fixture("kyverno-3.0.1.tgz"));
+    });
 }
