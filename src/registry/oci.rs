@@ -309,6 +309,74 @@ mod tests {
         assert!(parse_bearer_challenge(r#"Basic realm="Registry Realm""#).is_none());
     }
 
+    /// Serves one scripted response per connection on 127.0.0.1 (the script
+    /// gets the server's address) and returns each request, head and body,
+    /// when the script is done.
+    fn scripted_server(script: impl FnOnce(&str) -> Vec<String>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let responses = script(&addr);
+        let thread = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for response in responses {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    request.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&request).to_string();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                stream.read_exact(&mut body).unwrap();
+                seen.push(format!("{head}{}", String::from_utf8_lossy(&body)));
+                stream.write_all(response.as_bytes()).unwrap();
+            }
+            seen
+        });
+        (addr, thread)
+    }
+
+    fn reply(status: &str, headers: &str, body: &str) -> String {
+        format!("HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+    }
+
+    fn exchange(token_reply: String) -> (Result<RegistryAuth>, Vec<String>) {
+        let (addr, server) = scripted_server(|addr| {
+            let challenge = format!("WWW-Authenticate: Bearer realm=\"http://{addr}/token\",service=\"reg.test\"\r\n");
+            vec![reply("401 Unauthorized", &challenge, ""), token_reply]
+        });
+        let registry = ChartRegistry::new(&OciSettings { insecure_registries: vec![addr.clone()], ..Default::default() }).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let result = runtime.block_on(registry.exchange_identity_token(&addr, "charts/kyverno", "refresh-TOKEN-value"));
+        (result, server.join().unwrap())
+    }
+
+    #[test]
+    fn identity_tokens_are_exchanged_for_access_tokens() {
+        let (result, requests) = exchange(reply("200 OK", "Content-Type: application/json\r\n", r#"{"access_token":"ACCESS-1"}"#));
+        assert_eq!(result.unwrap(), RegistryAuth::Bearer("ACCESS-1".into()));
+        assert!(requests[0].starts_with("GET /v2/ "), "{}", requests[0]);
+        let post = &requests[1];
+        assert!(post.starts_with("POST /token "), "{post}");
+        for field in ["grant_type=refresh_token", "refresh_token=refresh-TOKEN-value", "service=reg.test", "scope=repository%3Acharts%2Fkyverno%3Apull"] {
+            assert!(post.contains(field), "{field} missing from {post}");
+        }
+    }
+
+    #[test]
+    fn refused_identity_tokens_are_unauthorized_and_not_echoed() {
+        let (result, _) = exchange(reply("401 Unauthorized", "", r#"{"error":"invalid refresh-TOKEN-value"}"#));
+        let error = result.unwrap_err();
+        let message = format!("{error:#}");
+        assert!(matches!(error.downcast_ref::<OciError>(), Some(OciError::Unauthorized(_))), "{message}");
+        assert!(message.contains("refused the identity token") && !message.contains("refresh-TOKEN-value"), "{message}");
+    }
+
     #[test]
     fn pem_bundle_is_split() {
         let dir = tempfile::tempdir().unwrap();
