@@ -232,29 +232,32 @@ struct Registry {
 impl Registry {
     /// A registry over plain HTTP.
     fn start() -> Option<Registry> {
-        Registry::start_with(false)
+        Registry::start_with(false, true)
     }
 
     /// With `tls`, the registry serves HTTPS with a certificate for 127.0.0.1
-    /// signed by a CA written to `ca.pem` in its folder.
-    fn start_with(tls: bool) -> Option<Registry> {
+    /// signed by a CA written to `ca.pem` in its folder; with `htpasswd`, it
+    /// wants user `USER`, password `PASSWORD`, else it is open.
+    fn start_with(tls: bool, htpasswd: bool) -> Option<Registry> {
         let found = |tool: &str| Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
         if !found("docker-registry") || !found("htpasswd") {
             eprintln!("skipped: docker-registry or htpasswd not installed (apt-get install docker-registry apache2-utils)");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        let htpasswd = Command::new("htpasswd").args(["-Bbn", USER, PASSWORD]).output().unwrap();
-        assert!(htpasswd.status.success());
-        std::fs::write(dir.path().join("htpasswd"), &htpasswd.stdout).unwrap();
+        let entry = Command::new("htpasswd").args(["-Bbn", USER, PASSWORD]).output().unwrap();
+        assert!(entry.status.success());
+        std::fs::write(dir.path().join("htpasswd"), &entry.stdout).unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let host = format!("127.0.0.1:{port}");
         let storage = dir.path().join("storage");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\nhttp:\n  addr: {host}\n",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n",
             storage.display(),
-            dir.path().join("htpasswd").display()
         );
+        if htpasswd {
+            config.insert_str(config.find("http:").unwrap(), &format!("auth:\n  htpasswd:\n    realm: test\n    path: {}\n", dir.path().join("htpasswd").display()));
+        }
         if tls {
             make_certificates(dir.path());
             config.push_str(&format!(
@@ -422,7 +425,7 @@ fn oci_registry_over_tls_with_a_private_ca() {
         eprintln!("skipped: openssl not installed");
         return;
     }
-    let Some(registry) = Registry::start_with(true) else { return };
+    let Some(registry) = Registry::start_with(true, true) else { return };
     let host = registry.host.clone();
     let work = tempfile::tempdir().unwrap();
     let chart_dir = work.path().join("chart");
@@ -450,4 +453,67 @@ fn oci_registry_over_tls_with_a_private_ca() {
         pull_oci(&client, &options, &charts, &dep, &host, "charts", &auth).await.unwrap();
         assert_eq!(std::fs::read(charts.join("kyverno-3.0.1.tgz")).unwrap(), fixture("kyverno-3.0.1.tgz"));
     });
+}
+
+/// `helm` from `DEPLOYKF_CMP_HELM` or PATH, if any.
+fn helm() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("DEPLOYKF_CMP_HELM") {
+        return Some(PathBuf::from(path));
+    }
+    let out = Command::new("sh").args(["-c", "command -v helm"]).output().ok()?;
+    out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// End to end with the real helm: charts pushed by `helm push`, resolved here
+/// (oci://, https index, file:// folder), then rendered by `helm template`.
+#[test]
+fn helm_pushed_charts_resolve_and_render_with_helm_template() {
+    if fixtures().is_none() {
+        return;
+    }
+    let Some(helm) = helm() else {
+        eprintln!("skipped: helm not found (set DEPLOYKF_CMP_HELM or put helm on PATH)");
+        return;
+    };
+    let Some(registry) = Registry::start_with(false, false) else { return };
+    let host = registry.host.clone();
+    let work = tempfile::tempdir().unwrap();
+    let helm_env = |cmd: &mut Command| {
+        cmd.env("HELM_CACHE_HOME", work.path().join("helm/cache"))
+            .env("HELM_CONFIG_HOME", work.path().join("helm/config"))
+            .env("HELM_DATA_HOME", work.path().join("helm/data"));
+    };
+    let archive = fixtures().unwrap().join("cert-manager-v1.12.10.tgz");
+    let mut push = Command::new(&helm);
+    push.args(["push", &archive.to_string_lossy(), &format!("oci://{host}/charts"), "--plain-http"]);
+    helm_env(&mut push);
+    let out = push.output().unwrap();
+    assert!(out.status.success(), "helm push: {}", String::from_utf8_lossy(&out.stderr));
+
+    let repo = chart_repo(None);
+    let chart_dir = work.path().join("deploykf-cert-manager");
+    let fork = chart_dir.join("forks/trust-manager");
+    std::fs::create_dir_all(fork.join("templates")).unwrap();
+    std::fs::write(fork.join("Chart.yaml"), "apiVersion: v2\nname: trust-manager\nversion: 0.9.2-deploykf\n").unwrap();
+    std::fs::write(fork.join("templates/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: trust-manager-fork\n").unwrap();
+    write_chart(
+        &chart_dir,
+        &format!(
+            "  - alias: cert-manager\n    name: cert-manager\n    version: \"1.12.10\"\n    repository: oci://{host}/charts\n  - alias: trust-manager\n    name: trust-manager\n    version: 0.9.2-deploykf\n    repository: file://forks/trust-manager\n  - alias: kyverno\n    condition: kyvernoEnabled\n    name: kyverno\n    version: 3.0.1\n    repository: http://{}/charts\n",
+            repo.addr
+        ),
+    );
+    let options = ResolveOptions { insecure_registries: vec![host.clone()], ..Default::default() };
+    resolve(&chart_dir, &options).unwrap();
+    assert_eq!(std::fs::read(chart_dir.join("charts/cert-manager-v1.12.10.tgz")).unwrap(), std::fs::read(&archive).unwrap());
+
+    let mut template = Command::new(&helm);
+    template.args(["template", "test", &chart_dir.to_string_lossy(), "--namespace", "ns", "--set", "kyvernoEnabled=false"]);
+    helm_env(&mut template);
+    let out = template.output().unwrap();
+    let rendered = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "helm template: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(rendered.contains("name: test-cert-manager-webhook"), "cert-manager subchart rendered");
+    assert!(rendered.contains("name: trust-manager-fork"), "file:// folder subchart rendered");
+    assert!(!rendered.contains("kyverno"), "condition honoured by helm, not by resolve");
 }
