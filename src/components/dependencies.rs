@@ -126,7 +126,7 @@ impl Fetcher<'_> {
             pull_oci(registry, self.options, charts, dep, host, path, &auth).await
         } else if repo.starts_with("https://") || repo.starts_with("http://") {
             let cache = self.options.cache_dir.clone();
-            let http = self.registry()?.http();
+            let http = self.registry()?.http()?;
             download_from_index(http, cache.as_deref(), charts, dep, repo).await
         } else {
             bail!(

@@ -6,6 +6,8 @@
 //! can tell the user what to fix; no secret ever reaches a message.
 
 use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
@@ -109,7 +111,7 @@ pub fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
     let mut rest = text.as_str();
     while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
         let end = rest[start..].find(END).ok_or_else(|| anyhow!("{}: unterminated PEM certificate", path.display()))?;
-        certs.push(rest[start..start + end + END.len()].as_bytes().to_vec());
+        certs.push(rest.as_bytes()[start..start + end + END.len()].to_vec());
         rest = &rest[start + end + END.len()..];
     }
     if certs.is_empty() {
@@ -127,47 +129,63 @@ pub struct OciSettings {
     pub insecure_registries: Vec<String>,
 }
 
-/// An OCI registry client for chart pulls.
+/// An OCI registry client for chart pulls. The OCI and plain HTTP clients are
+/// built on first use (loading the system roots costs milliseconds).
 pub struct ChartRegistry {
-    client: Client,
-    http: reqwest::Client,
+    client: OnceLock<Client>,
+    http: OnceLock<reqwest::Client>,
     settings: OciSettings,
 }
 
-/// One chart found in a registry: its tag, manifest digest and chart layer.
+/// One chart found in a registry: its tag and chart layer.
 #[derive(Clone, Debug)]
 pub struct ChartManifest {
     pub tag: String,
-    pub digest: String,
     pub layer: OciDescriptor,
 }
 
 impl ChartRegistry {
-    /// A client trusting the system roots plus `settings.extra_roots`.
+    /// A client trusting the system roots plus `settings.extra_roots` (checked here).
     pub fn new(settings: &OciSettings) -> Result<ChartRegistry> {
+        for pem in &settings.extra_roots {
+            reqwest::Certificate::from_pem(pem).context("invalid CA certificate (SSL_CERT_FILE)")?;
+        }
+        Ok(ChartRegistry { client: OnceLock::new(), http: OnceLock::new(), settings: settings.clone() })
+    }
+
+    fn client(&self) -> Result<&Client, OciError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
         let config = ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(settings.insecure_registries.clone()),
-            extra_root_certificates: settings
+            protocol: ClientProtocol::HttpsExcept(self.settings.insecure_registries.clone()),
+            extra_root_certificates: self
+                .settings
                 .extra_roots
                 .iter()
                 .map(|pem| Certificate { encoding: CertificateEncoding::Pem, data: pem.clone() })
                 .collect(),
-            connect_timeout: Some(std::time::Duration::from_secs(15)),
-            read_timeout: Some(std::time::Duration::from_secs(60)),
+            connect_timeout: Some(Duration::from_secs(15)),
+            read_timeout: Some(Duration::from_secs(60)),
             user_agent: concat!("deploykf-cmp/", env!("CARGO_PKG_VERSION")),
             ..Default::default()
         };
-        let client = Client::try_from(config).map_err(|e| anyhow!("cannot configure the OCI client: {}", chain(&e)))?;
-        let mut http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(15));
-        for pem in &settings.extra_roots {
-            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem).context("invalid CA certificate")?);
-        }
-        Ok(ChartRegistry { client, http: http.build().context("cannot configure the HTTP client")?, settings: settings.clone() })
+        let client = Client::try_from(config).map_err(|e| OciError::Other(format!("cannot configure the OCI client: {}", chain(&e))))?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// The plain HTTP client with the same trust roots (chart repositories, token endpoints).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    pub fn http(&self) -> Result<&reqwest::Client, OciError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(15));
+        for pem in &self.settings.extra_roots {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| OciError::Other(format!("invalid CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder.build().map_err(|e| OciError::Other(format!("cannot configure the HTTP client: {}", chain(&e))))?;
+        Ok(self.http.get_or_init(|| http))
     }
 
     fn scheme(&self, host: &str) -> &'static str {
@@ -196,7 +214,7 @@ impl ChartRegistry {
     /// password under the user name `<token>`.
     async fn exchange_identity_token(&self, host: &str, repository: &str, token: &str) -> Result<RegistryAuth> {
         let ping = format!("{}://{host}/v2/", self.scheme(host));
-        let response = self.http.get(&ping).send().await.map_err(|e| classify_reqwest(&e))?;
+        let response = self.http()?.get(&ping).send().await.map_err(|e| classify_reqwest(&e))?;
         let challenge = response
             .headers()
             .get(reqwest::header::WWW_AUTHENTICATE)
@@ -215,7 +233,7 @@ impl ChartRegistry {
         if let Some(service) = service.as_deref() {
             form.push(("service", service));
         }
-        let response = self.http.post(&realm).form(&form).send().await.map_err(|e| classify_reqwest(&e))?;
+        let response = self.http()?.post(&realm).form(&form).send().await.map_err(|e| classify_reqwest(&e))?;
         let status = response.status();
         if status == 401 || status == 403 || status == 400 {
             return Err(OciError::Unauthorized(format!("the token endpoint {realm} refused the identity token ({status})")).into());
@@ -233,28 +251,28 @@ impl ChartRegistry {
 
     /// The chart manifest at `reference`'s tag; `Ok(None)` when the tag does not exist.
     pub async fn manifest(&self, reference: &Reference, auth: &RegistryAuth) -> Result<Option<ChartManifest>, OciError> {
-        let (manifest, digest) = match self.client.pull_image_manifest(reference, auth).await.map_err(classify) {
+        let (manifest, _digest) = match self.client()?.pull_image_manifest(reference, auth).await.map_err(classify) {
             Ok(found) => found,
             Err(OciError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        Ok(Some(chart_layer(reference, manifest, digest)?))
+        Ok(Some(chart_layer(reference, manifest)?))
     }
 
     /// Every tag of `reference`'s repository.
     pub async fn tags(&self, reference: &Reference, auth: &RegistryAuth) -> Result<Vec<String>, OciError> {
-        Ok(self.client.list_tags(reference, auth, None, None).await.map_err(classify)?.tags)
+        Ok(self.client()?.list_tags(reference, auth, None, None).await.map_err(classify)?.tags)
     }
 
     /// The chart archive of `manifest`, its sha256 checked against the layer digest.
     pub async fn chart_blob(&self, reference: &Reference, manifest: &ChartManifest) -> Result<Vec<u8>, OciError> {
         let mut out = Vec::new();
-        self.client.pull_blob(reference, &manifest.layer, &mut out).await.map_err(classify)?;
+        self.client()?.pull_blob(reference, &manifest.layer, &mut out).await.map_err(classify)?;
         Ok(out)
     }
 }
 
-fn chart_layer(reference: &Reference, manifest: OciImageManifest, digest: String) -> Result<ChartManifest, OciError> {
+fn chart_layer(reference: &Reference, manifest: OciImageManifest) -> Result<ChartManifest, OciError> {
     if manifest.config.media_type != HELM_CONFIG_MEDIA_TYPE {
         return Err(OciError::Other(format!(
             "{reference} is not a Helm chart (config media type {}, expected {HELM_CONFIG_MEDIA_TYPE})",
@@ -266,7 +284,7 @@ fn chart_layer(reference: &Reference, manifest: OciImageManifest, digest: String
         .into_iter()
         .find(|l| l.media_type == HELM_CHART_MEDIA_TYPE || l.media_type == LEGACY_CHART_MEDIA_TYPE)
         .ok_or_else(|| OciError::Other(format!("{reference} has no layer of media type {HELM_CHART_MEDIA_TYPE}")))?;
-    Ok(ChartManifest { tag: reference.tag().unwrap_or_default().to_string(), digest, layer })
+    Ok(ChartManifest { tag: reference.tag().unwrap_or_default().to_string(), layer })
 }
 
 /// `realm` and `service` of a `Bearer realm="…",service="…"` challenge.
