@@ -11,19 +11,24 @@ use gomplate::{Map, Value};
 /// One `dependencies` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dependency {
+    /// The chart's name in its repository (also the file name in `charts/`).
     pub name: String,
     /// A version or a constraint (`1.2.3`, `~1.2`); empty means the newest release.
     pub version: String,
     /// `oci://…`, `https://…`, `file://…`, or empty for a chart already in `charts/`.
     pub repository: String,
+    /// The name the parent chart uses for it (values key); not a file name.
     pub alias: Option<String>,
 }
 
 /// A chart's metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChartMetadata {
+    /// `name`.
     pub name: String,
+    /// `version` (empty when absent).
     pub version: String,
+    /// `dependencies`, from `requirements.yaml` for apiVersion v1 charts.
     pub dependencies: Vec<Dependency>,
 }
 

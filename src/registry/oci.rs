@@ -140,7 +140,9 @@ pub struct ChartRegistry {
 /// One chart found in a registry: its tag and chart layer.
 #[derive(Clone, Debug)]
 pub struct ChartManifest {
+    /// The tag the manifest was found under (`_` standing for `+`).
     pub tag: String,
+    /// The chart archive layer (its digest keys the cache).
     pub layer: OciDescriptor,
 }
 

@@ -377,6 +377,9 @@ fn oci_registry_versions_cache_and_auth_errors() {
         let message = format!("{:#}", pull(dep("kyverno", "9.9.9"), good.clone(), options.clone()).await.unwrap_err());
         assert!(message.contains("no version of kyverno matching \"9.9.9\"") && message.contains("available: 3.0.1"), "{message}");
 
+        let message = format!("{:#}", pull(dep("nothere", "1.0.0"), good.clone(), options.clone()).await.unwrap_err());
+        assert!(message.contains(&format!("charts/nothere not found on {host}")) && message.contains("push the chart"), "{message}");
+
         // A fresh client: oci-client keeps the first credentials it was given per registry.
         let wrong = "not-the-Pa55word";
         let fresh = ChartRegistry::new(&OciSettings { insecure_registries: vec![host.clone()], ..Default::default() }).unwrap();
