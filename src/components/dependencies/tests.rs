@@ -520,3 +520,30 @@ fn helm_pushed_charts_resolve_and_render_with_helm_template() {
     assert!(rendered.contains("name: trust-manager-fork"), "file:// folder subchart rendered");
     assert!(!rendered.contains("kyverno"), "condition honoured by helm, not by resolve");
 }
+
+#[test]
+fn concurrent_resolves_share_one_cache() {
+    if fixtures().is_none() {
+        return;
+    }
+    let repo = chart_repo(None);
+    let work = tempfile::tempdir().unwrap();
+    let options = ResolveOptions { cache_dir: Some(work.path().join("cache")), ..Default::default() };
+    let deps = format!("  - name: kyverno\n    version: 3.0.1\n    repository: http://{}/charts\n  - name: cert-manager\n    version: 1.12.x\n    repository: http://{}/charts\n", repo.addr, repo.addr);
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let (dir, options, deps) = (work.path().join(format!("chart{i}")), options.clone(), deps.clone());
+            std::thread::spawn(move || {
+                write_chart(&dir, &deps);
+                resolve(&dir, &options).map(|()| dir)
+            })
+        })
+        .collect();
+    for thread in threads {
+        let dir = thread.join().unwrap().unwrap();
+        assert_eq!(std::fs::read(dir.join("charts/kyverno-3.0.1.tgz")).unwrap(), fixture("kyverno-3.0.1.tgz"));
+        assert_eq!(std::fs::read(dir.join("charts/cert-manager-v1.12.10.tgz")).unwrap(), fixture("cert-manager-v1.12.10.tgz"));
+    }
+    let cached: Vec<_> = std::fs::read_dir(work.path().join("cache/sha256")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(cached.len(), 2, "one entry per archive, no temporaries: {cached:?}");
+}
