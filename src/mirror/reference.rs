@@ -503,7 +503,8 @@ impl std::fmt::Display for ImageRef {
 /// The fuzz target's body (`fuzz/fuzz_targets/image_ref.rs`), also run by a
 /// unit test over a fixed corpus: parsing never panics, and a parsed
 /// reference's `Display`, `familiar()` and `path_with_host()` forms all
-/// parse back (the first two to the same reference).
+/// parse back (the first two to the same reference). Input holding a newline
+/// is also tried as `repository\ntag` with [`ImageRef::parse_loose`].
 #[doc(hidden)]
 pub fn fuzz_roundtrip(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else {
@@ -511,6 +512,12 @@ pub fn fuzz_roundtrip(data: &[u8]) {
     };
     if let Ok(r) = ImageRef::parse(s) {
         assert_roundtrips(s, r);
+    }
+    // Split at the first newline, the input is also a repository and tag pair.
+    if let Some((repository, tag)) = s.split_once('\n') {
+        if let Ok(r) = ImageRef::parse_loose(repository, Some(tag)) {
+            assert_roundtrips(s, r);
+        }
     }
 }
 
@@ -1320,6 +1327,8 @@ mod tests {
             "x@sha512:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             "x@a+b.c_d-e:ffffffffffffffffffffffffffffffff", "İ/x", "x:tägg", "é", "\u{0}", "a/B", "A:b",
             &long_path,
+            "busybox\n1.36", "busybox\n", "busybox:1\n2", "quay.io/x\n-bad", "Foo/bar\n@sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+            "busybox\n1.36@sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
         ];
         for input in corpus {
             fuzz_roundtrip(input.as_bytes());
