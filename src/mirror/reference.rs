@@ -219,19 +219,13 @@ fn split_docker_domain(name: &str) -> (&str, String) {
     let Some((first, rest)) = name.split_once('/') else {
         return (DEFAULT_DOMAIN, format!("{OFFICIAL_REPO_PREFIX}{name}"));
     };
-    let (domain, remote) =
-        if first == "localhost" || first.contains(['.', ':']) || first.to_lowercase() != first {
-            (
-                if first == LEGACY_DEFAULT_DOMAIN {
-                    DEFAULT_DOMAIN
-                } else {
-                    first
-                },
-                rest,
-            )
-        } else {
-            (DEFAULT_DOMAIN, name)
-        };
+    let looks_like_host =
+        first == "localhost" || first.contains(['.', ':']) || first.to_lowercase() != first;
+    let (domain, remote) = match (looks_like_host, first) {
+        (false, _) => (DEFAULT_DOMAIN, name),
+        (true, LEGACY_DEFAULT_DOMAIN) => (DEFAULT_DOMAIN, rest),
+        (true, _) => (first, rest),
+    };
     if domain == DEFAULT_DOMAIN && !remote.contains('/') {
         return (domain, format!("{OFFICIAL_REPO_PREFIX}{remote}"));
     }
