@@ -309,13 +309,20 @@ fn host_component(host: &str) -> Result<String> {
     Ok(path.strip_suffix("/x/chart").unwrap_or(&path).to_string())
 }
 
-/// `(lowercase scheme, rest without trailing '/')` of `scheme://rest`.
+/// `(scheme, host/path)` of `scheme://host/path`, with the scheme and host
+/// lowercased (both are case-insensitive) and no trailing `/`.
 fn split_url(url: &str) -> Option<(String, String)> {
     let (scheme, rest) = url.trim().split_once("://")?;
-    Some((
-        scheme.to_ascii_lowercase(),
-        rest.trim_end_matches('/').to_string(),
-    ))
+    let rest = rest.trim_end_matches('/');
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(h, p)| (h, Some(p)));
+    let mut out = host.to_ascii_lowercase();
+    if let Some(path) = path {
+        out.push('/');
+        out.push_str(path);
+    }
+    Some((scheme.to_ascii_lowercase(), out))
 }
 
 /// What is left of `url` below `prefix` (on a `/` boundary), `Some("")` when equal.
@@ -1094,6 +1101,11 @@ mirror:
             r.rewrite_chart_repository("oci://ghcr.io/deploykf/charts")
                 .as_deref(),
             Some("oci://registry.example.com/deploykf/charts/ghcr.io/deploykf/charts")
+        );
+        assert_eq!(
+            r.rewrite_chart_repository("HTTPS://Kyverno.GitHub.io/kyverno")
+                .as_deref(),
+            Some("oci://registry.example.com/deploykf/charts/kyverno.github.io/kyverno")
         );
         assert_eq!(
             r.rewrite_chart_repository("file://forks/trust-manager"),
