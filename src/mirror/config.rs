@@ -982,6 +982,28 @@ mirror:
     }
 
     #[test]
+    fn a_mirrored_name_past_the_length_limit_asks_for_an_override() {
+        let r = rules("mirror: {images: {registry: registry.example.com/deploykf}}");
+        let source = img(&format!("quay.io/{}/{}", "a".repeat(120), "b".repeat(120)));
+        let e = format!("{:#}", r.try_rewrite_image(&source).unwrap_err());
+        assert!(e.contains("add a mirror.images.overrides entry"), "{e}");
+        assert_eq!(r.rewrite_image(&source), None);
+    }
+
+    #[test]
+    fn a_mirror_section_must_be_a_map() {
+        assert_eq!(
+            error("mirror: registry.example.com"),
+            "test: mirror: expected a map, found a string"
+        );
+        let e = error("mirror: {images: {registry: r.example.com, overrides: {from: a, to: b}}}");
+        assert_eq!(
+            e,
+            "test: mirror.images.overrides: expected a list, found a map"
+        );
+    }
+
+    #[test]
     fn drop_host_drops_the_source_host_and_may_collide() {
         let r = rules("mirror: {images: {registry: registry.example.com/dkf, layout: drop-host}}");
         assert_eq!(

@@ -49,13 +49,16 @@ pub struct Rewrite {
     /// (list items as `[i]`).
     pub path: String,
     pub kind: Kind,
-    /// The value before the overlay.
+    /// The value before the overlay (for a Helm-style `registry` +
+    /// `repository` pair, the two joined; both keys change, `path` names
+    /// `repository`).
     pub old: String,
     pub outcome: Outcome,
 }
 
 impl Rewrite {
-    /// The value after the overlay.
+    /// The value after the overlay (a full reference for a `registry` +
+    /// `repository` pair).
     pub fn new_value(&self) -> &str {
         match &self.outcome {
             Outcome::Rewritten(new) => new,
