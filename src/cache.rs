@@ -120,9 +120,14 @@ impl RenderCache {
     /// Opens the cache named by [`DIR_ENV`] (default [`DEFAULT_DIR`]), bounded by
     /// [`MAX_BYTES_ENV`] (default [`DEFAULT_MAX_BYTES`]).
     pub fn from_env() -> Result<RenderCache> {
-        let dir = std::env::var_os(DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
-        let max_bytes = match std::env::var(MAX_BYTES_ENV) {
-            Ok(text) if !text.trim().is_empty() => parse_size(text.trim())
+        RenderCache::from_settings(std::env::var_os(DIR_ENV), std::env::var(MAX_BYTES_ENV).ok())
+    }
+
+    /// [`RenderCache::from_env`] with the variables' values given.
+    fn from_settings(dir: Option<std::ffi::OsString>, max_bytes: Option<String>) -> Result<RenderCache> {
+        let dir = dir.filter(|v| !v.is_empty()).map(PathBuf::from);
+        let max_bytes = match max_bytes {
+            Some(text) if !text.trim().is_empty() => parse_size(text.trim())
                 .with_context(|| format!("{MAX_BYTES_ENV}={text:?} is not a size: use bytes or a Ki/Mi/Gi suffix, e.g. 2Gi"))?,
             _ => DEFAULT_MAX_BYTES,
         };
@@ -138,6 +143,8 @@ impl RenderCache {
     /// The folder of a complete render for `key`: the cached one, or a new one
     /// made by `render(target)` (which must fill `target`, an empty folder) and
     /// then published. Concurrent callers with the same key render once.
+    /// `target` is a temp folder renamed afterwards: the render must not record
+    /// its own path in what it writes.
     ///
     /// The folder is not protected from eviction once this returns; callers
     /// that read it afterwards should prefer [`RenderCache::get_or_render_entry`].
@@ -815,6 +822,72 @@ mod tests {
             assert!(format!("{err}").contains("invalid render cache key"), "{err}");
         }
         assert!(!tmp.path().join("escape").exists());
+    }
+
+    #[test]
+    fn settings_come_from_the_environment_with_defaults() {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("from-env");
+        let cache = RenderCache::from_settings(Some(dir.clone().into()), Some("512Mi".into())).unwrap();
+        assert_eq!((cache.dir.as_path(), cache.max_bytes), (dir.as_path(), 512 << 20));
+        assert!(dir.is_dir());
+        let cache = RenderCache::from_settings(Some(dir.clone().into()), Some(" ".into())).unwrap();
+        assert_eq!(cache.max_bytes, DEFAULT_MAX_BYTES);
+        let err = RenderCache::from_settings(Some(dir.into()), Some("2GB".into())).unwrap_err();
+        assert!(format!("{err:#}").starts_with("DEPLOYKF_CMP_CACHE_MAX_BYTES=\"2GB\" is not a size"), "{err:#}");
+    }
+
+    /// Fills a cache with `entries` renders of 200 files and times `hits`
+    /// warm lookups (open + get), as each child Application does.
+    fn time_hits(root: &Path, entries: usize, hits: usize) -> Vec<Duration> {
+        let cache = RenderCache::open(root, u64::MAX).unwrap();
+        for i in 0..entries {
+            cache
+                .get_or_render(&key(&i.to_string()), &mut |t: &Path| {
+                    for f in 0..200 {
+                        fs::write(t.join(format!("{f}.yaml")), "kind: ConfigMap\n")?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let mut times: Vec<Duration> = (0..hits)
+            .map(|i| {
+                let started = Instant::now();
+                let cache = RenderCache::open(root, u64::MAX).unwrap();
+                let entry = cache.get_or_render_entry(&key(&(i % entries).to_string()), &mut |_: &Path| Err(anyhow!("miss"))).unwrap();
+                let took = started.elapsed();
+                assert!(!entry.was_rendered());
+                took
+            })
+            .collect();
+        times.sort();
+        times
+    }
+
+    #[test]
+    fn a_warm_hit_is_far_below_the_generator_budget() {
+        let tmp = TempDir::new().unwrap();
+        let times = time_hits(tmp.path(), 20, 50);
+        // The target for a warm child app's whole generator phase is 50 ms.
+        assert!(times[times.len() / 2] < Duration::from_millis(10), "median hit {:?}", times[times.len() / 2]);
+    }
+
+    /// `cargo test --release --bin deploykf-cmp cache::tests::measure_hits -- --ignored --nocapture`
+    #[test]
+    #[ignore = "measurement: prints hit latencies"]
+    fn measure_hits() {
+        for entries in [10, 100] {
+            let tmp = TempDir::new().unwrap();
+            let times = time_hits(tmp.path(), entries, 1000);
+            let pick = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+            println!(
+                "{entries} entries: hit (open + get) median {:?}, p99 {:?}, max {:?}",
+                pick(0.5),
+                pick(0.99),
+                times[times.len() - 1]
+            );
+        }
     }
 
     #[test]
