@@ -26,14 +26,6 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-/// The environment variable naming the cache folder.
-pub const DIR_ENV: &str = "DEPLOYKF_CMP_CACHE_DIR";
-/// The environment variable bounding the cache size (`1073741824`, `512Mi`, `2Gi`).
-pub const MAX_BYTES_ENV: &str = "DEPLOYKF_CMP_CACHE_MAX_BYTES";
-/// The cache folder when [`DIR_ENV`] is unset: under the sidecar's own `/tmp`.
-pub const DEFAULT_DIR: &str = "/tmp/deploykf-cmp-cache";
-/// The size bound when [`MAX_BYTES_ENV`] is unset (a deployKF render is a few MiB).
-pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 /// How long a caller waits for another invocation's lock on the same key before
 /// failing: below Argo CD's 60 s budget for a whole request.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(50);
@@ -110,28 +102,11 @@ impl RenderCache {
     /// more than [`STALE_AFTER`] ago and leftovers of interrupted evictions.
     pub fn open(dir: &Path, max_bytes: u64) -> Result<RenderCache> {
         fs::create_dir_all(dir).with_context(|| {
-            format!("cannot create the render cache folder '{}': check that the volume is mounted and writable, or set {DIR_ENV}", dir.display())
+            format!("cannot create the render cache folder '{}': check that its volume is mounted and writable", dir.display())
         })?;
         let cache = RenderCache { dir: dir.to_path_buf(), max_bytes, lock_timeout: DEFAULT_LOCK_TIMEOUT };
         cache.sweep(SystemTime::now());
         Ok(cache)
-    }
-
-    /// Opens the cache named by [`DIR_ENV`] (default [`DEFAULT_DIR`]), bounded by
-    /// [`MAX_BYTES_ENV`] (default [`DEFAULT_MAX_BYTES`]).
-    pub fn from_env() -> Result<RenderCache> {
-        RenderCache::from_settings(std::env::var_os(DIR_ENV), std::env::var(MAX_BYTES_ENV).ok())
-    }
-
-    /// [`RenderCache::from_env`] with the variables' values given.
-    fn from_settings(dir: Option<std::ffi::OsString>, max_bytes: Option<String>) -> Result<RenderCache> {
-        let dir = dir.filter(|v| !v.is_empty()).map(PathBuf::from);
-        let max_bytes = match max_bytes {
-            Some(text) if !text.trim().is_empty() => parse_size(text.trim())
-                .with_context(|| format!("{MAX_BYTES_ENV}={text:?} is not a size: use bytes or a Ki/Mi/Gi suffix, e.g. 2Gi"))?,
-            _ => DEFAULT_MAX_BYTES,
-        };
-        RenderCache::open(dir.as_deref().unwrap_or(Path::new(DEFAULT_DIR)), max_bytes)
     }
 
     /// Sets how long a call waits for another invocation's lock on the same key.
@@ -435,23 +410,6 @@ fn unique_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{}-{nanos:08x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-/// Parses `1073741824`, `512Mi`, `2Gi`, `100Ki`.
-fn parse_size(text: &str) -> Result<u64> {
-    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, ""),
-    };
-    let n: u64 = digits.parse().context("no number")?;
-    let factor: u64 = match unit {
-        "" => 1,
-        "Ki" => 1 << 10,
-        "Mi" => 1 << 20,
-        "Gi" => 1 << 30,
-        _ => bail!("unknown unit {unit:?}"),
-    };
-    n.checked_mul(factor).context("too large")
 }
 
 #[cfg(test)]
@@ -824,19 +782,6 @@ mod tests {
         assert!(!tmp.path().join("escape").exists());
     }
 
-    #[test]
-    fn settings_come_from_the_environment_with_defaults() {
-        let tmp = TempDir::new().unwrap();
-        let dir = tmp.path().join("from-env");
-        let cache = RenderCache::from_settings(Some(dir.clone().into()), Some("512Mi".into())).unwrap();
-        assert_eq!((cache.dir.as_path(), cache.max_bytes), (dir.as_path(), 512 << 20));
-        assert!(dir.is_dir());
-        let cache = RenderCache::from_settings(Some(dir.clone().into()), Some(" ".into())).unwrap();
-        assert_eq!(cache.max_bytes, DEFAULT_MAX_BYTES);
-        let err = RenderCache::from_settings(Some(dir.into()), Some("2GB".into())).unwrap_err();
-        assert!(format!("{err:#}").starts_with("DEPLOYKF_CMP_CACHE_MAX_BYTES=\"2GB\" is not a size"), "{err:#}");
-    }
-
     /// Fills a cache with `entries` renders of 200 files and times `hits`
     /// warm lookups (open + get), as each child Application does.
     fn time_hits(root: &Path, entries: usize, hits: usize) -> Vec<Duration> {
@@ -888,15 +833,5 @@ mod tests {
                 times[times.len() - 1]
             );
         }
-    }
-
-    #[test]
-    fn sizes_parse_like_kubernetes_quantities() {
-        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
-        assert_eq!(parse_size("512Mi").unwrap(), 512 << 20);
-        assert_eq!(parse_size("2Gi").unwrap(), 2 << 30);
-        assert!(parse_size("2G").is_err());
-        assert!(parse_size("Gi").is_err());
-        assert!(parse_size("99999999999Gi").is_err());
     }
 }

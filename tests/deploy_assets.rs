@@ -179,11 +179,11 @@ fn kustomize_example_adds_the_sidecar_to_the_repo_server() {
     let repo_server_tmp = mounts_of(named(containers, "argocd-repo-server").unwrap());
     assert_ne!(str_at(tmp, &["name"]), str_at(&repo_server_tmp["/tmp"], &["name"]));
 
-    // The cache volume is bounded, above the cache's own bound.
+    // The cache volume is bounded, well above the renders' own bound.
     let cache = volume_of("/cache");
     let size_limit = quantity(str_at(cache, &["emptyDir", "sizeLimit"]));
-    let max_bytes = quantity(env.get("DEPLOYKF_CMP_CACHE_MAX_BYTES").and_then(Value::as_str).expect("a cache bound"));
-    assert!(max_bytes < size_limit, "DEPLOYKF_CMP_CACHE_MAX_BYTES must leave room for renders in progress");
+    let max_mb: u64 = env.get("DEPLOYKF_CMP_CACHE_MAX_MB").and_then(Value::as_str).expect("a cache bound").parse().unwrap();
+    assert!(2 * (max_mb << 20) <= size_limit, "the volume must leave room for renders in progress and pulled charts");
 
     let registry = &mounts["/etc/deploykf-cmp/registry"];
     assert!(at(registry, &["readOnly"]).is_true());
