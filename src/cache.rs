@@ -722,6 +722,38 @@ mod tests {
     }
 
     #[test]
+    fn entries_held_under_eviction_pressure_stay_complete() {
+        // Four callers cycle through six keys in a cache that fits two entries:
+        // every publication evicts, yet no held entry may change under its holder.
+        let tmp = TempDir::new().unwrap();
+        let entry_size = (FILES * 10) as u64;
+        let root = tmp.path().to_path_buf();
+        let workers: Vec<_> = (0..4)
+            .map(|worker| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let cache = RenderCache::open(&root.join("cache"), entry_size * 2).unwrap();
+                    let mut render = counting_render(root.join("count"), Duration::from_millis(6), 10);
+                    for round in 0..12 {
+                        let entry = cache.get_or_render_entry(&key(&((worker + round) % 6).to_string()), &mut render).unwrap();
+                        assert_complete(entry.path());
+                        std::thread::sleep(Duration::from_millis(5));
+                        assert_complete(entry.path());
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert!(renders(&root.join("count")) > 6, "the bound forced re-renders of evicted keys");
+        let left = names(&root.join("cache"));
+        assert!(!left.iter().any(|n| n.starts_with(".trash-") || n.starts_with(".tmp-")), "{left:?}");
+        let cache = RenderCache::open(&root.join("cache"), entry_size * 2).unwrap();
+        assert!(cache.entries().iter().map(|e| e.size).sum::<u64>() <= 4 * entry_size, "{left:?}");
+    }
+
+    #[test]
     fn stale_temp_folders_are_cleaned_and_partial_ones_never_served() {
         let tmp = TempDir::new().unwrap();
         let k = key("k");
