@@ -342,25 +342,32 @@ fn the_values_are_what_deploykf_reads() {
     );
 
     // The defaults, and the mirror's pullSecret, apply to the values too.
-    let r = run(&sb, &["pull-secret", "--output", "values"], &[]);
-    let doc = gomplate::yaml::decode(&r.assert_ok().stdout).unwrap();
-    let cred = &get(
-        &doc,
-        &[
+    let mirror = write(
+        &sb,
+        "mirror.yaml",
+        "mirror:\n  images: {registry: reg.example.com}\n  pullSecret: {name: from-mirror, namespace: kyverno}\n",
+    );
+    for (args, name, namespace) in [
+        (vec![], "deploykf-registry-credentials", "argocd"),
+        (vec!["--mirror", mirror.as_str()], "from-mirror", "kyverno"),
+    ] {
+        let r = run(
+            &sb,
+            &[&["pull-secret", "--output", "values"], &args[..]].concat(),
+            &[],
+        );
+        let doc = gomplate::yaml::decode(&r.assert_ok().stdout).unwrap();
+        let path = [
             "deploykf_dependencies",
             "kyverno",
             "clusterPolicies",
             "imagePullSecrets",
             "registryCredentials",
-        ],
-    )
-    .as_list()
-    .unwrap()[0];
-    assert_eq!(
-        text(get(cred, &["existingSecret"])),
-        "deploykf-registry-credentials"
-    );
-    assert_eq!(text(get(cred, &["existingSecretNamespace"])), "argocd");
+        ];
+        let cred = &get(&doc, &path).as_list().unwrap()[0];
+        assert_eq!(text(get(cred, &["existingSecret"])), name);
+        assert_eq!(text(get(cred, &["existingSecretNamespace"])), namespace);
+    }
 }
 
 /// deployKF 0.1.5's generator, given the values output, hands them to its
