@@ -731,7 +731,7 @@ fn has_tag_or_digest(text: &str) -> bool {
 }
 
 /// Kubernetes DNS-1123 subdomain (`dots`) or label names.
-fn is_dns_name(s: &str, max: usize, dots: bool) -> bool {
+pub(crate) fn is_dns_name(s: &str, max: usize, dots: bool) -> bool {
     let part_ok = |p: &str| {
         !p.is_empty()
             && p.bytes()

@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use base64::Engine;
 use gomplate::{Map, Value};
 
-use super::config::MirrorRules;
+use super::config::{is_dns_name, MirrorRules};
 use crate::registry::credentials::{registry_host, Credentials};
 
 /// The Secret name when neither `--name` nor `mirror.pullSecret.name` gives one:
@@ -234,23 +234,6 @@ fn encode(value: &Value) -> String {
     gomplate::yaml::encode(value).expect("maps of strings encode as YAML")
 }
 
-/// An RFC 1123 name: dot-separated labels (`dots`) of lowercase letters,
-/// digits and inner `-`, at most `max` characters.
-fn is_dns_name(s: &str, max: usize, dots: bool) -> bool {
-    let label = |p: &str| {
-        !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !p.starts_with('-')
-            && !p.ends_with('-')
-    };
-    s.len() <= max
-        && if dots {
-            s.split('.').all(label)
-        } else {
-            label(s)
-        }
-}
 
 #[cfg(test)]
 mod tests {
