@@ -1,0 +1,585 @@
+//! Pod-spec images in rendered manifests: the after-render rewrite to the
+//! mirrors ([`rewrite_stream`]), the leak check that fails a render with an
+//! image outside them ([`check`]), and plain listing for the inventory
+//! ([`images_in_stream`], [`scan_dir`]).
+//!
+//! Input is a multi-document YAML stream as `kustomize build` and `helm
+//! template` print it. Images are read from the pod specs of the workload
+//! kinds (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+//! ReplicationController, CronJob, PodTemplate) and of well-known CRDs that
+//! carry pod templates (Argo Rollouts, Argo Workflows templates, Kubeflow
+//! Notebooks and training jobs); `*List` kinds are entered through `items`.
+//! Each pod spec's `containers`, `initContainers` and `ephemeralContainers`
+//! are read. Katib trial templates are strings and are not read.
+//!
+//! A document with no image to rewrite is passed through byte for byte. A
+//! rewritten document is re-encoded by the engine's YAML encoder, keeping its
+//! `---` line and the comments before its first key (`# Source: ...`): its
+//! other comments are dropped and its keys come out sorted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use gomplate::{Map, Value};
+
+use super::config::MirrorRules;
+use super::reference::ImageRef;
+
+/// An image found in a pod spec of a manifest.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImageUse {
+    /// The image as the manifest had it.
+    pub image: String,
+    /// The reference written in its place, when it was rewritten.
+    pub mirrored: Option<String>,
+    /// `Kind/namespace/name`, or `Kind/name` without a namespace.
+    pub resource: String,
+    /// The path of the image in the resource (`spec.template.spec.containers[0].image`).
+    pub field: String,
+    /// The file holding the resource, for [`scan_dir`]; `None` for a stream.
+    pub file: Option<PathBuf>,
+}
+
+impl ImageUse {
+    /// The image the output holds: the mirrored one when rewritten.
+    pub fn effective(&self) -> &str {
+        self.mirrored.as_deref().unwrap_or(&self.image)
+    }
+}
+
+/// Rewrites every pod-spec image of the stream by `rules` and lists every
+/// image found (rewritten or not: excluded, already mirrored, or not a valid
+/// reference, which [`check`] then refuses).
+///
+/// Errors name the document (1-based, in stream order) and the line of the
+/// stream for a YAML error, and the resource and field for an image whose
+/// mirror location is not a valid reference.
+pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<ImageUse>)> {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut uses = Vec::new();
+    for chunk in split_stream(text) {
+        let Some(mut doc) = chunk.decode()? else {
+            out.push_str(chunk.text);
+            continue;
+        };
+        let mut changed = false;
+        visit_resource(&mut doc, &mut |resource, field, slot| {
+            let image = slot.as_str().unwrap_or_default().to_string();
+            let mirrored = match ImageRef::parse(&image) {
+                Ok(parsed) => rules
+                    .try_rewrite_image(&parsed)
+                    .with_context(|| {
+                        format!(
+                            "{}, {resource} {field} (image {image:?})",
+                            chunk.describe()
+                        )
+                    })?
+                    .map(|r| r.to_string())
+                    .filter(|m| *m != image),
+                Err(_) => None,
+            };
+            if let Some(m) = &mirrored {
+                *slot = Value::str(m.as_str());
+                changed = true;
+            }
+            uses.push(ImageUse {
+                image,
+                mirrored,
+                resource: resource.to_string(),
+                field: field.to_string(),
+                file: None,
+            });
+            Ok(())
+        })?;
+        if changed {
+            chunk.reemit(&doc, &mut out)?;
+        } else {
+            out.push_str(chunk.text);
+        }
+    }
+    Ok((out, uses))
+}
+
+/// Every pod-spec image of the stream, as written (no rules applied).
+pub fn images_in_stream(text: &str) -> Result<Vec<ImageUse>> {
+    let mut uses = Vec::new();
+    for chunk in split_stream(text) {
+        let Some(mut doc) = chunk.decode()? else {
+            continue;
+        };
+        visit_resource(&mut doc, &mut |resource, field, slot| {
+            uses.push(ImageUse {
+                image: slot.as_str().unwrap_or_default().to_string(),
+                mirrored: None,
+                resource: resource.to_string(),
+                field: field.to_string(),
+                file: None,
+            });
+            Ok(())
+        })?;
+    }
+    Ok(uses)
+}
+
+/// Every pod-spec image of the `*.yaml`/`*.yml` files below `dir`, in path
+/// order, each with its file.
+///
+/// Documents that are not Kubernetes workloads contribute nothing; a file
+/// that is not valid YAML is an error naming it. Helm chart templates (the
+/// `templates/` folder next to a `Chart.yaml`) are not manifests yet and are
+/// skipped.
+pub fn scan_dir(dir: &Path) -> Result<Vec<ImageUse>> {
+    let mut uses = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !is_chart_templates(e));
+    for entry in walker {
+        let entry = entry.with_context(|| format!("cannot walk {}", dir.display()))?;
+        let path = entry.path();
+        let is_yaml = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e == "yaml" || e == "yml");
+        if !entry.file_type().is_file() || !is_yaml {
+            continue;
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read it as UTF-8 text", path.display()))?;
+        let found = images_in_stream(&text).with_context(|| format!("{}", path.display()))?;
+        uses.extend(found.into_iter().map(|u| ImageUse {
+            file: Some(path.to_path_buf()),
+            ..u
+        }));
+    }
+    Ok(uses)
+}
+
+/// True for a chart's `templates` folder (Helm templates, not YAML yet).
+fn is_chart_templates(entry: &walkdir::DirEntry) -> bool {
+    entry.file_type().is_dir()
+        && entry.file_name() == "templates"
+        && entry
+            .path()
+            .parent()
+            .is_some_and(|p| p.join("Chart.yaml").is_file())
+}
+
+/// The leak check: fails, listing every offending image with the resources
+/// and fields holding it, when an image (the mirrored one when rewritten) is
+/// neither under the mirror (`registry` or an override's `to`) nor excluded.
+/// An image that is not a valid reference cannot be placed and fails too.
+pub fn check(uses: &[ImageUse], rules: &MirrorRules) -> Result<()> {
+    // (image, reason) -> sorted, deduplicated holders
+    let mut offending: std::collections::BTreeMap<(String, Option<String>), Vec<String>> =
+        Default::default();
+    for u in uses {
+        let image = u.effective();
+        let reason = match ImageRef::parse(image) {
+            Ok(r) if rules.is_mirrored(&r) || rules.exclude.iter().any(|p| p.matches(&r)) => {
+                continue
+            }
+            Ok(_) => None,
+            Err(e) => Some(format!("{e:#}")),
+        };
+        let mut holder = format!("{} {}", u.resource, u.field);
+        if let Some(file) = &u.file {
+            holder = format!("{holder} (in {})", file.display());
+        }
+        offending
+            .entry((image.to_string(), reason))
+            .or_default()
+            .push(holder);
+    }
+    if offending.is_empty() {
+        return Ok(());
+    }
+    let mut targets = vec![rules.registry.to_string()];
+    targets.extend(rules.overrides.iter().map(|o| o.to.to_string()));
+    targets.sort();
+    targets.dedup();
+    let count = offending.len();
+    let mut msg = format!(
+        "{count} image{} outside the mirror ({}) and not excluded:",
+        if count == 1 { " is" } else { "s are" },
+        targets.join(", ")
+    );
+    for ((image, reason), mut holders) in offending {
+        holders.sort();
+        holders.dedup();
+        msg.push_str(&format!("\n  {image}"));
+        if let Some(reason) = reason {
+            msg.push_str(&format!(" ({reason})"));
+        }
+        for h in holders {
+            msg.push_str(&format!("\n    {h}"));
+        }
+    }
+    let origin = if rules.origin.is_empty() {
+        String::new()
+    } else {
+        format!(" (config from {})", rules.origin)
+    };
+    msg.push_str(&format!(
+        "\nMirror each image and point mirror.images.overrides at it, or list it in \
+         mirror.images.exclude when it already comes from a private registry{origin}."
+    ));
+    Err(anyhow!(msg))
+}
+
+// ---------------------------------------------------------------------------
+// The stream.
+
+/// One document of a stream: its text (with its `---` line, if any).
+struct Chunk<'a> {
+    text: &'a str,
+    /// 1-based number of the document in the stream.
+    number: usize,
+    /// 1-based line of the stream where `text` starts.
+    line: usize,
+    /// The `---` line (with its newline), when the document has one.
+    marker: Option<&'a str>,
+}
+
+/// `---` (document start) or `...` (document end) lines: three characters at
+/// column 0 followed by nothing or by a blank.
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// True for lines holding nothing but blanks or a comment.
+fn is_blank_or_comment(line: &str) -> bool {
+    let t = line.trim_start();
+    t.is_empty() || t.starts_with('#')
+}
+
+/// Splits a stream into its documents at `---` lines and after `...` lines.
+/// Text before the first `---` counts as a document only when it holds more
+/// than blanks and comments.
+fn split_stream(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut marker = None;
+    let mut pos = 0;
+    let mut line_no = 1;
+    let mut bounds: Vec<(usize, usize, usize, Option<(usize, usize)>)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let end = pos + line.len();
+        if is_marker(line, "---") {
+            if pos > start || marker.is_some() {
+                bounds.push((start, pos, start_line, marker));
+            }
+            start = pos;
+            start_line = line_no;
+            marker = Some((pos, end));
+        } else if is_marker(line, "...") {
+            bounds.push((start, end, start_line, marker));
+            start = end;
+            start_line = line_no + 1;
+            marker = None;
+        }
+        pos = end;
+        line_no += 1;
+    }
+    if pos > start || marker.is_some() {
+        bounds.push((start, pos, start_line, marker));
+    }
+    let mut number = 0;
+    for (i, (s, e, line, marker)) in bounds.into_iter().enumerate() {
+        let body = &text[s..e];
+        if i == 0 && marker.is_none() && body.split_inclusive('\n').all(is_blank_or_comment) {
+            // A prologue of comments is not a document.
+            chunks.push(Chunk {
+                text: body,
+                number: 0,
+                line,
+                marker: None,
+            });
+            continue;
+        }
+        number += 1;
+        chunks.push(Chunk {
+            text: body,
+            number,
+            line,
+            marker: marker.map(|(ms, me)| &text[ms..me]),
+        });
+    }
+    chunks
+}
+
+impl Chunk<'_> {
+    /// "document N (line L)" for messages.
+    fn describe(&self) -> String {
+        format!("document {} (line {})", self.number, self.line)
+    }
+
+    /// The document's value, `None` for an empty or null document.
+    fn decode(&self) -> Result<Option<Value>> {
+        if self.number == 0 {
+            return Ok(None);
+        }
+        match gomplate::yaml::decode(self.text) {
+            Ok(Value::Nil) | Ok(Value::Missing) => Ok(None),
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.line > 0 => bail!(
+                "document {}: line {}: {}",
+                self.number,
+                self.line + e.line - 1,
+                e.message
+            ),
+            Err(e) => bail!("{}: {}", self.describe(), e.message),
+        }
+    }
+
+    /// Writes the re-encoded document: its `---` line (a bare `---` when that
+    /// line held content), the comments before its first key, then `doc`.
+    fn reemit(&self, doc: &Value, out: &mut String) -> Result<()> {
+        let mut body = self.text;
+        if let Some(marker) = self.marker {
+            body = &body[marker.len()..];
+            let rest = marker[3..].trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                out.push_str(marker);
+            } else {
+                out.push_str("---\n");
+            }
+        }
+        for line in body.split_inclusive('\n') {
+            if !is_blank_or_comment(line) {
+                break;
+            }
+            out.push_str(line);
+        }
+        let encoded = gomplate::yaml::encode(doc)
+            .map_err(|e| anyhow!("{}: cannot encode the rewritten document: {e}", self.describe()))?;
+        out.push_str(&encoded);
+        if !encoded.ends_with('\n') {
+            out.push('\n');
+        }
+        if body.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| is_marker(l, "...")) {
+            out.push_str("...\n");
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pod specs by kind.
+
+/// One step of a path to a pod spec.
+#[derive(Clone, Copy)]
+enum Seg {
+    /// The value under this key.
+    Key(&'static str),
+    /// The values under every key ending with this text.
+    KeySuffix(&'static str),
+    /// The values under every key.
+    AnyKey,
+    /// Every item of a list.
+    Each,
+}
+
+/// What sits at the end of a path.
+#[derive(Clone, Copy)]
+enum Holder {
+    /// A pod spec: `containers`, `initContainers`, `ephemeralContainers`.
+    PodSpec,
+    /// An Argo Workflows template: `container`, `script`, `initContainers`,
+    /// `sidecars`, `containerSet.containers`.
+    ArgoTemplate,
+}
+
+use Seg::{AnyKey, Each, Key, KeySuffix};
+
+const POD: &[(&[Seg], Holder)] = &[(&[Key("spec")], Holder::PodSpec)];
+const TEMPLATE: &[(&[Seg], Holder)] = &[(&[Key("spec"), Key("template"), Key("spec")], Holder::PodSpec)];
+const POD_TEMPLATE: &[(&[Seg], Holder)] = &[(&[Key("template"), Key("spec")], Holder::PodSpec)];
+const CRON_JOB: &[(&[Seg], Holder)] = &[(
+    &[Key("spec"), Key("jobTemplate"), Key("spec"), Key("template"), Key("spec")],
+    Holder::PodSpec,
+)];
+const TRAINING_JOB: &[(&[Seg], Holder)] = &[(
+    &[Key("spec"), KeySuffix("ReplicaSpecs"), AnyKey, Key("template"), Key("spec")],
+    Holder::PodSpec,
+)];
+const WORKFLOW: &[(&[Seg], Holder)] = &[(&[Key("spec"), Key("templates"), Each], Holder::ArgoTemplate)];
+const CRON_WORKFLOW: &[(&[Seg], Holder)] = &[(
+    &[Key("spec"), Key("workflowSpec"), Key("templates"), Each],
+    Holder::ArgoTemplate,
+)];
+
+/// Where the pod specs of a kind are.
+fn pod_spec_paths(kind: &str) -> &'static [(&'static [Seg], Holder)] {
+    match kind {
+        "Pod" => POD,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
+        | "ReplicationController" | "Rollout" | "Notebook" => TEMPLATE,
+        "PodTemplate" => POD_TEMPLATE,
+        "CronJob" => CRON_JOB,
+        "TFJob" | "PyTorchJob" | "MPIJob" | "XGBoostJob" | "PaddleJob" | "MXJob" => TRAINING_JOB,
+        "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" => WORKFLOW,
+        "CronWorkflow" => CRON_WORKFLOW,
+        _ => &[],
+    }
+}
+
+/// Called with the resource, the field and the (string) image value.
+type Visit<'f> = dyn FnMut(&str, &str, &mut Value) -> Result<()> + 'f;
+
+/// Visits every pod-spec image of a document (entering `*List` items).
+fn visit_resource(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
+    let Some(map) = doc.as_map() else {
+        return Ok(());
+    };
+    let Some(kind) = map.get("kind").and_then(Value::as_str).map(str::to_string) else {
+        return Ok(());
+    };
+    if kind.ends_with("List") && map.get("items").and_then(Value::as_list).is_some() {
+        if let Some(items) = map_mut(doc).and_then(|m| m.get_mut("items")).and_then(list_mut) {
+            for item in items.iter_mut() {
+                visit_resource(item, f)?;
+            }
+        }
+        return Ok(());
+    }
+    let paths = pod_spec_paths(&kind);
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let resource = resource_name(&kind, map);
+    for (path, holder) in paths {
+        walk(doc, path, String::new(), *holder, &resource, f)?;
+    }
+    Ok(())
+}
+
+/// `Kind/namespace/name` (`Kind/name` without a namespace; `generateName`
+/// followed by `*` when there is no name).
+fn resource_name(kind: &str, map: &Map) -> String {
+    let meta = map.get("metadata").and_then(Value::as_map);
+    let get = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let name = match (get("name"), get("generateName")) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(g)) => format!("{g}*"),
+        (None, None) => "(unnamed)".to_string(),
+    };
+    match get("namespace") {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+fn join(field: &str, key: &str) -> String {
+    if field.is_empty() {
+        key.to_string()
+    } else {
+        format!("{field}.{key}")
+    }
+}
+
+fn walk(
+    value: &mut Value,
+    path: &[Seg],
+    field: String,
+    holder: Holder,
+    resource: &str,
+    f: &mut Visit<'_>,
+) -> Result<()> {
+    let Some((seg, rest)) = path.split_first() else {
+        return match holder {
+            Holder::PodSpec => {
+                for key in ["containers", "initContainers", "ephemeralContainers"] {
+                    container_list(value, key, &field, resource, f)?;
+                }
+                Ok(())
+            }
+            Holder::ArgoTemplate => {
+                for key in ["container", "script"] {
+                    if let Some(c) = map_mut(value).and_then(|m| m.get_mut(key)) {
+                        container(c, &join(&field, key), resource, f)?;
+                    }
+                }
+                for key in ["initContainers", "sidecars"] {
+                    container_list(value, key, &field, resource, f)?;
+                }
+                if let Some(set) = map_mut(value).and_then(|m| m.get_mut("containerSet")) {
+                    container_list(set, "containers", &join(&field, "containerSet"), resource, f)?;
+                }
+                Ok(())
+            }
+        };
+    };
+    match seg {
+        Key(k) => {
+            if let Some(child) = map_mut(value).and_then(|m| m.get_mut(*k)) {
+                walk(child, rest, join(&field, k), holder, resource, f)?;
+            }
+        }
+        KeySuffix(_) | AnyKey => {
+            if let Some(m) = map_mut(value) {
+                for (k, child) in m.iter_mut() {
+                    if let KeySuffix(s) = seg {
+                        if !k.ends_with(s) {
+                            continue;
+                        }
+                    }
+                    walk(child, rest, join(&field, k), holder, resource, f)?;
+                }
+            }
+        }
+        Each => {
+            if let Some(items) = list_mut(value) {
+                for (i, item) in items.iter_mut().enumerate() {
+                    walk(item, rest, format!("{field}[{i}]"), holder, resource, f)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The containers of the list under `key` of `value`.
+fn container_list(
+    value: &mut Value,
+    key: &str,
+    field: &str,
+    resource: &str,
+    f: &mut Visit<'_>,
+) -> Result<()> {
+    let Some(items) = map_mut(value).and_then(|m| m.get_mut(key)).and_then(list_mut) else {
+        return Ok(());
+    };
+    let field = join(field, key);
+    for (i, c) in items.iter_mut().enumerate() {
+        container(c, &format!("{field}[{i}]"), resource, f)?;
+    }
+    Ok(())
+}
+
+/// A container's `image`, when it is a string.
+fn container(c: &mut Value, field: &str, resource: &str, f: &mut Visit<'_>) -> Result<()> {
+    if let Some(slot) = map_mut(c).and_then(|m| m.get_mut("image")) {
+        if slot.as_str().is_some() {
+            f(resource, &join(field, "image"), slot)?;
+        }
+    }
+    Ok(())
+}
+
+fn map_mut(v: &mut Value) -> Option<&mut Map> {
+    match v {
+        Value::Map(m) => Some(Arc::make_mut(m)),
+        _ => None,
+    }
+}
+
+fn list_mut(v: &mut Value) -> Option<&mut Vec<Value>> {
+    match v {
+        Value::List(l) => Some(Arc::make_mut(l)),
+        _ => None,
+    }
+}
