@@ -583,3 +583,496 @@ fn list_mut(v: &mut Value) -> Option<&mut Vec<Value>> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mirror::config;
+
+    const MIRROR: &str = "registry.example.com/deploykf";
+
+    fn rules(extra: &str) -> MirrorRules {
+        let text = format!("images:\n  registry: {MIRROR}\n{extra}");
+        let value = gomplate::yaml::decode(&text).unwrap();
+        config::parse(&value, "test").unwrap()
+    }
+
+    fn mirrored(image: &str) -> String {
+        let r = ImageRef::parse(image).unwrap();
+        format!("{MIRROR}/{}", r.path_with_host()) + &r.tag.map(|t| format!(":{t}")).unwrap_or_default()
+    }
+
+    /// (resource, field, image, mirrored) of each use, for compact asserts.
+    fn summary(uses: &[ImageUse]) -> Vec<(String, String, String, Option<String>)> {
+        uses.iter()
+            .map(|u| (u.resource.clone(), u.field.clone(), u.image.clone(), u.mirrored.clone()))
+            .collect()
+    }
+
+    fn fields(uses: &[ImageUse]) -> Vec<String> {
+        uses.iter().map(|u| format!("{} {}", u.resource, u.field)).collect()
+    }
+
+    #[test]
+    fn every_workload_kind() {
+        let stream = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ns}
+spec:
+  containers: [{name: a, image: nginx:1.25}]
+  initContainers: [{name: b, image: busybox}]
+  ephemeralContainers: [{name: c, image: ghcr.io/x/debug:1}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: ns}
+spec: {template: {spec: {containers: [{name: a, image: quay.io/q/d:1}]}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: s}
+spec: {template: {spec: {containers: [{name: a, image: s:1}]}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec: {template: {spec: {initContainers: [{name: a, image: ds:1}]}}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs}
+spec: {template: {spec: {containers: [{name: a, image: rs:1}]}}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {generateName: job-}
+spec: {template: {spec: {containers: [{name: a, image: job:1}]}}}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: rc}
+spec: {template: {spec: {containers: [{name: a, image: rc:1}]}}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cj}
+spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: a, image: cj:1}]}}}}}
+---
+apiVersion: kubeflow.org/v1
+kind: Notebook
+metadata: {name: nb, namespace: user}
+spec: {template: {spec: {containers: [{name: a, image: nb:1}]}}}
+---
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: pt}
+spec:
+  pytorchReplicaSpecs:
+    Master: {template: {spec: {containers: [{name: a, image: pt-master:1}]}}}
+    Worker: {template: {spec: {containers: [{name: a, image: pt-worker:1}]}}}
+---
+apiVersion: kubeflow.org/v1
+kind: TFJob
+metadata: {name: tf}
+spec: {tfReplicaSpecs: {PS: {template: {spec: {containers: [{name: a, image: tf:1}]}}}}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  templates:
+  - name: steps
+    steps: [[{name: x, template: c}]]
+  - name: c
+    container: {image: wf-container:1}
+    initContainers: [{name: i, image: wf-init:1}]
+    sidecars: [{name: s, image: wf-sidecar:1}]
+  - name: s
+    script: {image: wf-script:1, source: echo}
+  - name: set
+    containerSet: {containers: [{name: m, image: wf-set:1}]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: cwf}
+spec: {workflowSpec: {templates: [{name: c, container: {image: cwf:1}}]}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: not-a-workload}
+data: {image: cm:1}
+";
+        let uses = images_in_stream(stream).unwrap();
+        assert_eq!(
+            fields(&uses),
+            [
+                "Pod/ns/p spec.containers[0].image",
+                "Pod/ns/p spec.initContainers[0].image",
+                "Pod/ns/p spec.ephemeralContainers[0].image",
+                "Deployment/ns/d spec.template.spec.containers[0].image",
+                "StatefulSet/s spec.template.spec.containers[0].image",
+                "DaemonSet/ds spec.template.spec.initContainers[0].image",
+                "ReplicaSet/rs spec.template.spec.containers[0].image",
+                "Job/job-* spec.template.spec.containers[0].image",
+                "ReplicationController/rc spec.template.spec.containers[0].image",
+                "CronJob/cj spec.jobTemplate.spec.template.spec.containers[0].image",
+                "Notebook/user/nb spec.template.spec.containers[0].image",
+                "PyTorchJob/pt spec.pytorchReplicaSpecs.Master.template.spec.containers[0].image",
+                "PyTorchJob/pt spec.pytorchReplicaSpecs.Worker.template.spec.containers[0].image",
+                "TFJob/tf spec.tfReplicaSpecs.PS.template.spec.containers[0].image",
+                "Workflow/wf spec.templates[1].container.image",
+                "Workflow/wf spec.templates[1].initContainers[0].image",
+                "Workflow/wf spec.templates[1].sidecars[0].image",
+                "Workflow/wf spec.templates[2].script.image",
+                "Workflow/wf spec.templates[3].containerSet.containers[0].image",
+                "CronWorkflow/cwf spec.workflowSpec.templates[0].container.image",
+            ]
+        );
+        assert_eq!(uses[0].image, "nginx:1.25");
+        assert!(uses.iter().all(|u| u.mirrored.is_none()));
+
+        // The rewrite reaches the same places, and nothing else.
+        let (out, rewritten) = rewrite_stream(stream, &rules("")).unwrap();
+        assert_eq!(fields(&rewritten), fields(&uses));
+        let again = images_in_stream(&out).unwrap();
+        assert_eq!(fields(&again), fields(&uses));
+        for (before, after) in uses.iter().zip(&again) {
+            assert_eq!(after.image, mirrored(&before.image), "{}", before.field);
+        }
+        assert!(out.ends_with("\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: not-a-workload}\ndata: {image: cm:1}\n"), "{out}");
+        check(&rewritten, &rules("")).unwrap();
+    }
+
+    #[test]
+    fn list_kinds_are_entered() {
+        let stream = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: a, namespace: n}
+  spec: {template: {spec: {containers: [{name: a, image: nginx}]}}}
+- apiVersion: v1
+  kind: PodList
+  items:
+  - {kind: Pod, metadata: {name: p}, spec: {containers: [{name: a, image: busybox:1}]}}
+";
+        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        assert_eq!(
+            summary(&uses),
+            [
+                (
+                    "Deployment/n/a".into(),
+                    "spec.template.spec.containers[0].image".into(),
+                    "nginx".into(),
+                    Some(format!("{MIRROR}/docker.io/library/nginx")),
+                ),
+                (
+                    "Pod/p".into(),
+                    "spec.containers[0].image".into(),
+                    "busybox:1".into(),
+                    Some(format!("{MIRROR}/docker.io/library/busybox:1")),
+                ),
+            ]
+        );
+        let reread: Vec<_> = images_in_stream(&out).unwrap().into_iter().map(|u| u.image).collect();
+        assert_eq!(
+            reread,
+            [
+                format!("{MIRROR}/docker.io/library/nginx"),
+                format!("{MIRROR}/docker.io/library/busybox:1")
+            ]
+        );
+    }
+
+    #[test]
+    fn unchanged_documents_are_byte_identical_and_comments_kept() {
+        let stream = "\
+# leading comment of the stream
+---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:   {name: cm}   # odd spacing kept
+data:
+  z: '1'
+  a: \"2\"
+---
+# Source: chart/templates/deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web   # inner comment (dropped: the document is re-encoded)
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: \"nginx:1.25\"
+      - name: mirrored
+        image: registry.example.com/deploykf/docker.io/library/x:1
+---   # marker comment
+# Source: chart/templates/already.yaml
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: already}
+spec: {template: {spec: {containers: [{name: a, image: 'registry.example.com/deploykf/y:1'}]}}}
+";
+        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        let expected = "\
+# leading comment of the stream
+---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:   {name: cm}   # odd spacing kept
+data:
+  z: '1'
+  a: \"2\"
+---
+# Source: chart/templates/deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - image: registry.example.com/deploykf/docker.io/library/nginx:1.25
+          name: web
+        - image: registry.example.com/deploykf/docker.io/library/x:1
+          name: mirrored
+---   # marker comment
+# Source: chart/templates/already.yaml
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: already}
+spec: {template: {spec: {containers: [{name: a, image: 'registry.example.com/deploykf/y:1'}]}}}
+";
+        assert_eq!(out, expected);
+        assert_eq!(uses.len(), 3);
+        assert_eq!(uses[1].mirrored, None, "already under the mirror");
+        assert_eq!(uses[2].mirrored, None);
+
+        // Without anything to rewrite the whole stream comes back as it was.
+        let (same, _) = rewrite_stream(&out, &rules("")).unwrap();
+        assert_eq!(same, out);
+    }
+
+    #[test]
+    fn excluded_and_invalid_images_stay() {
+        let stream = "\
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: a, image: private.example.com/team/app:2}
+  - {name: b, image: '{{inputs.parameters.image}}'}
+";
+        let r = rules("  exclude: [\"private.example.com/*\"]\n");
+        let (out, uses) = rewrite_stream(stream, &r).unwrap();
+        assert_eq!(out, stream, "nothing rewritten, so byte-identical");
+        assert!(uses.iter().all(|u| u.mirrored.is_none()));
+        let err = check(&uses, &r).unwrap_err().to_string();
+        assert!(!err.contains("private.example.com"), "excluded images pass: {err}");
+        assert!(
+            err.contains("  {{inputs.parameters.image}} (invalid image reference")
+                && err.contains("\n    Pod/p spec.containers[1].image"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn check_lists_each_offender_once_sorted() {
+        let stream = "\
+kind: Deployment
+metadata: {name: b, namespace: ns}
+spec: {template: {spec: {containers: [{name: a, image: quay.io/z/z:1}, {name: b, image: nginx}]}}}
+---
+kind: Deployment
+metadata: {name: a, namespace: ns}
+spec: {template: {spec: {containers: [{name: a, image: nginx}], initContainers: [{name: i, image: registry.example.com/deploykf/ok:1}]}}}
+";
+        let r = rules("  overrides: [{from: docker.io/bitnami, to: registry.example.com/bitnami}]\n");
+        let mut uses = images_in_stream(stream).unwrap();
+        uses.extend(uses.clone()); // duplicates are listed once
+        let err = check(&uses, &r).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "2 images are outside the mirror (registry.example.com/bitnami, registry.example.com/deploykf) and not excluded:
+  nginx
+    Deployment/ns/a spec.template.spec.containers[0].image
+    Deployment/ns/b spec.template.spec.containers[1].image
+  quay.io/z/z:1
+    Deployment/ns/b spec.template.spec.containers[0].image
+Mirror each image and point mirror.images.overrides at it, or list it in mirror.images.exclude when it already comes from a private registry (config from test)."
+        );
+        // After the rewrite, the same stream passes.
+        let (_, rewritten) = rewrite_stream(stream, &r).unwrap();
+        check(&rewritten, &r).unwrap();
+    }
+
+    #[test]
+    fn parse_errors_name_document_and_line() {
+        let stream = "\
+kind: ConfigMap
+metadata: {name: a}
+---
+# comment
+kind: ConfigMap
+metadata:
+  name: [unclosed
+---
+kind: ConfigMap
+";
+        // The engine's line for the document alone, which starts at stream line 4.
+        let alone = gomplate::yaml::decode("# comment\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n")
+            .unwrap_err();
+        assert!(alone.line > 1);
+        let err = images_in_stream(stream).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("document 2: line {}: {}", alone.line + 3, alone.message)
+        );
+        let err = rewrite_stream(stream, &rules("")).unwrap_err().to_string();
+        assert!(err.starts_with("document 2: line "), "{err}");
+    }
+
+    #[test]
+    fn unusable_mirror_location_names_the_resource() {
+        let long = format!("docker.io/{}/app:1", "a".repeat(240));
+        let stream = format!("kind: Pod\nmetadata: {{name: p, namespace: n}}\nspec: {{containers: [{{name: a, image: {long}}}]}}\n");
+        let err = rewrite_stream(&stream, &rules("")).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.starts_with("document 1 (line 1), Pod/n/p spec.containers[0].image")
+                && text.contains("mirror.images.overrides"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn stream_markers() {
+        // `...` ends a document; `--- {flow}` holds content; empty documents pass.
+        let stream = "\
+--- {kind: Pod, metadata: {name: a}, spec: {containers: [{name: a, image: nginx}]}}
+...
+---
+---
+kind: Pod
+metadata: {name: b}
+spec: {containers: [{name: a, image: busybox}]}
+";
+        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        assert_eq!(uses.len(), 2);
+        assert!(out.starts_with("---\nkind: Pod\n"), "{out}");
+        assert!(out.contains("\n...\n---\n---\n"), "{out}");
+        let again: Vec<_> = images_in_stream(&out).unwrap().into_iter().map(|u| u.image).collect();
+        assert_eq!(again, [mirrored("nginx"), mirrored("busybox")]);
+    }
+
+    #[test]
+    fn scan_dir_reads_yaml_files_and_skips_chart_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app/chart/templates")).unwrap();
+        std::fs::write(
+            root.join("app/deploy.yaml"),
+            "kind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {containers: [{name: a, image: nginx}]}}}\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("app/values.yml"), "image: not-a-manifest\n").unwrap();
+        std::fs::write(root.join("app/notes.txt"), "{{ not yaml").unwrap();
+        std::fs::write(root.join("app/chart/Chart.yaml"), "name: c\nversion: 1.0.0\n").unwrap();
+        std::fs::write(root.join("app/chart/templates/d.yaml"), "{{- if .Values.x }}\nkind: Pod\n").unwrap();
+        let uses = scan_dir(root).unwrap();
+        assert_eq!(fields(&uses), ["Deployment/d spec.template.spec.containers[0].image"]);
+        assert_eq!(uses[0].file.as_deref(), Some(root.join("app/deploy.yaml").as_path()));
+
+        std::fs::write(root.join("app/broken.yaml"), "a: [\n").unwrap();
+        let err = format!("{:#}", scan_dir(root).unwrap_err());
+        assert!(err.contains("broken.yaml: document 1: line"), "{err}");
+    }
+
+    /// kubectl kustomize over components of a real 0.1.5 render: every pod
+    /// image is rewritten under the mirror and the check passes; the
+    /// un-rewritten stream fails the check naming each resource.
+    #[test]
+    fn rendered_deploykf_components() {
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+        let local_kubectl = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/kubectl");
+        let kubectl = if local_kubectl.is_file() {
+            local_kubectl
+        } else {
+            PathBuf::from("/usr/bin/kubectl")
+        };
+        if !kubectl.is_file() || !shared.is_dir() {
+            eprintln!("skipped: needs {} and {}", kubectl.display(), shared.display());
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let argo = tmp.path().join("argo.yaml");
+        std::fs::write(
+            &argo,
+            "argocd:\n  source:\n    repo:\n      url: https://github.com/example/deploykf.git\n      revision: main\n      path: ./out/\n",
+        )
+        .unwrap();
+        let out_dir = tmp.path().join("out");
+        crate::cli::GenerateArgs {
+            source_version: None,
+            source_path: Some(shared.join("generators/deploykf-0.1.5-generator.zip")),
+            values: vec![shared.join("sample-values/sample-values-0.1.5.yaml"), argo],
+            output_dir: out_dir.clone(),
+        }
+        .run()
+        .unwrap();
+
+        let r = rules("  overrides: [{from: ghcr.io/deploykf, to: registry.example.com/deploykf-own}]\n");
+        let mut total = 0;
+        for component in [
+            "kubeflow-tools/volumes/volumes-web-app",
+            "kubeflow-tools/tensorboards/tensorboard-controller",
+            "kubeflow-tools/pipelines",
+        ] {
+            let built = std::process::Command::new(&kubectl)
+                .arg("kustomize")
+                .arg(out_dir.join("manifests").join(component))
+                .output()
+                .unwrap();
+            assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+            let stream = String::from_utf8(built.stdout).unwrap();
+            // The docs' regex recipe as a floor: every `image:` line of a pod spec is found.
+            let found = images_in_stream(&stream).unwrap();
+            let deployments = stream.matches("\nkind: Deployment\n").count();
+            assert!(found.len() >= deployments && deployments > 0, "{component}");
+
+            let err = check(&found, &r).unwrap_err().to_string();
+            for u in &found {
+                assert!(err.contains(&format!("\n  {}\n", u.image)) || err.contains(&format!("\n  {}", u.image)), "{err}");
+                assert!(err.contains(&format!("    {} {}", u.resource, u.field)), "{err}");
+            }
+
+            let (out, uses) = rewrite_stream(&stream, &r).unwrap();
+            assert_eq!(fields(&uses), fields(&found), "{component}");
+            check(&uses, &r).unwrap();
+            let after = images_in_stream(&out).unwrap();
+            assert_eq!(after.len(), found.len());
+            for (u, a) in uses.iter().zip(&after) {
+                assert_eq!(Some(&a.image), u.mirrored.as_ref(), "{} {}", u.resource, u.field);
+                assert!(
+                    a.image.starts_with("registry.example.com/deploykf/")
+                        || a.image.starts_with("registry.example.com/deploykf-own/"),
+                    "{}",
+                    a.image
+                );
+            }
+            // Documents without pod specs are untouched: same count of `---`.
+            assert_eq!(out.matches("\n---\n").count(), stream.matches("\n---\n").count());
+            total += found.len();
+        }
+        assert!(total >= 10, "{total} pod images found");
+    }
+}
