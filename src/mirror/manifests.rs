@@ -70,10 +70,7 @@ pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<Im
                 Ok(parsed) => rules
                     .try_rewrite_image(&parsed)
                     .with_context(|| {
-                        format!(
-                            "{}, {resource} {field} (image {image:?})",
-                            chunk.describe()
-                        )
+                        format!("{}, {resource} {field} (image {image:?})", chunk.describe())
                     })?
                     .map(|r| r.to_string())
                     .filter(|m| *m != image),
@@ -260,53 +257,52 @@ fn is_blank_or_comment(line: &str) -> bool {
 /// than blanks and comments.
 fn split_stream(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
+    // The open chunk: start offset, first line, marker line.
     let mut start = 0;
     let mut start_line = 1;
-    let mut marker = None;
+    let mut marker: Option<&str> = None;
     let mut pos = 0;
-    let mut line_no = 1;
-    let mut bounds: Vec<(usize, usize, usize, Option<(usize, usize)>)> = Vec::new();
-    for line in text.split_inclusive('\n') {
+    for (i, line) in text.split_inclusive('\n').enumerate() {
         let end = pos + line.len();
         if is_marker(line, "---") {
             if pos > start || marker.is_some() {
-                bounds.push((start, pos, start_line, marker));
+                chunks.push(Chunk {
+                    text: &text[start..pos],
+                    number: 0,
+                    line: start_line,
+                    marker,
+                });
             }
-            start = pos;
-            start_line = line_no;
-            marker = Some((pos, end));
+            (start, start_line, marker) = (pos, i + 1, Some(line));
         } else if is_marker(line, "...") {
-            bounds.push((start, end, start_line, marker));
-            start = end;
-            start_line = line_no + 1;
-            marker = None;
+            chunks.push(Chunk {
+                text: &text[start..end],
+                number: 0,
+                line: start_line,
+                marker,
+            });
+            (start, start_line, marker) = (end, i + 2, None);
         }
         pos = end;
-        line_no += 1;
     }
     if pos > start || marker.is_some() {
-        bounds.push((start, pos, start_line, marker));
+        chunks.push(Chunk {
+            text: &text[start..pos],
+            number: 0,
+            line: start_line,
+            marker,
+        });
     }
     let mut number = 0;
-    for (i, (s, e, line, marker)) in bounds.into_iter().enumerate() {
-        let body = &text[s..e];
-        if i == 0 && marker.is_none() && body.split_inclusive('\n').all(is_blank_or_comment) {
-            // A prologue of comments is not a document.
-            chunks.push(Chunk {
-                text: body,
-                number: 0,
-                line,
-                marker: None,
-            });
-            continue;
+    for (i, chunk) in chunks.iter_mut().enumerate() {
+        let prologue = i == 0
+            && chunk.marker.is_none()
+            && chunk.text.split_inclusive('\n').all(is_blank_or_comment);
+        // A prologue of comments is not a document (number 0).
+        if !prologue {
+            number += 1;
+            chunk.number = number;
         }
-        number += 1;
-        chunks.push(Chunk {
-            text: body,
-            number,
-            line,
-            marker: marker.map(|(ms, me)| &text[ms..me]),
-        });
     }
     chunks
 }
@@ -354,13 +350,22 @@ impl Chunk<'_> {
             }
             out.push_str(line);
         }
-        let encoded = gomplate::yaml::encode(doc)
-            .map_err(|e| anyhow!("{}: cannot encode the rewritten document: {e}", self.describe()))?;
+        let encoded = gomplate::yaml::encode(doc).map_err(|e| {
+            anyhow!(
+                "{}: cannot encode the rewritten document: {e}",
+                self.describe()
+            )
+        })?;
         out.push_str(&encoded);
         if !encoded.ends_with('\n') {
             out.push('\n');
         }
-        if body.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| is_marker(l, "...")) {
+        if body
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| is_marker(l, "..."))
+        {
             out.push_str("...\n");
         }
         Ok(())
@@ -396,17 +401,33 @@ enum Holder {
 use Seg::{AnyKey, Each, Key, KeySuffix};
 
 const POD: &[(&[Seg], Holder)] = &[(&[Key("spec")], Holder::PodSpec)];
-const TEMPLATE: &[(&[Seg], Holder)] = &[(&[Key("spec"), Key("template"), Key("spec")], Holder::PodSpec)];
+const TEMPLATE: &[(&[Seg], Holder)] = &[(
+    &[Key("spec"), Key("template"), Key("spec")],
+    Holder::PodSpec,
+)];
 const POD_TEMPLATE: &[(&[Seg], Holder)] = &[(&[Key("template"), Key("spec")], Holder::PodSpec)];
 const CRON_JOB: &[(&[Seg], Holder)] = &[(
-    &[Key("spec"), Key("jobTemplate"), Key("spec"), Key("template"), Key("spec")],
+    &[
+        Key("spec"),
+        Key("jobTemplate"),
+        Key("spec"),
+        Key("template"),
+        Key("spec"),
+    ],
     Holder::PodSpec,
 )];
 const TRAINING_JOB: &[(&[Seg], Holder)] = &[(
-    &[Key("spec"), KeySuffix("ReplicaSpecs"), AnyKey, Key("template"), Key("spec")],
+    &[
+        Key("spec"),
+        KeySuffix("ReplicaSpecs"),
+        AnyKey,
+        Key("template"),
+        Key("spec"),
+    ],
     Holder::PodSpec,
 )];
-const WORKFLOW: &[(&[Seg], Holder)] = &[(&[Key("spec"), Key("templates"), Each], Holder::ArgoTemplate)];
+const WORKFLOW: &[(&[Seg], Holder)] =
+    &[(&[Key("spec"), Key("templates"), Each], Holder::ArgoTemplate)];
 const CRON_WORKFLOW: &[(&[Seg], Holder)] = &[(
     &[Key("spec"), Key("workflowSpec"), Key("templates"), Each],
     Holder::ArgoTemplate,
@@ -416,8 +437,14 @@ const CRON_WORKFLOW: &[(&[Seg], Holder)] = &[(
 fn pod_spec_paths(kind: &str) -> &'static [(&'static [Seg], Holder)] {
     match kind {
         "Pod" => POD,
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
-        | "ReplicationController" | "Rollout" | "Notebook" => TEMPLATE,
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController"
+        | "Rollout"
+        | "Notebook" => TEMPLATE,
         "PodTemplate" => POD_TEMPLATE,
         "CronJob" => CRON_JOB,
         "TFJob" | "PyTorchJob" | "MPIJob" | "XGBoostJob" | "PaddleJob" | "MXJob" => TRAINING_JOB,
@@ -439,7 +466,10 @@ fn visit_resource(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
         return Ok(());
     };
     if kind.ends_with("List") && map.get("items").and_then(Value::as_list).is_some() {
-        if let Some(items) = map_mut(doc).and_then(|m| m.get_mut("items")).and_then(list_mut) {
+        if let Some(items) = map_mut(doc)
+            .and_then(|m| m.get_mut("items"))
+            .and_then(list_mut)
+        {
             for item in items.iter_mut() {
                 visit_resource(item, f)?;
             }
@@ -461,7 +491,11 @@ fn visit_resource(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
 /// followed by `*` when there is no name).
 fn resource_name(kind: &str, map: &Map) -> String {
     let meta = map.get("metadata").and_then(Value::as_map);
-    let get = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let get = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let name = match (get("name"), get("generateName")) {
         (Some(n), _) => n.to_string(),
         (None, Some(g)) => format!("{g}*"),
@@ -507,7 +541,13 @@ fn walk(
                     container_list(value, key, &field, resource, f)?;
                 }
                 if let Some(set) = map_mut(value).and_then(|m| m.get_mut("containerSet")) {
-                    container_list(set, "containers", &join(&field, "containerSet"), resource, f)?;
+                    container_list(
+                        set,
+                        "containers",
+                        &join(&field, "containerSet"),
+                        resource,
+                        f,
+                    )?;
                 }
                 Ok(())
             }
@@ -550,7 +590,10 @@ fn container_list(
     resource: &str,
     f: &mut Visit<'_>,
 ) -> Result<()> {
-    let Some(items) = map_mut(value).and_then(|m| m.get_mut(key)).and_then(list_mut) else {
+    let Some(items) = map_mut(value)
+        .and_then(|m| m.get_mut(key))
+        .and_then(list_mut)
+    else {
         return Ok(());
     };
     let field = join(field, key);
@@ -599,18 +642,28 @@ mod tests {
 
     fn mirrored(image: &str) -> String {
         let r = ImageRef::parse(image).unwrap();
-        format!("{MIRROR}/{}", r.path_with_host()) + &r.tag.map(|t| format!(":{t}")).unwrap_or_default()
+        format!("{MIRROR}/{}", r.path_with_host())
+            + &r.tag.map(|t| format!(":{t}")).unwrap_or_default()
     }
 
     /// (resource, field, image, mirrored) of each use, for compact asserts.
     fn summary(uses: &[ImageUse]) -> Vec<(String, String, String, Option<String>)> {
         uses.iter()
-            .map(|u| (u.resource.clone(), u.field.clone(), u.image.clone(), u.mirrored.clone()))
+            .map(|u| {
+                (
+                    u.resource.clone(),
+                    u.field.clone(),
+                    u.image.clone(),
+                    u.mirrored.clone(),
+                )
+            })
             .collect()
     }
 
     fn fields(uses: &[ImageUse]) -> Vec<String> {
-        uses.iter().map(|u| format!("{} {}", u.resource, u.field)).collect()
+        uses.iter()
+            .map(|u| format!("{} {}", u.resource, u.field))
+            .collect()
     }
 
     #[test]
@@ -777,7 +830,11 @@ items:
                 ),
             ]
         );
-        let reread: Vec<_> = images_in_stream(&out).unwrap().into_iter().map(|u| u.image).collect();
+        let reread: Vec<_> = images_in_stream(&out)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.image)
+            .collect();
         assert_eq!(
             reread,
             [
@@ -877,7 +934,10 @@ spec:
         assert_eq!(out, stream, "nothing rewritten, so byte-identical");
         assert!(uses.iter().all(|u| u.mirrored.is_none()));
         let err = check(&uses, &r).unwrap_err().to_string();
-        assert!(!err.contains("private.example.com"), "excluded images pass: {err}");
+        assert!(
+            !err.contains("private.example.com"),
+            "excluded images pass: {err}"
+        );
         assert!(
             err.contains("  {{inputs.parameters.image}} (invalid image reference")
                 && err.contains("\n    Pod/p spec.containers[1].image"),
@@ -896,7 +956,8 @@ kind: Deployment
 metadata: {name: a, namespace: ns}
 spec: {template: {spec: {containers: [{name: a, image: nginx}], initContainers: [{name: i, image: registry.example.com/deploykf/ok:1}]}}}
 ";
-        let r = rules("  overrides: [{from: docker.io/bitnami, to: registry.example.com/bitnami}]\n");
+        let r =
+            rules("  overrides: [{from: docker.io/bitnami, to: registry.example.com/bitnami}]\n");
         let mut uses = images_in_stream(stream).unwrap();
         uses.extend(uses.clone()); // duplicates are listed once
         let err = check(&uses, &r).unwrap_err().to_string();
@@ -929,8 +990,9 @@ metadata:
 kind: ConfigMap
 ";
         // The engine's line for the document alone, which starts at stream line 4.
-        let alone = gomplate::yaml::decode("# comment\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n")
-            .unwrap_err();
+        let alone =
+            gomplate::yaml::decode("# comment\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n")
+                .unwrap_err();
         assert!(alone.line > 1);
         let err = images_in_stream(stream).unwrap_err().to_string();
         assert_eq!(
@@ -970,7 +1032,11 @@ spec: {containers: [{name: a, image: busybox}]}
         assert_eq!(uses.len(), 2);
         assert!(out.starts_with("---\nkind: Pod\n"), "{out}");
         assert!(out.contains("\n...\n---\n---\n"), "{out}");
-        let again: Vec<_> = images_in_stream(&out).unwrap().into_iter().map(|u| u.image).collect();
+        let again: Vec<_> = images_in_stream(&out)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.image)
+            .collect();
         assert_eq!(again, [mirrored("nginx"), mirrored("busybox")]);
     }
 
@@ -986,11 +1052,25 @@ spec: {containers: [{name: a, image: busybox}]}
         .unwrap();
         std::fs::write(root.join("app/values.yml"), "image: not-a-manifest\n").unwrap();
         std::fs::write(root.join("app/notes.txt"), "{{ not yaml").unwrap();
-        std::fs::write(root.join("app/chart/Chart.yaml"), "name: c\nversion: 1.0.0\n").unwrap();
-        std::fs::write(root.join("app/chart/templates/d.yaml"), "{{- if .Values.x }}\nkind: Pod\n").unwrap();
+        std::fs::write(
+            root.join("app/chart/Chart.yaml"),
+            "name: c\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app/chart/templates/d.yaml"),
+            "{{- if .Values.x }}\nkind: Pod\n",
+        )
+        .unwrap();
         let uses = scan_dir(root).unwrap();
-        assert_eq!(fields(&uses), ["Deployment/d spec.template.spec.containers[0].image"]);
-        assert_eq!(uses[0].file.as_deref(), Some(root.join("app/deploy.yaml").as_path()));
+        assert_eq!(
+            fields(&uses),
+            ["Deployment/d spec.template.spec.containers[0].image"]
+        );
+        assert_eq!(
+            uses[0].file.as_deref(),
+            Some(root.join("app/deploy.yaml").as_path())
+        );
 
         std::fs::write(root.join("app/broken.yaml"), "a: [\n").unwrap();
         let err = format!("{:#}", scan_dir(root).unwrap_err());
@@ -1010,7 +1090,11 @@ spec: {containers: [{name: a, image: busybox}]}
             PathBuf::from("/usr/bin/kubectl")
         };
         if !kubectl.is_file() || !shared.is_dir() {
-            eprintln!("skipped: needs {} and {}", kubectl.display(), shared.display());
+            eprintln!(
+                "skipped: needs {} and {}",
+                kubectl.display(),
+                shared.display()
+            );
             return;
         }
         let tmp = tempfile::tempdir().unwrap();
@@ -1030,7 +1114,9 @@ spec: {containers: [{name: a, image: busybox}]}
         .run()
         .unwrap();
 
-        let r = rules("  overrides: [{from: ghcr.io/deploykf, to: registry.example.com/deploykf-own}]\n");
+        let r = rules(
+            "  overrides: [{from: ghcr.io/deploykf, to: registry.example.com/deploykf-own}]\n",
+        );
         let mut total = 0;
         for component in [
             "kubeflow-tools/volumes/volumes-web-app",
@@ -1042,17 +1128,24 @@ spec: {containers: [{name: a, image: busybox}]}
                 .arg(out_dir.join("manifests").join(component))
                 .output()
                 .unwrap();
-            assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+            assert!(
+                built.status.success(),
+                "{}",
+                String::from_utf8_lossy(&built.stderr)
+            );
             let stream = String::from_utf8(built.stdout).unwrap();
-            // The docs' regex recipe as a floor: every `image:` line of a pod spec is found.
+            // At least one image per Deployment.
             let found = images_in_stream(&stream).unwrap();
             let deployments = stream.matches("\nkind: Deployment\n").count();
             assert!(found.len() >= deployments && deployments > 0, "{component}");
 
             let err = check(&found, &r).unwrap_err().to_string();
             for u in &found {
-                assert!(err.contains(&format!("\n  {}\n", u.image)) || err.contains(&format!("\n  {}", u.image)), "{err}");
-                assert!(err.contains(&format!("    {} {}", u.resource, u.field)), "{err}");
+                assert!(err.contains(&format!("\n  {}\n", u.image)), "{err}");
+                assert!(
+                    err.contains(&format!("    {} {}", u.resource, u.field)),
+                    "{err}"
+                );
             }
 
             let (out, uses) = rewrite_stream(&stream, &r).unwrap();
@@ -1061,7 +1154,13 @@ spec: {containers: [{name: a, image: busybox}]}
             let after = images_in_stream(&out).unwrap();
             assert_eq!(after.len(), found.len());
             for (u, a) in uses.iter().zip(&after) {
-                assert_eq!(Some(&a.image), u.mirrored.as_ref(), "{} {}", u.resource, u.field);
+                assert_eq!(
+                    Some(&a.image),
+                    u.mirrored.as_ref(),
+                    "{} {}",
+                    u.resource,
+                    u.field
+                );
                 assert!(
                     a.image.starts_with("registry.example.com/deploykf/")
                         || a.image.starts_with("registry.example.com/deploykf-own/"),
@@ -1070,9 +1169,29 @@ spec: {containers: [{name: a, image: busybox}]}
                 );
             }
             // Documents without pod specs are untouched: same count of `---`.
-            assert_eq!(out.matches("\n---\n").count(), stream.matches("\n---\n").count());
+            assert_eq!(
+                out.matches("\n---\n").count(),
+                stream.matches("\n---\n").count()
+            );
             total += found.len();
         }
         assert!(total >= 10, "{total} pod images found");
+
+        // The output folder itself scans cleanly (chart templates skipped).
+        let scanned = scan_dir(&out_dir).unwrap();
+        assert!(
+            scanned.iter().any(|u| u.resource
+                == "Deployment/team-1/ml-pipeline-visualizationserver"
+                && u.file
+                    .as_ref()
+                    .is_some_and(|f| f.ends_with("pipelines/resources/profile-resources.yaml"))),
+            "{scanned:#?}"
+        );
+        assert!(scanned.iter().all(|u| !u
+            .file
+            .as_ref()
+            .unwrap()
+            .to_string_lossy()
+            .contains("/templates/")));
     }
 }
