@@ -7,11 +7,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
-use clap::{ArgGroup, Args, Parser, Subcommand};
+use anyhow::{bail, Context, Result};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::generate;
 use crate::plugin;
+use crate::mirror::config::{self as mirror_config, MIRROR_CONFIG_ENV};
+use crate::mirror::pull_secret::{self, SecretRef};
+use crate::registry::credentials::Credentials;
 use crate::source::{self, GeneratorSource};
 
 const GENERATE_HELP: &str = "\
@@ -63,6 +66,37 @@ Environment:
 'generate' prints the manifests on stdout and nothing else; on any failure it
 prints nothing there and exits non-zero.";
 
+const PULL_SECRET_HELP: &str = "\
+Print a 'kubernetes.io/dockerconfigjson' Secret for the mirror registries (--output secret,
+the default), or the deployKF values that make its Kyverno ClusterPolicy clone that Secret
+into every namespace and add it to every Pod (--output values; deployKF 0.1.3 and later).
+
+This command writes credentials to stdout on purpose: redirect it to 'kubectl apply -f -'
+or a protected file. Errors never show credentials.
+
+Registries (the Secret holds only their entries):
+  --registry      each one given (a host, host:port, image reference or oci:// URL)
+  otherwise       from the mirror configuration (--mirror FILE, else the file named by
+                  DEPLOYKF_CMP_MIRROR_CONFIG): the host of mirror.images.registry, of each
+                  mirror.images.overrides[].to, and of an oci:// mirror.charts.repository
+                  and mirror.charts.overrides[].to
+
+Credentials come from --authfile, else REGISTRY_AUTH_FILE, else podman's auth.json, else
+$DOCKER_CONFIG/config.json or ~/.docker/config.json, else helm's registry config. Each
+registry needs a username/password entry in that file: credentials kept by a credential
+helper (credsStore, credHelpers) or identity tokens are refused with an explanation.
+
+The Secret is --name/--namespace, else mirror.pullSecret, else
+'deploykf-registry-credentials' in 'argocd': the Secret the deploykf-cmp sidecar of
+argocd-repo-server mounts for chart pulls, in a namespace the policy leaves alone.
+--output values needs no credentials.
+
+Examples:
+  deploykf-cmp pull-secret --mirror mirror.yaml | kubectl apply -f -
+  deploykf-cmp pull-secret --mirror mirror.yaml --output values > values-pull-secret.yaml
+  deploykf-cmp pull-secret --registry registry.example.com:5000 --authfile auth.json \\
+    --name my-registry --namespace argocd";
+
 /// deployKF's generator, Argo CD plugin and air-gap toolkit in one binary.
 #[derive(Debug, Parser)]
 #[command(name = "deploykf-cmp", version, arg_required_else_help = true)]
@@ -80,6 +114,9 @@ pub enum Command {
     /// The Argo CD plugin's commands (run by argocd-cmp-server)
     #[command(long_about = PLUGIN_HELP, subcommand)]
     Plugin(PluginCommand),
+    /// Print the image pull Secret for the mirror registry, or deployKF's values using it
+    #[command(long_about = PULL_SECRET_HELP)]
+    PullSecret(PullSecretArgs),
 }
 
 /// `deploykf-cmp plugin` subcommands.
@@ -104,7 +141,12 @@ pub struct GenerateArgs {
     pub source_path: Option<PathBuf>,
 
     /// A YAML file containing configuration values (repeatable, or comma-separated)
-    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
+    #[arg(
+        short = 'f',
+        long = "values",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
     pub values: Vec<PathBuf>,
 
     /// The output directory in which to generate the manifests
@@ -119,6 +161,7 @@ impl Cli {
             Command::Generate(args) => args.run(),
             Command::Plugin(PluginCommand::Init) => plugin::init(),
             Command::Plugin(PluginCommand::Generate) => plugin::generate(),
+            Command::PullSecret(args) => args.run(),
         }
     }
 }
@@ -127,17 +170,105 @@ impl GenerateArgs {
     /// Generates the output folder.
     pub fn run(self) -> Result<()> {
         let version = self.source_version.as_deref().filter(|v| !v.is_empty());
-        let path = self.source_path.as_deref().filter(|p| !p.as_os_str().is_empty());
+        let path = self
+            .source_path
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty());
         let source = match (version, path) {
-            (Some(_), Some(_)) => bail!("only one of `--source-version` or `--source-path` may be provided"),
-            (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
+            (Some(_), Some(_)) => {
+                bail!("only one of `--source-version` or `--source-path` may be provided")
+            }
+            (Some(version), None) => {
+                GeneratorSource::from_version(version, &source::default_cache_dir()?)?
+            }
             (None, Some(path)) => GeneratorSource::from_path(path)?,
-            (None, None) => bail!("at least one of `--source-version` or `--source-path` must be provided"),
+            (None, None) => {
+                bail!("at least one of `--source-version` or `--source-path` must be provided")
+            }
         };
         generate::generate_into(&source, &self.values, &self.output_dir, Arc::new(generate::process_env()))?;
         eprintln!("Generated manifests at: {}", self.output_dir.display());
         Ok(())
     }
+}
+
+/// `deploykf-cmp pull-secret` flags.
+#[derive(Debug, Args)]
+pub struct PullSecretArgs {
+    /// A YAML file with a top-level `mirror:` section (registries and `pullSecret`)
+    #[arg(long, value_name = "FILE")]
+    pub mirror: Option<PathBuf>,
+
+    /// The docker config file holding the registry credentials
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
+
+    /// A registry to include (repeatable); replaces those of the mirror configuration
+    #[arg(long, value_name = "HOST")]
+    pub registry: Vec<String>,
+
+    /// The Secret's name [default: mirror.pullSecret.name, else deploykf-registry-credentials]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// The Secret's namespace [default: mirror.pullSecret.namespace, else argocd]
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// What to print
+    #[arg(long, value_enum, default_value_t = PullSecretOutput::Secret)]
+    pub output: PullSecretOutput,
+}
+
+/// `pull-secret --output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PullSecretOutput {
+    /// The Secret manifest, for `kubectl apply -f -`
+    Secret,
+    /// deployKF values enabling the image-pull-secrets ClusterPolicy with that Secret
+    Values,
+}
+
+impl PullSecretArgs {
+    /// Prints the Secret or the values.
+    pub fn run(self) -> Result<()> {
+        let env_file = std::env::var_os(MIRROR_CONFIG_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let mirror = mirror_config::resolve_sources(
+            self.mirror.as_deref(),
+            &mut Default::default(),
+            env_file.as_deref(),
+        )?;
+        let secret = SecretRef::choose(
+            self.name.as_deref(),
+            self.namespace.as_deref(),
+            mirror.as_ref(),
+        )?;
+        if self.output == PullSecretOutput::Values {
+            return write_stdout(&pull_secret::deploykf_values_yaml(&secret));
+        }
+        let registries = match (&mirror, self.registry.is_empty()) {
+            (_, false) => pull_secret::registries_from_flags(&self.registry),
+            (Some(rules), true) => pull_secret::registries_from_mirror(rules),
+            (None, true) => bail!(
+                "no registry: pass --registry HOST, or --mirror FILE (or set \
+                 {MIRROR_CONFIG_ENV}) with the mirror configuration"
+            ),
+        };
+        let credentials = Credentials::discover(self.authfile.as_deref())?;
+        let config = pull_secret::docker_config_json(&credentials, &registries)?;
+        write_stdout(&pull_secret::secret_manifest(&secret, &config, &registries))
+    }
+}
+
+/// Writes a command's result to stdout (an error, not a panic, when it is closed).
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing to stdout")
 }
 
 #[cfg(test)]
@@ -147,10 +278,10 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<GenerateArgs, clap::Error> {
         let cli = Cli::try_parse_from(std::iter::once("deploykf-cmp").chain(args.iter().copied()))?;
-        match cli.command {
-            Command::Generate(args) => Ok(args),
-            other => panic!("not generate: {other:?}"),
-        }
+        let Command::Generate(args) = cli.command else {
+            panic!("not generate");
+        };
+        Ok(args)
     }
 
     #[test]
@@ -160,13 +291,50 @@ mod tests {
 
     #[test]
     fn parses_the_go_cli_flags() {
-        let a = parse(&["generate", "-V", "0.1.5", "-f", "a.yaml,b.yaml", "--values", "c.yaml", "-O", "out"]).unwrap();
+        let a = parse(&[
+            "generate",
+            "-V",
+            "0.1.5",
+            "-f",
+            "a.yaml,b.yaml",
+            "--values",
+            "c.yaml",
+            "-O",
+            "out",
+        ])
+        .unwrap();
         assert_eq!(a.source_version.as_deref(), Some("0.1.5"));
-        assert_eq!(a.values, vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml"), PathBuf::from("c.yaml")]);
+        assert_eq!(
+            a.values,
+            vec![
+                PathBuf::from("a.yaml"),
+                PathBuf::from("b.yaml"),
+                PathBuf::from("c.yaml")
+            ]
+        );
         assert_eq!(a.output_dir, PathBuf::from("out"));
         let a = parse(&["generate", "--source-path", "g.zip", "--output-dir", "o"]).unwrap();
         assert_eq!(a.source_path, Some(PathBuf::from("g.zip")));
         assert!(a.values.is_empty());
+    }
+
+    #[test]
+    fn sources_are_exclusive_and_one_is_required() {
+        assert!(parse(&[
+            "generate",
+            "-V",
+            "0.1.5",
+            "--source-path",
+            "g.zip",
+            "-O",
+            "o"
+        ])
+        .is_err());
+        assert!(parse(&["generate", "-O", "o"]).is_err());
+        assert!(
+            parse(&["generate", "--source-path", "g.zip"]).is_err(),
+            "--output-dir is required"
+        );
     }
 
     #[test]
@@ -176,12 +344,5 @@ mod tests {
         assert!(matches!(parse(&["plugin", "generate"]).unwrap().command, Command::Plugin(PluginCommand::Generate)));
         assert!(parse(&["plugin"]).is_err());
         assert!(parse(&["plugin", "init", "--output-dir", "x"]).is_err());
-    }
-
-    #[test]
-    fn sources_are_exclusive_and_one_is_required() {
-        assert!(parse(&["generate", "-V", "0.1.5", "--source-path", "g.zip", "-O", "o"]).is_err());
-        assert!(parse(&["generate", "-O", "o"]).is_err());
-        assert!(parse(&["generate", "--source-path", "g.zip"]).is_err(), "--output-dir is required");
     }
 }

@@ -19,7 +19,7 @@ use anyhow::{anyhow, Context, Result};
 use gomplate::{Engine, Host, Map, Value};
 
 use crate::gomplateignore;
-use crate::output::{lexical_clean, OutputDir, RunInfo};
+use crate::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
 use crate::source::GeneratorSource;
 use crate::values;
 
@@ -51,7 +51,12 @@ pub fn generate_into(source: &GeneratorSource, values_files: &[PathBuf], output_
 
 /// Renders `source` with `values` into `output`'s staging folder (the caller
 /// commits it). `env` is what templates read with `getenv`.
-pub fn render(source: &GeneratorSource, values: Value, output: &OutputDir, env: Arc<Env>) -> Result<()> {
+pub fn render(
+    source: &GeneratorSource,
+    values: Value,
+    output: &OutputDir,
+    env: Arc<Env>,
+) -> Result<()> {
     let templates = source.templates_dir();
     let runtime = source.runtime_dir();
     write_runtime_templates(&runtime, &templates, output.given())?;
@@ -64,7 +69,7 @@ pub fn render(source: &GeneratorSource, values: Value, output: &OutputDir, env: 
         host: HostConfig {
             env,
             cwd: std::env::current_dir().context("cannot read the working directory")?,
-            runtime_dir: runtime.clone(),
+            runtime_dir: absolute_clean(&runtime)?,
             output_dir: output.target().to_path_buf(),
             staging_dir: output.staging().to_path_buf(),
         },
@@ -77,7 +82,9 @@ pub fn render(source: &GeneratorSource, values: Value, output: &OutputDir, env: 
     let base = nested.engine()?;
     let mut host = ctx.host.host();
     for rel in &phase1 {
-        let out = templates.join(lexical_clean(Path::new(&rel.replace(".gomplateignore_template", ".gomplateignore"))));
+        let out = templates.join(lexical_clean(Path::new(
+            &rel.replace(".gomplateignore_template", ".gomplateignore"),
+        )));
         ctx.render_file(&base, &nested, &templates, rel, &out, &mut host)?;
     }
 
@@ -90,21 +97,25 @@ pub fn render(source: &GeneratorSource, values: Value, output: &OutputDir, env: 
 
     // Phase 2: everything not ignored → the output folder. Runtime templates
     // written in phase 1 are read now.
-    let files = gomplateignore::rendered_files(&templates, &[]).context("failed to gather templates for rendering")?;
+    let files = gomplateignore::rendered_files(&templates, &[])
+        .context("failed to gather templates for rendering")?;
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;
     let dir_mode = mode_of(&templates).unwrap_or(0o755);
-    for rel in &files {
-        if let Some(parent) = Path::new(rel).parent() {
-            create_dirs(&output.staging().join(parent), dir_mode)?;
-        }
+    let parents: std::collections::BTreeSet<&Path> = files
+        .iter()
+        .filter_map(|rel| Path::new(rel).parent())
+        .collect();
+    for parent in parents {
+        create_dirs(&output.staging().join(parent), dir_mode)?;
     }
     ctx.render_all(&base, &nested, &templates, &files, output.staging())
 }
 
 /// Writes `runtime/input_dir` and `runtime/output_dir` (Go's `WriteRuntimeTemplates`).
 pub fn write_runtime_templates(runtime: &Path, templates: &Path, output_dir: &Path) -> Result<()> {
-    fs::create_dir_all(runtime).with_context(|| format!("cannot create '{}'", runtime.display()))?;
+    fs::create_dir_all(runtime)
+        .with_context(|| format!("cannot create '{}'", runtime.display()))?;
     for (name, content) in [("input_dir", templates), ("output_dir", output_dir)] {
         let path = runtime.join(name);
         fs::write(&path, content.to_string_lossy().as_bytes())
@@ -122,18 +133,28 @@ struct NestedTemplates {
 impl NestedTemplates {
     fn load(source: &GeneratorSource) -> Result<NestedTemplates> {
         let mut templates = Vec::new();
-        for (alias, dir) in [("helpers", source.helpers_dir()), ("runtime", source.runtime_dir())] {
+        for (alias, dir) in [
+            ("helpers", source.helpers_dir()),
+            ("runtime", source.runtime_dir()),
+        ] {
             let mut names = Vec::new();
-            for entry in fs::read_dir(&dir).with_context(|| format!("parse nested templates: readDir {alias:?}"))? {
-                let entry = entry.with_context(|| format!("parse nested templates: readDir {alias:?}"))?;
-                if !fs::metadata(entry.path()).map(|m| m.is_dir()).unwrap_or(false) {
+            for entry in fs::read_dir(&dir)
+                .with_context(|| format!("parse nested templates: readDir {alias:?}"))?
+            {
+                let entry =
+                    entry.with_context(|| format!("parse nested templates: readDir {alias:?}"))?;
+                if !fs::metadata(entry.path())
+                    .map(|m| m.is_dir())
+                    .unwrap_or(false)
+                {
                     names.push(entry.file_name().to_string_lossy().into_owned());
                 }
             }
             names.sort();
             for name in names {
                 let rel = format!("{alias}/{name}");
-                let text = read_template(&dir.join(&name), &rel).map_err(|e| anyhow!("parse nested templates: {e:#}"))?;
+                let text = read_template(&dir.join(&name), &rel)
+                    .map_err(|e| anyhow!("parse nested templates: {e:#}"))?;
                 templates.push((rel, text));
             }
         }
@@ -142,9 +163,9 @@ impl NestedTemplates {
 
     fn add_to(&self, engine: &mut Engine) -> Result<()> {
         for (name, text) in &self.templates {
-            engine
-                .add_template(name, text)
-                .map_err(|e| anyhow!("parse nested templates: parse nested template {name:?}: {e}"))?;
+            engine.add_template(name, text).map_err(|e| {
+                anyhow!("parse nested templates: parse nested template {name:?}: {e}")
+            })?;
         }
         Ok(())
     }
@@ -182,7 +203,9 @@ impl RenderContext {
         let name = template_name(&self.source_root, &input);
         let text = read_template(&input, &name)?;
         let mut engine = base.clone();
-        engine.add_template(&name, &text).map_err(|e| anyhow!("{e}"))?;
+        engine
+            .add_template(&name, &text)
+            .map_err(|e| anyhow!("{e}"))?;
         // In gomplate the nested templates are parsed after the file, so their
         // `define`s win over the file's own; parse them again when it has any.
         if text.contains("define") || text.contains("block") {
@@ -207,7 +230,11 @@ impl RenderContext {
         files: &[String],
         out_dir: &Path,
     ) -> Result<()> {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8).min(files.len().max(1));
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8)
+            .min(files.len().max(1));
         let next = AtomicUsize::new(0);
         let first_failure = AtomicUsize::new(usize::MAX);
         let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
@@ -221,7 +248,14 @@ impl RenderContext {
                             break;
                         }
                         let rel = &files[i];
-                        if let Err(e) = self.render_file(base, nested, templates, rel, &out_dir.join(rel), &mut host) {
+                        if let Err(e) = self.render_file(
+                            base,
+                            nested,
+                            templates,
+                            rel,
+                            &out_dir.join(rel),
+                            &mut host,
+                        ) {
                             first_failure.fetch_min(i, Ordering::Relaxed);
                             errors.lock().expect("error list").push((i, e));
                         }
@@ -240,12 +274,17 @@ impl RenderContext {
 
 /// A template's name: its path relative to the generator root (`templates/...`).
 fn template_name(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// gomplate's `allWhitespace`: only space, tab, newline, carriage return, vertical tab.
 pub fn all_whitespace(bytes: &[u8]) -> bool {
-    bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b))
+    bytes
+        .iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b))
 }
 
 /// What every render host shares.
@@ -282,8 +321,20 @@ pub struct RenderHost {
 
 impl RenderHost {
     /// A host for a render writing into `output_dir` through `staging_dir`.
-    pub fn new(env: Arc<Env>, cwd: PathBuf, runtime_dir: PathBuf, output_dir: PathBuf, staging_dir: PathBuf) -> RenderHost {
-        RenderHost { env, cwd, runtime_dir, output_dir, staging_dir }
+    pub fn new(
+        env: Arc<Env>,
+        cwd: PathBuf,
+        runtime_dir: PathBuf,
+        output_dir: PathBuf,
+        staging_dir: PathBuf,
+    ) -> RenderHost {
+        RenderHost {
+            env,
+            cwd,
+            runtime_dir,
+            output_dir,
+            staging_dir,
+        }
     }
 
     /// Where a `file.Write` to `path` lands, or why it may not.
@@ -293,7 +344,9 @@ impl RenderHost {
         if inside(&self.runtime_dir) {
             Ok(requested)
         } else if inside(&self.output_dir) {
-            Ok(self.staging_dir.join(requested.strip_prefix(&self.output_dir).expect("inside")))
+            Ok(self
+                .staging_dir
+                .join(requested.strip_prefix(&self.output_dir).expect("inside")))
         } else {
             Err(format!(
                 "file.Write to '{path}' is not allowed: templates may only write inside the generator's runtime folder or the output folder"
@@ -310,7 +363,8 @@ impl Host for RenderHost {
     fn write_file(&mut self, path: &str, content: &[u8]) -> Result<(), String> {
         let dest = self.resolve_write(path)?;
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("failed to make dirs for {path}: {e}"))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("failed to make dirs for {path}: {e}"))?;
         }
         let mode = mode_of(&dest).unwrap_or(0o644);
         write_with_mode(&dest, content, mode).map_err(|e| format!("failed to write {path}: {e:#}"))
@@ -320,7 +374,9 @@ impl Host for RenderHost {
 #[cfg(unix)]
 fn mode_of(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
+    fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o777)
 }
 
 #[cfg(not(unix))]
@@ -339,7 +395,8 @@ fn write_with_mode(path: &Path, content: &[u8], mode: u32) -> Result<()> {
         .mode(mode)
         .open(path)
         .with_context(|| format!("cannot open '{}' for writing", path.display()))?;
-    file.write_all(content).with_context(|| format!("cannot write '{}'", path.display()))
+    file.write_all(content)
+        .with_context(|| format!("cannot write '{}'", path.display()))
 }
 
 #[cfg(not(unix))]
@@ -389,11 +446,21 @@ mod tests {
     fn file_write_is_confined_to_runtime_and_output() {
         let h = host();
         assert_eq!(
-            h.resolve_write("/tmp/src/templates/../runtime/x_json").unwrap(),
+            h.resolve_write("/tmp/src/templates/../runtime/x_json")
+                .unwrap(),
             PathBuf::from("/tmp/src/runtime/x_json")
         );
-        assert_eq!(h.resolve_write("out/a/b.yaml").unwrap(), PathBuf::from("/work/.deploykf-output-x/a/b.yaml"));
-        for bad in ["/etc/passwd", "out/../secret", "/tmp/src/runtime", "../x", "/tmp/src/templates/a"] {
+        assert_eq!(
+            h.resolve_write("out/a/b.yaml").unwrap(),
+            PathBuf::from("/work/.deploykf-output-x/a/b.yaml")
+        );
+        for bad in [
+            "/etc/passwd",
+            "out/../secret",
+            "/tmp/src/runtime",
+            "../x",
+            "/tmp/src/templates/a",
+        ] {
             let err = h.resolve_write(bad).unwrap_err();
             assert!(err.contains(bad), "{err}");
         }
@@ -410,8 +477,19 @@ mod tests {
     fn writes_runtime_templates_verbatim() {
         let dir = tempfile::TempDir::new().unwrap();
         let runtime = dir.path().join("runtime");
-        write_runtime_templates(&runtime, Path::new("/x/templates"), Path::new("./GENERATOR_OUTPUT")).unwrap();
-        assert_eq!(fs::read_to_string(runtime.join("input_dir")).unwrap(), "/x/templates");
-        assert_eq!(fs::read_to_string(runtime.join("output_dir")).unwrap(), "./GENERATOR_OUTPUT");
+        write_runtime_templates(
+            &runtime,
+            Path::new("/x/templates"),
+            Path::new("./GENERATOR_OUTPUT"),
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(runtime.join("input_dir")).unwrap(),
+            "/x/templates"
+        );
+        assert_eq!(
+            fs::read_to_string(runtime.join("output_dir")).unwrap(),
+            "./GENERATOR_OUTPUT"
+        );
     }
 }

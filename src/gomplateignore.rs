@@ -52,13 +52,18 @@ impl Pattern {
             return Ok(None);
         }
         let source = pattern_regex(value);
-        let regex = Regex::new(&source).with_context(|| format!("invalid ignore pattern '{text}'"))?;
+        let regex =
+            Regex::new(&source).with_context(|| format!("invalid ignore pattern '{text}'"))?;
         Ok(Some(Pattern { exclusion, regex }))
     }
 
     /// Matches the entry's path (with a leading `/`) or its base name.
     fn matches(&self, path: &str) -> bool {
-        let full = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+        let full = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
         self.regex.is_match(&full) || self.regex.is_match(base_name(&full))
     }
 }
@@ -164,15 +169,26 @@ fn parse_ignore_file(text: &str) -> Vec<String> {
             Some(rest) => (true, rest.trim_end_matches(' ')),
             None => (false, line),
         };
-        let cleaned = if rest.is_empty() { String::new() } else { clean_path(rest) };
-        out.push(if invert { format!("!{cleaned}") } else { cleaned });
+        let cleaned = if rest.is_empty() {
+            String::new()
+        } else {
+            clean_path(rest)
+        };
+        out.push(if invert {
+            format!("!{cleaned}")
+        } else {
+            cleaned
+        });
     }
     out
 }
 
 /// Every entry under `root` in `afero.Walk` order (the root first, names sorted).
 fn collect(root: &Path) -> Result<Vec<Entry>> {
-    let mut out = vec![Entry { path: String::new(), is_dir: true }];
+    let mut out = vec![Entry {
+        path: String::new(),
+        is_dir: true,
+    }];
     collect_into(root, "", &mut out)?;
     Ok(out)
 }
@@ -186,10 +202,18 @@ fn collect_into(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
     names.sort();
     for name in names {
         let name = name.to_string_lossy().into_owned();
-        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
         let full = dir.join(&name);
-        let meta = fs::symlink_metadata(&full).with_context(|| format!("cannot read '{}'", full.display()))?;
-        out.push(Entry { path: path.clone(), is_dir: meta.is_dir() });
+        let meta = fs::symlink_metadata(&full)
+            .with_context(|| format!("cannot read '{}'", full.display()))?;
+        out.push(Entry {
+            path: path.clone(),
+            is_dir: meta.is_dir(),
+        });
         if meta.is_dir() {
             collect_into(&full, &path, out)?;
         }
@@ -206,7 +230,11 @@ fn apply_patterns(entries: &[Entry], patterns: &[Pattern]) -> Result<HashMap<Str
         for entry in entries.iter().filter(|e| pattern.matches(&e.path)) {
             files.insert(entry.path.clone(), !pattern.exclusion);
             if entry.is_dir {
-                let text = format!("{}{}/**", if pattern.exclusion { "!" } else { "" }, entry.path);
+                let text = format!(
+                    "{}{}/**",
+                    if pattern.exclusion { "!" } else { "" },
+                    entry.path
+                );
                 dir_patterns.extend(Pattern::new(&text)?);
             }
         }
@@ -239,28 +267,44 @@ fn join(dir: &str, name: &str) -> String {
 /// relative to `root`.
 pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String>> {
     let entries = collect(root)?;
-    let mut state: HashMap<String, bool> = entries.iter().map(|e| (e.path.clone(), false)).collect();
-    let is_dir: HashMap<&str, bool> = entries.iter().map(|e| (e.path.as_str(), e.is_dir)).collect();
+    let mut state: HashMap<String, bool> =
+        entries.iter().map(|e| (e.path.clone(), false)).collect();
+    let is_dir: HashMap<&str, bool> = entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.is_dir))
+        .collect();
 
     // Nested ignore files, shallowest first.
-    let mut ignore_files: Vec<&str> =
-        entries.iter().map(|e| e.path.as_str()).filter(|p| p.ends_with(IGNORE_FILE)).collect();
+    let mut ignore_files: Vec<&str> = entries
+        .iter()
+        .map(|e| e.path.as_str())
+        .filter(|p| p.ends_with(IGNORE_FILE))
+        .collect();
     ignore_files.sort_by_key(|p| (p.split('/').count(), p.to_string()));
     for ignore_file in ignore_files {
         let base = match ignore_file.rfind('/') {
             Some(i) => &ignore_file[..i],
             None => ".",
         };
-        let base_path = if base == "." { root.to_path_buf() } else { root.join(base) };
+        let base_path = if base == "." {
+            root.to_path_buf()
+        } else {
+            root.join(base)
+        };
         let file = base_path.join(IGNORE_FILE);
         let patterns = if file.is_file() {
-            let text = fs::read(&file).with_context(|| format!("cannot read '{}'", file.display()))?;
+            let text =
+                fs::read(&file).with_context(|| format!("cannot read '{}'", file.display()))?;
             compile(&parse_ignore_file(&String::from_utf8_lossy(&text)))
                 .with_context(|| format!("ignore matching failed for '{}'", file.display()))?
         } else {
             Vec::new()
         };
-        let sub_entries = if base == "." { entries.clone() } else { collect(&base_path)? };
+        let sub_entries = if base == "." {
+            entries.clone()
+        } else {
+            collect(&base_path)?
+        };
         for (path, ignored) in apply_patterns(&sub_entries, &patterns)? {
             state.insert(join(base, &path), ignored);
         }
@@ -271,7 +315,9 @@ pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String
 
     let mut files: Vec<String> = state
         .into_iter()
-        .filter(|(path, ignored)| !ignored && !path.is_empty() && is_dir.get(path.as_str()) == Some(&false))
+        .filter(|(path, ignored)| {
+            !ignored && !path.is_empty() && is_dir.get(path.as_str()) == Some(&false)
+        })
         .map(|(path, _)| path)
         .collect();
     files.sort();
@@ -307,7 +353,10 @@ mod tests {
     #[test]
     fn parses_ignore_files_like_xignore() {
         let text = "\u{feff}# comment\nfoo/  \n\n!bar/./baz\n  lead\n!\nx\r\n";
-        assert_eq!(parse_ignore_file(text), vec!["foo", "!bar/baz", "  lead", "!", "x"]);
+        assert_eq!(
+            parse_ignore_file(text),
+            vec!["foo", "!bar/baz", "  lead", "!", "x"]
+        );
         assert_eq!(clean_path("a/../../b"), "../b");
         assert_eq!(clean_path("/../a/"), "/a");
         assert_eq!(clean_path("./"), ".");
@@ -330,7 +379,10 @@ mod tests {
     #[test]
     fn ignores_folders_and_reincludes_direct_negations() {
         let dir = tree(&[
-            (".gomplateignore", "manifests/skip/\n!manifests/skip/keep.yaml\n*.tgz\n.gomplateignore\n"),
+            (
+                ".gomplateignore",
+                "manifests/skip/\n!manifests/skip/keep.yaml\n*.tgz\n.gomplateignore\n",
+            ),
             ("manifests/skip/a.yaml", ""),
             ("manifests/skip/keep.yaml", ""),
             ("manifests/app/chart.tgz", ""),
@@ -339,7 +391,11 @@ mod tests {
         ]);
         assert_eq!(
             rendered_files(dir.path(), &[]).unwrap(),
-            vec!["argocd/app.yaml", "manifests/app/values.yaml", "manifests/skip/keep.yaml"]
+            vec![
+                "argocd/app.yaml",
+                "manifests/app/values.yaml",
+                "manifests/skip/keep.yaml"
+            ]
         );
     }
 
@@ -354,7 +410,10 @@ mod tests {
             ("x.yaml", ""),
             ("b/README.md", ""),
         ]);
-        assert_eq!(rendered_files(dir.path(), &[]).unwrap(), vec!["a/README.md", "a/y.yaml", "x.yaml"]);
+        assert_eq!(
+            rendered_files(dir.path(), &[]).unwrap(),
+            vec!["a/README.md", "a/y.yaml", "x.yaml"]
+        );
     }
 
     #[test]
@@ -374,6 +433,9 @@ mod tests {
     #[test]
     fn without_ignore_files_everything_renders() {
         let dir = tree(&[("b/c.yaml", ""), ("a.yaml", ""), (".hidden", "")]);
-        assert_eq!(rendered_files(dir.path(), &[]).unwrap(), vec![".hidden", "a.yaml", "b/c.yaml"]);
+        assert_eq!(
+            rendered_files(dir.path(), &[]).unwrap(),
+            vec![".hidden", "a.yaml", "b/c.yaml"]
+        );
     }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod components;
 mod generate;
 mod gomplateignore;
+mod mirror;
 mod output;
 mod plugin;
 mod registry;
@@ -26,7 +27,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // Help and version go to stdout with success; usage errors exit 1 like cobra.
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match cli.run() {

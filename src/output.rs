@@ -31,16 +31,27 @@ impl OutputDir {
         }
         let target = absolute_clean(given)?;
         check_replaceable(&target, given)?;
-        let parent = target
-            .parent()
-            .with_context(|| format!("output directory '{}' has no parent folder", given.display()))?;
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the parent folder of the output directory '{}'", given.display()))?;
+        let parent = target.parent().with_context(|| {
+            format!(
+                "output directory '{}' has no parent folder",
+                given.display()
+            )
+        })?;
+        fs::create_dir_all(parent).with_context(|| {
+            format!(
+                "cannot create the parent folder of the output directory '{}'",
+                given.display()
+            )
+        })?;
         let staging = tempfile::Builder::new()
             .prefix(".deploykf-output-")
             .tempdir_in(parent)
             .with_context(|| format!("cannot create a staging folder in '{}'", parent.display()))?;
-        Ok(OutputDir { given: given.to_path_buf(), target, staging })
+        Ok(OutputDir {
+            given: given.to_path_buf(),
+            target,
+            staging,
+        })
     }
 
     /// The folder as the user gave it (what `runtime/output_dir` holds).
@@ -71,15 +82,25 @@ impl OutputDir {
                     format!("cannot move the rendered files into the output directory '{given}'")
                 })?;
             }
-            Err(e) => return Err(e).with_context(|| format!("cannot read the output directory '{given}'")),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read the output directory '{given}'"))
+            }
             Ok(_) => {
                 for entry in read_entries(&self.target)? {
-                    remove_path(&entry).with_context(|| format!("cannot clean '{}'", entry.display()))?;
+                    remove_path(&entry)
+                        .with_context(|| format!("cannot clean '{}'", entry.display()))?;
                 }
                 for entry in read_entries(self.staging.path())? {
-                    let dest = self.target.join(entry.file_name().expect("entry has a name"));
-                    fs::rename(&entry, &dest)
-                        .with_context(|| format!("cannot move '{}' into the output directory '{given}'", dest.display()))?;
+                    let dest = self
+                        .target
+                        .join(entry.file_name().expect("entry has a name"));
+                    fs::rename(&entry, &dest).with_context(|| {
+                        format!(
+                            "cannot move '{}' into the output directory '{given}'",
+                            dest.display()
+                        )
+                    })?;
                 }
             }
         }
@@ -92,7 +113,10 @@ fn check_replaceable(target: &Path, given: &Path) -> Result<()> {
     let meta = match fs::metadata(target) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read the output directory '{}'", given.display())),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot read the output directory '{}'", given.display()))
+        }
     };
     if !meta.is_dir() {
         bail!("output directory '{}' is not a directory", given.display());
@@ -112,7 +136,11 @@ fn check_replaceable(target: &Path, given: &Path) -> Result<()> {
 fn read_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).with_context(|| format!("cannot list '{}'", dir.display()))? {
-        out.push(entry.with_context(|| format!("cannot list '{}'", dir.display()))?.path());
+        out.push(
+            entry
+                .with_context(|| format!("cannot list '{}'", dir.display()))?
+                .path(),
+        );
     }
     Ok(out)
 }
@@ -143,7 +171,9 @@ pub fn absolute_clean(path: &Path) -> Result<PathBuf> {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().context("cannot read the working directory")?.join(path)
+        std::env::current_dir()
+            .context("cannot read the working directory")?
+            .join(path)
     };
     Ok(lexical_clean(&joined))
 }
@@ -182,8 +212,15 @@ pub struct RunInfo {
 
 impl RunInfo {
     /// A run happening now with this binary.
-    pub fn now(source_version: Option<String>, source_path: String, source_hash: String) -> RunInfo {
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    pub fn now(
+        source_version: Option<String>,
+        source_path: String,
+        source_hash: String,
+    ) -> RunInfo {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         RunInfo {
             generated_at: rfc3339_utc(secs),
             source_version: source_version.filter(|v| !v.is_empty()),
@@ -208,15 +245,18 @@ impl RunInfo {
             fields.push(("source_hash", &self.source_hash));
         }
         fields.push(("cli_version", &self.cli_version));
-        let body: Vec<String> =
-            fields.iter().map(|(k, v)| format!("  {}: {}", go_json_string(k), go_json_string(v))).collect();
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("  {}: {}", go_json_string(k), go_json_string(v)))
+            .collect();
         format!("{{\n{}\n}}", body.join(",\n"))
     }
 
     /// Writes the marker into `dir`.
     pub fn write(&self, dir: &Path) -> Result<()> {
         let path = dir.join(OUTPUT_MARKER);
-        fs::write(&path, self.to_json()).with_context(|| format!("cannot write '{}'", path.display()))
+        fs::write(&path, self.to_json())
+            .with_context(|| format!("cannot write '{}'", path.display()))
     }
 }
 
@@ -231,7 +271,9 @@ pub fn go_json_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -286,13 +328,19 @@ mod tests {
             \"source_hash\": \"2497b3b96e9cc533cba017fb1c6b6b5a8218f08ecaa8e308c18ca201747ad4f6\",\n  \
             \"cli_version\": \"v0.1.0\"\n}";
         assert_eq!(info.to_json(), expected);
-        let no_version = RunInfo { source_version: None, ..info };
+        let no_version = RunInfo {
+            source_version: None,
+            ..info
+        };
         assert!(!no_version.to_json().contains("source_version"));
     }
 
     #[test]
     fn escapes_strings_like_go() {
-        assert_eq!(go_json_string("a<b>&\"\\\n\u{1}"), r#""a\u003cb\u003e\u0026\"\\\n\u0001""#);
+        assert_eq!(
+            go_json_string("a<b>&\"\\\n\u{1}"),
+            r#""a\u003cb\u003e\u0026\"\\\n\u0001""#
+        );
     }
 
     #[test]
@@ -302,9 +350,17 @@ mod tests {
         fs::create_dir(&out).unwrap();
         fs::write(out.join("mine.txt"), "keep me").unwrap();
         let err = OutputDir::prepare(&out).err().expect("refused");
-        assert!(err.to_string().contains("is not safe to clean: no '.deploykf_output' marker found"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("is not safe to clean: no '.deploykf_output' marker found"),
+            "{err}"
+        );
         assert_eq!(fs::read_to_string(out.join("mine.txt")).unwrap(), "keep me");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no staging folder left behind");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no staging folder left behind"
+        );
     }
 
     #[test]
@@ -321,7 +377,11 @@ mod tests {
         assert!(!out.join("old.yaml").exists());
         assert!(!out.join(OUTPUT_MARKER).exists(), "the old marker goes too");
         assert_eq!(fs::read_to_string(out.join("new.yaml")).unwrap(), "new");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging folder removed");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "staging folder removed"
+        );
     }
 
     #[test]
@@ -337,11 +397,18 @@ mod tests {
         let output = OutputDir::prepare(&other).unwrap();
         drop(output);
         assert!(!other.exists());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "only 'a' remains");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "only 'a' remains"
+        );
     }
 
     #[test]
     fn cleans_paths_lexically() {
-        assert_eq!(lexical_clean(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(
+            lexical_clean(Path::new("/a/./b/../c")),
+            PathBuf::from("/a/c")
+        );
     }
 }

@@ -34,7 +34,10 @@ pub struct ZipLimits {
 impl Default for ZipLimits {
     fn default() -> Self {
         // The real generators hold ~900 entries and ~5 MiB.
-        ZipLimits { max_entries: 20_000, max_total_bytes: 256 * 1024 * 1024 }
+        ZipLimits {
+            max_entries: 20_000,
+            max_total_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -52,9 +55,15 @@ impl GeneratorSource {
     pub fn from_path(path: &Path) -> Result<GeneratorSource> {
         let resolved = eval_symlinks(path).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
-                anyhow!("the provided --source-path '{}' does not exist", path.display())
+                anyhow!(
+                    "the provided --source-path '{}' does not exist",
+                    path.display()
+                )
             } else {
-                anyhow!("the provided --source-path '{}' cannot be read: {e}", path.display())
+                anyhow!(
+                    "the provided --source-path '{}' cannot be read: {e}",
+                    path.display()
+                )
             }
         })?;
         let meta = fs::metadata(&resolved)
@@ -67,11 +76,20 @@ impl GeneratorSource {
             eprintln!("Using custom source folder: {}", path.display());
             copy_folder(&resolved, dir.path())?;
         } else {
-            bail!("the provided --source-path '{}' must be a folder or a .zip file", path.display());
+            bail!(
+                "the provided --source-path '{}' must be a folder or a .zip file",
+                path.display()
+            );
         }
-        let hash = hash_path(&resolved, &[".gomplateignore"])
-            .with_context(|| format!("cannot hash the generator source '{}'", resolved.display()))?;
-        let source = GeneratorSource { dir, artifact_path: resolved, version: None, hash };
+        let hash = hash_path(&resolved, &[".gomplateignore"]).with_context(|| {
+            format!("cannot hash the generator source '{}'", resolved.display())
+        })?;
+        let source = GeneratorSource {
+            dir,
+            artifact_path: resolved,
+            version: None,
+            hash,
+        };
         source.verify()?;
         Ok(source)
     }
@@ -98,12 +116,21 @@ impl GeneratorSource {
                 )
             })?;
         }
-        eprintln!("Using cached deployKF generator source: {}", artifact.display());
+        eprintln!(
+            "Using cached deployKF generator source: {}",
+            artifact.display()
+        );
         let dir = new_temp_dir()?;
         extract_generator_zip(&artifact, dir.path(), ZipLimits::default())?;
-        let hash = hash_path(&artifact, &[])
-            .with_context(|| format!("cannot hash the generator source '{}'", artifact.display()))?;
-        let source = GeneratorSource { dir, artifact_path: artifact, version: Some(version), hash };
+        let hash = hash_path(&artifact, &[]).with_context(|| {
+            format!("cannot hash the generator source '{}'", artifact.display())
+        })?;
+        let source = GeneratorSource {
+            dir,
+            artifact_path: artifact,
+            version: Some(version),
+            hash,
+        };
         source.verify()?;
         Ok(source)
     }
@@ -179,13 +206,16 @@ pub fn verify_layout(root: &Path) -> Result<()> {
 /// Reads `generator_schema` from the marker JSON. Like Go's `json.Unmarshal`
 /// into a struct, the key matches case-insensitively when no exact key exists.
 fn read_generator_schema(marker: &Path) -> Result<String> {
-    let bytes = fs::read(marker).map_err(|e| anyhow!("failed to read generator marker file: {e}"))?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| anyhow!("failed to parse generator marker file: {e}"))?;
+    let bytes =
+        fs::read(marker).map_err(|e| anyhow!("failed to read generator marker file: {e}"))?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| anyhow!("failed to parse generator marker file: {e}"))?;
     let field = match &json {
-        serde_json::Value::Object(map) => map
-            .get("generator_schema")
-            .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case("generator_schema")).map(|(_, v)| v)),
+        serde_json::Value::Object(map) => map.get("generator_schema").or_else(|| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("generator_schema"))
+                .map(|(_, v)| v)
+        }),
         serde_json::Value::Null => None,
         _ => bail!("failed to parse generator marker file: the marker is not a JSON object"),
     };
@@ -202,7 +232,12 @@ fn read_generator_schema(marker: &Path) -> Result<String> {
 /// `v0.1.5` → `0.1.5`; refuses versions that could escape the cache folder.
 pub fn normalize_version(version: &str) -> Result<String> {
     let v = version.strip_prefix('v').unwrap_or(version);
-    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')) || v.contains("..") {
+    if v.is_empty()
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'))
+        || v.contains("..")
+    {
         bail!("invalid --source-version '{version}': expected a release version like '0.1.5'");
     }
     Ok(v.to_string())
@@ -215,14 +250,21 @@ pub fn artifact_name(version: &str) -> String {
 
 /// Where GitHub serves a release's generator zip (tags are `v<version>`).
 pub fn release_asset_url(version: &str) -> String {
-    format!("https://github.com/{RELEASE_REPO}/releases/download/v{version}/{}", artifact_name(version))
+    format!(
+        "https://github.com/{RELEASE_REPO}/releases/download/v{version}/{}",
+        artifact_name(version)
+    )
 }
 
 /// The assets cache, `$HOME/.deploykf/assets`, as the Go CLI uses.
 pub fn default_cache_dir() -> Result<PathBuf> {
     let home = std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| anyhow!("$HOME is not defined, so the assets cache '~/.deploykf/assets' cannot be found"))?;
+        .ok_or_else(|| {
+            anyhow!(
+                "$HOME is not defined, so the assets cache '~/.deploykf/assets' cannot be found"
+            )
+        })?;
     Ok(PathBuf::from(home).join(".deploykf").join("assets"))
 }
 
@@ -245,10 +287,14 @@ fn download(url: &str, dest: &Path) -> Result<()> {
         .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
     let copied = io::copy(&mut response.take(limits.max_total_bytes + 1), &mut tmp)?;
     if copied > limits.max_total_bytes {
-        bail!("the download is larger than {} bytes", limits.max_total_bytes);
+        bail!(
+            "the download is larger than {} bytes",
+            limits.max_total_bytes
+        );
     }
     tmp.flush()?;
-    tmp.persist(dest).with_context(|| format!("cannot save '{}'", dest.display()))?;
+    tmp.persist(dest)
+        .with_context(|| format!("cannot save '{}'", dest.display()))?;
     Ok(())
 }
 
@@ -284,13 +330,18 @@ const S_IFLNK: u32 = 0o120000;
 /// archives: names with `..` or absolute names, symlink entries, more entries or
 /// more extracted bytes than `limits` allow. On error the caller discards `target`.
 pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) -> Result<()> {
-    let file = fs::File::open(zip_path).with_context(|| format!("cannot open the zip '{}'", zip_path.display()))?;
-    let mut archive =
-        zip::ZipArchive::new(file).with_context(|| format!("'{}' is not a valid zip file", zip_path.display()))?;
+    let file = fs::File::open(zip_path)
+        .with_context(|| format!("cannot open the zip '{}'", zip_path.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("'{}' is not a valid zip file", zip_path.display()))?;
     let context = || format!("refusing the zip '{}'", zip_path.display());
     if archive.len() > limits.max_entries {
-        return Err(anyhow!("it has {} entries, more than the limit of {}", archive.len(), limits.max_entries))
-            .with_context(context);
+        return Err(anyhow!(
+            "it has {} entries, more than the limit of {}",
+            archive.len(),
+            limits.max_entries
+        ))
+        .with_context(context);
     }
     // Check every entry's header before writing anything.
     let mut selected = Vec::new();
@@ -315,19 +366,29 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         );
     }
     let mut total: u64 = 0;
+    let mut created = std::collections::HashSet::new();
+    let mut create_dir = |dir: &Path| -> Result<()> {
+        if created.insert(dir.to_path_buf()) {
+            fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create '{}'", dir.display()))?;
+        }
+        Ok(())
+    };
     for (i, name, inner, is_dir, mode) in selected {
         let dest = target.join(&inner);
         if is_dir {
-            fs::create_dir_all(&dest).with_context(|| format!("cannot create '{}'", dest.display()))?;
+            create_dir(&dest)?;
             continue;
         }
         if inner.as_os_str().is_empty() {
             continue;
         }
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create '{}'", parent.display()))?;
+            create_dir(parent)?;
         }
-        let mut entry = archive.by_index(i).with_context(|| format!("cannot read zip entry '{name}'"))?;
+        let mut entry = archive
+            .by_index(i)
+            .with_context(|| format!("cannot read zip entry '{name}'"))?;
         let mut out = create_file(&dest, mode.map(|m| m & 0o777).unwrap_or(0o644))?;
         let budget = limits.max_total_bytes - total;
         let written = io::copy(&mut (&mut entry).take(budget + 1), &mut out)
@@ -393,12 +454,18 @@ fn copy_dir_contents(root: &Path, dir: &Path, dest: &Path) -> Result<()> {
     for entry in sorted_entries(dir)? {
         let path = entry.path();
         let target = dest.join(entry.file_name());
-        let file_type = entry.file_type().with_context(|| format!("cannot read '{}'", path.display()))?;
+        let file_type = entry
+            .file_type()
+            .with_context(|| format!("cannot read '{}'", path.display()))?;
         if file_type.is_dir() {
             copy_dir_contents(root, &path, &target)?;
         } else if file_type.is_symlink() {
-            let resolved = fs::canonicalize(&path)
-                .with_context(|| format!("the symbolic link '{}' in the generator source is broken", path.display()))?;
+            let resolved = fs::canonicalize(&path).with_context(|| {
+                format!(
+                    "the symbolic link '{}' in the generator source is broken",
+                    path.display()
+                )
+            })?;
             if !resolved.starts_with(root) || !resolved.is_file() {
                 bail!(
                     "the symbolic link '{}' in the generator source must point to a file inside the source folder",
@@ -415,7 +482,8 @@ fn copy_dir_contents(root: &Path, dir: &Path, dest: &Path) -> Result<()> {
 
 fn copy_file(src: &Path, dest: &Path) -> Result<()> {
     let mode = file_mode(src);
-    let mut input = fs::File::open(src).with_context(|| format!("cannot read '{}'", src.display()))?;
+    let mut input =
+        fs::File::open(src).with_context(|| format!("cannot read '{}'", src.display()))?;
     let mut out = create_file(dest, mode)?;
     io::copy(&mut input, &mut out).with_context(|| format!("cannot copy '{}'", src.display()))?;
     Ok(())
@@ -424,7 +492,9 @@ fn copy_file(src: &Path, dest: &Path) -> Result<()> {
 #[cfg(unix)]
 fn file_mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0o644)
+    fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0o644)
 }
 
 #[cfg(not(unix))]
@@ -464,11 +534,22 @@ pub fn hash_path(path: &Path, ignore_names: &[&str]) -> Result<String> {
 
 /// Go's `filepath.Walk` order (names sorted per folder, depth first); entries
 /// that are not folders count as files (symbolic links are not descended).
-fn walk_files(dir: &Path, prefix: &str, ignore_names: &[&str], out: &mut Vec<String>) -> Result<()> {
+fn walk_files(
+    dir: &Path,
+    prefix: &str,
+    ignore_names: &[&str],
+    out: &mut Vec<String>,
+) -> Result<()> {
     for entry in sorted_entries(dir)? {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
-        let file_type = entry.file_type().with_context(|| format!("cannot read '{}'", entry.path().display()))?;
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let file_type = entry
+            .file_type()
+            .with_context(|| format!("cannot read '{}'", entry.path().display()))?;
         if file_type.is_dir() {
             walk_files(&entry.path(), &rel, ignore_names, out)?;
         } else if !ignore_names.contains(&name.as_str()) {
@@ -479,9 +560,11 @@ fn walk_files(dir: &Path, prefix: &str, ignore_names: &[&str], out: &mut Vec<Str
 }
 
 fn hash_file(path: &Path) -> Result<String> {
-    let mut file = fs::File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+    let mut file =
+        fs::File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
     let mut hasher = Sha256::new();
-    io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read '{}'", path.display()))?;
+    io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read '{}'", path.display()))?;
     Ok(to_hex(&hasher.finalize()))
 }
 
@@ -534,7 +617,10 @@ mod tests {
             expected.update(rel.as_bytes());
             expected.update(sha_hex(content.as_bytes()).as_bytes());
         }
-        assert_eq!(hash_path(root, &[".gomplateignore"]).unwrap(), to_hex(&expected.finalize()));
+        assert_eq!(
+            hash_path(root, &[".gomplateignore"]).unwrap(),
+            to_hex(&expected.finalize())
+        );
     }
 
     fn zip_with(entries: &[(&str, &[u8], Option<u32>)]) -> (TempDir, PathBuf) {
@@ -567,7 +653,10 @@ mod tests {
         ]);
         let out = TempDir::new().unwrap();
         extract_generator_zip(&zip, out.path(), ZipLimits::default()).unwrap();
-        assert_eq!(fs::read_to_string(out.path().join("templates/a.yaml")).unwrap(), "a: 1");
+        assert_eq!(
+            fs::read_to_string(out.path().join("templates/a.yaml")).unwrap(),
+            "a: 1"
+        );
         assert!(!out.path().join("x.txt").exists());
         assert!(!out.path().join("y.txt").exists());
     }
@@ -577,9 +666,15 @@ mod tests {
         for name in ["generator/../../evil.txt", "/etc/evil.txt", "../evil.txt"] {
             let (_d, zip) = zip_with(&[("generator/ok.txt", b"ok", None), (name, b"x", None)]);
             let out = TempDir::new().unwrap();
-            let err = format!("{:#}", extract_generator_zip(&zip, out.path(), ZipLimits::default()).unwrap_err());
+            let err = format!(
+                "{:#}",
+                extract_generator_zip(&zip, out.path(), ZipLimits::default()).unwrap_err()
+            );
             assert!(err.contains(name), "{err}");
-            assert!(!out.path().join("ok.txt").exists(), "nothing extracted before the check");
+            assert!(
+                !out.path().join("ok.txt").exists(),
+                "nothing extracted before the check"
+            );
         }
     }
 
@@ -588,30 +683,72 @@ mod tests {
         let dir = TempDir::new().unwrap();
         let path = dir.path().join("g.zip");
         let mut w = zip::ZipWriter::new(fs::File::create(&path).unwrap());
-        w.add_symlink("generator/link", "/etc/passwd", SimpleFileOptions::default()).unwrap();
+        w.add_symlink(
+            "generator/link",
+            "/etc/passwd",
+            SimpleFileOptions::default(),
+        )
+        .unwrap();
         w.finish().unwrap();
         let out = TempDir::new().unwrap();
-        let err = format!("{:#}", extract_generator_zip(&path, out.path(), ZipLimits::default()).unwrap_err());
-        assert!(err.contains("generator/link") && err.contains("symbolic link"), "{err}");
+        let err = format!(
+            "{:#}",
+            extract_generator_zip(&path, out.path(), ZipLimits::default()).unwrap_err()
+        );
+        assert!(
+            err.contains("generator/link") && err.contains("symbolic link"),
+            "{err}"
+        );
     }
 
     #[test]
     fn enforces_entry_and_size_limits() {
-        let (_d, zip) = zip_with(&[("generator/a", b"1234", None), ("generator/b", b"5678", None)]);
+        let (_d, zip) = zip_with(&[
+            ("generator/a", b"1234", None),
+            ("generator/b", b"5678", None),
+        ]);
         let out = TempDir::new().unwrap();
-        let err = extract_generator_zip(&zip, out.path(), ZipLimits { max_entries: 1, max_total_bytes: 100 });
+        let err = extract_generator_zip(
+            &zip,
+            out.path(),
+            ZipLimits {
+                max_entries: 1,
+                max_total_bytes: 100,
+            },
+        );
         assert!(format!("{:#}", err.unwrap_err()).contains("more than the limit of 1"));
-        let err = extract_generator_zip(&zip, out.path(), ZipLimits { max_entries: 10, max_total_bytes: 6 });
+        let err = extract_generator_zip(
+            &zip,
+            out.path(),
+            ZipLimits {
+                max_entries: 10,
+                max_total_bytes: 6,
+            },
+        );
         assert!(format!("{:#}", err.unwrap_err()).contains("more than 6 bytes"));
-        extract_generator_zip(&zip, out.path(), ZipLimits { max_entries: 10, max_total_bytes: 8 }).unwrap();
+        extract_generator_zip(
+            &zip,
+            out.path(),
+            ZipLimits {
+                max_entries: 10,
+                max_total_bytes: 8,
+            },
+        )
+        .unwrap();
     }
 
     #[test]
     fn missing_generator_folder_is_an_error() {
         let (_d, zip) = zip_with(&[("other/a", b"1", None)]);
         let out = TempDir::new().unwrap();
-        let err = format!("{:#}", extract_generator_zip(&zip, out.path(), ZipLimits::default()).unwrap_err());
-        assert!(err.contains("'generator' does not exist within the zip"), "{err}");
+        let err = format!(
+            "{:#}",
+            extract_generator_zip(&zip, out.path(), ZipLimits::default()).unwrap_err()
+        );
+        assert!(
+            err.contains("'generator' does not exist within the zip"),
+            "{err}"
+        );
     }
 
     fn layout(marker: &str) -> TempDir {
@@ -631,18 +768,30 @@ mod tests {
             err(&layout(r#"{"generator_schema": "v2"}"#)),
             "invalid generator source: unsupported schema version 'v2'"
         );
-        assert_eq!(err(&layout("{}")), "generator marker file is missing 'generator_schema' field");
+        assert_eq!(
+            err(&layout("{}")),
+            "generator marker file is missing 'generator_schema' field"
+        );
         assert!(err(&layout("{")).starts_with("failed to parse generator marker file:"));
         let d = layout(r#"{"generator_schema": "v1"}"#);
         fs::remove_dir(d.path().join("helpers")).unwrap();
-        assert_eq!(err(&d), "invalid generator source: helpers directory is missing");
+        assert_eq!(
+            err(&d),
+            "invalid generator source: helpers directory is missing"
+        );
         fs::remove_dir(d.path().join("templates")).unwrap();
-        assert_eq!(err(&d), "invalid generator source: templates directory is missing");
+        assert_eq!(
+            err(&d),
+            "invalid generator source: templates directory is missing"
+        );
         fs::remove_file(d.path().join(GENERATOR_MARKER)).unwrap();
         assert_eq!(err(&d), "invalid generator source: marker file is missing");
         let d = layout(r#"{"generator_schema": "v1"}"#);
         fs::remove_file(d.path().join("default_values.yaml")).unwrap();
-        assert_eq!(err(&d), "invalid generator source: default values file is missing");
+        assert_eq!(
+            err(&d),
+            "invalid generator source: default values file is missing"
+        );
     }
 
     #[test]
@@ -659,7 +808,11 @@ mod tests {
     #[test]
     fn cached_version_is_used_without_network() {
         let (_d, zip) = zip_with(&[
-            ("generator/.deploykf_generator", br#"{"generator_schema": "v1"}"#, None),
+            (
+                "generator/.deploykf_generator",
+                br#"{"generator_schema": "v1"}"#,
+                None,
+            ),
             ("generator/templates/", b"", None),
             ("generator/helpers/", b"", None),
             ("generator/default_values.yaml", b"a: 1\n", None),

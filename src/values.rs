@@ -19,7 +19,13 @@ pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
         .iter()
         .map(|file| read(file, "values file"))
         .collect::<Result<Vec<_>>>()?;
-    let defaults = parse_map(&read(default_values, "default values file")?, default_values, "default values file")?;
+    // The generator is unpacked in a temporary folder: name the file as it is in the generator.
+    let shown = Path::new("default_values.yaml");
+    let defaults = parse_map(
+        &read(default_values, "generator file")?,
+        shown,
+        "generator file",
+    )?;
     if values_files.is_empty() {
         return Ok(Value::map(defaults));
     }
@@ -28,23 +34,29 @@ pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
         layers.push(parse_map(text, file, "values file")?);
     }
     let merged = Value::map(merge_layers(layers));
-    let yaml = gomplate::yaml::encode(&merged).map_err(|e| anyhow!("cannot merge the values files: {e}"))?;
+    let yaml = gomplate::yaml::encode(&merged)
+        .map_err(|e| anyhow!("cannot merge the values files: {e}"))?;
     let reparsed =
         gomplate::yaml::decode(&yaml).map_err(|e| anyhow!("cannot merge the values files: {e}"))?;
     match reparsed {
         Value::Map(_) => Ok(reparsed),
         Value::Nil | Value::Missing => Ok(Value::map(Map::new())),
-        other => bail!("cannot merge the values files: the merge produced a {}", other.type_name()),
+        other => bail!(
+            "cannot merge the values files: the merge produced a {}",
+            other.type_name()
+        ),
     }
 }
 
 fn read(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("{what} '{}': cannot read it", path.display()))
+    std::fs::read_to_string(path)
+        .with_context(|| format!("{what} '{}': cannot read it", path.display()))
 }
 
 /// Decodes YAML text that must hold a map (empty text is an empty map); errors name `path`.
 fn parse_map(text: &str, path: &Path, what: &str) -> Result<Map> {
-    let value = gomplate::yaml::decode(text).map_err(|e| anyhow!("{what} '{}': {e}", path.display()))?;
+    let value =
+        gomplate::yaml::decode(text).map_err(|e| anyhow!("{what} '{}': {e}", path.display()))?;
     match value {
         Value::Map(map) => Ok(std::sync::Arc::unwrap_or_clone(map)),
         Value::Nil | Value::Missing => Ok(Map::new()),
@@ -74,24 +86,9 @@ pub fn merge_layers(mut layers: Vec<Map>) -> Map {
         return Map::new();
     };
     while let Some(lower) = layers.pop() {
-        merged = merge_under(&lower, &merged);
+        merged = gomplate::funcs::coll::merge_values(&lower, &merged);
     }
     merged
-}
-
-/// gomplate's `mergeValues(defaults, overrides)`: keys of `overrides` win; when
-/// both sides hold a map under a key, the maps are merged recursively; any other
-/// override (scalar, list, null) replaces the default.
-pub fn merge_under(defaults: &Map, overrides: &Map) -> Map {
-    let mut out = defaults.clone();
-    for (key, over) in overrides {
-        let merged = match (out.get(key), over) {
-            (Some(Value::Map(def)), Value::Map(over_map)) => Value::map(merge_under(def, over_map)),
-            _ => over.clone(),
-        };
-        out.insert(key.clone(), merged);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -99,23 +96,42 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, Value)]) -> Map {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
     fn maps_merge_recursively_and_later_layers_win() {
         let defaults = map(&[
-            ("a", Value::map(map(&[("x", 1i64.into()), ("y", 2i64.into())]))),
+            (
+                "a",
+                Value::map(map(&[("x", 1i64.into()), ("y", 2i64.into())])),
+            ),
             ("list", Value::list(vec![1i64.into(), 2i64.into()])),
             ("keep", "d".into()),
         ]);
-        let first = map(&[("a", Value::map(map(&[("y", 20i64.into())]))), ("list", Value::list(vec![9i64.into()]))]);
-        let second = map(&[("a", Value::map(map(&[("z", 300i64.into())]))), ("keep", Value::Nil)]);
+        let first = map(&[
+            ("a", Value::map(map(&[("y", 20i64.into())]))),
+            ("list", Value::list(vec![9i64.into()])),
+        ]);
+        let second = map(&[
+            ("a", Value::map(map(&[("z", 300i64.into())]))),
+            ("keep", Value::Nil),
+        ]);
         let merged = merge_layers(vec![defaults, first, second]);
         assert_eq!(
             merged,
             map(&[
-                ("a", Value::map(map(&[("x", 1i64.into()), ("y", 20i64.into()), ("z", 300i64.into())]))),
+                (
+                    "a",
+                    Value::map(map(&[
+                        ("x", 1i64.into()),
+                        ("y", 20i64.into()),
+                        ("z", 300i64.into())
+                    ]))
+                ),
                 ("list", Value::list(vec![9i64.into()])),
                 ("keep", Value::Nil),
             ])
@@ -131,16 +147,31 @@ mod tests {
         let file0 = map(&[("k", "s".into())]);
         let file1 = map(&[("k", Value::map(map(&[("b", 2i64.into())])))]);
         let merged = merge_layers(vec![defaults, file0, file1]);
-        assert_eq!(merged, map(&[("k", Value::map(map(&[("a", 1i64.into()), ("b", 2i64.into())])))]));
+        assert_eq!(
+            merged,
+            map(&[(
+                "k",
+                Value::map(map(&[("a", 1i64.into()), ("b", 2i64.into())]))
+            )])
+        );
     }
 
     #[test]
     fn a_map_replaces_a_scalar_and_a_scalar_replaces_a_map() {
-        let defaults = map(&[("k", "s".into()), ("m", Value::map(map(&[("a", 1i64.into())])))]);
-        let over = map(&[("k", Value::map(map(&[("b", true.into())]))), ("m", false.into())]);
+        let defaults = map(&[
+            ("k", "s".into()),
+            ("m", Value::map(map(&[("a", 1i64.into())]))),
+        ]);
+        let over = map(&[
+            ("k", Value::map(map(&[("b", true.into())]))),
+            ("m", false.into()),
+        ]);
         assert_eq!(
             merge_layers(vec![defaults, over]),
-            map(&[("k", Value::map(map(&[("b", true.into())]))), ("m", false.into())])
+            map(&[
+                ("k", Value::map(map(&[("b", true.into())]))),
+                ("m", false.into())
+            ])
         );
     }
 
@@ -148,6 +179,7 @@ mod tests {
     fn missing_values_file_names_it() {
         let values = [PathBuf::from("/nonexistent/values.yaml")];
         let err = load(Path::new("/nonexistent/default_values.yaml"), &values).unwrap_err();
-        assert!(format!("{err:#}").starts_with("values file '/nonexistent/values.yaml': cannot read it"));
+        assert!(format!("{err:#}")
+            .starts_with("values file '/nonexistent/values.yaml': cannot read it"));
     }
 }

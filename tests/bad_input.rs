@@ -7,7 +7,10 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{list_files, minimal_generator, minimal_generator_zip_entries, write_tree, write_zip, Sandbox, ZipEntry};
+use common::{
+    list_files, minimal_generator, minimal_generator_zip_entries, write_tree, write_zip, Sandbox,
+    ZipEntry,
+};
 
 /// Writes the minimal generator folder with `changes` applied (`None` removes).
 fn generator_folder(sb: &Sandbox, changes: &[(&str, Option<&str>)]) -> PathBuf {
@@ -60,9 +63,16 @@ fn zip_entry_with_parent_components_is_refused() {
     let sb = Sandbox::new();
     let zip = hostile_zip(&sb, &[ZipEntry::File("generator/../../escaped.txt", b"x")]);
     let out = sb.path("out");
-    sb.generate(&zip, &[], &out).assert_fails_with(&["generator/../../escaped.txt", "'..'", "hostile.zip"]);
+    sb.generate(&zip, &[], &out).assert_fails_with(&[
+        "generator/../../escaped.txt",
+        "'..'",
+        "hostile.zip",
+    ]);
     assert_nothing_written(&sb, &out);
-    assert!(!sb.path("escaped.txt").exists() && !sb.dir.path().parent().unwrap().join("escaped.txt").exists());
+    assert!(
+        !sb.path("escaped.txt").exists()
+            && !sb.dir.path().parent().unwrap().join("escaped.txt").exists()
+    );
 }
 
 #[test]
@@ -72,7 +82,8 @@ fn zip_entry_with_absolute_name_is_refused() {
     let name = target.display().to_string();
     let zip = hostile_zip(&sb, &[ZipEntry::File(&name, b"x")]);
     let out = sb.path("out");
-    sb.generate(&zip, &[], &out).assert_fails_with(&[&name, "absolute"]);
+    sb.generate(&zip, &[], &out)
+        .assert_fails_with(&[&name, "absolute"]);
     assert!(!target.exists());
     assert_nothing_written(&sb, &out);
 }
@@ -80,9 +91,16 @@ fn zip_entry_with_absolute_name_is_refused() {
 #[test]
 fn zip_symlink_entry_is_refused() {
     let sb = Sandbox::new();
-    let zip = hostile_zip(&sb, &[ZipEntry::Symlink("generator/templates/passwd.yaml", "/etc/passwd")]);
+    let zip = hostile_zip(
+        &sb,
+        &[ZipEntry::Symlink(
+            "generator/templates/passwd.yaml",
+            "/etc/passwd",
+        )],
+    );
     let out = sb.path("out");
-    sb.generate(&zip, &[], &out).assert_fails_with(&["generator/templates/passwd.yaml", "symbolic link"]);
+    sb.generate(&zip, &[], &out)
+        .assert_fails_with(&["generator/templates/passwd.yaml", "symbolic link"]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -90,10 +108,14 @@ fn zip_symlink_entry_is_refused() {
 fn zip_bomb_is_refused_by_bytes_read() {
     let sb = Sandbox::new();
     // 300 MiB of zeros deflate to well under 1 MiB; the limit is 256 MiB.
-    let zip = hostile_zip(&sb, &[ZipEntry::Zeros("generator/templates/bomb.yaml", 300 << 20)]);
+    let zip = hostile_zip(
+        &sb,
+        &[ZipEntry::Zeros("generator/templates/bomb.yaml", 300 << 20)],
+    );
     assert!(fs::metadata(&zip).unwrap().len() < 4 << 20);
     let out = sb.path("out");
-    sb.generate(&zip, &[], &out).assert_fails_with(&["more than 268435456 bytes", "generator/templates/bomb.yaml"]);
+    sb.generate(&zip, &[], &out)
+        .assert_fails_with(&["more than 268435456 bytes", "generator/templates/bomb.yaml"]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -103,7 +125,8 @@ fn zip_without_generator_folder_is_refused() {
     let zip = sb.path("empty.zip");
     write_zip(&zip, &[ZipEntry::File("other/file.txt", b"x")]);
     let out = sb.path("out");
-    sb.generate(&zip, &[], &out).assert_fails_with(&["'generator' does not exist within the zip"]);
+    sb.generate(&zip, &[], &out)
+        .assert_fails_with(&["'generator' does not exist within the zip"]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -122,7 +145,8 @@ fn source_path_that_is_not_a_zip_or_folder_is_refused() {
     let file = sb.path("generator.tar");
     fs::write(&file, "x").unwrap();
     let out = sb.path("out");
-    sb.generate(&file, &[], &out).assert_fails_with(&["must be a folder or a .zip file"]);
+    sb.generate(&file, &[], &out)
+        .assert_fails_with(&["must be a folder or a .zip file"]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -131,16 +155,21 @@ fn missing_marker_is_refused() {
     let sb = Sandbox::new();
     let g = generator_folder(&sb, &[(".deploykf_generator", None)]);
     let out = sb.path("out");
-    sb.generate(&g, &[], &out).assert_fails_with(&["invalid generator source: marker file is missing"]);
+    sb.generate(&g, &[], &out)
+        .assert_fails_with(&["invalid generator source: marker file is missing"]);
     assert_nothing_written(&sb, &out);
 }
 
 #[test]
 fn unsupported_schema_is_refused() {
     let sb = Sandbox::new();
-    let g = generator_folder(&sb, &[(".deploykf_generator", Some(r#"{"generator_schema": "v2"}"#))]);
+    let g = generator_folder(
+        &sb,
+        &[(".deploykf_generator", Some(r#"{"generator_schema": "v2"}"#))],
+    );
     let out = sb.path("out");
-    sb.generate(&g, &[], &out).assert_fails_with(&["unsupported schema version 'v2'"]);
+    sb.generate(&g, &[], &out)
+        .assert_fails_with(&["unsupported schema version 'v2'"]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -183,9 +212,13 @@ fn non_empty_output_without_marker_is_refused_and_untouched() {
     let out = sb.path("precious");
     fs::create_dir(&out).unwrap();
     fs::write(out.join("notes.txt"), "do not delete").unwrap();
-    sb.generate(&g, &[], &out).assert_fails_with(&["is not safe to clean: no '.deploykf_output' marker found"]);
+    sb.generate(&g, &[], &out)
+        .assert_fails_with(&["is not safe to clean: no '.deploykf_output' marker found"]);
     assert_eq!(list_files(&out), vec!["notes.txt"]);
-    assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "do not delete");
+    assert_eq!(
+        fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "do not delete"
+    );
     sb.assert_no_staging_in(sb.dir.path());
     sb.assert_tmp_clean();
 }
@@ -196,17 +229,28 @@ fn output_path_that_is_a_file_is_refused() {
     let g = generator_folder(&sb, &[]);
     let out = sb.path("out.txt");
     fs::write(&out, "x").unwrap();
-    sb.generate(&g, &[], &out).assert_fails_with(&["is not a directory"]);
+    sb.generate(&g, &[], &out)
+        .assert_fails_with(&["is not a directory"]);
     assert_eq!(fs::read_to_string(&out).unwrap(), "x");
 }
 
 #[test]
 fn both_or_neither_source_is_a_usage_error() {
     let sb = Sandbox::new();
-    sb.run(&["generate", "--source-version", "0.1.5", "--source-path", "x.zip", "-O", "out"])
-        .assert_fails_with(&["--source-path"]);
-    sb.run(&["generate", "-O", "out"]).assert_fails_with(&["--source-version"]);
-    sb.run(&["generate", "--source-path", "x.zip"]).assert_fails_with(&["--output-dir"]);
+    sb.run(&[
+        "generate",
+        "--source-version",
+        "0.1.5",
+        "--source-path",
+        "x.zip",
+        "-O",
+        "out",
+    ])
+    .assert_fails_with(&["--source-path"]);
+    sb.run(&["generate", "-O", "out"])
+        .assert_fails_with(&["--source-version"]);
+    sb.run(&["generate", "--source-path", "x.zip"])
+        .assert_fails_with(&["--output-dir"]);
     assert!(!sb.path("out").exists());
 }
 
@@ -215,9 +259,20 @@ fn uncached_version_offline_says_what_to_do() {
     let sb = Sandbox::new();
     let out = sb.path("out");
     // A version that has no release: the download fails whether or not there is network.
-    let run = sb.run(&["generate", "--source-version", "0.0.0-does-not-exist", "-O", out.to_str().unwrap()]);
-    run.assert_fails_with(&["deploykf-0.0.0-does-not-exist-generator.zip", "--source-path"]);
-    assert!(!sb.path("home/.deploykf/assets/deploykf-0.0.0-does-not-exist-generator.zip").exists());
+    let run = sb.run(&[
+        "generate",
+        "--source-version",
+        "0.0.0-does-not-exist",
+        "-O",
+        out.to_str().unwrap(),
+    ]);
+    run.assert_fails_with(&[
+        "deploykf-0.0.0-does-not-exist-generator.zip",
+        "--source-path",
+    ]);
+    assert!(!sb
+        .path("home/.deploykf/assets/deploykf-0.0.0-does-not-exist-generator.zip")
+        .exists());
     assert_nothing_written(&sb, &out);
 }
 
@@ -230,7 +285,8 @@ fn values_file_with_yaml_syntax_error_names_file_and_line() {
     let values = sb.path("bad-values.yaml");
     fs::write(&values, "a: 1\nb:\n  c: [unclosed\nd: 2\n").unwrap();
     let out = sb.path("out");
-    sb.generate(&g, &[&values], &out).assert_fails_with(&["bad-values.yaml", "line "]);
+    sb.generate(&g, &[&values], &out)
+        .assert_fails_with(&["bad-values.yaml", "line "]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -241,16 +297,24 @@ fn values_file_that_is_not_a_map_is_named() {
     let values = sb.path("list-values.yaml");
     fs::write(&values, "- a\n- b\n").unwrap();
     let out = sb.path("out");
-    sb.generate(&g, &[&values], &out).assert_fails_with(&["list-values.yaml", "must be a map"]);
+    sb.generate(&g, &[&values], &out)
+        .assert_fails_with(&["list-values.yaml", "must be a map"]);
     assert_nothing_written(&sb, &out);
 }
 
 #[test]
 fn template_syntax_error_names_template_and_line() {
     let sb = Sandbox::new();
-    let g = generator_folder(&sb, &[("templates/apps/broken.yaml", Some("ok: 1\nbad: {{< if .Values.greeting >}}\n"))]);
+    let g = generator_folder(
+        &sb,
+        &[(
+            "templates/apps/broken.yaml",
+            Some("ok: 1\nbad: {{< if .Values.greeting >}}\n"),
+        )],
+    );
     let out = sb.path("out");
-    sb.generate(&g, &[], &out).assert_fails_with(&["templates/apps/broken.yaml:"]);
+    sb.generate(&g, &[], &out)
+        .assert_fails_with(&["templates/apps/broken.yaml:"]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -259,11 +323,16 @@ fn template_fail_shows_its_message() {
     let sb = Sandbox::new();
     let g = generator_folder(
         &sb,
-        &[("templates/z-check.yaml", Some("{{< fail \"the values are wrong: set greeting\" >}}\n"))],
+        &[(
+            "templates/z-check.yaml",
+            Some("{{< fail \"the values are wrong: set greeting\" >}}\n"),
+        )],
     );
     let out = sb.path("out");
-    sb.generate(&g, &[], &out)
-        .assert_fails_with(&["templates/z-check.yaml", "the values are wrong: set greeting"]);
+    sb.generate(&g, &[], &out).assert_fails_with(&[
+        "templates/z-check.yaml",
+        "the values are wrong: set greeting",
+    ]);
     assert_nothing_written(&sb, &out);
 }
 
@@ -274,7 +343,10 @@ fn failed_render_leaves_a_previous_output_untouched() {
     fs::create_dir(&out).unwrap();
     fs::write(out.join(".deploykf_output"), "{}").unwrap();
     fs::write(out.join("previous.yaml"), "kept").unwrap();
-    let g = generator_folder(&sb, &[("templates/z-check.yaml", Some("{{< fail \"stop\" >}}"))]);
+    let g = generator_folder(
+        &sb,
+        &[("templates/z-check.yaml", Some("{{< fail \"stop\" >}}"))],
+    );
     sb.generate(&g, &[], &out).assert_fails_with(&["stop"]);
     assert_eq!(list_files(&out), vec![".deploykf_output", "previous.yaml"]);
     sb.assert_no_staging_in(sb.dir.path());

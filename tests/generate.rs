@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 
 use common::{list_files, minimal_generator, repo_root, write_tree, write_zip, Sandbox, ZipEntry};
 
@@ -34,12 +35,33 @@ fn renders_a_folder_generator_with_merged_values() {
     let run = sb.generate(&g, &[&v1, &v2], &out);
     run.assert_ok();
     assert!(run.stdout.is_empty(), "stdout stays clean");
-    assert!(run.stderr.contains("Using custom source folder: "), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("Generated manifests at: {}", out.display())), "{}", run.stderr);
-    assert_eq!(list_files(&out), vec![".deploykf_output", "extra.yaml", "hello.yaml", "items.yaml"]);
-    assert_eq!(fs::read_to_string(out.join("hello.yaml")).unwrap(), "message: hey\n");
-    assert_eq!(fs::read_to_string(out.join("extra.yaml")).unwrap(), "extra: one\n");
-    assert_eq!(fs::read_to_string(out.join("items.yaml")).unwrap(), "- x\n- y\n- z\n");
+    assert!(
+        run.stderr.contains("Using custom source folder: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("Generated manifests at: {}", out.display())),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        list_files(&out),
+        vec![".deploykf_output", "extra.yaml", "hello.yaml", "items.yaml"]
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("hello.yaml")).unwrap(),
+        "message: hey\n"
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("extra.yaml")).unwrap(),
+        "extra: one\n"
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("items.yaml")).unwrap(),
+        "- x\n- y\n- z\n"
+    );
     // The source folder is copied, never modified.
     assert!(!g.join("templates/.gomplateignore").exists());
     assert!(!g.join("runtime").exists());
@@ -59,8 +81,17 @@ fn marker_records_the_source() {
     assert!(!marker.ends_with('\n'));
     assert!(!marker.contains("source_version"));
     let canonical = fs::canonicalize(&g).unwrap();
-    assert!(marker.contains(&format!("\"source_path\": \"{}\"", canonical.display())), "{marker}");
-    assert!(marker.contains(&format!("\"cli_version\": \"v{}\"", env!("CARGO_PKG_VERSION"))), "{marker}");
+    assert!(
+        marker.contains(&format!("\"source_path\": \"{}\"", canonical.display())),
+        "{marker}"
+    );
+    assert!(
+        marker.contains(&format!(
+            "\"cli_version\": \"v{}\"",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{marker}"
+    );
 }
 
 #[test]
@@ -73,15 +104,29 @@ fn zip_source_version_is_recorded_and_hash_is_the_zip_sha256() {
     fs::create_dir_all(&assets).unwrap();
     let zip = assets.join("deploykf-7.7.7-generator.zip");
     write_zip(&zip, &zip_entries);
-    let hash: String = Sha256::digest(fs::read(&zip).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+    let hash: String = Sha256::digest(fs::read(&zip).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let out = sb.path("out");
     let run = sb.run(&["generate", "--source-version", "v7.7.7", "-O", "out"]);
     run.assert_ok();
-    assert!(run.stderr.contains("Using cached deployKF generator source: "), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Using cached deployKF generator source: "),
+        "{}",
+        run.stderr
+    );
     let marker = fs::read_to_string(out.join(".deploykf_output")).unwrap();
     assert!(marker.contains("\"source_version\": \"7.7.7\""), "{marker}");
-    assert!(marker.contains(&format!("\"source_hash\": \"{hash}\"")), "{marker}");
-    assert!(marker.contains(&format!("\"source_path\": \"{}\"", zip.display())), "{marker}");
+    assert!(
+        marker.contains(&format!("\"source_hash\": \"{hash}\"")),
+        "{marker}"
+    );
+    assert!(
+        marker.contains(&format!("\"source_path\": \"{}\"", zip.display())),
+        "{marker}"
+    );
 }
 
 #[test]
@@ -98,19 +143,37 @@ fn file_write_to_runtime_feeds_later_templates_and_escapes_are_refused() {
         )
         .into(),
     ));
-    files.push(("templates/uses-runtime.yaml".into(), "cached: {{< tmpl.Exec \"runtime/cached\" >}}\n".into()));
+    files.push((
+        "templates/uses-runtime.yaml".into(),
+        "cached: {{< tmpl.Exec \"runtime/cached\" >}}\n".into(),
+    ));
     write_tree(&g, &files);
     let out = sb.path("out");
     sb.generate(&g, &[], &out).assert_ok();
-    assert_eq!(fs::read_to_string(out.join("uses-runtime.yaml")).unwrap(), "cached: computed-once\n");
+    assert_eq!(
+        fs::read_to_string(out.join("uses-runtime.yaml")).unwrap(),
+        "cached: computed-once\n"
+    );
+
+    // Also with a relative TMPDIR (the runtime folder path is then relative).
+    let args = ["generate", "--source-path", "gen", "-O", "out-relative-tmp"];
+    sb.run_with_tmpdir(&args, Path::new("tmp")).assert_ok();
+    assert_eq!(
+        fs::read_to_string(sb.path("out-relative-tmp/uses-runtime.yaml")).unwrap(),
+        "cached: computed-once\n"
+    );
 
     let escape = sb.path("escape");
     let mut files = minimal_generator();
     let target = sb.path("escaped.txt");
-    files.push(("templates/evil.yaml".into(), format!("{{{{< \"x\" | file.Write \"{}\" >}}}}", target.display())));
+    files.push((
+        "templates/evil.yaml".into(),
+        format!("{{{{< \"x\" | file.Write \"{}\" >}}}}", target.display()),
+    ));
     write_tree(&escape, &files);
     let out2 = sb.path("out2");
-    sb.generate(&escape, &[], &out2).assert_fails_with(&["templates/evil.yaml", &target.display().to_string()]);
+    sb.generate(&escape, &[], &out2)
+        .assert_fails_with(&["templates/evil.yaml", &target.display().to_string()]);
     assert!(!target.exists());
     assert!(!out2.exists());
 }
@@ -132,18 +195,32 @@ fn the_example_generator_renders() {
     let sb = Sandbox::new();
     let root = repo_root();
     let out = sb.path("example-out");
-    let run = sb.generate(&root.join("examples/generator"), &[&root.join("examples/values.yaml")], &out);
+    let run = sb.generate(
+        &root.join("examples/generator"),
+        &[&root.join("examples/values.yaml")],
+        &out,
+    );
     run.assert_ok();
     let files = list_files(&out);
     for expected in [".deploykf_output", "argocd/app-of-apps.yaml"] {
-        assert!(files.contains(&expected.to_string()), "{expected} missing from {files:?}");
+        assert!(
+            files.contains(&expected.to_string()),
+            "{expected} missing from {files:?}"
+        );
     }
-    assert!(files.iter().any(|f| f.starts_with("manifests/")), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.starts_with("manifests/")),
+        "{files:?}"
+    );
     // The switched-off component is ignored through the rendered .gomplateignore,
     // notes (*.md) are never rendered, and empty output is not written.
     assert!(!files.iter().any(|f| f.contains("dashboard")), "{files:?}");
     assert!(!files.iter().any(|f| f.ends_with(".md")), "{files:?}");
-    let deployment = std::fs::read_to_string(out.join("manifests/greeter/deployment.yaml")).unwrap();
-    assert!(deployment.contains("image: \"docker.io/library/nginx:1.27.0\""), "{deployment}");
+    let deployment =
+        std::fs::read_to_string(out.join("manifests/greeter/deployment.yaml")).unwrap();
+    assert!(
+        deployment.contains("image: \"docker.io/library/nginx:1.27.0\""),
+        "{deployment}"
+    );
     assert!(deployment.contains("replicas: 2"), "{deployment}");
 }

@@ -21,7 +21,9 @@ fn every_generator_renders_its_sample_values() {
     };
     let mut failures = Vec::new();
     for version in ["0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4", "0.1.5"] {
-        let zip = shared.join(format!("fixtures/generators/deploykf-{version}-generator.zip"));
+        let zip = shared.join(format!(
+            "fixtures/generators/deploykf-{version}-generator.zip"
+        ));
         let samples = shared.join("fixtures/sample-values");
         let mut values: Vec<PathBuf> = vec![samples.join(format!("sample-values-{version}.yaml"))];
         let overrides = samples.join(format!("sample-values-overrides-{version}.yaml"));
@@ -46,7 +48,9 @@ fn every_generator_renders_its_sample_values() {
         let apps = files.iter().filter(|f| f.starts_with("argocd/")).count();
         let manifests = files.iter().filter(|f| f.starts_with("manifests/")).count();
         if apps < 10 || manifests < 100 || !files.contains(&".deploykf_output".to_string()) {
-            println!("{version}: output tree too small: {apps} argocd files, {manifests} manifests");
+            println!(
+                "{version}: output tree too small: {apps} argocd files, {manifests} manifests"
+            );
             failures.push(version);
         }
     }

@@ -37,7 +37,9 @@ fn read_case(dir: &Path) -> Case {
         }
         if in_values {
             match line.trim_start().strip_prefix("- ") {
-                Some(item) if line.starts_with(' ') || line.starts_with('-') => values_files.push(unquote(item)),
+                Some(item) if line.starts_with(' ') || line.starts_with('-') => {
+                    values_files.push(unquote(item))
+                }
                 _ => in_values = false,
             }
         }
@@ -56,7 +58,11 @@ fn golden_cases_match_the_go_cli() {
         eprintln!("skipping golden replays: ../shared is absent");
         return;
     };
-    let yaml_ok = Command::new("python3").args(["-c", "import yaml"]).status().map(|s| s.success()).unwrap_or(false);
+    let yaml_ok = Command::new("python3")
+        .args(["-c", "import yaml"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     assert!(yaml_ok, "python3 with PyYAML is needed to compare outputs (run `bash .ci/run` to install python3-yaml)");
     let mut dirs: Vec<PathBuf> = fs::read_dir(shared.join("fixtures/golden"))
         .unwrap()
@@ -69,8 +75,15 @@ fn golden_cases_match_the_go_cli() {
     for dir in dirs {
         let case = read_case(&dir);
         let sb = Sandbox::new();
-        let zip = shared.join(format!("fixtures/generators/deploykf-{}-generator.zip", case.source_version));
-        let values: Vec<PathBuf> = case.values_files.iter().map(|f| case.dir.join("values").join(f)).collect();
+        let zip = shared.join(format!(
+            "fixtures/generators/deploykf-{}-generator.zip",
+            case.source_version
+        ));
+        let values: Vec<PathBuf> = case
+            .values_files
+            .iter()
+            .map(|f| case.dir.join("values").join(f))
+            .collect();
         let values: Vec<&Path> = values.iter().map(PathBuf::as_path).collect();
         let out = sb.path("out");
         let run = sb.generate(&zip, &values, &out);

@@ -25,10 +25,9 @@ use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::generate;
-use crate::output::{lexical_clean, OUTPUT_MARKER};
-use crate::registry::credentials::Credentials;
+use crate::output::lexical_clean;
 use params::{OutputParam, Parameters};
-use render::RenderRequest;
+use render::{RenderRequest, Rendered};
 use repo::Repository;
 
 /// The folder in the working directory holding what `init` leaves for `generate`.
@@ -94,16 +93,16 @@ impl Invocation {
     }
 
     /// The generator's output for `params`, from the cache or rendered now.
-    fn render(&self, params: &Parameters) -> Result<PathBuf> {
+    fn render(&self, params: &Parameters) -> Result<Rendered> {
         let started = Instant::now();
         let request = RenderRequest::new(params, &self.repository()?, &self.vars)?;
         let renders = self.cache_dir.join("renders");
         let cache = RenderCache::open(&renders, self.cache_max_bytes)
             .with_context(|| format!("cannot open the render cache '{}' (set {CACHE_DIR_ENV} to a writable folder)", renders.display()))?;
         let rendered = request.render(&cache)?;
-        let how = if rendered.rendered_now { "rendered" } else { "reused from the cache" };
+        let how = if rendered.rendered_now() { "rendered" } else { "reused from the cache" };
         eprintln!("deploykf-cmp: generator output {how} in {} ms", started.elapsed().as_millis());
-        Ok(rendered.dir)
+        Ok(rendered)
     }
 
     fn init(&self) -> Result<()> {
@@ -115,7 +114,8 @@ impl Invocation {
             OutputParam::Kustomize(_) => drop(Kustomize::locate(|n| self.var(n))?),
             OutputParam::Helm { .. } => drop(self.helm()?),
         }
-        let render_dir = self.render(&params)?;
+        let rendered = self.render(&params)?;
+        let render_dir = rendered.dir().to_path_buf();
         let state_dir = self.state_dir();
         if state_dir.exists() {
             std::fs::remove_dir_all(&state_dir).with_context(|| format!("cannot clean '{}'", state_dir.display()))?;
@@ -146,13 +146,13 @@ impl Invocation {
         match output {
             OutputParam::Kustomize(rel) => {
                 let kustomize = Kustomize::locate(|n| self.var(n))?;
-                // A render evicted from the cache since `init` is made again.
-                let render_dir = if state.render_dir.join(OUTPUT_MARKER).is_file() {
-                    state.render_dir
-                } else {
-                    self.render(&params)?
-                };
-                let folder = output_folder(&render_dir, &rel, "output_kustomize_path")?;
+                // The render `init` used, held from eviction while kustomize
+                // reads it (made again if it was evicted meanwhile).
+                let rendered = self.render(&params)?;
+                if rendered.dir() != state.render_dir {
+                    eprintln!("deploykf-cmp: the generator output changed since init");
+                }
+                let folder = output_folder(rendered.dir(), &rel, "output_kustomize_path")?;
                 kustomize.build(&folder, &[])
             }
             OutputParam::Helm { path, values_files } => {
@@ -180,15 +180,10 @@ impl Invocation {
         Helm::locate(|n| self.var(n), &self.cache_dir.join("helm"))
     }
 
-    // The rest from `Default`: the dependencies module may add options.
-    #[allow(clippy::needless_update)]
+    /// Credentials from `HELM_REGISTRY_CONFIG`, extra CAs from `SSL_CERT_FILE`,
+    /// pulled charts cached under the cache folder.
     fn resolve_options(&self) -> Result<ResolveOptions> {
-        Ok(ResolveOptions {
-            credentials: Credentials::from_helm_env()?,
-            cache_dir: Some(self.cache_dir.join("charts")),
-            extra_ca_file: self.vars.get("SSL_CERT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
-            ..ResolveOptions::default()
-        })
+        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), ..ResolveOptions::from_env()? })
     }
 }
 

@@ -16,7 +16,7 @@ use gomplate::{Map, Value};
 
 use super::params::{Parameters, SourceParam};
 use super::repo::{FileRole, Repository};
-use crate::cache::{CacheKey, RenderCache};
+use crate::cache::{CacheEntry, CacheKey, RenderCache};
 use crate::generate::{self, Env};
 use crate::source::{self, GeneratorSource};
 use crate::values;
@@ -56,13 +56,22 @@ pub struct RenderRequest {
     env: BTreeMap<String, String>,
 }
 
-/// A finished render.
-#[derive(Clone, Debug)]
+/// A finished render, kept from eviction while this value lives.
+#[derive(Debug)]
 pub struct Rendered {
-    /// The output folder (in the cache; read-only for callers).
-    pub dir: PathBuf,
+    entry: CacheEntry,
+}
+
+impl Rendered {
+    /// The output folder (in the shared cache: read it, never write into it).
+    pub fn dir(&self) -> &Path {
+        self.entry.path()
+    }
+
     /// Whether the render was made now (`false`: reused from the cache).
-    pub rendered_now: bool,
+    pub fn rendered_now(&self) -> bool {
+        self.entry.was_rendered()
+    }
 }
 
 impl RenderRequest {
@@ -127,9 +136,7 @@ impl RenderRequest {
             ("env", env_json.as_bytes()),
         ]);
         let env: Arc<Env> = Arc::new(self.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-        let mut rendered_now = false;
-        let dir = cache.get_or_render(&key, &mut |target| {
-            rendered_now = true;
+        let entry = cache.get_or_render_entry(&key, &mut |target| {
             let source = match opened.take() {
                 Some(source) => source,
                 None => self.open_source()?,
@@ -141,7 +148,7 @@ impl RenderRequest {
             let files = self.layer_files(scratch.path())?;
             generate::generate_into(&source, &files, target, env.clone())
         })?;
-        Ok(Rendered { dir, rendered_now })
+        Ok(Rendered { entry })
     }
 
     fn open_source(&self) -> Result<GeneratorSource> {

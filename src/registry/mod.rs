@@ -1,4 +1,5 @@
 //! Talking to OCI registries: credentials from docker-style config files
-//! ([`credentials`]).
+//! ([`credentials`]) and Helm chart pulls with TLS and auth ([`oci`]).
 
 pub mod credentials;
+pub mod oci;

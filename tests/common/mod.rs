@@ -38,17 +38,37 @@ pub struct Run {
 impl Run {
     /// Panics with the output unless the run succeeded.
     pub fn assert_ok(&self) -> &Run {
-        assert_eq!(self.code, Some(0), "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     /// Panics unless the run failed with exit code 1 and stderr contains every `needle`.
     pub fn assert_fails_with(&self, needles: &[&str]) -> &Run {
-        assert_eq!(self.code, Some(1), "expected exit 1\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(1),
+            "expected exit 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         for needle in needles {
-            assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
         }
-        assert!(self.stdout.is_empty(), "stdout must stay clean:\n{}", self.stdout);
+        assert!(
+            self.stdout.is_empty(),
+            "stdout must stay clean:\n{}",
+            self.stdout
+        );
         self
     }
 }
@@ -83,10 +103,15 @@ impl Sandbox {
 
     /// Runs `deploykf-cmp ARGS` in the sandbox (cwd = sandbox, TMPDIR and HOME inside).
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_tmpdir(args, &self.path("tmp"))
+    }
+
+    /// Like [`run`](Self::run) with the given TMPDIR (may be relative to the sandbox).
+    pub fn run_with_tmpdir(&self, args: &[&str], tmpdir: &Path) -> Run {
         Command::new(bin())
             .args(args)
             .current_dir(self.dir.path())
-            .env("TMPDIR", self.path("tmp"))
+            .env("TMPDIR", tmpdir)
             .env("HOME", self.path("home"))
             .output()
             .expect("run deploykf-cmp")
@@ -95,7 +120,11 @@ impl Sandbox {
 
     /// `generate --source-path SOURCE -f V... -O OUT`.
     pub fn generate(&self, source: &Path, values: &[&Path], out: &Path) -> Run {
-        let mut args = vec!["generate".to_string(), "--source-path".into(), source.display().to_string()];
+        let mut args = vec![
+            "generate".to_string(),
+            "--source-path".into(),
+            source.display().to_string(),
+        ];
         for v in values {
             args.push("--values".into());
             args.push(v.display().to_string());
@@ -108,7 +137,10 @@ impl Sandbox {
 
     /// Asserts the private TMPDIR holds nothing (temporary folders were removed).
     pub fn assert_tmp_clean(&self) {
-        let left: Vec<_> = fs::read_dir(self.path("tmp")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let left: Vec<_> = fs::read_dir(self.path("tmp"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert!(left.is_empty(), "left behind in TMPDIR: {left:?}");
     }
 
@@ -116,7 +148,10 @@ impl Sandbox {
     pub fn assert_no_staging_in(&self, dir: &Path) {
         for e in fs::read_dir(dir).unwrap() {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(!name.starts_with(".deploykf-output-"), "staging folder left behind: {name}");
+            assert!(
+                !name.starts_with(".deploykf-output-"),
+                "staging folder left behind: {name}"
+            );
         }
     }
 }
@@ -124,10 +159,22 @@ impl Sandbox {
 /// The files of a minimal valid generator; tests override or remove entries.
 pub fn minimal_generator() -> Vec<(String, String)> {
     [
-        (".deploykf_generator", "{\n  \"generator_schema\": \"v1\"\n}"),
-        ("default_values.yaml", "greeting: hello\nitems:\n  - a\n  - b\n"),
-        ("helpers/names.tpl", "{{<- define \"names.greeting\" >}}{{< .Values.greeting >}}{{<- end >}}"),
-        ("templates/hello.yaml", "message: {{< tmpl.Exec \"names.greeting\" . >}}\n"),
+        (
+            ".deploykf_generator",
+            "{\n  \"generator_schema\": \"v1\"\n}",
+        ),
+        (
+            "default_values.yaml",
+            "greeting: hello\nitems:\n  - a\n  - b\n",
+        ),
+        (
+            "helpers/names.tpl",
+            "{{<- define \"names.greeting\" >}}{{< .Values.greeting >}}{{<- end >}}",
+        ),
+        (
+            "templates/hello.yaml",
+            "message: {{< tmpl.Exec \"names.greeting\" . >}}\n",
+        ),
     ]
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -189,7 +236,12 @@ pub fn write_zip(path: &Path, entries: &[ZipEntry]) {
                 w.add_symlink(*name, *target, opts).unwrap();
             }
             ZipEntry::Zeros(name, len) => {
-                w.start_file(*name, opts.compression_level(Some(1)).large_file(*len >= u32::MAX as u64)).unwrap();
+                w.start_file(
+                    *name,
+                    opts.compression_level(Some(1))
+                        .large_file(*len >= u32::MAX as u64),
+                )
+                .unwrap();
                 let chunk = vec![0u8; 1 << 20];
                 let mut left = *len;
                 while left > 0 {
@@ -205,5 +257,8 @@ pub fn write_zip(path: &Path, entries: &[ZipEntry]) {
 
 /// The minimal generator as zip entries under `generator/`.
 pub fn minimal_generator_zip_entries() -> Vec<(String, Vec<u8>)> {
-    minimal_generator().into_iter().map(|(rel, c)| (format!("generator/{rel}"), c.into_bytes())).collect()
+    minimal_generator()
+        .into_iter()
+        .map(|(rel, c)| (format!("generator/{rel}"), c.into_bytes()))
+        .collect()
 }

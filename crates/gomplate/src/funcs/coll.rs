@@ -118,8 +118,9 @@ pub fn reverse(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// gomplate's `mergeValues(defaults, overrides)`: overrides win; maps present
-/// on both sides merge recursively.
-fn merge_values(defaults: &Map, overrides: &Map) -> Map {
+/// on both sides merge recursively; any other override (scalar, list, null)
+/// replaces the default. Also what the `merge:` datasource of values files uses.
+pub fn merge_values(defaults: &Map, overrides: &Map) -> Map {
     let mut out = defaults.clone();
     for (k, v) in overrides {
         let merged = match (out.get(k), v) {

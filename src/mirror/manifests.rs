@@ -1,0 +1,1215 @@
+//! Pod-spec images in rendered manifests: the after-render rewrite to the
+//! mirrors ([`rewrite_stream`]), the leak check that fails a render with an
+//! image outside them ([`check`]), and plain listing for the inventory
+//! ([`images_in_stream`], [`scan_dir`]).
+//!
+//! Input is a multi-document YAML stream as `kustomize build` and `helm
+//! template` print it. Images are read from the pod specs of the workload
+//! kinds (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+//! ReplicationController, CronJob, PodTemplate) and of well-known CRDs that
+//! carry pod templates (Argo Rollouts, Argo Workflows templates, Kubeflow
+//! Notebooks and training jobs); `*List` kinds are entered through `items`.
+//! Each pod spec's `containers`, `initContainers` and `ephemeralContainers`
+//! are read. Katib trial templates are strings and are not read.
+//!
+//! A document with no image to rewrite is passed through byte for byte. A
+//! rewritten document is re-encoded by the engine's YAML encoder, keeping its
+//! `---` line and the comments before its first key (`# Source: ...`): its
+//! other comments are dropped and its keys come out sorted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use gomplate::{Map, Value};
+
+use super::config::MirrorRules;
+use super::reference::ImageRef;
+
+/// An image found in a pod spec of a manifest.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImageUse {
+    /// The image as the manifest had it.
+    pub image: String,
+    /// The reference written in its place, when it was rewritten.
+    pub mirrored: Option<String>,
+    /// `Kind/namespace/name`, or `Kind/name` without a namespace.
+    pub resource: String,
+    /// The path of the image in the resource (`spec.template.spec.containers[0].image`).
+    pub field: String,
+    /// The file holding the resource, for [`scan_dir`]; `None` for a stream.
+    pub file: Option<PathBuf>,
+}
+
+impl ImageUse {
+    /// The image the output holds: the mirrored one when rewritten.
+    pub fn effective(&self) -> &str {
+        self.mirrored.as_deref().unwrap_or(&self.image)
+    }
+}
+
+/// Rewrites every pod-spec image of the stream by `rules` and lists every
+/// image found (rewritten or not: excluded, already mirrored, or not a valid
+/// reference, which [`check`] then refuses).
+///
+/// Errors name the document (1-based, in stream order) and the line of the
+/// stream for a YAML error, and the resource and field for an image whose
+/// mirror location is not a valid reference.
+pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<ImageUse>)> {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut uses = Vec::new();
+    for chunk in split_stream(text) {
+        let Some(mut doc) = chunk.decode()? else {
+            out.push_str(chunk.text);
+            continue;
+        };
+        let mut changed = false;
+        visit_resource(&mut doc, &mut |resource, field, slot| {
+            let image = slot.as_str().unwrap_or_default().to_string();
+            let mirrored = match ImageRef::parse(&image) {
+                Ok(parsed) => rules
+                    .try_rewrite_image(&parsed)
+                    .with_context(|| {
+                        format!("{}, {resource} {field} (image {image:?})", chunk.describe())
+                    })?
+                    .map(|r| r.to_string())
+                    .filter(|m| *m != image),
+                Err(_) => None,
+            };
+            if let Some(m) = &mirrored {
+                *slot = Value::str(m.as_str());
+                changed = true;
+            }
+            uses.push(ImageUse {
+                image,
+                mirrored,
+                resource: resource.to_string(),
+                field: field.to_string(),
+                file: None,
+            });
+            Ok(())
+        })?;
+        if changed {
+            chunk.reemit(&doc, &mut out)?;
+        } else {
+            out.push_str(chunk.text);
+        }
+    }
+    Ok((out, uses))
+}
+
+/// Every pod-spec image of the stream, as written (no rules applied).
+pub fn images_in_stream(text: &str) -> Result<Vec<ImageUse>> {
+    let mut uses = Vec::new();
+    for chunk in split_stream(text) {
+        let Some(mut doc) = chunk.decode()? else {
+            continue;
+        };
+        visit_resource(&mut doc, &mut |resource, field, slot| {
+            uses.push(ImageUse {
+                image: slot.as_str().unwrap_or_default().to_string(),
+                mirrored: None,
+                resource: resource.to_string(),
+                field: field.to_string(),
+                file: None,
+            });
+            Ok(())
+        })?;
+    }
+    Ok(uses)
+}
+
+/// Every pod-spec image of the `*.yaml`/`*.yml` files below `dir`, in path
+/// order, each with its file.
+///
+/// Documents that are not Kubernetes workloads contribute nothing; a file
+/// that is not valid YAML is an error naming it. Helm chart templates (the
+/// `templates/` folder next to a `Chart.yaml`) are not manifests yet and are
+/// skipped.
+pub fn scan_dir(dir: &Path) -> Result<Vec<ImageUse>> {
+    let mut uses = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !is_chart_templates(e));
+    for entry in walker {
+        let entry = entry.with_context(|| format!("cannot walk {}", dir.display()))?;
+        let path = entry.path();
+        let is_yaml = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e == "yaml" || e == "yml");
+        if !entry.file_type().is_file() || !is_yaml {
+            continue;
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read it as UTF-8 text", path.display()))?;
+        let found = images_in_stream(&text).with_context(|| format!("{}", path.display()))?;
+        uses.extend(found.into_iter().map(|u| ImageUse {
+            file: Some(path.to_path_buf()),
+            ..u
+        }));
+    }
+    Ok(uses)
+}
+
+/// True for a chart's `templates` folder (Helm templates, not YAML yet).
+fn is_chart_templates(entry: &walkdir::DirEntry) -> bool {
+    entry.file_type().is_dir()
+        && entry.file_name() == "templates"
+        && entry
+            .path()
+            .parent()
+            .is_some_and(|p| p.join("Chart.yaml").is_file())
+}
+
+/// The leak check: fails, listing every offending image with the resources
+/// and fields holding it, when an image (the mirrored one when rewritten) is
+/// neither under the mirror (`registry` or an override's `to`) nor excluded.
+/// An image that is not a valid reference cannot be placed and fails too.
+pub fn check(uses: &[ImageUse], rules: &MirrorRules) -> Result<()> {
+    // (image, reason) -> sorted, deduplicated holders
+    let mut offending: std::collections::BTreeMap<(String, Option<String>), Vec<String>> =
+        Default::default();
+    for u in uses {
+        let image = u.effective();
+        let reason = match ImageRef::parse(image) {
+            Ok(r) if rules.is_mirrored(&r) || rules.exclude.iter().any(|p| p.matches(&r)) => {
+                continue
+            }
+            Ok(_) => None,
+            Err(e) => Some(format!("{e:#}")),
+        };
+        let mut holder = format!("{} {}", u.resource, u.field);
+        if let Some(file) = &u.file {
+            holder = format!("{holder} (in {})", file.display());
+        }
+        offending
+            .entry((image.to_string(), reason))
+            .or_default()
+            .push(holder);
+    }
+    if offending.is_empty() {
+        return Ok(());
+    }
+    let mut targets = vec![rules.registry.to_string()];
+    targets.extend(rules.overrides.iter().map(|o| o.to.to_string()));
+    targets.sort();
+    targets.dedup();
+    let count = offending.len();
+    let mut msg = format!(
+        "{count} image{} outside the mirror ({}) and not excluded:",
+        if count == 1 { " is" } else { "s are" },
+        targets.join(", ")
+    );
+    for ((image, reason), mut holders) in offending {
+        holders.sort();
+        holders.dedup();
+        msg.push_str(&format!("\n  {image}"));
+        if let Some(reason) = reason {
+            msg.push_str(&format!(" ({reason})"));
+        }
+        for h in holders {
+            msg.push_str(&format!("\n    {h}"));
+        }
+    }
+    let origin = if rules.origin.is_empty() {
+        String::new()
+    } else {
+        format!(" (config from {})", rules.origin)
+    };
+    msg.push_str(&format!(
+        "\nMirror each image and point mirror.images.overrides at it, or list it in \
+         mirror.images.exclude when it already comes from a private registry{origin}."
+    ));
+    Err(anyhow!(msg))
+}
+
+// ---------------------------------------------------------------------------
+// The stream.
+
+/// One document of a stream: its text (with its `---` line, if any).
+struct Chunk<'a> {
+    text: &'a str,
+    /// 1-based number of the document in the stream.
+    number: usize,
+    /// 1-based line of the stream where `text` starts.
+    line: usize,
+    /// The `---` line (with its newline), when the document has one.
+    marker: Option<&'a str>,
+}
+
+/// `---` (document start) or `...` (document end) lines: three characters at
+/// column 0 followed by nothing or by a blank.
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// True for lines holding nothing but blanks or a comment.
+fn is_blank_or_comment(line: &str) -> bool {
+    let t = line.trim_start();
+    t.is_empty() || t.starts_with('#')
+}
+
+/// Splits a stream into its documents at `---` lines and after `...` lines.
+/// Text before the first `---` counts as a document only when it holds more
+/// than blanks and comments.
+fn split_stream(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    // The open chunk: start offset, first line, marker line.
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut marker: Option<&str> = None;
+    let mut pos = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let end = pos + line.len();
+        if is_marker(line, "---") {
+            if pos > start || marker.is_some() {
+                chunks.push(Chunk {
+                    text: &text[start..pos],
+                    number: 0,
+                    line: start_line,
+                    marker,
+                });
+            }
+            (start, start_line, marker) = (pos, i + 1, Some(line));
+        } else if is_marker(line, "...") {
+            chunks.push(Chunk {
+                text: &text[start..end],
+                number: 0,
+                line: start_line,
+                marker,
+            });
+            (start, start_line, marker) = (end, i + 2, None);
+        }
+        pos = end;
+    }
+    if pos > start || marker.is_some() {
+        chunks.push(Chunk {
+            text: &text[start..pos],
+            number: 0,
+            line: start_line,
+            marker,
+        });
+    }
+    let mut number = 0;
+    for (i, chunk) in chunks.iter_mut().enumerate() {
+        let prologue = i == 0
+            && chunk.marker.is_none()
+            && chunk.text.split_inclusive('\n').all(is_blank_or_comment);
+        // A prologue of comments is not a document (number 0).
+        if !prologue {
+            number += 1;
+            chunk.number = number;
+        }
+    }
+    chunks
+}
+
+impl Chunk<'_> {
+    /// "document N (line L)" for messages.
+    fn describe(&self) -> String {
+        format!("document {} (line {})", self.number, self.line)
+    }
+
+    /// The document's value, `None` for an empty or null document.
+    fn decode(&self) -> Result<Option<Value>> {
+        if self.number == 0 {
+            return Ok(None);
+        }
+        match gomplate::yaml::decode(self.text) {
+            Ok(Value::Nil) | Ok(Value::Missing) => Ok(None),
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.line > 0 => bail!(
+                "document {}: line {}: {}",
+                self.number,
+                self.line + e.line - 1,
+                e.message
+            ),
+            Err(e) => bail!("{}: {}", self.describe(), e.message),
+        }
+    }
+
+    /// Writes the re-encoded document: its `---` line (a bare `---` when that
+    /// line held content), the comments before its first key, then `doc`.
+    fn reemit(&self, doc: &Value, out: &mut String) -> Result<()> {
+        let mut body = self.text;
+        if let Some(marker) = self.marker {
+            body = &body[marker.len()..];
+            let rest = marker[3..].trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                out.push_str(marker);
+            } else {
+                out.push_str("---\n");
+            }
+        }
+        for line in body.split_inclusive('\n') {
+            if !is_blank_or_comment(line) {
+                break;
+            }
+            out.push_str(line);
+        }
+        let encoded = gomplate::yaml::encode(doc).map_err(|e| {
+            anyhow!(
+                "{}: cannot encode the rewritten document: {e}",
+                self.describe()
+            )
+        })?;
+        out.push_str(&encoded);
+        if !encoded.ends_with('\n') {
+            out.push('\n');
+        }
+        if body
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| is_marker(l, "..."))
+        {
+            out.push_str("...\n");
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pod specs by kind.
+
+/// One step of a path to a pod spec.
+#[derive(Clone, Copy)]
+enum Seg {
+    /// The value under this key.
+    Key(&'static str),
+    /// The values under every key ending with this text.
+    KeySuffix(&'static str),
+    /// The values under every key.
+    AnyKey,
+    /// Every item of a list.
+    Each,
+}
+
+/// What sits at the end of a path.
+#[derive(Clone, Copy)]
+enum Holder {
+    /// A pod spec: `containers`, `initContainers`, `ephemeralContainers`.
+    PodSpec,
+    /// An Argo Workflows template: `container`, `script`, `initContainers`,
+    /// `sidecars`, `containerSet.containers`.
+    ArgoTemplate,
+}
+
+use Seg::{AnyKey, Each, Key, KeySuffix};
+
+const POD: &[(&[Seg], Holder)] = &[(&[Key("spec")], Holder::PodSpec)];
+const TEMPLATE: &[(&[Seg], Holder)] = &[(
+    &[Key("spec"), Key("template"), Key("spec")],
+    Holder::PodSpec,
+)];
+const POD_TEMPLATE: &[(&[Seg], Holder)] = &[(&[Key("template"), Key("spec")], Holder::PodSpec)];
+const CRON_JOB: &[(&[Seg], Holder)] = &[(
+    &[
+        Key("spec"),
+        Key("jobTemplate"),
+        Key("spec"),
+        Key("template"),
+        Key("spec"),
+    ],
+    Holder::PodSpec,
+)];
+const TRAINING_JOB: &[(&[Seg], Holder)] = &[(
+    &[
+        Key("spec"),
+        KeySuffix("ReplicaSpecs"),
+        AnyKey,
+        Key("template"),
+        Key("spec"),
+    ],
+    Holder::PodSpec,
+)];
+const WORKFLOW: &[(&[Seg], Holder)] =
+    &[(&[Key("spec"), Key("templates"), Each], Holder::ArgoTemplate)];
+const CRON_WORKFLOW: &[(&[Seg], Holder)] = &[(
+    &[Key("spec"), Key("workflowSpec"), Key("templates"), Each],
+    Holder::ArgoTemplate,
+)];
+
+/// Where the pod specs of a kind are.
+fn pod_spec_paths(kind: &str) -> &'static [(&'static [Seg], Holder)] {
+    match kind {
+        "Pod" => POD,
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController"
+        | "Rollout"
+        | "Notebook" => TEMPLATE,
+        "PodTemplate" => POD_TEMPLATE,
+        "CronJob" => CRON_JOB,
+        "TFJob" | "PyTorchJob" | "MPIJob" | "XGBoostJob" | "PaddleJob" | "MXJob" => TRAINING_JOB,
+        "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" => WORKFLOW,
+        "CronWorkflow" => CRON_WORKFLOW,
+        _ => &[],
+    }
+}
+
+/// Called with the resource, the field and the (string) image value.
+type Visit<'f> = dyn FnMut(&str, &str, &mut Value) -> Result<()> + 'f;
+
+/// Visits every pod-spec image of a document (entering `*List` items).
+fn visit_resource(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
+    let Some(map) = doc.as_map() else {
+        return Ok(());
+    };
+    let Some(kind) = map.get("kind").and_then(Value::as_str).map(str::to_string) else {
+        return Ok(());
+    };
+    if kind.ends_with("List") && map.get("items").and_then(Value::as_list).is_some() {
+        if let Some(items) = map_mut(doc)
+            .and_then(|m| m.get_mut("items"))
+            .and_then(list_mut)
+        {
+            for item in items.iter_mut() {
+                visit_resource(item, f)?;
+            }
+        }
+        return Ok(());
+    }
+    let paths = pod_spec_paths(&kind);
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let resource = resource_name(&kind, map);
+    for (path, holder) in paths {
+        walk(doc, path, String::new(), *holder, &resource, f)?;
+    }
+    Ok(())
+}
+
+/// `Kind/namespace/name` (`Kind/name` without a namespace; `generateName`
+/// followed by `*` when there is no name).
+fn resource_name(kind: &str, map: &Map) -> String {
+    let meta = map.get("metadata").and_then(Value::as_map);
+    let get = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let name = match (get("name"), get("generateName")) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(g)) => format!("{g}*"),
+        (None, None) => "(unnamed)".to_string(),
+    };
+    match get("namespace") {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+fn join(field: &str, key: &str) -> String {
+    if field.is_empty() {
+        key.to_string()
+    } else {
+        format!("{field}.{key}")
+    }
+}
+
+fn walk(
+    value: &mut Value,
+    path: &[Seg],
+    field: String,
+    holder: Holder,
+    resource: &str,
+    f: &mut Visit<'_>,
+) -> Result<()> {
+    let Some((seg, rest)) = path.split_first() else {
+        return match holder {
+            Holder::PodSpec => {
+                for key in ["containers", "initContainers", "ephemeralContainers"] {
+                    container_list(value, key, &field, resource, f)?;
+                }
+                Ok(())
+            }
+            Holder::ArgoTemplate => {
+                for key in ["container", "script"] {
+                    if let Some(c) = map_mut(value).and_then(|m| m.get_mut(key)) {
+                        container(c, &join(&field, key), resource, f)?;
+                    }
+                }
+                for key in ["initContainers", "sidecars"] {
+                    container_list(value, key, &field, resource, f)?;
+                }
+                if let Some(set) = map_mut(value).and_then(|m| m.get_mut("containerSet")) {
+                    container_list(
+                        set,
+                        "containers",
+                        &join(&field, "containerSet"),
+                        resource,
+                        f,
+                    )?;
+                }
+                Ok(())
+            }
+        };
+    };
+    match seg {
+        Key(k) => {
+            if let Some(child) = map_mut(value).and_then(|m| m.get_mut(*k)) {
+                walk(child, rest, join(&field, k), holder, resource, f)?;
+            }
+        }
+        KeySuffix(_) | AnyKey => {
+            if let Some(m) = map_mut(value) {
+                for (k, child) in m.iter_mut() {
+                    if let KeySuffix(s) = seg {
+                        if !k.ends_with(s) {
+                            continue;
+                        }
+                    }
+                    walk(child, rest, join(&field, k), holder, resource, f)?;
+                }
+            }
+        }
+        Each => {
+            if let Some(items) = list_mut(value) {
+                for (i, item) in items.iter_mut().enumerate() {
+                    walk(item, rest, format!("{field}[{i}]"), holder, resource, f)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The containers of the list under `key` of `value`.
+fn container_list(
+    value: &mut Value,
+    key: &str,
+    field: &str,
+    resource: &str,
+    f: &mut Visit<'_>,
+) -> Result<()> {
+    let Some(items) = map_mut(value)
+        .and_then(|m| m.get_mut(key))
+        .and_then(list_mut)
+    else {
+        return Ok(());
+    };
+    let field = join(field, key);
+    for (i, c) in items.iter_mut().enumerate() {
+        container(c, &format!("{field}[{i}]"), resource, f)?;
+    }
+    Ok(())
+}
+
+/// A container's `image`, when it is a string.
+fn container(c: &mut Value, field: &str, resource: &str, f: &mut Visit<'_>) -> Result<()> {
+    if let Some(slot) = map_mut(c).and_then(|m| m.get_mut("image")) {
+        if slot.as_str().is_some() {
+            f(resource, &join(field, "image"), slot)?;
+        }
+    }
+    Ok(())
+}
+
+fn map_mut(v: &mut Value) -> Option<&mut Map> {
+    match v {
+        Value::Map(m) => Some(Arc::make_mut(m)),
+        _ => None,
+    }
+}
+
+fn list_mut(v: &mut Value) -> Option<&mut Vec<Value>> {
+    match v {
+        Value::List(l) => Some(Arc::make_mut(l)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mirror::config;
+
+    const MIRROR: &str = "registry.example.com/deploykf";
+
+    fn rules(extra: &str) -> MirrorRules {
+        let text = format!("images:\n  registry: {MIRROR}\n{extra}");
+        let value = gomplate::yaml::decode(&text).unwrap();
+        config::parse(&value, "test").unwrap()
+    }
+
+    fn mirrored(image: &str) -> String {
+        let r = ImageRef::parse(image).unwrap();
+        format!("{MIRROR}/{}", r.path_with_host())
+            + &r.tag.map(|t| format!(":{t}")).unwrap_or_default()
+    }
+
+    /// (resource, field, image, mirrored) of each use, for compact asserts.
+    fn summary(uses: &[ImageUse]) -> Vec<(String, String, String, Option<String>)> {
+        uses.iter()
+            .map(|u| {
+                (
+                    u.resource.clone(),
+                    u.field.clone(),
+                    u.image.clone(),
+                    u.mirrored.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn fields(uses: &[ImageUse]) -> Vec<String> {
+        uses.iter()
+            .map(|u| format!("{} {}", u.resource, u.field))
+            .collect()
+    }
+
+    #[test]
+    fn every_workload_kind() {
+        let stream = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ns}
+spec:
+  containers: [{name: a, image: nginx:1.25}]
+  initContainers: [{name: b, image: busybox}]
+  ephemeralContainers: [{name: c, image: ghcr.io/x/debug:1}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: ns}
+spec: {template: {spec: {containers: [{name: a, image: quay.io/q/d:1}]}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: s}
+spec: {template: {spec: {containers: [{name: a, image: s:1}]}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec: {template: {spec: {initContainers: [{name: a, image: ds:1}]}}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs}
+spec: {template: {spec: {containers: [{name: a, image: rs:1}]}}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {generateName: job-}
+spec: {template: {spec: {containers: [{name: a, image: job:1}]}}}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: rc}
+spec: {template: {spec: {containers: [{name: a, image: rc:1}]}}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cj}
+spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: a, image: cj:1}]}}}}}
+---
+apiVersion: kubeflow.org/v1
+kind: Notebook
+metadata: {name: nb, namespace: user}
+spec: {template: {spec: {containers: [{name: a, image: nb:1}]}}}
+---
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: pt}
+spec:
+  pytorchReplicaSpecs:
+    Master: {template: {spec: {containers: [{name: a, image: pt-master:1}]}}}
+    Worker: {template: {spec: {containers: [{name: a, image: pt-worker:1}]}}}
+---
+apiVersion: kubeflow.org/v1
+kind: TFJob
+metadata: {name: tf}
+spec: {tfReplicaSpecs: {PS: {template: {spec: {containers: [{name: a, image: tf:1}]}}}}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  templates:
+  - name: steps
+    steps: [[{name: x, template: c}]]
+  - name: c
+    container: {image: wf-container:1}
+    initContainers: [{name: i, image: wf-init:1}]
+    sidecars: [{name: s, image: wf-sidecar:1}]
+  - name: s
+    script: {image: wf-script:1, source: echo}
+  - name: set
+    containerSet: {containers: [{name: m, image: wf-set:1}]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: cwf}
+spec: {workflowSpec: {templates: [{name: c, container: {image: cwf:1}}]}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: not-a-workload}
+data: {image: cm:1}
+";
+        let uses = images_in_stream(stream).unwrap();
+        assert_eq!(
+            fields(&uses),
+            [
+                "Pod/ns/p spec.containers[0].image",
+                "Pod/ns/p spec.initContainers[0].image",
+                "Pod/ns/p spec.ephemeralContainers[0].image",
+                "Deployment/ns/d spec.template.spec.containers[0].image",
+                "StatefulSet/s spec.template.spec.containers[0].image",
+                "DaemonSet/ds spec.template.spec.initContainers[0].image",
+                "ReplicaSet/rs spec.template.spec.containers[0].image",
+                "Job/job-* spec.template.spec.containers[0].image",
+                "ReplicationController/rc spec.template.spec.containers[0].image",
+                "CronJob/cj spec.jobTemplate.spec.template.spec.containers[0].image",
+                "Notebook/user/nb spec.template.spec.containers[0].image",
+                "PyTorchJob/pt spec.pytorchReplicaSpecs.Master.template.spec.containers[0].image",
+                "PyTorchJob/pt spec.pytorchReplicaSpecs.Worker.template.spec.containers[0].image",
+                "TFJob/tf spec.tfReplicaSpecs.PS.template.spec.containers[0].image",
+                "Workflow/wf spec.templates[1].container.image",
+                "Workflow/wf spec.templates[1].initContainers[0].image",
+                "Workflow/wf spec.templates[1].sidecars[0].image",
+                "Workflow/wf spec.templates[2].script.image",
+                "Workflow/wf spec.templates[3].containerSet.containers[0].image",
+                "CronWorkflow/cwf spec.workflowSpec.templates[0].container.image",
+            ]
+        );
+        assert_eq!(uses[0].image, "nginx:1.25");
+        assert!(uses.iter().all(|u| u.mirrored.is_none()));
+
+        // The rewrite reaches the same places, and nothing else.
+        let (out, rewritten) = rewrite_stream(stream, &rules("")).unwrap();
+        assert_eq!(fields(&rewritten), fields(&uses));
+        let again = images_in_stream(&out).unwrap();
+        assert_eq!(fields(&again), fields(&uses));
+        for (before, after) in uses.iter().zip(&again) {
+            assert_eq!(after.image, mirrored(&before.image), "{}", before.field);
+        }
+        assert!(out.ends_with("\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: not-a-workload}\ndata: {image: cm:1}\n"), "{out}");
+        check(&rewritten, &rules("")).unwrap();
+    }
+
+    #[test]
+    fn list_kinds_are_entered() {
+        let stream = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: a, namespace: n}
+  spec: {template: {spec: {containers: [{name: a, image: nginx}]}}}
+- apiVersion: v1
+  kind: PodList
+  items:
+  - {kind: Pod, metadata: {name: p}, spec: {containers: [{name: a, image: busybox:1}]}}
+";
+        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        assert_eq!(
+            summary(&uses),
+            [
+                (
+                    "Deployment/n/a".into(),
+                    "spec.template.spec.containers[0].image".into(),
+                    "nginx".into(),
+                    Some(format!("{MIRROR}/docker.io/library/nginx")),
+                ),
+                (
+                    "Pod/p".into(),
+                    "spec.containers[0].image".into(),
+                    "busybox:1".into(),
+                    Some(format!("{MIRROR}/docker.io/library/busybox:1")),
+                ),
+            ]
+        );
+        let reread: Vec<_> = images_in_stream(&out)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.image)
+            .collect();
+        assert_eq!(
+            reread,
+            [
+                format!("{MIRROR}/docker.io/library/nginx"),
+                format!("{MIRROR}/docker.io/library/busybox:1")
+            ]
+        );
+    }
+
+    #[test]
+    fn unchanged_documents_are_byte_identical_and_comments_kept() {
+        let stream = "\
+# leading comment of the stream
+---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:   {name: cm}   # odd spacing kept
+data:
+  z: '1'
+  a: \"2\"
+---
+# Source: chart/templates/deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web   # inner comment (dropped: the document is re-encoded)
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: \"nginx:1.25\"
+      - name: mirrored
+        image: registry.example.com/deploykf/docker.io/library/x:1
+---   # marker comment
+# Source: chart/templates/already.yaml
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: already}
+spec: {template: {spec: {containers: [{name: a, image: 'registry.example.com/deploykf/y:1'}]}}}
+";
+        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        let expected = "\
+# leading comment of the stream
+---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:   {name: cm}   # odd spacing kept
+data:
+  z: '1'
+  a: \"2\"
+---
+# Source: chart/templates/deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - image: registry.example.com/deploykf/docker.io/library/nginx:1.25
+          name: web
+        - image: registry.example.com/deploykf/docker.io/library/x:1
+          name: mirrored
+---   # marker comment
+# Source: chart/templates/already.yaml
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: already}
+spec: {template: {spec: {containers: [{name: a, image: 'registry.example.com/deploykf/y:1'}]}}}
+";
+        assert_eq!(out, expected);
+        assert_eq!(uses.len(), 3);
+        assert_eq!(uses[1].mirrored, None, "already under the mirror");
+        assert_eq!(uses[2].mirrored, None);
+
+        // Without anything to rewrite the whole stream comes back as it was.
+        let (same, _) = rewrite_stream(&out, &rules("")).unwrap();
+        assert_eq!(same, out);
+    }
+
+    #[test]
+    fn excluded_and_invalid_images_stay() {
+        let stream = "\
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: a, image: private.example.com/team/app:2}
+  - {name: b, image: '{{inputs.parameters.image}}'}
+";
+        let r = rules("  exclude: [\"private.example.com/*\"]\n");
+        let (out, uses) = rewrite_stream(stream, &r).unwrap();
+        assert_eq!(out, stream, "nothing rewritten, so byte-identical");
+        assert!(uses.iter().all(|u| u.mirrored.is_none()));
+        let err = check(&uses, &r).unwrap_err().to_string();
+        assert!(
+            !err.contains("private.example.com"),
+            "excluded images pass: {err}"
+        );
+        assert!(
+            err.contains("  {{inputs.parameters.image}} (invalid image reference")
+                && err.contains("\n    Pod/p spec.containers[1].image"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn check_lists_each_offender_once_sorted() {
+        let stream = "\
+kind: Deployment
+metadata: {name: b, namespace: ns}
+spec: {template: {spec: {containers: [{name: a, image: quay.io/z/z:1}, {name: b, image: nginx}]}}}
+---
+kind: Deployment
+metadata: {name: a, namespace: ns}
+spec: {template: {spec: {containers: [{name: a, image: nginx}], initContainers: [{name: i, image: registry.example.com/deploykf/ok:1}]}}}
+";
+        let r =
+            rules("  overrides: [{from: docker.io/bitnami, to: registry.example.com/bitnami}]\n");
+        let mut uses = images_in_stream(stream).unwrap();
+        uses.extend(uses.clone()); // duplicates are listed once
+        let err = check(&uses, &r).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "2 images are outside the mirror (registry.example.com/bitnami, registry.example.com/deploykf) and not excluded:
+  nginx
+    Deployment/ns/a spec.template.spec.containers[0].image
+    Deployment/ns/b spec.template.spec.containers[1].image
+  quay.io/z/z:1
+    Deployment/ns/b spec.template.spec.containers[0].image
+Mirror each image and point mirror.images.overrides at it, or list it in mirror.images.exclude when it already comes from a private registry (config from test)."
+        );
+        // After the rewrite, the same stream passes.
+        let (_, rewritten) = rewrite_stream(stream, &r).unwrap();
+        check(&rewritten, &r).unwrap();
+    }
+
+    #[test]
+    fn parse_errors_name_document_and_line() {
+        let stream = "\
+kind: ConfigMap
+metadata: {name: a}
+---
+# comment
+kind: ConfigMap
+metadata:
+  name: [unclosed
+---
+kind: ConfigMap
+";
+        // The engine's line for the document alone, which starts at stream line 4.
+        let alone =
+            gomplate::yaml::decode("# comment\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n")
+                .unwrap_err();
+        assert!(alone.line > 1);
+        let err = images_in_stream(stream).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("document 2: line {}: {}", alone.line + 3, alone.message)
+        );
+        let err = rewrite_stream(stream, &rules("")).unwrap_err().to_string();
+        assert!(err.starts_with("document 2: line "), "{err}");
+    }
+
+    #[test]
+    fn unusable_mirror_location_names_the_resource() {
+        let long = format!("docker.io/{}/app:1", "a".repeat(240));
+        let stream = format!("kind: Pod\nmetadata: {{name: p, namespace: n}}\nspec: {{containers: [{{name: a, image: {long}}}]}}\n");
+        let err = rewrite_stream(&stream, &rules("")).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.starts_with("document 1 (line 1), Pod/n/p spec.containers[0].image")
+                && text.contains("mirror.images.overrides"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn stream_markers() {
+        // `...` ends a document; `--- {flow}` holds content; empty documents pass.
+        let stream = "\
+--- {kind: Pod, metadata: {name: a}, spec: {containers: [{name: a, image: nginx}]}}
+...
+---
+---
+kind: Pod
+metadata: {name: b}
+spec: {containers: [{name: a, image: busybox}]}
+";
+        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        assert_eq!(uses.len(), 2);
+        assert!(out.starts_with("---\nkind: Pod\n"), "{out}");
+        assert!(out.contains("\n...\n---\n---\n"), "{out}");
+        let again: Vec<_> = images_in_stream(&out)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.image)
+            .collect();
+        assert_eq!(again, [mirrored("nginx"), mirrored("busybox")]);
+    }
+
+    #[test]
+    fn scan_dir_reads_yaml_files_and_skips_chart_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app/chart/templates")).unwrap();
+        std::fs::write(
+            root.join("app/deploy.yaml"),
+            "kind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {containers: [{name: a, image: nginx}]}}}\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("app/values.yml"), "image: not-a-manifest\n").unwrap();
+        std::fs::write(root.join("app/notes.txt"), "{{ not yaml").unwrap();
+        std::fs::write(
+            root.join("app/chart/Chart.yaml"),
+            "name: c\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app/chart/templates/d.yaml"),
+            "{{- if .Values.x }}\nkind: Pod\n",
+        )
+        .unwrap();
+        let uses = scan_dir(root).unwrap();
+        assert_eq!(
+            fields(&uses),
+            ["Deployment/d spec.template.spec.containers[0].image"]
+        );
+        assert_eq!(
+            uses[0].file.as_deref(),
+            Some(root.join("app/deploy.yaml").as_path())
+        );
+
+        std::fs::write(root.join("app/broken.yaml"), "a: [\n").unwrap();
+        let err = format!("{:#}", scan_dir(root).unwrap_err());
+        assert!(err.contains("broken.yaml: document 1: line"), "{err}");
+    }
+
+    /// kubectl kustomize over components of a real 0.1.5 render: every pod
+    /// image is rewritten under the mirror and the check passes; the
+    /// un-rewritten stream fails the check naming each resource.
+    #[test]
+    fn rendered_deploykf_components() {
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+        let local_kubectl = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/kubectl");
+        let kubectl = if local_kubectl.is_file() {
+            local_kubectl
+        } else {
+            PathBuf::from("/usr/bin/kubectl")
+        };
+        if !kubectl.is_file() || !shared.is_dir() {
+            eprintln!(
+                "skipped: needs {} and {}",
+                kubectl.display(),
+                shared.display()
+            );
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let argo = tmp.path().join("argo.yaml");
+        std::fs::write(
+            &argo,
+            "argocd:\n  source:\n    repo:\n      url: https://github.com/example/deploykf.git\n      revision: main\n      path: ./out/\n",
+        )
+        .unwrap();
+        let out_dir = tmp.path().join("out");
+        crate::cli::GenerateArgs {
+            source_version: None,
+            source_path: Some(shared.join("generators/deploykf-0.1.5-generator.zip")),
+            values: vec![shared.join("sample-values/sample-values-0.1.5.yaml"), argo],
+            output_dir: out_dir.clone(),
+        }
+        .run()
+        .unwrap();
+
+        let r = rules(
+            "  overrides: [{from: ghcr.io/deploykf, to: registry.example.com/deploykf-own}]\n",
+        );
+        let mut total = 0;
+        for component in [
+            "kubeflow-tools/volumes/volumes-web-app",
+            "kubeflow-tools/tensorboards/tensorboard-controller",
+            "kubeflow-tools/pipelines",
+        ] {
+            let built = std::process::Command::new(&kubectl)
+                .arg("kustomize")
+                .arg(out_dir.join("manifests").join(component))
+                .output()
+                .unwrap();
+            assert!(
+                built.status.success(),
+                "{}",
+                String::from_utf8_lossy(&built.stderr)
+            );
+            let stream = String::from_utf8(built.stdout).unwrap();
+            // At least one image per Deployment.
+            let found = images_in_stream(&stream).unwrap();
+            let deployments = stream.matches("\nkind: Deployment\n").count();
+            assert!(found.len() >= deployments && deployments > 0, "{component}");
+
+            let err = check(&found, &r).unwrap_err().to_string();
+            for u in &found {
+                assert!(err.contains(&format!("\n  {}\n", u.image)), "{err}");
+                assert!(
+                    err.contains(&format!("    {} {}", u.resource, u.field)),
+                    "{err}"
+                );
+            }
+
+            let (out, uses) = rewrite_stream(&stream, &r).unwrap();
+            assert_eq!(fields(&uses), fields(&found), "{component}");
+            check(&uses, &r).unwrap();
+            let after = images_in_stream(&out).unwrap();
+            assert_eq!(after.len(), found.len());
+            for (u, a) in uses.iter().zip(&after) {
+                assert_eq!(
+                    Some(&a.image),
+                    u.mirrored.as_ref(),
+                    "{} {}",
+                    u.resource,
+                    u.field
+                );
+                assert!(
+                    a.image.starts_with("registry.example.com/deploykf/")
+                        || a.image.starts_with("registry.example.com/deploykf-own/"),
+                    "{}",
+                    a.image
+                );
+            }
+            // Re-encoded documents mean what the originals did, images aside.
+            let (before, after) = (split_stream(&stream), split_stream(&out));
+            assert_eq!(before.len(), after.len());
+            for (b, a) in before.iter().zip(&after) {
+                let Some(mut expected) = b.decode().unwrap() else {
+                    assert_eq!(a.text, b.text);
+                    continue;
+                };
+                visit_resource(&mut expected, &mut |_, _, slot| {
+                    let image = ImageRef::parse(slot.as_str().unwrap()).unwrap();
+                    if let Some(m) = r.rewrite_image(&image) {
+                        *slot = Value::str(m.to_string());
+                    }
+                    Ok(())
+                })
+                .unwrap();
+                assert_eq!(a.decode().unwrap(), Some(expected), "{}", a.text);
+            }
+            // Documents without pod specs are untouched: same count of `---`.
+            assert_eq!(
+                out.matches("\n---\n").count(),
+                stream.matches("\n---\n").count()
+            );
+            total += found.len();
+        }
+        assert!(total >= 10, "{total} pod images found");
+
+        // The output folder itself scans cleanly (chart templates skipped).
+        let scanned = scan_dir(&out_dir).unwrap();
+        assert!(
+            scanned.iter().any(|u| u.resource
+                == "Deployment/team-1/ml-pipeline-visualizationserver"
+                && u.file
+                    .as_ref()
+                    .is_some_and(|f| f.ends_with("pipelines/resources/profile-resources.yaml"))),
+            "{scanned:#?}"
+        );
+        assert!(scanned.iter().all(|u| !u
+            .file
+            .as_ref()
+            .unwrap()
+            .to_string_lossy()
+            .contains("/templates/")));
+    }
+}

@@ -1,0 +1,11 @@
+//! Private mirrors: the one image-reference type ([`reference`]), the mirror
+//! configuration and its rewrite rules ([`config`]), the values overlay that
+//! redirects every image and chart before rendering ([`overlay`]), the rewrite
+//! and leak check of pod images after rendering ([`manifests`]), and the image
+//! pull Secret for the mirror registries ([`pull_secret`]).
+
+pub mod config;
+pub mod manifests;
+pub mod overlay;
+pub mod pull_secret;
+pub mod reference;
