@@ -46,8 +46,8 @@ Argo CD's cmp-server runs 'init' then 'generate' in a copy of the application's
 repository path, with the application's parameters in ARGOCD_APP_PARAMETERS.
 
 Parameters (as the upstream deployKF plugin):
-  source_version            a deployKF release (e.g. 0.1.5)     } exactly one
-  source_path               a generator .zip or folder in the repository  }
+  source_version            a deployKF release, e.g. 0.1.5 (exactly one of these two)
+  source_path               a generator .zip or folder in the repository
   values_files              values files in the repository (array, later ones win)
   values                    values as a YAML string (over values_files)
   output_kustomize_path     the output folder to 'kustomize build' (default ./argocd/)
@@ -62,6 +62,8 @@ Environment:
                              the programs to use instead of kustomize/kubectl/helm on PATH
   HELM_REGISTRY_CONFIG       docker config.json with the chart registries' credentials
   SSL_CERT_FILE              extra CA certificates (PEM) to trust for chart registries
+  DEPLOYKF_CMP_INSECURE_REGISTRIES
+                             chart registries (host[:port], comma-separated) reached over plain HTTP
 
 'generate' prints the manifests on stdout and nothing else; on any failure it
 prints nothing there and exits non-zero.";
