@@ -20,7 +20,7 @@ use gomplate::{Engine, Host, Map, Value};
 
 use crate::gomplateignore;
 use crate::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
-use crate::source::GeneratorSource;
+use crate::source::{GeneratorSource, PackedFiles};
 
 /// The template delimiters deployKF generators use.
 pub const LEFT_DELIM: &str = "{{<";
@@ -51,7 +51,10 @@ pub fn render(
 
     let mut dot = Map::new();
     dot.insert("Values".into(), values);
+    let packed = source.packed_templates();
+    let extra: Vec<&str> = packed.paths().collect();
     let ctx = RenderContext {
+        packed,
         source_root: source.root().to_path_buf(),
         data: Value::map(dot),
         host: HostConfig {
@@ -64,8 +67,12 @@ pub fn render(
     };
 
     // Phase 1: `.gomplateignore_template` → `.gomplateignore`, in the templates folder.
-    let phase1 = gomplateignore::rendered_files(&templates, &["*", "!*.gomplateignore_template"])
-        .context("failed to gather templates for rendering")?;
+    let phase1 = gomplateignore::rendered_files_with(
+        &templates,
+        &extra,
+        &["*", "!*.gomplateignore_template"],
+    )
+    .context("failed to gather templates for rendering")?;
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;
     let mut host = ctx.host.host();
@@ -85,7 +92,7 @@ pub fn render(
 
     // Phase 2: everything not ignored → the output folder. Runtime templates
     // written in phase 1 are read now.
-    let files = gomplateignore::rendered_files(&templates, &[])
+    let files = gomplateignore::rendered_files_with(&templates, &extra, &[])
         .context("failed to gather templates for rendering")?;
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;
@@ -170,13 +177,15 @@ fn read_template(path: &Path, name: &str) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| anyhow!("template '{name}' is not UTF-8 text"))
 }
 
-struct RenderContext {
+struct RenderContext<'s> {
+    /// Template files held in memory rather than in `templates/`.
+    packed: &'s PackedFiles,
     source_root: PathBuf,
     data: Value,
     host: HostConfig,
 }
 
-impl RenderContext {
+impl RenderContext<'_> {
     /// Renders `templates/<rel>` to `out`, unless its output is only whitespace.
     fn render_file(
         &self,
@@ -189,7 +198,20 @@ impl RenderContext {
     ) -> Result<()> {
         let input = templates.join(rel);
         let name = template_name(&self.source_root, &input);
-        let text = read_template(&input, &name)?;
+        let (text, mode) = match self.packed.get(rel) {
+            Some((bytes, mode)) => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| anyhow!("template '{name}' is not UTF-8 text"))?;
+                (std::borrow::Cow::Borrowed(text), mode)
+            }
+            None => {
+                let text = read_template(&input, &name)?;
+                (
+                    std::borrow::Cow::Owned(text),
+                    mode_of(&input).unwrap_or(0o644),
+                )
+            }
+        };
         let mut engine = base.clone();
         engine
             .add_template(&name, &text)
@@ -205,7 +227,7 @@ impl RenderContext {
         if all_whitespace(rendered.as_bytes()) {
             return Ok(());
         }
-        write_with_mode(out, rendered.as_bytes(), mode_of(&input).unwrap_or(0o644))
+        write_with_mode(out, rendered.as_bytes(), mode)
             .with_context(|| format!("failed to write the output of template {name}"))
     }
 

@@ -124,33 +124,8 @@ fn pattern_regex(pattern: &str) -> String {
     re
 }
 
-/// Go's `path.Clean`.
-pub fn clean_path(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
-}
+/// Go's `path.Clean` (the engine's, so there is one).
+pub use gomplate::funcs::path::clean_str as clean_path;
 
 /// Parses an ignore file's text into pattern strings (xignore's `FromReader`).
 fn parse_ignore_file(text: &str) -> Vec<String> {
@@ -183,13 +158,22 @@ fn parse_ignore_file(text: &str) -> Vec<String> {
     out
 }
 
-/// Every entry under `root` in `afero.Walk` order (the root first, names sorted).
-fn collect(root: &Path) -> Result<Vec<Entry>> {
+/// Every entry under `root` in `afero.Walk` order (the root first, names
+/// sorted), with `extra` files (relative to `root`, not on disk) in their places.
+fn collect(root: &Path, extra: &[&str]) -> Result<Vec<Entry>> {
     let mut out = vec![Entry {
         path: String::new(),
         is_dir: true,
     }];
     collect_into(root, "", &mut out)?;
+    if !extra.is_empty() {
+        out.extend(extra.iter().map(|p| Entry {
+            path: p.to_string(),
+            is_dir: false,
+        }));
+        // Walk order is depth first with sorted names: compare by component.
+        out[1..].sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
+    }
     Ok(out)
 }
 
@@ -266,7 +250,17 @@ fn join(dir: &str, name: &str) -> String {
 /// `.gomplateignore` files, then by `after_patterns`; sorted, `/`-separated,
 /// relative to `root`.
 pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String>> {
-    let entries = collect(root)?;
+    rendered_files_with(root, &[], after_patterns)
+}
+
+/// [`rendered_files`] for a folder that also holds the files `extra` (paths
+/// relative to `root`, none of them an ignore file) that are not on disk.
+pub fn rendered_files_with(
+    root: &Path,
+    extra: &[&str],
+    after_patterns: &[&str],
+) -> Result<Vec<String>> {
+    let entries = collect(root, extra)?;
     let mut state: HashMap<String, bool> =
         entries.iter().map(|e| (e.path.clone(), false)).collect();
     let is_dir: HashMap<&str, bool> = entries
@@ -303,7 +297,11 @@ pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String
         let sub_entries = if base == "." {
             entries.clone()
         } else {
-            collect(&base_path)?
+            let below: Vec<&str> = extra
+                .iter()
+                .filter_map(|p| p.strip_prefix(base)?.strip_prefix('/'))
+                .collect();
+            collect(&base_path, &below)?
         };
         for (path, ignored) in apply_patterns(&sub_entries, &patterns)? {
             state.insert(join(base, &path), ignored);
@@ -437,5 +435,45 @@ mod tests {
             rendered_files(dir.path(), &[]).unwrap(),
             vec![".hidden", "a.yaml", "b/c.yaml"]
         );
+    }
+
+    #[test]
+    fn files_held_outside_the_folder_are_walked_in_their_places() {
+        // The same tree, once fully on disk and once with its plain files
+        // given as `extra` (only folders and ignore files on disk).
+        let files = [
+            (".gomplateignore", "*.md\n.gomplateignore\n"),
+            (
+                "a/.gomplateignore",
+                "/x.yaml\n!README.md\nsub\n!sub/keep.yaml\n",
+            ),
+            ("a/x.yaml", ""),
+            ("a/y.yaml", ""),
+            ("a/README.md", ""),
+            ("a/sub/keep.yaml", ""),
+            ("a/sub/drop.yaml", ""),
+            ("a-b/z.yaml", ""),
+            ("x.yaml", ""),
+            ("b/README.md", ""),
+        ];
+        let full = tree(&files);
+        let on_disk: Vec<(&str, &str)> = files
+            .iter()
+            .filter(|(p, _)| p.ends_with(IGNORE_FILE))
+            .copied()
+            .collect();
+        let partial = tree(&on_disk);
+        let mut extra = Vec::new();
+        for (path, _) in files.iter().filter(|(p, _)| !p.ends_with(IGNORE_FILE)) {
+            fs::create_dir_all(partial.path().join(path).parent().unwrap()).unwrap();
+            extra.push(*path);
+        }
+        for after in [&[][..], &["*", "!*.yaml"][..]] {
+            assert_eq!(
+                rendered_files_with(partial.path(), &extra, after).unwrap(),
+                rendered_files(full.path(), after).unwrap(),
+                "{after:?}"
+            );
+        }
     }
 }

@@ -13,6 +13,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+use crate::gomplateignore;
+
 /// The marker file every generator has at its root.
 pub const GENERATOR_MARKER: &str = ".deploykf_generator";
 /// The only generator schema this CLI understands.
@@ -42,8 +44,12 @@ impl Default for ZipLimits {
 }
 
 /// A generator unpacked into a private temporary folder (removed on drop).
+/// From a zip, the template files of `templates/` stay in memory
+/// ([`GeneratorSource::packed_templates`]): only their folders and the ignore
+/// files are written, which halves the files a render creates.
 pub struct GeneratorSource {
     dir: TempDir,
+    packed: PackedFiles,
     artifact_path: PathBuf,
     version: Option<String>,
     hash: String,
@@ -69,9 +75,10 @@ impl GeneratorSource {
         let meta = fs::metadata(&resolved)
             .with_context(|| format!("cannot read the --source-path '{}'", path.display()))?;
         let dir = new_temp_dir()?;
+        let mut packed = PackedFiles::default();
         if meta.is_file() && resolved.to_string_lossy().ends_with(".zip") {
             eprintln!("Using custom source file: {}", path.display());
-            extract_generator_zip(&resolved, dir.path(), ZipLimits::default())?;
+            packed = extract_generator_zip_packed(&resolved, dir.path(), ZipLimits::default())?;
         } else if meta.is_dir() {
             eprintln!("Using custom source folder: {}", path.display());
             copy_folder(&resolved, dir.path())?;
@@ -86,6 +93,7 @@ impl GeneratorSource {
         })?;
         let source = GeneratorSource {
             dir,
+            packed,
             artifact_path: resolved,
             version: None,
             hash,
@@ -121,12 +129,13 @@ impl GeneratorSource {
             artifact.display()
         );
         let dir = new_temp_dir()?;
-        extract_generator_zip(&artifact, dir.path(), ZipLimits::default())?;
+        let packed = extract_generator_zip_packed(&artifact, dir.path(), ZipLimits::default())?;
         let hash = hash_path(&artifact, &[]).with_context(|| {
             format!("cannot hash the generator source '{}'", artifact.display())
         })?;
         let source = GeneratorSource {
             dir,
+            packed,
             artifact_path: artifact,
             version: Some(version),
             hash,
@@ -143,6 +152,11 @@ impl GeneratorSource {
     /// `templates/`: what is rendered into the output folder.
     pub fn templates_dir(&self) -> PathBuf {
         self.root().join("templates")
+    }
+
+    /// The files of `templates/` kept in memory instead of the folder.
+    pub fn packed_templates(&self) -> &PackedFiles {
+        &self.packed
     }
 
     /// `helpers/`: nested templates available to every template as `helpers/<file>`.
@@ -330,9 +344,63 @@ const S_IFLNK: u32 = 0o120000;
 /// archives: names with `..` or absolute names, symlink entries, more entries or
 /// more extracted bytes than `limits` allow. On error the caller discards `target`.
 pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) -> Result<()> {
-    let file = fs::File::open(zip_path)
+    extract(zip_path, target, limits, false).map(|_| ())
+}
+
+/// Like [`extract_generator_zip`], but the regular files under `templates/`
+/// (except `.gomplateignore*` files, which the render reads and writes on
+/// disk) are returned instead of written; their folders are still created.
+pub fn extract_generator_zip_packed(
+    zip_path: &Path,
+    target: &Path,
+    limits: ZipLimits,
+) -> Result<PackedFiles> {
+    extract(zip_path, target, limits, true)
+}
+
+/// Template files held in memory: path relative to `templates/` (`/`-separated)
+/// → contents and the mode the extracted file would have had.
+#[derive(Debug, Default)]
+pub struct PackedFiles {
+    files: std::collections::BTreeMap<String, (Vec<u8>, u32)>,
+}
+
+impl PackedFiles {
+    /// The contents and mode of `templates/<rel>`, if it is held here.
+    pub fn get(&self, rel: &str) -> Option<(&[u8], u32)> {
+        self.files
+            .get(rel)
+            .map(|(bytes, mode)| (bytes.as_slice(), *mode))
+    }
+
+    /// Every held path (relative to `templates/`), sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+}
+
+/// The path under `templates/` of a file kept in memory, or `None` when it is
+/// written to disk.
+fn packed_path(inner: &Path) -> Option<String> {
+    let mut parts = inner.components();
+    if parts.next() != Some(Component::Normal("templates".as_ref())) {
+        return None;
+    }
+    let rel: Vec<&str> = parts
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    let name = rel.last()?;
+    if name.starts_with(gomplateignore::IGNORE_FILE) {
+        return None;
+    }
+    Some(rel.join("/"))
+}
+
+fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Result<PackedFiles> {
+    // One read of the archive instead of thousands of small reads and seeks.
+    let bytes = fs::read(zip_path)
         .with_context(|| format!("cannot open the zip '{}'", zip_path.display()))?;
-    let mut archive = zip::ZipArchive::new(file)
+    let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes))
         .with_context(|| format!("'{}' is not a valid zip file", zip_path.display()))?;
     let context = || format!("refusing the zip '{}'", zip_path.display());
     if archive.len() > limits.max_entries {
@@ -366,6 +434,7 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         );
     }
     let mut total: u64 = 0;
+    let mut packed = PackedFiles::default();
     let mut created = std::collections::HashSet::new();
     let mut create_dir = |dir: &Path| -> Result<()> {
         if created.insert(dir.to_path_buf()) {
@@ -389,10 +458,27 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         let mut entry = archive
             .by_index(i)
             .with_context(|| format!("cannot read zip entry '{name}'"))?;
-        let mut out = create_file(&dest, mode.map(|m| m & 0o777).unwrap_or(0o644))?;
+        let mode = mode.map(|m| m & 0o777).unwrap_or(0o644);
         let budget = limits.max_total_bytes - total;
-        let written = io::copy(&mut (&mut entry).take(budget + 1), &mut out)
-            .with_context(|| format!("cannot extract zip entry '{name}'"))?;
+        let mut limited = (&mut entry).take(budget + 1);
+        let held = if pack { packed_path(&inner) } else { None };
+        let written = match held {
+            Some(rel) => {
+                let mut content = Vec::new();
+                let n = limited
+                    .read_to_end(&mut content)
+                    .with_context(|| format!("cannot extract zip entry '{name}'"))?;
+                // The mode `create_file` would give it (the umask applies
+                // when the output is created).
+                packed.files.insert(rel, (content, mode | 0o600));
+                n as u64
+            }
+            None => {
+                let mut out = create_file(&dest, mode)?;
+                io::copy(&mut limited, &mut out)
+                    .with_context(|| format!("cannot extract zip entry '{name}'"))?
+            }
+        };
         if written > budget {
             return Err(anyhow!(
                 "its entries hold more than {} bytes uncompressed (limit reached at entry '{name}')",
@@ -402,7 +488,7 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         }
         total += written;
     }
-    Ok(())
+    Ok(packed)
 }
 
 /// The relative path of a zip entry, refusing absolute names and `..` components.
@@ -659,6 +745,28 @@ mod tests {
         );
         assert!(!out.path().join("x.txt").exists());
         assert!(!out.path().join("y.txt").exists());
+    }
+
+    #[test]
+    fn packs_template_files_and_writes_the_rest() {
+        let (_d, zip) = zip_with(&[
+            ("generator/templates/a/b.yaml", b"b: 1", Some(0o100640)),
+            ("generator/templates/a/.gomplateignore_template", b"x", None),
+            ("generator/templates/empty/", b"", None),
+            ("generator/helpers/h.tpl", b"h", None),
+        ]);
+        let out = TempDir::new().unwrap();
+        let packed = extract_generator_zip_packed(&zip, out.path(), ZipLimits::default()).unwrap();
+        assert_eq!(packed.paths().collect::<Vec<_>>(), ["a/b.yaml"]);
+        assert_eq!(packed.get("a/b.yaml"), Some((&b"b: 1"[..], 0o640)));
+        assert!(out.path().join("templates/a").is_dir());
+        assert!(!out.path().join("templates/a/b.yaml").exists());
+        assert!(out
+            .path()
+            .join("templates/a/.gomplateignore_template")
+            .is_file());
+        assert!(out.path().join("templates/empty").is_dir());
+        assert!(out.path().join("helpers/h.tpl").is_file());
     }
 
     #[test]
