@@ -159,7 +159,8 @@ fn parse_ignore_file(text: &str) -> Vec<String> {
 }
 
 /// Every entry under `root` in `afero.Walk` order (the root first, names
-/// sorted), with `extra` files (relative to `root`, not on disk) in their places.
+/// sorted), with `extra` files (relative to `root`, not on disk) and their
+/// folders in their places.
 fn collect(root: &Path, extra: &[&str]) -> Result<Vec<Entry>> {
     let mut out = vec![Entry {
         path: String::new(),
@@ -167,10 +168,28 @@ fn collect(root: &Path, extra: &[&str]) -> Result<Vec<Entry>> {
     }];
     collect_into(root, "", &mut out)?;
     if !extra.is_empty() {
-        out.extend(extra.iter().map(|p| Entry {
-            path: p.to_string(),
-            is_dir: false,
-        }));
+        // Their folders too, where they are not on disk.
+        let mut known: std::collections::HashSet<String> =
+            out.iter().map(|e| e.path.clone()).collect();
+        for path in extra {
+            let mut end = 0;
+            while let Some(i) = path[end..].find('/') {
+                end += i;
+                if known.insert(path[..end].to_string()) {
+                    out.push(Entry {
+                        path: path[..end].to_string(),
+                        is_dir: true,
+                    });
+                }
+                end += 1;
+            }
+            if known.insert(path.to_string()) {
+                out.push(Entry {
+                    path: path.to_string(),
+                    is_dir: false,
+                });
+            }
+        }
         // Walk order is depth first with sorted names: compare by component.
         out[1..].sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
     }
@@ -440,7 +459,7 @@ mod tests {
     #[test]
     fn files_held_outside_the_folder_are_walked_in_their_places() {
         // The same tree, once fully on disk and once with its plain files
-        // given as `extra` (only folders and ignore files on disk).
+        // given as `extra` (only ignore files and their folders on disk).
         let files = [
             (".gomplateignore", "*.md\n.gomplateignore\n"),
             (
@@ -465,7 +484,6 @@ mod tests {
         let partial = tree(&on_disk);
         let mut extra = Vec::new();
         for (path, _) in files.iter().filter(|(p, _)| !p.ends_with(IGNORE_FILE)) {
-            fs::create_dir_all(partial.path().join(path).parent().unwrap()).unwrap();
             extra.push(*path);
         }
         for after in [&[][..], &["*", "!*.yaml"][..]] {

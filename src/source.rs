@@ -349,7 +349,8 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
 
 /// Like [`extract_generator_zip`], but the regular files under `templates/`
 /// (except `.gomplateignore*` files, which the render reads and writes on
-/// disk) are returned instead of written; their folders are still created.
+/// disk) are returned instead of written. Below `templates/` only the folders
+/// of files on disk are created (a render only needs folders that hold files).
 pub fn extract_generator_zip_packed(
     zip_path: &Path,
     target: &Path,
@@ -443,16 +444,27 @@ fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Res
         }
         Ok(())
     };
+    let templates = target.join("templates");
     for (i, name, inner, is_dir, mode) in selected {
         let dest = target.join(&inner);
+        let in_templates = inner.starts_with("templates") && inner != Path::new("templates");
         if is_dir {
-            create_dir(&dest)?;
+            // With packing, the folders below `templates/` are implied by the
+            // files they hold; only those of files on disk are created.
+            create_dir(if pack && in_templates {
+                &templates
+            } else {
+                &dest
+            })?;
             continue;
         }
         if inner.as_os_str().is_empty() {
             continue;
         }
-        if let Some(parent) = dest.parent() {
+        let held = if pack { packed_path(&inner) } else { None };
+        if held.is_some() {
+            create_dir(&templates)?;
+        } else if let Some(parent) = dest.parent() {
             create_dir(parent)?;
         }
         let mut entry = archive
@@ -461,7 +473,6 @@ fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Res
         let mode = mode.map(|m| m & 0o777).unwrap_or(0o644);
         let budget = limits.max_total_bytes - total;
         let mut limited = (&mut entry).take(budget + 1);
-        let held = if pack { packed_path(&inner) } else { None };
         let written = match held {
             Some(rel) => {
                 let mut content = Vec::new();
@@ -753,11 +764,13 @@ mod tests {
             ("generator/templates/a/b.yaml", b"b: 1", Some(0o100640)),
             ("generator/templates/a/.gomplateignore_template", b"x", None),
             ("generator/templates/empty/", b"", None),
+            ("generator/templates/c/", b"", None),
+            ("generator/templates/c/d.yaml", b"d", None),
             ("generator/helpers/h.tpl", b"h", None),
         ]);
         let out = TempDir::new().unwrap();
         let packed = extract_generator_zip_packed(&zip, out.path(), ZipLimits::default()).unwrap();
-        assert_eq!(packed.paths().collect::<Vec<_>>(), ["a/b.yaml"]);
+        assert_eq!(packed.paths().collect::<Vec<_>>(), ["a/b.yaml", "c/d.yaml"]);
         assert_eq!(packed.get("a/b.yaml"), Some((&b"b: 1"[..], 0o640)));
         assert!(out.path().join("templates/a").is_dir());
         assert!(!out.path().join("templates/a/b.yaml").exists());
@@ -765,7 +778,10 @@ mod tests {
             .path()
             .join("templates/a/.gomplateignore_template")
             .is_file());
-        assert!(out.path().join("templates/empty").is_dir());
+        // Folders of held files only are not created.
+        assert!(out.path().join("templates").is_dir());
+        assert!(!out.path().join("templates/empty").exists());
+        assert!(!out.path().join("templates/c").exists());
         assert!(out.path().join("helpers/h.tpl").is_file());
     }
 
