@@ -20,7 +20,7 @@ use gomplate::{Engine, Host, Map, Value};
 
 use crate::gomplateignore;
 use crate::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
-use crate::source::{GeneratorSource, PackedFiles};
+use crate::source::{GeneratorSource, PackedFiles, PackedReader};
 
 /// The template delimiters deployKF generators use.
 pub const LEFT_DELIM: &str = "{{<";
@@ -75,12 +75,12 @@ pub fn render(
     .context("failed to gather templates for rendering")?;
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;
-    let mut host = ctx.host.host();
+    let mut worker = ctx.worker();
     for rel in &phase1 {
         let out = templates.join(lexical_clean(Path::new(
             &rel.replace(".gomplateignore_template", ".gomplateignore"),
         )));
-        ctx.render_file(&base, &nested, &templates, rel, &out, &mut host)?;
+        ctx.render_file(&base, &nested, &templates, rel, &out, &mut worker)?;
     }
 
     RunInfo::now(
@@ -185,7 +185,20 @@ struct RenderContext<'s> {
     host: HostConfig,
 }
 
+/// What one rendering thread owns.
+struct Worker<'s> {
+    host: RenderHost,
+    packed: PackedReader<'s>,
+}
+
 impl RenderContext<'_> {
+    fn worker(&self) -> Worker<'_> {
+        Worker {
+            host: self.host.host(),
+            packed: self.packed.reader(),
+        }
+    }
+
     /// Renders `templates/<rel>` to `out`, unless its output is only whitespace.
     fn render_file(
         &self,
@@ -194,22 +207,21 @@ impl RenderContext<'_> {
         templates: &Path,
         rel: &str,
         out: &Path,
-        host: &mut RenderHost,
+        worker: &mut Worker,
     ) -> Result<()> {
         let input = templates.join(rel);
         let name = template_name(&self.source_root, &input);
-        let (text, mode) = match self.packed.get(rel) {
-            Some((bytes, mode)) => {
-                let text = std::str::from_utf8(bytes)
+        let (text, mode) = match worker.packed.read(rel) {
+            Some(read) => {
+                let (bytes, mode) =
+                    read.with_context(|| format!("cannot read template '{name}'"))?;
+                let text = String::from_utf8(bytes)
                     .map_err(|_| anyhow!("template '{name}' is not UTF-8 text"))?;
-                (std::borrow::Cow::Borrowed(text), mode)
+                (text, mode)
             }
             None => {
                 let text = read_template(&input, &name)?;
-                (
-                    std::borrow::Cow::Owned(text),
-                    mode_of(&input).unwrap_or(0o644),
-                )
+                (text, mode_of(&input).unwrap_or(0o644))
             }
         };
         let mut engine = base.clone();
@@ -222,7 +234,7 @@ impl RenderContext<'_> {
             nested.add_to(&mut engine)?;
         }
         let rendered = engine
-            .render(&name, &self.data, host)
+            .render(&name, &self.data, &mut worker.host)
             .map_err(|e| anyhow!("failed to render template {name}: {e}"))?;
         if all_whitespace(rendered.as_bytes()) {
             return Ok(());
@@ -251,7 +263,7 @@ impl RenderContext<'_> {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
-                    let mut host = self.host.host();
+                    let mut worker = self.worker();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= files.len() || i > first_failure.load(Ordering::Relaxed) {
@@ -264,7 +276,7 @@ impl RenderContext<'_> {
                             templates,
                             rel,
                             &out_dir.join(rel),
-                            &mut host,
+                            &mut worker,
                         ) {
                             first_failure.fetch_min(i, Ordering::Relaxed);
                             errors.lock().expect("error list").push((i, e));

@@ -5,9 +5,11 @@
 //! `default_values.yaml`) and its hash, as the Go CLI's `internal/generate`
 //! package does (`UnzipFile`, `CopyFolder`, `VerifyGeneratorSource`, `HashPath`).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
@@ -359,24 +361,52 @@ pub fn extract_generator_zip_packed(
     extract(zip_path, target, limits, true)
 }
 
-/// Template files held in memory: path relative to `templates/` (`/`-separated)
-/// → contents and the mode the extracted file would have had.
-#[derive(Debug, Default)]
+/// The zip archive, read into memory once and shared by its readers.
+type Archive = zip::ZipArchive<io::Cursor<Arc<[u8]>>>;
+
+/// Template files held in the (compressed) zip instead of on disk: path
+/// relative to `templates/` (`/`-separated) → entry and the mode the
+/// extracted file would have had. Read them through [`PackedFiles::reader`].
+#[derive(Default)]
 pub struct PackedFiles {
-    files: std::collections::BTreeMap<String, (Vec<u8>, u32)>,
+    archive: Option<Archive>,
+    files: BTreeMap<String, (usize, u32)>,
 }
 
 impl PackedFiles {
-    /// The contents and mode of `templates/<rel>`, if it is held here.
-    pub fn get(&self, rel: &str) -> Option<(&[u8], u32)> {
-        self.files
-            .get(rel)
-            .map(|(bytes, mode)| (bytes.as_slice(), *mode))
-    }
-
     /// Every held path (relative to `templates/`), sorted.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
+    }
+
+    /// A reader of the held files (one per thread: reading needs `&mut`).
+    pub fn reader(&self) -> PackedReader<'_> {
+        PackedReader {
+            archive: self.archive.clone(),
+            files: &self.files,
+        }
+    }
+}
+
+/// Reads held template files (see [`PackedFiles`]).
+pub struct PackedReader<'a> {
+    archive: Option<Archive>,
+    files: &'a BTreeMap<String, (usize, u32)>,
+}
+
+impl PackedReader<'_> {
+    /// The contents and mode of `templates/<rel>`, if it is held.
+    pub fn read(&mut self, rel: &str) -> Option<io::Result<(Vec<u8>, u32)>> {
+        let &(index, mode) = self.files.get(rel)?;
+        let archive = self.archive.as_mut()?;
+        let mut read = || -> io::Result<Vec<u8>> {
+            let mut entry = archive.by_index(index).map_err(io::Error::other)?;
+            // Sizes were checked against the limits at extraction.
+            let mut content = Vec::with_capacity(entry.size().min(1 << 24) as usize);
+            entry.read_to_end(&mut content)?;
+            Ok(content)
+        };
+        Some(read().map(|content| (content, mode)))
     }
 }
 
@@ -401,7 +431,7 @@ fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Res
     // One read of the archive instead of thousands of small reads and seeks.
     let bytes = fs::read(zip_path)
         .with_context(|| format!("cannot open the zip '{}'", zip_path.display()))?;
-    let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes))
+    let mut archive: Archive = zip::ZipArchive::new(io::Cursor::new(Arc::from(bytes)))
         .with_context(|| format!("'{}' is not a valid zip file", zip_path.display()))?;
     let context = || format!("refusing the zip '{}'", zip_path.display());
     if archive.len() > limits.max_entries {
@@ -475,14 +505,14 @@ fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Res
         let mut limited = (&mut entry).take(budget + 1);
         let written = match held {
             Some(rel) => {
-                let mut content = Vec::new();
-                let n = limited
-                    .read_to_end(&mut content)
+                // Inflated here only to check the limits; the render reads
+                // it again from the archive in memory.
+                let n = io::copy(&mut limited, &mut io::sink())
                     .with_context(|| format!("cannot extract zip entry '{name}'"))?;
                 // The mode `create_file` would give it (the umask applies
                 // when the output is created).
-                packed.files.insert(rel, (content, mode | 0o600));
-                n as u64
+                packed.files.insert(rel, (i, mode | 0o600));
+                n
             }
             None => {
                 let mut out = create_file(&dest, mode)?;
@@ -498,6 +528,9 @@ fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Res
             .with_context(context);
         }
         total += written;
+    }
+    if !packed.files.is_empty() {
+        packed.archive = Some(archive);
     }
     Ok(packed)
 }
@@ -771,7 +804,12 @@ mod tests {
         let out = TempDir::new().unwrap();
         let packed = extract_generator_zip_packed(&zip, out.path(), ZipLimits::default()).unwrap();
         assert_eq!(packed.paths().collect::<Vec<_>>(), ["a/b.yaml", "c/d.yaml"]);
-        assert_eq!(packed.get("a/b.yaml"), Some((&b"b: 1"[..], 0o640)));
+        let mut reader = packed.reader();
+        assert_eq!(
+            reader.read("a/b.yaml").unwrap().unwrap(),
+            (b"b: 1".to_vec(), 0o640)
+        );
+        assert!(reader.read("a/.gomplateignore_template").is_none());
         assert!(out.path().join("templates/a").is_dir());
         assert!(!out.path().join("templates/a/b.yaml").exists());
         assert!(out
