@@ -38,7 +38,16 @@ struct Entry {
 #[derive(Debug)]
 struct Pattern {
     exclusion: bool,
-    regex: Regex,
+    matcher: Matcher,
+}
+
+#[derive(Debug)]
+enum Matcher {
+    Regex(Regex),
+    /// `DIR/**` for a folder whose path is literal in a regexp: what the
+    /// regexp `^/?DIR/.*$` matches, i.e. the paths below `DIR` (without a
+    /// line break, which `.` does not match), never a base name.
+    Below(String),
 }
 
 impl Pattern {
@@ -54,17 +63,37 @@ impl Pattern {
         let source = pattern_regex(value);
         let regex =
             Regex::new(&source).with_context(|| format!("invalid ignore pattern '{text}'"))?;
-        Ok(Some(Pattern { exclusion, regex }))
+        Ok(Some(Pattern {
+            exclusion,
+            matcher: Matcher::Regex(regex),
+        }))
     }
 
-    /// Matches the entry's path (with a leading `/`) or its base name.
-    fn matches(&self, path: &str) -> bool {
-        let full = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
-        self.regex.is_match(&full) || self.regex.is_match(base_name(&full))
+    /// The pattern `[!]DIR/**` that a match of folder `dir` implies.
+    fn below(dir: &str, exclusion: bool) -> Result<Option<Pattern>> {
+        let literal = !dir.is_empty()
+            && !dir.starts_with('/')
+            && dir
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./@~,=%: ".contains(&b));
+        if literal {
+            return Ok(Some(Pattern {
+                exclusion,
+                matcher: Matcher::Below(format!("{dir}/")),
+            }));
+        }
+        Pattern::new(&format!("{}{dir}/**", if exclusion { "!" } else { "" }))
+    }
+
+    /// Matches the entry's path (`full`, with a leading `/`) or its base name.
+    fn matches(&self, full: &str) -> bool {
+        match &self.matcher {
+            Matcher::Regex(regex) => regex.is_match(full) || regex.is_match(base_name(full)),
+            Matcher::Below(prefix) => full
+                .strip_prefix('/')
+                .and_then(|p| p.strip_prefix(prefix.as_str()))
+                .is_some_and(|rest| !rest.contains('\n')),
+        }
     }
 }
 
@@ -227,25 +256,27 @@ fn collect_into(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
 /// xignore's `applyPatterns`: the entries the patterns decide, with
 /// `true` = ignored. Direct matches override matches through a folder.
 fn apply_patterns(entries: &[Entry], patterns: &[Pattern]) -> Result<HashMap<String, bool>> {
+    // Each entry's path with a leading `/`, as the patterns see it.
+    let fulls: Vec<String> = entries.iter().map(|e| format!("/{}", e.path)).collect();
     let mut files: HashMap<String, bool> = HashMap::new();
     let mut dir_patterns = Vec::new();
     for pattern in patterns {
-        for entry in entries.iter().filter(|e| pattern.matches(&e.path)) {
+        for (entry, full) in entries.iter().zip(&fulls) {
+            if !pattern.matches(full) {
+                continue;
+            }
             files.insert(entry.path.clone(), !pattern.exclusion);
             if entry.is_dir {
-                let text = format!(
-                    "{}{}/**",
-                    if pattern.exclusion { "!" } else { "" },
-                    entry.path
-                );
-                dir_patterns.extend(Pattern::new(&text)?);
+                dir_patterns.extend(Pattern::below(&entry.path, pattern.exclusion)?);
             }
         }
     }
     let mut state: HashMap<String, bool> = HashMap::new();
     for pattern in &dir_patterns {
-        for entry in entries.iter().filter(|e| pattern.matches(&e.path)) {
-            state.insert(entry.path.clone(), !pattern.exclusion);
+        for (entry, full) in entries.iter().zip(&fulls) {
+            if pattern.matches(full) {
+                state.insert(entry.path.clone(), !pattern.exclusion);
+            }
         }
     }
     state.extend(files);
@@ -382,15 +413,51 @@ mod tests {
     #[test]
     fn patterns_match_paths_and_base_names() {
         let p = Pattern::new("*.tgz").unwrap().unwrap();
-        assert!(p.matches("deep/dir/chart.tgz"));
+        assert!(p.matches("/deep/dir/chart.tgz"));
         let p = Pattern::new("argocd/apps/x.yaml").unwrap().unwrap();
-        assert!(p.matches("argocd/apps/x.yaml"));
-        assert!(!p.matches("other/argocd/apps/x.yaml"));
+        assert!(p.matches("/argocd/apps/x.yaml"));
+        assert!(!p.matches("/other/argocd/apps/x.yaml"));
         let p = Pattern::new("Chart.lock").unwrap().unwrap();
-        assert!(p.matches("manifests/a/Chart.lock"));
+        assert!(p.matches("/manifests/a/Chart.lock"));
         let p = Pattern::new("/top.txt").unwrap().unwrap();
-        assert!(!p.matches("sub/top.txt"));
-        assert!(p.matches("top.txt"));
+        assert!(!p.matches("/sub/top.txt"));
+        assert!(p.matches("/top.txt"));
+    }
+
+    #[test]
+    fn folder_patterns_match_like_their_regexps() {
+        let paths = [
+            "/a",
+            "/a/b",
+            "/a/b/c.yaml",
+            "/a/bc",
+            "/a-b/c",
+            "/ab/c",
+            "/x/a/b/c",
+            "/a/b/\nx",
+            "/a.b/c",
+            "/axb/c",
+            "/",
+            "/b",
+            "/a/b/c/d/e",
+        ];
+        for dir in ["a", "a/b", "a.b", "a-b", "a b"] {
+            for exclusion in [false, true] {
+                let fast = Pattern::below(dir, exclusion).unwrap().unwrap();
+                assert!(matches!(fast.matcher, Matcher::Below(_)), "{dir}");
+                let text = format!("{}{dir}/**", if exclusion { "!" } else { "" });
+                let slow = Pattern::new(&text).unwrap().unwrap();
+                assert_eq!(fast.exclusion, slow.exclusion);
+                for path in paths {
+                    assert_eq!(fast.matches(path), slow.matches(path), "{dir} {path:?}");
+                }
+            }
+        }
+        // Regexp syntax in a folder name keeps the regexp (xignore's quirk).
+        assert!(matches!(
+            Pattern::below("c++", false).unwrap().unwrap().matcher,
+            Matcher::Regex(_)
+        ));
     }
 
     #[test]
