@@ -80,7 +80,7 @@ pub fn render(
         let out = templates.join(lexical_clean(Path::new(
             &rel.replace(".gomplateignore_template", ".gomplateignore"),
         )));
-        ctx.render_file(&base, &nested, &templates, rel, &out, &mut worker)?;
+        ctx.render_file(&base, &templates, rel, &out, &mut worker)?;
     }
 
     RunInfo::now(
@@ -104,7 +104,7 @@ pub fn render(
     for parent in parents {
         create_dirs(&output.staging().join(parent), dir_mode)?;
     }
-    ctx.render_all(&base, &nested, &templates, &files, output.staging())
+    ctx.render_all(&base, &templates, &files, output.staging())
 }
 
 /// Writes `runtime/input_dir` and `runtime/output_dir` (Go's `WriteRuntimeTemplates`).
@@ -203,7 +203,6 @@ impl RenderContext<'_> {
     fn render_file(
         &self,
         base: &Engine,
-        nested: &NestedTemplates,
         templates: &Path,
         rel: &str,
         out: &Path,
@@ -229,9 +228,10 @@ impl RenderContext<'_> {
             .add_template(&name, &text)
             .map_err(|e| anyhow!("{e}"))?;
         // In gomplate the nested templates are parsed after the file, so their
-        // `define`s win over the file's own; parse them again when it has any.
+        // `define`s win over the file's own: when it has any, add them again
+        // (as parsing them again would).
         if text.contains("define") || text.contains("block") {
-            nested.add_to(&mut engine)?;
+            engine.overlay(base);
         }
         let rendered = engine
             .render(&name, &self.data, &mut worker.host)
@@ -247,7 +247,6 @@ impl RenderContext<'_> {
     fn render_all(
         &self,
         base: &Engine,
-        nested: &NestedTemplates,
         templates: &Path,
         files: &[String],
         out_dir: &Path,
@@ -270,14 +269,9 @@ impl RenderContext<'_> {
                             break;
                         }
                         let rel = &files[i];
-                        if let Err(e) = self.render_file(
-                            base,
-                            nested,
-                            templates,
-                            rel,
-                            &out_dir.join(rel),
-                            &mut worker,
-                        ) {
+                        if let Err(e) =
+                            self.render_file(base, templates, rel, &out_dir.join(rel), &mut worker)
+                        {
                             first_failure.fetch_min(i, Ordering::Relaxed);
                             errors.lock().expect("error list").push((i, e));
                         }

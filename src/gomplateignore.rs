@@ -299,6 +299,7 @@ fn join(dir: &str, name: &str) -> String {
 /// The files under `root` gomplate renders: not ignored by the nested
 /// `.gomplateignore` files, then by `after_patterns`; sorted, `/`-separated,
 /// relative to `root`.
+#[allow(dead_code)] // the render uses `rendered_files_with`; kept for plain folders
 pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String>> {
     rendered_files_with(root, &[], after_patterns)
 }

@@ -345,6 +345,7 @@ const S_IFLNK: u32 = 0o120000;
 /// `target` (like Go's `UnzipFile(path, target, "generator")`), refusing hostile
 /// archives: names with `..` or absolute names, symlink entries, more entries or
 /// more extracted bytes than `limits` allow. On error the caller discards `target`.
+#[allow(dead_code)] // sources use `extract_generator_zip_packed`; kept for full extraction
 pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) -> Result<()> {
     extract(zip_path, target, limits, false).map(|_| ())
 }
@@ -400,10 +401,15 @@ impl PackedReader<'_> {
         let &(index, mode) = self.files.get(rel)?;
         let archive = self.archive.as_mut()?;
         let mut read = || -> io::Result<Vec<u8>> {
-            let mut entry = archive.by_index(index).map_err(io::Error::other)?;
-            // Sizes were checked against the limits at extraction.
-            let mut content = Vec::with_capacity(entry.size().min(1 << 24) as usize);
-            entry.read_to_end(&mut content)?;
+            let entry = archive.by_index(index).map_err(io::Error::other)?;
+            // The declared sizes were checked against the limits at
+            // extraction: hold an entry to its declared size.
+            let size = entry.size();
+            let mut content = Vec::with_capacity(size.min(1 << 24) as usize);
+            entry.take(size + 1).read_to_end(&mut content)?;
+            if content.len() as u64 > size {
+                return Err(io::Error::other("the entry is larger than the zip says"));
+            }
             Ok(content)
         };
         Some(read().map(|content| (content, mode)))
@@ -505,14 +511,12 @@ fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Res
         let mut limited = (&mut entry).take(budget + 1);
         let written = match held {
             Some(rel) => {
-                // Inflated here only to check the limits; the render reads
-                // it again from the archive in memory.
-                let n = io::copy(&mut limited, &mut io::sink())
-                    .with_context(|| format!("cannot extract zip entry '{name}'"))?;
-                // The mode `create_file` would give it (the umask applies
-                // when the output is created).
+                // Counted by its declared size; reading it never yields more
+                // (see `PackedReader::read`). The mode is the one
+                // `create_file` would give it (the umask applies when the
+                // output is created).
                 packed.files.insert(rel, (i, mode | 0o600));
-                n
+                limited.into_inner().size()
             }
             None => {
                 let mut out = create_file(&dest, mode)?;

@@ -88,6 +88,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds every template of `other` as [`Engine::add_template`] would if
+    /// the sources of `other` were parsed again into this set, in the order
+    /// they were added to it: an empty body never replaces an existing one,
+    /// so each name ends with `other`'s last non-empty definition, or keeps
+    /// this set's own when `other` only has empty ones.
+    pub fn overlay(&mut self, other: &Engine) {
+        for (name, tmpl) in &other.templates {
+            associate(&mut self.templates, name.clone(), tmpl.clone());
+        }
+    }
+
     /// True when a template of that name exists.
     pub fn has_template(&self, name: &str) -> bool {
         self.templates.contains_key(name)
@@ -791,6 +802,27 @@ mod tests {
             ("{{< or .t (fail \"boom\") >}}", "true"),
             ("{{< and .empty (fail \"boom\") >}}", ""),
         ]);
+    }
+
+    #[test]
+    fn overlay_is_like_parsing_the_other_sources_again() {
+        let nested = [("helpers/a.tpl", "{{<- define \"x\" >}}A{{< end >}}{{<- define \"e\" >}}{{< end >}}"), ("helpers/b.tpl", "{{<- define \"x\" >}}B{{< end >}}{{<- define \"e\" >}} {{< end >}}")];
+        let file = "{{< define \"x\" >}}F{{< end >}}{{< define \"e\" >}}own{{< end >}}{{< template \"x\" >}}|{{< template \"e\" >}}";
+        let mut base = Engine::new("{{<", ">}}");
+        for (name, text) in nested {
+            base.add_template(name, text).unwrap();
+        }
+        let mut reparsed = base.clone();
+        reparsed.add_template("t", file).unwrap();
+        for (name, text) in nested {
+            reparsed.add_template(name, text).unwrap();
+        }
+        let mut overlaid = base.clone();
+        overlaid.add_template("t", file).unwrap();
+        overlaid.overlay(&base);
+        let want = reparsed.render("t", &Value::Missing, &mut NoHost).unwrap();
+        assert_eq!(want, "B|own");
+        assert_eq!(overlaid.render("t", &Value::Missing, &mut NoHost).unwrap(), want);
     }
 
     #[test]
