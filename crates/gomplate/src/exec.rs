@@ -266,32 +266,8 @@ impl<'a> State<'a> {
                 }
                 Ok(())
             }
-            Node::If { pipe, list, else_list, .. } => {
-                let mark = self.vars.len();
-                let value = self.eval_pipeline(dot, pipe)?;
-                let result = if value.is_true() {
-                    self.walk(dot, list, out)
-                } else if let Some(else_list) = else_list {
-                    self.walk(dot, else_list, out)
-                } else {
-                    Ok(())
-                };
-                self.vars.truncate(mark);
-                result
-            }
-            Node::With { pipe, list, else_list, .. } => {
-                let mark = self.vars.len();
-                let value = self.eval_pipeline(dot, pipe)?;
-                let result = if value.is_true() {
-                    self.walk(&value, list, out)
-                } else if let Some(else_list) = else_list {
-                    self.walk(dot, else_list, out)
-                } else {
-                    Ok(())
-                };
-                self.vars.truncate(mark);
-                result
-            }
+            Node::If { pipe, list, else_list, .. } => self.walk_if(dot, pipe, list, else_list.as_ref(), false, out),
+            Node::With { pipe, list, else_list, .. } => self.walk_if(dot, pipe, list, else_list.as_ref(), true, out),
             Node::Range { pos, pipe, list, else_list } => {
                 let mark = self.vars.len();
                 let result = self.walk_range(dot, *pos, pipe, list, else_list.as_ref(), out);
@@ -311,6 +287,22 @@ impl<'a> State<'a> {
             Node::Break { .. } => Err(Fail::Break),
             Node::Continue { .. } => Err(Fail::Continue),
         }
+    }
+
+    /// `if` (and `with`, which also makes the value dot for its true branch):
+    /// variables declared in the pipeline are scoped to the branches.
+    fn walk_if(&mut self, dot: &Value, pipe: &Pipe, list: &List, else_list: Option<&List>, with: bool, out: &mut String) -> Res<()> {
+        let mark = self.vars.len();
+        let value = self.eval_pipeline(dot, pipe)?;
+        let result = if value.is_true() {
+            self.walk(if with { &value } else { dot }, list, out)
+        } else if let Some(else_list) = else_list {
+            self.walk(dot, else_list, out)
+        } else {
+            Ok(())
+        };
+        self.vars.truncate(mark);
+        result
     }
 
     fn walk_range(&mut self, dot: &Value, pos: Pos, pipe: &Pipe, list: &List, else_list: Option<&List>, out: &mut String) -> Res<()> {

@@ -1495,7 +1495,7 @@ impl Big {
                 || self
                     .0
                     .get(limbs)
-                    .map_or(true, |l| l & ((1u32 << rest) - 1) == 0))
+                    .is_none_or(|l| l & ((1u32 << rest) - 1) == 0))
     }
 
     /// `self >> bits`; the result must fit in 96 bits (ours are below 2^66).

@@ -17,7 +17,7 @@ fn fixture_files() -> Vec<PathBuf> {
             let path = entry.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-            if path.is_file() && is_yaml && only.map_or(true, |o| o == name) {
+            if path.is_file() && is_yaml && only.is_none_or(|o| o == name) {
                 files.push(path);
             }
         }
