@@ -220,9 +220,13 @@ impl Engine {
                 return Err(Failure::fatal(format!("{src}: the source served a manifest of digest {}", manifest.digest)));
             }
         }
-        let manifest = if is_index(&manifest) { self.copy_index(&source, &target, manifest, dst.digest.is_some()).await? } else { manifest };
         let dst_ref = dst.tag.clone().or_else(|| dst.digest.clone()).unwrap_or_default();
         let present = retry(&format!("{dst}"), || self.client.manifest_digest(target.host, target.repository, &dst_ref, true)).await?;
+        // Unfiltered, the target's digest is the source's: an up-to-date image costs two requests.
+        if present.as_deref() == Some(manifest.digest.as_str()) {
+            return Ok(false);
+        }
+        let manifest = if is_index(&manifest) { self.copy_index(&source, &target, manifest, dst.digest.is_some()).await? } else { manifest };
         if present.as_deref() == Some(manifest.digest.as_str()) {
             return Ok(false);
         }
@@ -400,7 +404,7 @@ impl Engine {
         };
         let state = Arc::new(Mutex::new((Sha256::new(), 0u64)));
         let hashing = state.clone();
-        let body = response.bytes_stream().map(move |chunk| {
+        let body = rechunk(response.bytes_stream()).map(move |chunk| {
             if let Ok(bytes) = &chunk {
                 let mut s = hashing.lock().unwrap();
                 s.0.update(bytes);
@@ -415,6 +419,7 @@ impl Engine {
             .client()?
             .patch(&location)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, size)
             .body(reqwest::Body::wrap_stream(body));
         let patched = self.client.send_once(&scope, &what, request).await;
         let response = match patched {
@@ -458,6 +463,39 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Bytes sent per write to the target (memory held per transfer).
+const CHUNK: usize = 1 << 20;
+
+/// `stream` regrouped into chunks of about [`CHUNK`] bytes (the last one
+/// shorter): fewer, larger writes than the few KiB the source reads give.
+fn rechunk<S>(stream: S) -> impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>
+where
+    S: futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+{
+    futures_util::stream::unfold((stream, false), |(mut stream, done)| async move {
+        if done {
+            return None;
+        }
+        let mut buffer = bytes::BytesMut::new();
+        loop {
+            match stream.next().await {
+                Some(Ok(bytes)) => {
+                    if buffer.is_empty() && bytes.len() >= CHUNK {
+                        return Some((Ok(bytes), (stream, false)));
+                    }
+                    buffer.extend_from_slice(&bytes);
+                    if buffer.len() >= CHUNK {
+                        return Some((Ok(buffer.freeze()), (stream, false)));
+                    }
+                }
+                Some(Err(e)) => return Some((Err(e), (stream, true))),
+                None if buffer.is_empty() => return None,
+                None => return Some((Ok(buffer.freeze()), (stream, true))),
+            }
+        }
+    })
 }
 
 #[cfg(test)]
