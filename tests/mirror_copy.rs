@@ -158,6 +158,18 @@ fn dry_run_prints_the_plan_and_copies_nothing() {
     assert!(out.status.success(), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.trim(), format!("{0}/a/b:1 -> {1}/mirror/a/b:1", pair.source.host(), pair.target.host()));
+
+    // Targets from --mirror rules; the written config sends each source to its target.
+    let rules = pair.dir.path().join("rules.yaml");
+    fs::write(&rules, format!("mirror:\n  images:\n    registry: {}/m\n    layout: drop-host\n", pair.target.host())).unwrap();
+    let list = pair.dir.path().join("plain.txt");
+    fs::write(&list, format!("{}/x/y:2\n{}/m/already:1\n", pair.source.host(), pair.target.host())).unwrap();
+    let (out, stderr) = pair.run(&list, &["--dry-run", "--mirror", rules.to_str().unwrap(), "--write-mirror", "-"]);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(&format!("{}/x/y:2 -> {}/m/x/y:2\n", pair.source.host(), pair.target.host())), "{stdout}");
+    assert!(stdout.contains(&format!("{{from: {}/x/y, to: {}/m/x/y}}", pair.source.host(), pair.target.host())), "{stdout}");
+    assert!(stderr.contains(&format!("not mirrored (excluded or already in the mirror): {}/m/already:1", pair.target.host())), "{stderr}");
 }
 
 #[test]
@@ -215,6 +227,18 @@ fn a_corrupt_source_blob_is_detected_reported_and_not_pushed() {
         .unwrap()
         .status();
     assert_eq!(status, 404, "no manifest is pushed for the failed image");
+
+    // A truncated blob: reported as corrupt at once, not retried as a network error.
+    let short = random_layer(13, 100 * 1024);
+    pusher.push_image("corrupt/short", "1", &[&short], ("linux", "amd64"), false);
+    let hex = digest(&short).strip_prefix("sha256:").unwrap().to_string();
+    let data = pair.source.storage_dir().join(format!("docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]));
+    fs::write(&data, &short[..short.len() / 2]).unwrap();
+    let images = pair.images_file(&["corrupt/short:1".to_string()]);
+    let (out, stderr) = pair.run(&images, &[]);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("corrupt source blob, not pushed") && !stderr.contains("retrying"), "{stderr}");
+    assert!(!pair.target_has_blob("mirror/corrupt/short", &digest(&short)));
 }
 
 #[test]

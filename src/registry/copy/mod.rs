@@ -402,16 +402,36 @@ impl Engine {
                 return Err(e);
             }
         };
-        let state = Arc::new(Mutex::new((Sha256::new(), 0u64)));
+        // (hash, bytes read, source ended)
+        let state = Arc::new(Mutex::new((Sha256::new(), 0u64, false)));
         let hashing = state.clone();
-        let body = rechunk(response.bytes_stream()).map(move |chunk| {
-            if let Ok(bytes) = &chunk {
-                let mut s = hashing.lock().unwrap();
-                s.0.update(bytes);
-                s.1 += bytes.len() as u64;
+        let body = rechunk(response.bytes_stream()).map(move |chunk| -> Result<bytes::Bytes, std::io::Error> {
+            let bytes = chunk.map_err(std::io::Error::other)?;
+            let mut s = hashing.lock().unwrap();
+            s.0.update(&bytes);
+            s.1 += bytes.len() as u64;
+            if s.1 > size {
+                // More bytes than the descriptor says: stop before sending them.
+                return Err(std::io::Error::other("the source blob is longer than its descriptor's size"));
             }
-            chunk
+            Ok(bytes)
         });
+        let body = body.chain(futures_util::stream::once({
+            let ended = state.clone();
+            async move {
+                ended.lock().unwrap().2 = true;
+                Ok(bytes::Bytes::new())
+            }
+        }));
+        let corrupt = |length: u64, actual: Option<String>| {
+            Failure::fatal(format!(
+                "blob {digest} from {}/{}: the source served {length}{} bytes{} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
+                source.host,
+                source.repository,
+                if length > size { "+" } else { "" },
+                actual.map(|a| format!(" of digest sha256:{a}")).unwrap_or_default(),
+            ))
+        };
         let scope = Scope { host: target.host, repository: target.repository, push: true, also_pull: None };
         let what = format!("upload of blob {digest} to {}/{}", target.host, target.repository);
         let request = self
@@ -434,6 +454,14 @@ impl Engine {
             }
             Err(e) => {
                 self.client.cancel_upload(target.host, target.repository, &location).await;
+                let (length, ended) = {
+                    let s = state.lock().unwrap();
+                    (s.1, s.2)
+                };
+                // A source shorter or longer than announced is corrupt, not a network hiccup.
+                if length > size || (ended && length < size) {
+                    return Err(corrupt(length, None));
+                }
                 return Err(e);
             }
         };
@@ -443,10 +471,7 @@ impl Engine {
         };
         if actual != expected || length != size {
             self.client.cancel_upload(target.host, target.repository, &location).await;
-            return Err(Failure::fatal(format!(
-                "blob {digest} from {}/{}: the source served {length} bytes of digest sha256:{actual} (expected {size} bytes): corrupt source blob, not pushed",
-                source.host, source.repository
-            )));
+            return Err(corrupt(length, Some(actual)));
         }
         let base = self.client.base(target.host);
         let next = response
