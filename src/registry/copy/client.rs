@@ -445,6 +445,72 @@ mod tests {
         assert_eq!(with_query("http://h/u", "digest", "d"), "http://h/u?digest=d");
     }
 
+    /// A scripted registry with the token flow: `/v2/` challenges with
+    /// Bearer, `/token` wants basic auth and returns a token per scope, the
+    /// manifest wants that token. Returns the host and the request log.
+    fn token_registry() -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let (realm, seen) = (format!("http://{host}/token"), log.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                let mut auth = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("authorization: ").or_else(|| line.strip_prefix("Authorization: ")) {
+                        auth = v.trim().to_string();
+                    }
+                }
+                let path = request.split(' ').nth(1).unwrap_or("").to_string();
+                seen.lock().unwrap().push(format!("{path} [{auth}]"));
+                let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("bot:pw"));
+                let (status, headers, body) = if path.starts_with("/token") && auth == basic {
+                    ("200 OK", String::new(), r#"{"token":"tok-1"}"#.to_string())
+                } else if path == "/v2/a/b/manifests/1" && auth == "Bearer tok-1" {
+                    ("200 OK", "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n".into(), r#"{"schemaVersion":2}"#.into())
+                } else {
+                    let challenge = format!("WWW-Authenticate: Bearer realm=\"{realm}\",service=\"reg\"\r\n");
+                    ("401 Unauthorized", challenge, String::new())
+                };
+                let _ = write!(stream, "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+        (host, log)
+    }
+
+    #[tokio::test]
+    async fn token_flow_fetches_one_token_per_scope_with_basic_credentials() {
+        let (host, log) = token_registry();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        let auth = base64::engine::general_purpose::STANDARD.encode("bot:pw");
+        std::fs::write(&config, serde_json::json!({"auths": {&host: {"auth": auth}}}).to_string()).unwrap();
+        let settings = OciSettings { insecure_registries: vec![host.clone()], ..Default::default() };
+        let client = RegistryClient::new(&settings, Credentials::load(&config).unwrap()).unwrap();
+        for _ in 0..2 {
+            let m = client.get_manifest(&host, "a/b", "1").await.unwrap().unwrap();
+            assert_eq!(&m.bytes[..], br#"{"schemaVersion":2}"#);
+            assert_eq!(m.media_type, "application/vnd.oci.image.manifest.v1+json");
+            assert_eq!(m.digest, sha256_digest(br#"{"schemaVersion":2}"#));
+        }
+        let log = log.lock().unwrap().clone();
+        let tokens: Vec<&String> = log.iter().filter(|l| l.starts_with("/token")).collect();
+        assert_eq!(tokens.len(), 1, "the token is cached: {log:?}");
+        assert!(tokens[0].contains("scope=repository%3Aa%2Fb%3Apull") && tokens[0].contains("service=reg"), "{log:?}");
+        let missing = client.get_manifest(&host, "a/c", "1").await.unwrap_err();
+        assert!(missing.message.contains("access denied") && !missing.message.contains("pw"), "{missing}");
+    }
+
     #[test]
     fn scopes_name_the_mount_source() {
         let s = Scope { host: "h", repository: "a/b", push: true, also_pull: Some("c") };
