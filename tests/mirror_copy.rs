@@ -375,3 +375,38 @@ fn bench_against_skopeo() {
     println!("re-run:  deploykf-cmp {our_re:6.2}s  skopeo sync --all {sk_re:6.2}s  ratio {:.2}", our_re / sk_re);
     println!("peak RSS: deploykf-cmp {our_rss:.0} MiB (re-run {our_re_rss:.0} MiB)  skopeo {sk_rss:.0} MiB");
 }
+
+#[test]
+fn an_oci_chart_copies_and_helm_pulls_it_from_the_mirror() {
+    let chart = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/charts/cert-manager-v1.12.10.tgz"));
+    if !chart.is_file() {
+        eprintln!("SKIPPED: {} is absent (shared fixtures not beside the repository)", chart.display());
+        return;
+    }
+    let Some(skopeo) = tools::skopeo() else { return };
+    let Some(source) = TestRegistry::start(RegistryOptions::plain().helm()) else { return };
+    let Some(target) = TestRegistry::start(RegistryOptions::plain().auth(USER, PASSWORD).helm()) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    write_docker_config(&dir.path().join("auth.json"), &target.host(), USER, PASSWORD);
+    let pushed = source.push_chart(chart, "charts");
+    let pair = Pair { source, target, dir, skopeo };
+    let images = pair.images_file(&["charts/cert-manager:v1.12.10".to_string()]);
+    let (out, stderr) = pair.run(&images, &[]);
+    assert!(out.status.success(), "{stderr}");
+    let raw = pair.raw(&format!("{}/mirror/charts/cert-manager:v1.12.10", pair.target.host()), true);
+    assert_eq!(digest(&raw), pushed.digest);
+
+    pair.target.helm_login();
+    let dest = pair.dir.path().join("pulled");
+    fs::create_dir_all(&dest).unwrap();
+    let out = pair
+        .target
+        .helm_command()
+        .args(["pull", &format!("oci://{}/mirror/charts/cert-manager", pair.target.helm_host()), "--version", "v1.12.10", "--destination"])
+        .arg(&dest)
+        .args(pair.target.helm_tls_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "helm pull: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fs::read(dest.join("cert-manager-v1.12.10.tgz")).unwrap(), fs::read(chart).unwrap());
+}
