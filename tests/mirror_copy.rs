@@ -395,6 +395,8 @@ fn an_oci_chart_copies_and_helm_pulls_it_from_the_mirror() {
     assert!(out.status.success(), "{stderr}");
     let raw = pair.raw(&format!("{}/mirror/charts/cert-manager:v1.12.10", pair.target.host()), true);
     assert_eq!(digest(&raw), pushed.digest);
+    let alias = pair.raw(&format!("{}/mirror/charts/cert-manager:1.12.10", pair.target.host()), true);
+    assert_eq!(digest(&alias), pushed.digest, "a v-prefixed chart version is also tagged without the v");
 
     pair.target.helm_login();
     let dest = pair.dir.path().join("pulled");
@@ -402,11 +404,13 @@ fn an_oci_chart_copies_and_helm_pulls_it_from_the_mirror() {
     let out = pair
         .target
         .helm_command()
-        .args(["pull", &format!("oci://{}/mirror/charts/cert-manager", pair.target.helm_host()), "--version", "v1.12.10", "--destination"])
+        .args(["pull", &format!("oci://{}/mirror/charts/cert-manager", pair.target.helm_host()), "--version", "1.12.10", "--destination"])
         .arg(&dest)
         .args(pair.target.helm_tls_args())
         .output()
         .unwrap();
     assert!(out.status.success(), "helm pull: {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(fs::read(dest.join("cert-manager-v1.12.10.tgz")).unwrap(), fs::read(chart).unwrap());
+    let pulled: Vec<_> = fs::read_dir(&dest).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(pulled.len(), 1, "{pulled:?}");
+    assert_eq!(fs::read(&pulled[0]).unwrap(), fs::read(chart).unwrap(), "helm pull gets the chart archive unchanged");
 }

@@ -194,6 +194,17 @@ fn platform_of(entry: &serde_json::Value) -> String {
     s
 }
 
+/// For a Helm chart tagged `v<digit>…`, the tag without the `v`: deployKF's
+/// dependency versions name charts such as cert-manager without it.
+pub fn chart_alias(manifest: &RawManifest, tag: Option<&str>) -> Option<String> {
+    let rest = tag?.strip_prefix('v')?;
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes).ok()?;
+    (doc["config"]["mediaType"] == crate::registry::oci::HELM_CONFIG_MEDIA_TYPE).then(|| rest.to_string())
+}
+
 /// True when `platform` (`os/arch[/variant]`) is selected by `filters`.
 pub fn platform_selected(filters: &[String], platform: &str) -> bool {
     filters.is_empty()
@@ -223,8 +234,9 @@ impl Engine {
         let dst_ref = dst.tag.clone().or_else(|| dst.digest.clone()).unwrap_or_default();
         let present = retry(&format!("{dst}"), || self.client.manifest_digest(target.host, target.repository, &dst_ref, true)).await?;
         // Unfiltered, the target's digest is the source's: an up-to-date image costs two requests.
+        let alias = chart_alias(&manifest, dst.tag.as_deref());
         if present.as_deref() == Some(manifest.digest.as_str()) {
-            return Ok(false);
+            return self.push_alias(&target, alias.as_deref(), &manifest).await;
         }
         let manifest = if is_index(&manifest) { self.copy_index(&source, &target, manifest, dst.digest.is_some()).await? } else { manifest };
         if present.as_deref() == Some(manifest.digest.as_str()) {
@@ -234,6 +246,20 @@ impl Engine {
             self.copy_blobs(&source, &target, &manifest).await?;
         }
         retry(&format!("{dst}"), || self.client.put_manifest(target.host, target.repository, &dst_ref, &manifest)).await?;
+        Stats::add(&self.stats.manifests_pushed, 1);
+        self.push_alias(&target, alias.as_deref(), &manifest).await?;
+        Ok(true)
+    }
+
+    /// Tags `manifest` also as `alias` unless it already is; `Ok(true)` when it pushed.
+    async fn push_alias(&self, target: &Side<'_>, alias: Option<&str>, manifest: &RawManifest) -> Result<bool, Failure> {
+        let Some(alias) = alias else { return Ok(false) };
+        let what = format!("{}/{}:{alias}", target.host, target.repository);
+        let present = retry(&what, || self.client.manifest_digest(target.host, target.repository, alias, true)).await?;
+        if present.as_deref() == Some(manifest.digest.as_str()) {
+            return Ok(false);
+        }
+        retry(&what, || self.client.put_manifest(target.host, target.repository, alias, manifest)).await?;
         Stats::add(&self.stats.manifests_pushed, 1);
         Ok(true)
     }
@@ -538,6 +564,18 @@ mod tests {
         assert!(!platform_selected(&f, "linux/arm64"));
         let arm = vec!["linux/arm".to_string()];
         assert!(platform_selected(&arm, "linux/arm/v6"), "os/arch selects every variant");
+    }
+
+    #[test]
+    fn only_v_prefixed_chart_tags_get_an_alias() {
+        let chart = br#"{"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json"}}"#;
+        let image = br#"{"config":{"mediaType":"application/vnd.oci.image.config.v1+json"}}"#;
+        let m = |b: &[u8]| RawManifest { bytes: bytes::Bytes::copy_from_slice(b), media_type: String::new(), digest: String::new() };
+        assert_eq!(chart_alias(&m(chart), Some("v1.12.10")).as_deref(), Some("1.12.10"));
+        assert_eq!(chart_alias(&m(chart), Some("1.12.10")), None);
+        assert_eq!(chart_alias(&m(chart), Some("very")), None);
+        assert_eq!(chart_alias(&m(image), Some("v1.0")), None);
+        assert_eq!(chart_alias(&m(chart), None), None);
     }
 
     #[test]
