@@ -18,6 +18,9 @@
 //! digest differs from the source's, as with `skopeo copy` selecting
 //! instances; an image pinned by digest cannot be filtered and fails.
 //!
+//! Helm charts in OCI registries copy like images; a chart tagged
+//! `v<digit>…` is also tagged without the `v` ([`chart_alias`]).
+//!
 //! Images run `jobs` at a time and blob transfers at most `jobs` at a time;
 //! transient failures (connection, 5xx, 429) are retried with exponential
 //! backoff and jitter.
