@@ -115,7 +115,8 @@ pub struct ResolvedDependency {
 /// (Applications without the deployKF plugin source are skipped).
 pub fn applications(stream: &str) -> Result<Vec<Application>> {
     let mut apps = Vec::new();
-    for (doc, _) in super::scan::documents(stream)? {
+    for (doc, _) in super::scan::documents(stream) {
+        let doc = doc.context("the app-of-apps manifests")?;
         let Some(map) = doc.as_map() else { continue };
         if map.get("kind").and_then(Value::as_str) != Some("Application") {
             continue;

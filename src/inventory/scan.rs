@@ -70,8 +70,9 @@ pub struct Found {
 }
 
 /// The documents of a `kustomize build`/`helm template` stream (split at
-/// `---` lines), each decoded with its text; empty documents are skipped.
-pub fn documents(stream: &str) -> Result<Vec<(Value, &str)>> {
+/// `---` lines), each with its text and decoded value (or why it does not
+/// decode); empty documents are skipped.
+pub fn documents(stream: &str) -> Vec<(Result<Value>, &str)> {
     let mut texts = Vec::new();
     let mut start = 0;
     let mut offset = 0;
@@ -88,11 +89,11 @@ pub fn documents(stream: &str) -> Result<Vec<(Value, &str)>> {
     for (i, text) in texts.into_iter().enumerate() {
         match gomplate::yaml::decode(text) {
             Ok(Value::Nil | Value::Missing) => {}
-            Ok(v) => docs.push((v, text)),
-            Err(e) => return Err(anyhow!("document {} of the manifests: {e}", i + 1)),
+            Ok(v) => docs.push((Ok(v), text)),
+            Err(e) => docs.push((Err(anyhow!("document {} of the manifests: {e}", i + 1)), text)),
         }
     }
-    Ok(docs)
+    docs
 }
 
 /// deployKF's extraction recipe (its private-registry docs).
@@ -110,7 +111,31 @@ pub fn recipe_matches(text: &str) -> Vec<&str> {
 /// Every image of one component's manifests.
 pub fn component_images(component: &str, stream: &str) -> Result<Vec<Found>> {
     let mut found = Vec::new();
-    for (doc, text) in documents(stream)? {
+    for (doc, text) in documents(stream) {
+        let doc = match doc {
+            Ok(doc) => doc,
+            Err(e) => {
+                // The engine's YAML reader is stricter than Kubernetes' with
+                // some CRD descriptions: such documents hold no workload, and
+                // the line-based pass still reads them.
+                if !text.lines().any(|l| l.trim_end() == "kind: CustomResourceDefinition") {
+                    eprintln!("deploykf-cmp: warning: in {component}: {e:#}; only its `image:` lines are read");
+                }
+                for s in recipe_matches(text) {
+                    if let Ok(image) = ImageRef::parse(s) {
+                        let source = Source {
+                            how: How::Text,
+                            component: Some(component.to_string()),
+                            resource: None,
+                            field: Some("image:".into()),
+                            values_path: None,
+                        };
+                        found.push(Found { image, source });
+                    }
+                }
+                continue;
+            }
+        };
         let Some(map) = doc.as_map() else { continue };
         let resource = resource_name(map);
         let source = |how: How, field: String| Source {
