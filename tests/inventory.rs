@@ -203,6 +203,7 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
     let home = work.path().join("home");
     fs::create_dir_all(&home).unwrap();
 
+    let registry_host = registry.host();
     let inventory = |command: &str, output: &str, mirror: bool| {
         let mut cmd = Command::new(bin());
         cmd.args([command, "--source-path"]).arg(&zip).args(["--output", output]);
@@ -215,15 +216,33 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
         cmd.env("HOME", &home)
             .env("DEPLOYKF_CMP_HELM", &helm)
             .env("DEPLOYKF_CMP_KUBECTL", &kubectl)
-            .env("DEPLOYKF_CMP_INSECURE_REGISTRIES", registry.host())
+            .env("DEPLOYKF_CMP_INSECURE_REGISTRIES", &registry_host)
             .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
             .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG");
         run(&mut cmd)
     };
 
-    // The independent build of the same tree.
-    let render = work.path().join("render");
-    let plugin_values = work.path().join("plugin.yaml");
+    // The three inventory runs go on while the test builds the tree itself.
+    let (list_text, json_text, charts_text, streams) = std::thread::scope(|scope| {
+        let list = scope.spawn(|| inventory("images", "list", false));
+        let json = scope.spawn(|| inventory("images", "json", true));
+        let charts = scope.spawn(|| inventory("charts", "json", true));
+        let streams = independent_build(&zip, &values, work.path(), &fixtures, &helm, &kubectl);
+        (list.join().unwrap(), json.join().unwrap(), charts.join().unwrap(), streams)
+    });
+    let (mut pods, mut recipe) = (BTreeSet::new(), BTreeSet::new());
+    for s in &streams {
+        pod_images(s, &mut pods);
+        recipe_images(s, &mut recipe);
+    }
+    check_images(&list_text, &json_text, &pods, &recipe);
+    check_charts(&charts_text, &registry.host());
+}
+
+/// `deploykf-cmp generate` in plugin mode, then every component built by the test.
+fn independent_build(zip: &Path, values: &[PathBuf], work: &Path, fixtures: &Path, helm: &Path, kubectl: &Path) -> Vec<String> {
+    let render = work.join("render");
+    let plugin_values = work.join("plugin.yaml");
     fs::write(&plugin_values, "argocd:\n  source:\n    repo: {url: 'https://git.example.com/r.git'}\n    plugin: {enabled: true}\n").unwrap();
     let mut gen = Command::new(bin());
     gen.arg("generate").arg("--source-path").arg(&zip).arg("--output-dir").arg(&render);
@@ -235,15 +254,13 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
         .env("ARGOCD_APP_SOURCE_PATH", ".")
         .env("ARGOCD_APP_PARAMETERS", "[]");
     run(&mut gen);
-    let streams = build_components(&render, &fixtures, &helm, &kubectl);
-    let (mut pods, mut recipe) = (BTreeSet::new(), BTreeSet::new());
-    for s in &streams {
-        pod_images(s, &mut pods);
-        recipe_images(s, &mut recipe);
-    }
+    build_components(&render, fixtures, helm, kubectl)
+}
 
-    // (1) --output list: every pod-spec image of the tree, and runtime-only ones.
-    let list_text = inventory("images", "list", false);
+/// (1) `--output list` holds every pod-spec image and runtime-only ones; (2)
+/// the recipe finds a strict subset; (4) JSON carries the same images with
+/// sources and mirror locations.
+fn check_images(list_text: &str, json_text: &str, pods: &BTreeSet<String>, recipe: &BTreeSet<String>) {
     let list: Vec<&str> = list_text.lines().collect();
     let mut sorted = list.clone();
     sorted.sort();
@@ -251,7 +268,7 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
     assert_eq!(list, sorted, "sorted and unique");
     let listed: BTreeSet<String> = list.iter().map(|s| s.to_string()).collect();
     assert!(pods.len() > 30, "{pods:?}");
-    for image in &pods {
+    for image in pods {
         let n = normalise(image).unwrap_or_else(|| panic!("pod image {image:?} is no reference"));
         assert!(listed.contains(&n), "the pod image {image} ({n}) is missing from the inventory:\n{list_text}");
     }
@@ -275,7 +292,7 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
     assert!(recipe.len() < listed.len(), "not strictly smaller: {} vs {}", recipe.len(), listed.len());
 
     // (4) JSON (with a mirror) and text carry the same images, with sources.
-    let json: serde_json::Value = serde_json::from_str(&inventory("images", "json", true)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(json_text).unwrap();
     let entries = json.as_array().unwrap();
     let json_images: BTreeSet<String> = entries.iter().map(|e| e["image"].as_str().unwrap().to_string()).collect();
     assert_eq!(json_images, listed);
@@ -304,8 +321,15 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
     assert_eq!(cert_manager["runtime_only"], false);
     assert!(cert_manager["sources"].as_array().unwrap().iter().any(|s| s["how"] == "pod-spec"), "{cert_manager}");
 
-    // (3) charts --output json: each chart with its version and component.
-    let charts: serde_json::Value = serde_json::from_str(&inventory("charts", "json", true)).unwrap();
+    assert!(
+        entries.iter().filter(|e| e["runtime_only"] == true).all(|e| e["sources"].as_array().unwrap().iter().all(|s| s["how"] != "pod-spec")),
+        "runtime-only entries have no pod-spec source"
+    );
+}
+
+/// (3) `charts --output json`: each chart with its version and component.
+fn check_charts(charts_text: &str, registry_host: &str) {
+    let charts: serde_json::Value = serde_json::from_str(charts_text).unwrap();
     let charts = charts.as_array().unwrap();
     let found: BTreeSet<(String, String, String)> = charts
         .iter()
@@ -313,7 +337,7 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
             if c["repository"].as_str().unwrap().starts_with("file://") {
                 assert_eq!(c["mirrored_repository"], serde_json::Value::Null, "a fork in the generator: {c}");
             } else {
-                assert_eq!(c["repository"], format!("oci://{}/charts", registry.host()), "{c}");
+                assert_eq!(c["repository"], format!("oci://{registry_host}/charts"), "{c}");
                 assert!(c["mirrored_repository"].as_str().unwrap().starts_with("oci://registry.example.com/deploykf/charts"), "{c}");
             }
             (c["name"].as_str().unwrap().into(), c["version"].as_str().unwrap().into(), c["component"].as_str().unwrap().into())
