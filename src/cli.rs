@@ -435,6 +435,27 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_inventory_commands() {
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("deploykf-cmp").chain(args.iter().copied()));
+        let Command::Images(a) = parse(&["images", "-V", "0.1.5", "-f", "a.yaml,b.yaml", "--mirror", "m.yaml", "-o", "list"])
+            .unwrap()
+            .command
+        else {
+            panic!("not images");
+        };
+        assert_eq!(a.values, [PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]);
+        assert_eq!(a.mirror, Some(PathBuf::from("m.yaml")));
+        assert_eq!(a.output, inventory::Format::List);
+        let Command::Charts(a) = parse(&["charts", "--source-path", "g.zip"]).unwrap().command else {
+            panic!("not charts");
+        };
+        assert_eq!(a.output, inventory::Format::Text);
+        assert!(parse(&["images", "-f", "v.yaml"]).is_err(), "a source is required");
+        assert!(parse(&["charts", "-V", "0.1.5", "--source-path", "g.zip"]).is_err());
+        assert!(parse(&["images", "-V", "0.1.5", "--output", "yaml"]).is_err());
+    }
+
+    #[test]
     fn parses_the_plugin_commands() {
         let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("deploykf-cmp").chain(args.iter().copied()));
         assert!(matches!(parse(&["plugin", "init"]).unwrap().command, Command::Plugin(PluginCommand::Init)));

@@ -245,7 +245,7 @@ fn independent_build(zip: &Path, values: &[PathBuf], work: &Path, fixtures: &Pat
     let plugin_values = work.join("plugin.yaml");
     fs::write(&plugin_values, "argocd:\n  source:\n    repo: {url: 'https://git.example.com/r.git'}\n    plugin: {enabled: true}\n").unwrap();
     let mut gen = Command::new(bin());
-    gen.arg("generate").arg("--source-path").arg(&zip).arg("--output-dir").arg(&render);
+    gen.arg("generate").arg("--source-path").arg(zip).arg("--output-dir").arg(&render);
     for v in values.iter().chain([&plugin_values]) {
         gen.arg("--values").arg(v);
     }
@@ -357,4 +357,30 @@ fn check_charts(charts_text: &str, registry_host: &str) {
     assert_eq!(found, expected);
     let cm = charts.iter().find(|c| c["name"] == "cert-manager").unwrap();
     assert_eq!(cm["resolved_version"], "v1.12.10", "{cm}");
+}
+
+#[test]
+fn a_bad_mirror_file_fails_before_anything_renders() {
+    let Some(shared) = shared() else {
+        eprintln!("SKIPPED: ../shared (fixtures) is absent");
+        return;
+    };
+    let zip = shared.join(format!("fixtures/generators/deploykf-{VERSION}-generator.zip"));
+    let work = TempDir::new().unwrap();
+    let mirror = work.path().join("mirror.yaml");
+    fs::write(&mirror, "images:\n  registry: r.example.com\n").unwrap();
+    for command in ["images", "charts"] {
+        let out = Command::new(bin())
+            .args([command, "--source-path"])
+            .arg(&zip)
+            .arg("--mirror")
+            .arg(&mirror)
+            .env("DEPLOYKF_CMP_HELM", "/nonexistent/helm")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(stderr.contains("mirror.yaml") && stderr.contains("put it under a top-level `mirror:` key"), "{stderr}");
+    }
 }
