@@ -3,5 +3,6 @@
 
 #![allow(dead_code)]
 
+pub mod images;
 pub mod registry;
 pub mod tools;
