@@ -45,12 +45,18 @@ fn chart_values(host: &str) -> String {
 }
 
 /// Docker's normalisation of a reference as written (`nginx` →
-/// `docker.io/library/nginx`); `None` for strings that are no reference.
+/// `docker.io/library/nginx:latest`); `None` for strings that are no
+/// reference, and for Istio's `auto`.
 fn normalise(image: &str) -> Option<String> {
     let valid = regex::Regex::new(r"^[a-z0-9][a-z0-9._/:@-]*[a-zA-Z0-9_]$|^[a-z0-9]$").unwrap();
     if !valid.is_match(image.split('@').next().unwrap()) {
         return None;
     }
+    if image == "auto" {
+        return None; // Istio's gateway placeholder, filled in by its injector.
+    }
+    let last = image.rsplit('/').next().unwrap();
+    let image = &if last.contains([':', '@']) { image.to_string() } else { format!("{image}:latest") };
     let (first, rest) = image.split_once('/').unwrap_or(("", image));
     Some(if first.is_empty() || (first == "docker.io" && !rest.contains('/')) {
         format!("docker.io/library/{rest}")
@@ -236,6 +242,13 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
         recipe_images(s, &mut recipe);
     }
     check_images(&list_text, &json_text, &pods, &recipe);
+
+    // The list is the input of `deploykf-cmp mirror --images-file`.
+    let list_file = work.path().join("images.txt");
+    fs::write(&list_file, &list_text).unwrap();
+    let plan = run(Command::new(bin()).args(["mirror", "--dry-run", "--images-file"]).arg(&list_file).arg("--mirror").arg(&mirror_file));
+    assert_eq!(plan.lines().count(), list_text.lines().count(), "one copy per listed image:\n{plan}");
+    assert!(plan.contains("docker.io/istio/proxyv2:1.17.8-distroless -> registry.example.com/deploykf/"), "{plan}");
     check_charts(&charts_text, &registry.host());
 }
 
@@ -268,7 +281,7 @@ fn check_images(list_text: &str, json_text: &str, pods: &BTreeSet<String>, recip
     assert_eq!(list, sorted, "sorted and unique");
     let listed: BTreeSet<String> = list.iter().map(|s| s.to_string()).collect();
     assert!(pods.len() > 30, "{pods:?}");
-    for image in pods {
+    for image in pods.iter().filter(|i| *i != "auto") {
         let n = normalise(image).unwrap_or_else(|| panic!("pod image {image:?} is no reference"));
         assert!(listed.contains(&n), "the pod image {image} ({n}) is missing from the inventory:\n{list_text}");
     }

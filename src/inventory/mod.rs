@@ -85,8 +85,8 @@ impl ImageEntry {
     }
 }
 
-/// Every image of the rendered components, each with its sources; values
-/// locations are added to the images they produce (same name, and the same
+/// Every image of the rendered components, each with its sources (an
+/// untagged reference gets the `latest` it means); values locations are added to the images they produce (same name, and the same
 /// tag unless the values leave it empty).
 pub fn images(rendered: &Rendered) -> Result<Vec<ImageEntry>> {
     let mut entries: BTreeMap<String, ImageEntry> = BTreeMap::new();
@@ -94,6 +94,16 @@ pub fn images(rendered: &Rendered) -> Result<Vec<ImageEntry>> {
         for found in scan::component_images(&component.app.name, &component.manifests)
             .with_context(|| format!("the manifests of the Application '{}'", component.app.name))?
         {
+            // Istio's gateway Deployments say `image: auto`: the injector fills it in
+            // (its proxy image is listed from the injector's configuration).
+            if found.image.tag.is_none() && found.image.digest.is_none() && found.image.to_string() == "docker.io/library/auto" {
+                continue;
+            }
+            let mut found = found;
+            if found.image.tag.is_none() && found.image.digest.is_none() {
+                // What the kubelet pulls for an untagged reference, written out.
+                found.image = found.image.with_tag("latest").expect("`latest` is a valid tag");
+            }
             let key = found.image.to_string();
             let entry = entries.entry(key).or_insert_with(|| ImageEntry {
                 mirrored: mirrored(rendered.mirror.as_ref(), &found.image),
@@ -325,6 +335,33 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn images_merge_components_and_values_and_spell_out_latest() {
+        let manifests = "kind: Deployment\nmetadata: {name: gw, namespace: ns}\nspec:\n  template:\n    spec:\n      containers:\n        - {name: a, image: auto}\n        - {name: b, image: busybox}\n        - {name: c, image: 'ghcr.io/dexidp/dex:v2.39.1'}\n";
+        let app = |name: &str| render::Application {
+            name: name.into(),
+            namespace: None,
+            build: render::Build::Kustomize("./manifests/x".into()),
+        };
+        let values = gomplate::yaml::decode("a:\n  images:\n    dex: {repository: ghcr.io/dexidp/dex, tag: ''}\n").unwrap();
+        let rendered = Rendered {
+            values: values.as_map().unwrap().clone(),
+            mirror: Some(mirror_config::parse(&gomplate::yaml::decode("images: {registry: m.example.com}").unwrap(), "test").unwrap()),
+            components: ["dkf-a", "dkf-b"]
+                .iter()
+                .map(|n| Component { app: app(n), manifests: manifests.into(), dependencies: Vec::new() })
+                .collect(),
+        };
+        let entries = images(&rendered).unwrap();
+        let names: Vec<String> = entries.iter().map(|e| e.image.to_string()).collect();
+        assert_eq!(names, ["docker.io/library/busybox:latest", "ghcr.io/dexidp/dex:v2.39.1"]);
+        let dex = &entries[1];
+        assert_eq!(dex.mirrored.as_deref(), Some("m.example.com/ghcr.io/dexidp/dex:v2.39.1"));
+        let components: Vec<Option<&str>> = dex.sources.iter().map(|s| s.component.as_deref()).collect();
+        assert_eq!(components, [Some("dkf-a"), Some("dkf-b"), None]);
+        assert_eq!(dex.sources.last().unwrap().values_path.as_deref(), Some("a.images.dex.repository"));
     }
 
     #[test]
