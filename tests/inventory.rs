@@ -333,6 +333,15 @@ fn check_images(list_text: &str, json_text: &str, pods: &BTreeSet<String>, recip
         .expect("the cert-manager controller");
     assert_eq!(cert_manager["runtime_only"], false);
     assert!(cert_manager["sources"].as_array().unwrap().iter().any(|s| s["how"] == "pod-spec"), "{cert_manager}");
+    assert!(
+        cert_manager["sources"].as_array().unwrap().iter().any(|s| s["values_path"]
+            == "deploykf_dependencies.cert_manager.images.certManagerController.repository"),
+        "its tag is empty (~) in the values: {cert_manager}"
+    );
+    assert!(
+        proxy["sources"].as_array().unwrap().iter().any(|s| s["values_path"] == "deploykf_dependencies.istio.images.istioProxy.repository"),
+        "{proxy}"
+    );
 
     assert!(
         entries.iter().filter(|e| e["runtime_only"] == true).all(|e| e["sources"].as_array().unwrap().iter().all(|s| s["how"] != "pod-spec")),

@@ -365,6 +365,35 @@ mod tests {
     }
 
     #[test]
+    fn chart_outputs() {
+        let entry = |name: &str, repository: &str, mirrored: Option<&str>| ChartEntry {
+            name: name.into(),
+            version: "1.17.8".into(),
+            resolved_version: Some("1.17.8".into()),
+            repository: repository.into(),
+            mirrored_repository: mirrored.map(str::to_string),
+            component: "dkf-dep--istio".into(),
+            chart_path: "manifests/deploykf-dependencies/istio".into(),
+        };
+        let entries = [
+            entry("istiod", "https://istio-release.storage.googleapis.com/charts", Some("oci://m.example.com/charts")),
+            entry("base", "https://istio-release.storage.googleapis.com/charts", None),
+        ];
+        assert_eq!(
+            format_charts(&entries, Format::List),
+            "https://istio-release.storage.googleapis.com/charts base 1.17.8\n\
+             https://istio-release.storage.googleapis.com/charts istiod 1.17.8\n"
+        );
+        let text = format_charts(&entries, Format::Text);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("NAME    VERSION  REPOSITORY"), "{text}");
+        assert!(lines[2].contains(" -  ") && lines[2].ends_with("dkf-dep--istio"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&format_charts(&entries, Format::Json)).unwrap();
+        assert_eq!(json[0]["mirrored_repository"], json!("oci://m.example.com/charts"));
+        assert_eq!(json[1]["mirrored_repository"], serde_json::Value::Null);
+    }
+
+    #[test]
     fn list_output_is_sorted_unique_and_fully_qualified() {
         let entries = [entry("quay.io/b:1", &[(How::PodSpec, "f")]), entry("nginx:1", &[(How::Runtime, "g")])];
         assert_eq!(format_images(&entries, Format::List), "docker.io/library/nginx:1\nquay.io/b:1\n");
