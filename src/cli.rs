@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::generate;
+use crate::inventory;
 use crate::plugin;
 use crate::mirror::config::{self as mirror_config, MIRROR_CONFIG_ENV};
 use crate::mirror::pull_secret::{self, SecretRef};
@@ -119,6 +120,12 @@ pub enum Command {
     /// Print the image pull Secret for the mirror registry, or deployKF's values using it
     #[command(long_about = PULL_SECRET_HELP)]
     PullSecret(PullSecretArgs),
+    /// List every container image a values set deploys (rendered, runtime-only included)
+    #[command(long_about = IMAGES_HELP)]
+    Images(InventoryArgs),
+    /// List every Helm chart dependency a values set deploys
+    #[command(long_about = CHARTS_HELP)]
+    Charts(InventoryArgs),
     /// Copy images into a private registry (byte-exact, streaming, resumable)
     #[command(long_about = MIRROR_HELP)]
     Mirror(MirrorArgs),
@@ -218,6 +225,8 @@ impl Cli {
             Command::Plugin(PluginCommand::Init) => plugin::init(),
             Command::Plugin(PluginCommand::Generate) => plugin::generate(),
             Command::PullSecret(args) => args.run(),
+            Command::Images(args) => args.run(false),
+            Command::Charts(args) => args.run(true),
             Command::Mirror(args) => args.run(),
         }
     }
@@ -316,6 +325,92 @@ impl PullSecretArgs {
         let credentials = Credentials::discover(self.authfile.as_deref())?;
         let config = pull_secret::docker_config_json(&credentials, &registries)?;
         write_stdout(&pull_secret::secret_manifest(&secret, &config, &registries))
+    }
+}
+
+const IMAGES_HELP: &str = "\
+List every container image a deployKF values set deploys.
+
+The generator is rendered (as 'generate' does, into a temporary folder), then every
+component its app-of-apps deploys is built as the Argo CD plugin builds it: 'kustomize
+build' of the Application's output folder, or its chart with the dependencies pulled and
+'helm template' run. Images come from the pod specs of the results (tags left empty in
+the values are the ones rendering gives), plus runtime-only images that no pod spec
+holds: the Istio sidecar proxy, notebook images of the spawner, Kubeflow Pipelines'
+launcher and driver, Argo's workflow executor, images in controllers' ConfigMaps.
+Each image lists where it came from (resource and field, values path).
+
+The images listed are the upstream ones (what to copy into a mirror); with a mirror
+configuration (--mirror FILE, else 'mirror:' in the values, else the file named by
+DEPLOYKF_CMP_MIRROR_CONFIG) each also shows its mirror location.
+
+Needs kustomize (or kubectl) and helm, found like the plugin finds them
+(DEPLOYKF_CMP_KUSTOMIZE, DEPLOYKF_CMP_KUBECTL, DEPLOYKF_CMP_HELM, else PATH); chart
+registries use HELM_REGISTRY_CONFIG, SSL_CERT_FILE and DEPLOYKF_CMP_INSECURE_REGISTRIES.
+
+--output list prints one fully qualified reference per line, sorted and unique: the
+input of 'deploykf-cmp mirror --images-file'.
+
+Examples:
+  deploykf-cmp images --source-version 0.1.5 --values values.yaml
+  deploykf-cmp images --source-path ./generator.zip -f values.yaml --output list > images.txt
+  deploykf-cmp images --source-version 0.1.5 -f values.yaml --mirror mirror.yaml --output json";
+
+const CHARTS_HELP: &str = "\
+List every Helm chart dependency a deployKF values set deploys: each component chart's
+Chart.yaml dependencies (name, version and the version pulled, repository, mirror
+repository, component), after rendering as 'deploykf-cmp images' does.
+
+--output list prints 'repository name version' lines, sorted and unique.
+
+Examples:
+  deploykf-cmp charts --source-version 0.1.5 --values values.yaml
+  deploykf-cmp charts --source-path ./generator.zip -f values.yaml --mirror mirror.yaml --output json";
+
+/// `deploykf-cmp images` and `deploykf-cmp charts` flags.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["source_version", "source_path"])))]
+pub struct InventoryArgs {
+    /// A version tag from the 'deployKF/deployKF' GitHub repository (e.g. 0.1.5)
+    #[arg(short = 'V', long, value_name = "VERSION")]
+    pub source_version: Option<String>,
+
+    /// A local path to a directory or '.zip' file containing a generator source
+    #[arg(long, value_name = "PATH")]
+    pub source_path: Option<PathBuf>,
+
+    /// A YAML file containing configuration values (repeatable, or comma-separated)
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
+    pub values: Vec<PathBuf>,
+
+    /// A YAML file with a top-level `mirror:` section: show each entry's mirror location
+    #[arg(long, value_name = "FILE")]
+    pub mirror: Option<PathBuf>,
+
+    /// How to print the inventory
+    #[arg(short = 'o', long, value_enum, default_value_t = inventory::Format::Text)]
+    pub output: inventory::Format,
+}
+
+impl InventoryArgs {
+    /// Renders everything and prints the images (or, with `charts`, the charts).
+    pub fn run(self, charts: bool) -> Result<()> {
+        let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {
+            (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
+            (None, Some(path)) => GeneratorSource::from_path(path)?,
+            _ => bail!("give exactly one of `--source-version` or `--source-path`"),
+        };
+        let rendered = inventory::render_all(&inventory::Request {
+            source: &source,
+            values_files: &self.values,
+            mirror_file: self.mirror.as_deref(),
+        })?;
+        let text = if charts {
+            inventory::format_charts(&inventory::charts(&rendered), self.output)
+        } else {
+            inventory::format_images(&inventory::images(&rendered)?, self.output)
+        };
+        write_stdout(&text)
     }
 }
 
@@ -463,6 +558,27 @@ mod tests {
             parse(&["generate", "--source-path", "g.zip"]).is_err(),
             "--output-dir is required"
         );
+    }
+
+    #[test]
+    fn parses_the_inventory_commands() {
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("deploykf-cmp").chain(args.iter().copied()));
+        let Command::Images(a) = parse(&["images", "-V", "0.1.5", "-f", "a.yaml,b.yaml", "--mirror", "m.yaml", "-o", "list"])
+            .unwrap()
+            .command
+        else {
+            panic!("not images");
+        };
+        assert_eq!(a.values, [PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]);
+        assert_eq!(a.mirror, Some(PathBuf::from("m.yaml")));
+        assert_eq!(a.output, inventory::Format::List);
+        let Command::Charts(a) = parse(&["charts", "--source-path", "g.zip"]).unwrap().command else {
+            panic!("not charts");
+        };
+        assert_eq!(a.output, inventory::Format::Text);
+        assert!(parse(&["images", "-f", "v.yaml"]).is_err(), "a source is required");
+        assert!(parse(&["charts", "-V", "0.1.5", "--source-path", "g.zip"]).is_err());
+        assert!(parse(&["images", "-V", "0.1.5", "--output", "yaml"]).is_err());
     }
 
     #[test]

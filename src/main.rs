@@ -10,6 +10,7 @@ mod cli;
 mod components;
 mod generate;
 mod gomplateignore;
+mod inventory;
 mod mirror;
 mod output;
 mod plugin;

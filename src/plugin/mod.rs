@@ -198,7 +198,7 @@ fn cache_dir(vars: &HashMap<String, String>) -> PathBuf {
 
 /// The folder `rel` of the generator's output `render_dir`; it must exist and
 /// stay inside the output.
-fn output_folder(render_dir: &Path, rel: &str, parameter: &str) -> Result<PathBuf> {
+pub(crate) fn output_folder(render_dir: &Path, rel: &str, parameter: &str) -> Result<PathBuf> {
     let joined = lexical_clean(&render_dir.join(rel));
     if !joined.starts_with(render_dir) {
         bail!("the '{parameter}' '{rel}' leaves the generator's output: give a folder inside it, like './manifests/...'");
@@ -215,7 +215,7 @@ fn output_folder(render_dir: &Path, rel: &str, parameter: &str) -> Result<PathBu
 /// The `output_helm_values_files` entries that exist (relative to the chart,
 /// like the upstream plugin, which skips missing ones); an entry leaving the
 /// chart is an error.
-fn chart_values_files(chart: &Path, entries: &[String]) -> Result<Vec<PathBuf>> {
+pub(crate) fn chart_values_files(chart: &Path, entries: &[String]) -> Result<Vec<PathBuf>> {
     let root = chart.canonicalize().with_context(|| format!("cannot read '{}'", chart.display()))?;
     let mut files = Vec::new();
     for rel in entries {

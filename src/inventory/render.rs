@@ -1,0 +1,260 @@
+//! Rendering everything an app-of-apps deploys, for the inventory: the
+//! generator (the same [`generate::render`] as `deploykf-cmp generate`, into a
+//! temporary folder, in plugin mode so every child Application names its
+//! output folder), then every child Application's component exactly as the
+//! plugin builds it: `kustomize build` of `output_kustomize_path`, or the
+//! chart at `output_helm_path` with its dependencies resolved and `helm
+//! template` run with the Application's name, namespace and
+//! `output_helm_values_files`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{anyhow, bail, Context, Result};
+use gomplate::{Map, Value};
+
+use crate::components::chart::{ChartMetadata, Dependency};
+use crate::components::dependencies::{self, ResolveOptions};
+use crate::components::helm::{Helm, TemplateOptions};
+use crate::components::kustomize::Kustomize;
+use crate::generate::{self, Env};
+use crate::output::OutputDir;
+use crate::plugin;
+use crate::source::GeneratorSource;
+
+/// The values layer the inventory adds last: child Applications use the
+/// plugin (so they carry their output folder), and a placeholder manifests
+/// repository when none is set (the generator requires one; it only ends up
+/// in the Applications' `repoURL`).
+fn inventory_layer(values: &Map) -> Map {
+    let mut plugin = Map::new();
+    plugin.insert("enabled".into(), Value::Bool(true));
+    let mut source = Map::new();
+    source.insert("plugin".into(), Value::map(plugin));
+    let url = lookup(values, &["argocd", "source", "repo", "url"]).and_then(Value::as_str).unwrap_or_default();
+    if url.is_empty() {
+        let mut repo = Map::new();
+        repo.insert("url".into(), Value::str(PLACEHOLDER_REPO));
+        source.insert("repo".into(), Value::map(repo));
+    }
+    let mut argocd = Map::new();
+    argocd.insert("source".into(), Value::map(source));
+    let mut top = Map::new();
+    top.insert("argocd".into(), Value::map(argocd));
+    top
+}
+
+/// The manifests repository the Applications name when the values give none.
+const PLACEHOLDER_REPO: &str = "https://deploykf-cmp.invalid/inventory.git";
+
+/// The value at `keys` below `map`.
+pub fn lookup<'a>(map: &'a Map, keys: &[&str]) -> Option<&'a Value> {
+    let (first, rest) = keys.split_first()?;
+    let value = map.get(*first)?;
+    if rest.is_empty() {
+        return Some(value);
+    }
+    lookup(value.as_map()?, rest)
+}
+
+/// The generator's output for `values` (merged values, `mirror` removed), in
+/// `dir` (created; must not exist or be empty).
+pub fn render_generator(source: &GeneratorSource, values: Map, dir: &Path) -> Result<()> {
+    let layer = inventory_layer(&values);
+    let values = Value::map(crate::values::merge_layers(vec![values, layer]));
+    // What the plugin's templates read with `getenv`, as Argo CD would set it.
+    let env: Env = [
+        ("ARGOCD_APP_SOURCE_REPO_URL", PLACEHOLDER_REPO),
+        ("ARGOCD_APP_SOURCE_TARGET_REVISION", "HEAD"),
+        ("ARGOCD_APP_SOURCE_PATH", "."),
+        ("ARGOCD_APP_PARAMETERS", "[]"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let output = OutputDir::prepare(dir)?;
+    generate::render(source, values, &output, Arc::new(env))?;
+    output.commit()
+}
+
+/// How a child Application's manifests are built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// `kustomize build` of this output folder.
+    Kustomize(String),
+    /// `helm template` of this chart folder with these values files.
+    Helm { path: String, values_files: Vec<String> },
+}
+
+/// A child Application of the app-of-apps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Application {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub build: Build,
+}
+
+/// A built component: its Application, its manifests, and for a chart the
+/// dependencies of its `Chart.yaml` with the versions resolved.
+#[derive(Debug)]
+pub struct Component {
+    pub app: Application,
+    pub manifests: String,
+    pub dependencies: Vec<ResolvedDependency>,
+}
+
+/// A chart dependency and the version pulled for it.
+#[derive(Clone, Debug)]
+pub struct ResolvedDependency {
+    pub dependency: Dependency,
+    /// The version found in `charts/` after resolution (the constraint's match).
+    pub resolved_version: Option<String>,
+}
+
+/// The child Applications in the stream `kustomize build argocd/` prints
+/// (Applications without the deployKF plugin source are skipped).
+pub fn applications(stream: &str) -> Result<Vec<Application>> {
+    let mut apps = Vec::new();
+    for (doc, _) in super::scan::documents(stream) {
+        let doc = doc.context("the app-of-apps manifests")?;
+        let Some(map) = doc.as_map() else { continue };
+        if map.get("kind").and_then(Value::as_str) != Some("Application") {
+            continue;
+        }
+        let name = lookup(map, &["metadata", "name"]).and_then(Value::as_str).unwrap_or_default().to_string();
+        let namespace = lookup(map, &["spec", "destination", "namespace"]).and_then(Value::as_str).map(str::to_string);
+        let Some(params) = lookup(map, &["spec", "source", "plugin", "parameters"]).and_then(Value::as_list) else {
+            continue;
+        };
+        let param = |wanted: &str| {
+            params.iter().filter_map(Value::as_map).find(|p| p.get("name").and_then(Value::as_str) == Some(wanted))
+        };
+        let string = |wanted: &str| param(wanted).and_then(|p| p.get("string")).and_then(Value::as_str).map(str::to_string);
+        let build = match (string("output_kustomize_path"), string("output_helm_path")) {
+            (Some(path), None) => Build::Kustomize(path),
+            (None, Some(path)) => {
+                let values_files = param("output_helm_values_files")
+                    .and_then(|p| p.get("array"))
+                    .and_then(Value::as_list)
+                    .map(|l| l.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default();
+                Build::Helm { path, values_files }
+            }
+            _ => bail!("the Application '{name}' names neither output_kustomize_path nor output_helm_path (or both)"),
+        };
+        apps.push(Application { name, namespace, build });
+    }
+    Ok(apps)
+}
+
+/// The tools a component build needs.
+pub struct Tools {
+    pub kustomize: Kustomize,
+    pub helm: Helm,
+    pub resolve: ResolveOptions,
+}
+
+impl Tools {
+    /// kustomize/kubectl and helm as the plugin finds them (same variables),
+    /// chart registry settings from `HELM_REGISTRY_CONFIG`, `SSL_CERT_FILE`
+    /// and `DEPLOYKF_CMP_INSECURE_REGISTRIES`; helm's homes under `scratch`
+    /// when `HOME` is unusable.
+    pub fn locate(scratch: &Path) -> Result<Tools> {
+        let var = |n: &str| std::env::var_os(n);
+        Ok(Tools {
+            kustomize: Kustomize::locate(var)?,
+            helm: Helm::locate(var, &scratch.join("helm"))?,
+            resolve: ResolveOptions::from_env()?,
+        })
+    }
+}
+
+/// Builds `app` from the generator output `render_dir` (charts resolve their
+/// dependencies in place: the folder is the inventory's own copy).
+pub fn build(tools: &Tools, render_dir: &Path, app: &Application) -> Result<Component> {
+    let what = || format!("the component of the Application '{}'", app.name);
+    match &app.build {
+        Build::Kustomize(rel) => {
+            let folder = plugin::output_folder(render_dir, rel, "output_kustomize_path").with_context(what)?;
+            let out = tools.kustomize.build(&folder, &[]).with_context(what)?;
+            Ok(Component { app: app.clone(), manifests: into_text(out, &app.name)?, dependencies: Vec::new() })
+        }
+        Build::Helm { path, values_files } => {
+            let chart = plugin::output_folder(render_dir, path, "output_helm_path").with_context(what)?;
+            dependencies::resolve(&chart, &tools.resolve)
+                .with_context(|| format!("cannot resolve the dependencies of the chart '{path}' ({})", what()))?;
+            let options = TemplateOptions {
+                release_name: Some(app.name.clone()),
+                namespace: app.namespace.clone(),
+                values_files: plugin::chart_values_files(&chart, values_files)?,
+                ..Default::default()
+            };
+            let out = tools.helm.template(&chart, &options).with_context(what)?;
+            let metadata = ChartMetadata::load(&chart)?;
+            let dependencies = metadata
+                .dependencies
+                .into_iter()
+                .map(|d| {
+                    let resolved_version = resolved_version(&chart.join("charts"), &d);
+                    ResolvedDependency { dependency: d, resolved_version }
+                })
+                .collect();
+            Ok(Component { app: app.clone(), manifests: into_text(out, &app.name)?, dependencies })
+        }
+    }
+}
+
+/// The version of `dep` placed in `charts/` (`<name>-<version>.tgz`; the
+/// folder's `Chart.yaml` for a `file://` copy).
+fn resolved_version(charts: &Path, dep: &Dependency) -> Option<String> {
+    let prefix = format!("{}-", dep.name);
+    let entries = std::fs::read_dir(charts).ok()?;
+    let mut found = None;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(version) = name.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tgz")) {
+            if version.starts_with(|c: char| c.is_ascii_digit() || c == 'v') {
+                found = Some(version.to_string());
+            }
+        } else if name == dep.name && entry.path().is_dir() {
+            found = ChartMetadata::load(&entry.path()).ok().map(|m| m.version).filter(|v| !v.is_empty());
+        }
+    }
+    found
+}
+
+fn into_text(bytes: Vec<u8>, app: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| anyhow!("the manifests of the Application '{app}' are not UTF-8"))
+}
+
+/// Builds every application, `jobs` at a time, in the order given.
+pub fn build_all(tools: &Tools, render_dir: &Path, apps: &[Application], jobs: usize) -> Result<Vec<Component>> {
+    let next = Mutex::new(0usize);
+    let results: Mutex<Vec<Option<Result<Component>>>> = Mutex::new((0..apps.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(apps.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().expect("lock");
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some(app) = apps.get(i) else { break };
+                let result = build(tools, render_dir, app);
+                results.lock().expect("lock")[i] = Some(result);
+            });
+        }
+    });
+    results.into_inner().expect("lock").into_iter().map(|r| r.expect("every component built")).collect()
+}
+
+/// The generator output's `argocd/` folder built, for [`applications`].
+pub fn app_of_apps_stream(tools: &Tools, render_dir: &Path) -> Result<String> {
+    let argocd: PathBuf = render_dir.join("argocd");
+    let out = tools
+        .kustomize
+        .build(&argocd, &[])
+        .with_context(|| format!("cannot build the app-of-apps folder '{}'", argocd.display()))?;
+    into_text(out, "app-of-apps")
+}
