@@ -74,10 +74,18 @@ struct Reader<'a> {
     /// Set when the parser rejected tabs after a `:` (which libyaml accepts):
     /// the byte offset just after them.
     tab_separator: Option<usize>,
+    /// Set when the parser rejected the indentation of a quoted scalar's
+    /// continuation lines: the byte offset it reported.
+    quoted_indent: Option<usize>,
 }
 
 /// saphyr-parser's complaint about `key:<TAB>value`, valid for libyaml.
 const TAB_SEPARATOR: &str = "':' must be followed by a valid YAML whitespace";
+
+/// The scanner's error for a multi-line quoted scalar whose continuation lines
+/// are not indented past their parent. libyaml (and so yaml.v3, kubectl, helm)
+/// accepts them; Kubernetes CRDs are full of them.
+const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
 
 impl<'a> Reader<'a> {
     fn new(text: &'a str) -> Self {
@@ -86,6 +94,7 @@ impl<'a> Reader<'a> {
             parser: Parser::new_from_str(text),
             char_offsets: None,
             tab_separator: None,
+            quoted_indent: None,
         }
     }
 
@@ -111,6 +120,10 @@ impl<'a> Reader<'a> {
                 Some(Ok(ev)) => ev,
                 Some(Err(e)) if e.info() == TAB_SEPARATOR => {
                     self.tab_separator = Some(self.byte_offset(e.marker().index()));
+                    return Err(scan_error(self.text, &e, &stack));
+                }
+                Some(Err(e)) if e.info() == QUOTED_INDENT => {
+                    self.quoted_indent = Some(self.byte_offset(e.marker().index()));
                     return Err(scan_error(self.text, &e, &stack));
                 }
                 Some(Err(e)) => return Err(scan_error(self.text, &e, &stack)),
@@ -784,6 +797,14 @@ pub(crate) fn decode(text: &str, target: Target) -> Result<Option<Value>, YamlEr
         let current = patched.as_deref().unwrap_or(text);
         let mut reader = Reader::new(current);
         match decode_docs(&mut reader, target) {
+            Err(e) if reader.quoted_indent.is_some() => {
+                // Indent the scalar's continuation lines past their parent:
+                // folding drops leading spaces, so values and lines stay the same.
+                match reindent_quoted_scalar(current, reader.quoted_indent.unwrap_or(0)) {
+                    Some(fixed) => patched = Some(fixed),
+                    None => return Err(e),
+                }
+            }
             Err(e) => match reader.tab_separator {
                 // libyaml takes tabs after `:` as separation: retry with spaces
                 // in their place (same lines and columns, same values).
@@ -807,6 +828,57 @@ pub(crate) fn decode(text: &str, target: Target) -> Result<Option<Value>, YamlEr
         line: 0,
         message: "too many tab separators".into(),
     })
+}
+
+/// Re-indents the continuation lines of the quoted scalar the scanner stopped
+/// in (it reports a position at or after the opening quote) so that each is
+/// indented past the line the scalar starts on. `None` when nothing changes.
+fn reindent_quoted_scalar(text: &str, at: usize) -> Option<String> {
+    let bytes = text.as_bytes();
+    // The opening quote: the last quote at or before `at` that starts a scalar
+    // (preceded by `: `, `- `, `[`, `{`, `,` or the line's indentation).
+    let mut open = None;
+    let mut i = at.min(bytes.len().saturating_sub(1)) + 1;
+    while i > 0 {
+        i -= 1;
+        if bytes[i] == b'\'' || bytes[i] == b'"' {
+            let before = text[..i].trim_end_matches([' ', '\t']);
+            if before.is_empty() || before.ends_with(['\n', ':', '-', '[', '{', ',', '?']) {
+                open = Some(i);
+                break;
+            }
+        }
+    }
+    let open = open?;
+    let quote = bytes[open];
+    let mut end = open + 1;
+    while end < bytes.len() {
+        match bytes[end] {
+            b'\'' if quote == b'\'' && bytes.get(end + 1) == Some(&b'\'') => end += 2,
+            b'\\' if quote == b'"' => end += 2,
+            c if c == quote => break,
+            _ => end += 1,
+        }
+    }
+    let line_start = text[..open].rfind('\n').map_or(0, |n| n + 1);
+    let base = text[line_start..].len() - text[line_start..].trim_start_matches(' ').len();
+    let scalar = &text[open..end.min(text.len())];
+    let mut out = String::with_capacity(text.len() + 256);
+    out.push_str(&text[..open]);
+    let mut changed = false;
+    for (n, line) in scalar.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+            let indent = line.len() - line.trim_start_matches(' ').len();
+            if !line.trim().is_empty() && indent <= base {
+                out.push_str(&" ".repeat(base + 1 - indent));
+                changed = true;
+            }
+        }
+        out.push_str(line);
+    }
+    out.push_str(&text[end.min(text.len())..]);
+    changed.then_some(out)
 }
 
 fn decode_docs(reader: &mut Reader<'_>, target: Target) -> Result<Option<Value>, YamlError> {

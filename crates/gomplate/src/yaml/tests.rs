@@ -571,3 +571,18 @@ fn accepts_libyaml_leniencies() {
         ])
     );
 }
+
+#[test]
+fn quoted_scalars_continued_at_the_key_column_like_crds() {
+    // Kubernetes CRDs (as helm prints them) continue quoted descriptions at the
+    // key's own column; libyaml accepts that, and folding drops the indentation.
+    let text = "spec:\n  properties:\n    apiVersion:\n      description: 'APIVersion defines\n      the schema. It''s\n      versioned'\n      type: string\n    kind:\n      description: \"Kind is\n      a string\"\n";
+    let v = dec(text);
+    let props = &v.as_map().unwrap()["spec"].as_map().unwrap()["properties"];
+    let api = props.as_map().unwrap()["apiVersion"].as_map().unwrap();
+    assert_eq!(api["description"], s("APIVersion defines the schema. It's versioned"));
+    assert_eq!(api["type"], s("string"));
+    assert_eq!(props.as_map().unwrap()["kind"].as_map().unwrap()["description"], s("Kind is a string"));
+    // Errors after such a scalar keep their line numbers.
+    assert!(err(&format!("{text}bad: [\n")).contains("line"), "{}", err(&format!("{text}bad: [\n")));
+}
