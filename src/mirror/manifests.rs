@@ -1110,6 +1110,7 @@ spec: {containers: [{name: a, image: busybox}]}
             source_path: Some(shared.join("generators/deploykf-0.1.5-generator.zip")),
             values: vec![shared.join("sample-values/sample-values-0.1.5.yaml"), argo],
             output_dir: out_dir.clone(),
+            mirror: None,
         }
         .run()
         .unwrap();
