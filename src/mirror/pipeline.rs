@@ -149,3 +149,101 @@ fn report_rewrites(uses: &[ImageUse], place: &str) {
         eprintln!("deploykf-cmp: mirror: {rewritten} pod images rewritten in {place} after rendering");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn yaml(text: &str) -> Value {
+        gomplate::yaml::decode(text).unwrap()
+    }
+
+    const MIRROR: &str = "mirror:\n  images:\n    registry: mirror.test/dkf\n  charts:\n    repository: oci://mirror.test/charts\n";
+
+    #[test]
+    fn settings_come_from_the_environment() {
+        let s = MirrorSettings::from_vars(Some(Path::new("m.yaml")), &vars(&[(MIRROR_CONFIG_ENV, "/etc/m.yaml")])).unwrap();
+        assert_eq!(
+            s,
+            MirrorSettings { cli_file: Some("m.yaml".into()), env_file: Some("/etc/m.yaml".into()), enforce: true }
+        );
+        for (value, enforce) in [("false", false), ("0", false), ("No", false), ("true", true), ("", true)] {
+            let s = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, value), (MIRROR_CONFIG_ENV, "")])).unwrap();
+            assert_eq!((s.enforce, s.env_file), (enforce, None), "{value:?}");
+        }
+        let err = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, "maybe")])).unwrap_err().to_string();
+        assert_eq!(err, "DEPLOYKF_CMP_MIRROR_ENFORCE must be 'true' or 'false', not 'maybe'");
+    }
+
+    #[test]
+    fn the_values_stage_removes_the_key_and_applies_the_overlay() {
+        let plain = yaml("images:\n  web:\n    repository: nginx\n    tag: '1.25'\n");
+        let (out, rules) = values_stage(plain.clone(), &MirrorSettings::default()).unwrap();
+        assert_eq!((out, rules), (plain, None));
+
+        let (out, rules) = values_stage(yaml("mirror: null\na: 1\n"), &MirrorSettings::default()).unwrap();
+        assert_eq!((out, rules), (yaml("a: 1\n"), None));
+
+        let values = yaml(&format!(
+            "{MIRROR}images:\n  web:\n    repository: nginx\n    tag: '1.25'\n\
+             charts:\n  x:\n    repository: https://charts.example.com/stable\n    version: 1.0.0\n"
+        ));
+        let (out, rules) = values_stage(values, &MirrorSettings::default()).unwrap();
+        assert_eq!(rules.unwrap().origin, "values");
+        assert_eq!(
+            out,
+            yaml(
+                "images:\n  web:\n    repository: mirror.test/dkf/docker.io/library/nginx\n    tag: '1.25'\n\
+                 charts:\n  x:\n    repository: oci://mirror.test/charts/charts.example.com/stable\n    version: 1.0.0\n"
+            )
+        );
+    }
+
+    #[test]
+    fn an_invalid_config_in_the_values_is_an_error_naming_the_key() {
+        let err = values_stage(yaml("mirror:\n  images: {registry: m.test, colour: red}\n"), &MirrorSettings::default())
+            .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("values") && msg.contains("colour"), "{msg}");
+    }
+
+    #[test]
+    fn rewrite_dir_rewrites_manifests_but_not_chart_templates() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n";
+        let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  image: nginx:1.25\n";
+        fs::create_dir_all(dir.path().join("app")).unwrap();
+        fs::create_dir_all(dir.path().join("chart/templates")).unwrap();
+        fs::write(dir.path().join("app/deploy.yaml"), deploy).unwrap();
+        fs::write(dir.path().join("app/config.yaml"), config).unwrap();
+        fs::write(dir.path().join("chart/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n").unwrap();
+        fs::write(dir.path().join("chart/templates/deploy.yaml"), deploy).unwrap();
+        let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
+
+        let uses = rewrite_dir(dir.path(), &rules).unwrap();
+        assert_eq!(uses.len(), 1, "{uses:?}");
+        assert_eq!(uses[0].mirrored.as_deref(), Some("mirror.test/dkf/docker.io/library/nginx:1.25"));
+        assert_eq!(uses[0].file.as_deref(), Some(dir.path().join("app/deploy.yaml").as_path()));
+        let written = fs::read_to_string(dir.path().join("app/deploy.yaml")).unwrap();
+        assert!(written.contains("image: mirror.test/dkf/docker.io/library/nginx:1.25"), "{written}");
+        assert_eq!(fs::read_to_string(dir.path().join("app/config.yaml")).unwrap(), config);
+        assert_eq!(fs::read_to_string(dir.path().join("chart/templates/deploy.yaml")).unwrap(), deploy);
+        manifests::check(&uses, &rules).unwrap();
+    }
+
+    #[test]
+    fn rewrite_manifests_refuses_a_leak_only_when_enforcing() {
+        let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
+        let stream = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: n\nspec:\n  containers:\n    - name: a\n      image: \"{{ .Values.x }}\"\n";
+        let err = rewrite_manifests(stream.as_bytes().to_vec(), &rules, true).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("{{ .Values.x }}") && msg.contains("Pod/n/p spec.containers[0].image"), "{msg}");
+        assert!(msg.contains(MIRROR_ENFORCE_ENV), "{msg}");
+        assert_eq!(rewrite_manifests(stream.as_bytes().to_vec(), &rules, false).unwrap(), stream.as_bytes());
+    }
+}
