@@ -72,6 +72,10 @@ Environment:
   SSL_CERT_FILE              extra CA certificates (PEM) to trust for chart registries
   DEPLOYKF_CMP_INSECURE_REGISTRIES
                              chart registries (host[:port], comma-separated) reached over plain HTTP
+  DEPLOYKF_CMP_MIRROR_CONFIG a file with a top-level 'mirror:' section (site-wide private
+                             mirrors; a 'mirror:' key in the values wins over it)
+  DEPLOYKF_CMP_MIRROR_ENFORCE
+                             'false' lets images outside the mirror through (default: refused)
 
 'generate' prints the manifests on stdout and nothing else; on any failure it
 prints nothing there and exits non-zero.";
