@@ -131,6 +131,9 @@ pub enum Command {
     /// Print the image pull Secret for the mirror registry, or deployKF's values using it
     #[command(long_about = PULL_SECRET_HELP)]
     PullSecret(PullSecretArgs),
+    /// Copy images into a private registry (byte-exact, streaming, resumable)
+    #[command(long_about = MIRROR_HELP)]
+    Mirror(MirrorArgs),
 }
 
 /// `deploykf-cmp plugin` subcommands.
@@ -140,6 +143,57 @@ pub enum PluginCommand {
     Init,
     /// Print the manifests of the requested output folder on stdout
     Generate,
+}
+
+const MIRROR_HELP: &str = "\
+Copy images registry to registry: manifests byte for byte (digests unchanged, indexes with
+their per-platform manifests), blobs streamed with bounded memory and checked against their
+digest, skipping what the target already has (a re-run copies only what is missing) and
+mounting blobs across repositories of the target.
+
+--images-file lists one reference per line ('#' comments). A line 'SOURCE' goes where the
+--mirror FILE rules send it; a line 'SOURCE=TARGET' names its target.
+
+Credentials: --authfile, else REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker/config.json.
+Extra CAs: SSL_CERT_FILE. Plain HTTP: --insecure-registry HOST[:PORT] (or
+DEPLOYKF_CMP_INSECURE_REGISTRIES).
+
+Exits non-zero listing every image that failed.";
+
+/// `deploykf-cmp mirror` flags.
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// A file of image references, one per line (`SOURCE` or `SOURCE=TARGET`)
+    #[arg(long, value_name = "FILE")]
+    pub images_file: PathBuf,
+
+    /// A mirror configuration (top-level `mirror:`) whose rules give the targets
+    #[arg(long, value_name = "FILE")]
+    pub mirror: Option<PathBuf>,
+
+    /// A docker/podman style registry credentials file
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
+
+    /// Images copied at the same time (and blob transfers at the same time)
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+
+    /// Copy only this platform of multi-platform images (os/arch[/variant], repeatable)
+    #[arg(long = "platform", value_name = "OS/ARCH")]
+    pub platforms: Vec<String>,
+
+    /// A registry (host[:port]) reached over plain HTTP (repeatable)
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+
+    /// Print what would be copied, copy nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write the mirror configuration matching what was pushed to FILE (`-`: stdout)
+    #[arg(long, value_name = "FILE")]
+    pub write_mirror: Option<PathBuf>,
 }
 
 /// `deploykf-cmp generate` flags (those of `deploykf generate`).
@@ -181,6 +235,7 @@ impl Cli {
             Command::Plugin(PluginCommand::Init) => plugin::init(),
             Command::Plugin(PluginCommand::Generate) => plugin::generate(),
             Command::PullSecret(args) => args.run(),
+            Command::Mirror(args) => args.run(),
         }
     }
 }
@@ -290,6 +345,77 @@ fn write_stdout(text: &str) -> Result<()> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("writing to stdout")
+}
+
+impl MirrorArgs {
+    /// Copies the images; fails listing every image that failed.
+    pub fn run(self) -> Result<()> {
+        use crate::registry::copy::{self, client::RegistryClient, plan, CopyOptions};
+        use crate::registry::{credentials::Credentials, oci};
+        use anyhow::Context;
+
+        for p in &self.platforms {
+            let parts = p.split('/').count();
+            if !(2..=3).contains(&parts) || p.split('/').any(str::is_empty) {
+                bail!("--platform {p:?}: write it as os/arch or os/arch/variant (e.g. linux/amd64)");
+            }
+        }
+        if self.jobs == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        let rules = match &self.mirror {
+            Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
+            None => None,
+        };
+        let origin = self.images_file.display().to_string();
+        let text = std::fs::read_to_string(&self.images_file)
+            .with_context(|| format!("cannot read the --images-file {origin}"))?;
+        let (jobs, left) = plan::parse_images(&text, &origin, rules.as_ref())?;
+        for image in &left {
+            eprintln!("not mirrored (excluded or already in the mirror): {image}");
+        }
+        if self.dry_run {
+            for job in &jobs {
+                println!("{} -> {}", job.source, job.target);
+            }
+            return self.write_config(&jobs, rules.as_ref());
+        }
+        let credentials = Credentials::discover(self.authfile.as_deref())?;
+        let mut insecure = self.insecure_registries.clone();
+        insecure.extend(crate::components::dependencies::parse_registry_list(
+            &std::env::var(crate::components::dependencies::INSECURE_REGISTRIES_ENV).unwrap_or_default(),
+        ));
+        let extra_roots = match std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
+            Some(path) => oci::pem_certificates(std::path::Path::new(&path))?,
+            None => Vec::new(),
+        };
+        let settings = oci::OciSettings { extra_roots, insecure_registries: insecure };
+        let client = RegistryClient::new(&settings, credentials)?;
+        let options = CopyOptions { jobs: self.jobs, platforms: self.platforms.clone() };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.jobs.clamp(2, 8))
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let report = runtime.block_on(copy::copy_all(client, jobs.clone(), options));
+        eprintln!("{}", report.summary());
+        if !report.failures.is_empty() {
+            let list: Vec<String> = report.failures.iter().map(|(image, why)| format!("  {image}: {why}")).collect();
+            bail!("{} of {} images failed:\n{}", report.failures.len(), jobs.len(), list.join("\n"));
+        }
+        self.write_config(&jobs, rules.as_ref())
+    }
+
+    fn write_config(&self, jobs: &[crate::registry::copy::CopyJob], rules: Option<&crate::mirror::config::MirrorRules>) -> Result<()> {
+        use anyhow::Context;
+        let Some(path) = &self.write_mirror else { return Ok(()) };
+        let text = crate::registry::copy::plan::mirror_config(jobs, rules);
+        if path.as_os_str() == "-" {
+            print!("{text}");
+            return Ok(());
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write the --write-mirror file {}", path.display()))
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use gomplate::{Engine, Host, Map, Value};
 
 use crate::gomplateignore;
 use crate::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
-use crate::source::GeneratorSource;
+use crate::source::{GeneratorSource, PackedFiles, PackedReader};
 use crate::values;
 
 /// The template delimiters deployKF generators use.
@@ -63,7 +63,10 @@ pub fn render(
 
     let mut dot = Map::new();
     dot.insert("Values".into(), values);
+    let packed = source.packed_templates();
+    let extra: Vec<&str> = packed.paths().collect();
     let ctx = RenderContext {
+        packed,
         source_root: source.root().to_path_buf(),
         data: Value::map(dot),
         host: HostConfig {
@@ -76,16 +79,20 @@ pub fn render(
     };
 
     // Phase 1: `.gomplateignore_template` → `.gomplateignore`, in the templates folder.
-    let phase1 = gomplateignore::rendered_files(&templates, &["*", "!*.gomplateignore_template"])
-        .context("failed to gather templates for rendering")?;
+    let phase1 = gomplateignore::rendered_files_with(
+        &templates,
+        &extra,
+        &["*", "!*.gomplateignore_template"],
+    )
+    .context("failed to gather templates for rendering")?;
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;
-    let mut host = ctx.host.host();
+    let mut worker = ctx.worker();
     for rel in &phase1 {
         let out = templates.join(lexical_clean(Path::new(
             &rel.replace(".gomplateignore_template", ".gomplateignore"),
         )));
-        ctx.render_file(&base, &nested, &templates, rel, &out, &mut host)?;
+        ctx.render_file(&base, &templates, rel, &out, &mut worker)?;
     }
 
     RunInfo::now(
@@ -97,7 +104,7 @@ pub fn render(
 
     // Phase 2: everything not ignored → the output folder. Runtime templates
     // written in phase 1 are read now.
-    let files = gomplateignore::rendered_files(&templates, &[])
+    let files = gomplateignore::rendered_files_with(&templates, &extra, &[])
         .context("failed to gather templates for rendering")?;
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;
@@ -109,7 +116,7 @@ pub fn render(
     for parent in parents {
         create_dirs(&output.staging().join(parent), dir_mode)?;
     }
-    ctx.render_all(&base, &nested, &templates, &files, output.staging())
+    ctx.render_all(&base, &templates, &files, output.staging())
 }
 
 /// Writes `runtime/input_dir` and `runtime/output_dir` (Go's `WriteRuntimeTemplates`).
@@ -182,42 +189,69 @@ fn read_template(path: &Path, name: &str) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| anyhow!("template '{name}' is not UTF-8 text"))
 }
 
-struct RenderContext {
+struct RenderContext<'s> {
+    /// Template files held in memory rather than in `templates/`.
+    packed: &'s PackedFiles,
     source_root: PathBuf,
     data: Value,
     host: HostConfig,
 }
 
-impl RenderContext {
+/// What one rendering thread owns.
+struct Worker<'s> {
+    host: RenderHost,
+    packed: PackedReader<'s>,
+}
+
+impl RenderContext<'_> {
+    fn worker(&self) -> Worker<'_> {
+        Worker {
+            host: self.host.host(),
+            packed: self.packed.reader(),
+        }
+    }
+
     /// Renders `templates/<rel>` to `out`, unless its output is only whitespace.
     fn render_file(
         &self,
         base: &Engine,
-        nested: &NestedTemplates,
         templates: &Path,
         rel: &str,
         out: &Path,
-        host: &mut RenderHost,
+        worker: &mut Worker,
     ) -> Result<()> {
         let input = templates.join(rel);
         let name = template_name(&self.source_root, &input);
-        let text = read_template(&input, &name)?;
+        let (text, mode) = match worker.packed.read(rel) {
+            Some(read) => {
+                let (bytes, mode) =
+                    read.with_context(|| format!("cannot read template '{name}'"))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| anyhow!("template '{name}' is not UTF-8 text"))?;
+                (text, mode)
+            }
+            None => {
+                let text = read_template(&input, &name)?;
+                (text, mode_of(&input).unwrap_or(0o644))
+            }
+        };
         let mut engine = base.clone();
         engine
             .add_template(&name, &text)
             .map_err(|e| anyhow!("{e}"))?;
         // In gomplate the nested templates are parsed after the file, so their
-        // `define`s win over the file's own; parse them again when it has any.
+        // `define`s win over the file's own: when it has any, add them again
+        // (as parsing them again would).
         if text.contains("define") || text.contains("block") {
-            nested.add_to(&mut engine)?;
+            engine.overlay(base);
         }
         let rendered = engine
-            .render(&name, &self.data, host)
+            .render(&name, &self.data, &mut worker.host)
             .map_err(|e| anyhow!("failed to render template {name}: {e}"))?;
         if all_whitespace(rendered.as_bytes()) {
             return Ok(());
         }
-        write_with_mode(out, rendered.as_bytes(), mode_of(&input).unwrap_or(0o644))
+        write_with_mode(out, rendered.as_bytes(), mode)
             .with_context(|| format!("failed to write the output of template {name}"))
     }
 
@@ -225,7 +259,6 @@ impl RenderContext {
     fn render_all(
         &self,
         base: &Engine,
-        nested: &NestedTemplates,
         templates: &Path,
         files: &[String],
         out_dir: &Path,
@@ -241,21 +274,16 @@ impl RenderContext {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
-                    let mut host = self.host.host();
+                    let mut worker = self.worker();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= files.len() || i > first_failure.load(Ordering::Relaxed) {
                             break;
                         }
                         let rel = &files[i];
-                        if let Err(e) = self.render_file(
-                            base,
-                            nested,
-                            templates,
-                            rel,
-                            &out_dir.join(rel),
-                            &mut host,
-                        ) {
+                        if let Err(e) =
+                            self.render_file(base, templates, rel, &out_dir.join(rel), &mut worker)
+                        {
                             first_failure.fetch_min(i, Ordering::Relaxed);
                             errors.lock().expect("error list").push((i, e));
                         }

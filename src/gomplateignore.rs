@@ -38,7 +38,16 @@ struct Entry {
 #[derive(Debug)]
 struct Pattern {
     exclusion: bool,
-    regex: Regex,
+    matcher: Matcher,
+}
+
+#[derive(Debug)]
+enum Matcher {
+    Regex(Regex),
+    /// `DIR/**` for a folder whose path is literal in a regexp: what the
+    /// regexp `^/?DIR/.*$` matches, i.e. the paths below `DIR` (without a
+    /// line break, which `.` does not match), never a base name.
+    Below(String),
 }
 
 impl Pattern {
@@ -54,17 +63,37 @@ impl Pattern {
         let source = pattern_regex(value);
         let regex =
             Regex::new(&source).with_context(|| format!("invalid ignore pattern '{text}'"))?;
-        Ok(Some(Pattern { exclusion, regex }))
+        Ok(Some(Pattern {
+            exclusion,
+            matcher: Matcher::Regex(regex),
+        }))
     }
 
-    /// Matches the entry's path (with a leading `/`) or its base name.
-    fn matches(&self, path: &str) -> bool {
-        let full = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
-        self.regex.is_match(&full) || self.regex.is_match(base_name(&full))
+    /// The pattern `[!]DIR/**` that a match of folder `dir` implies.
+    fn below(dir: &str, exclusion: bool) -> Result<Option<Pattern>> {
+        let literal = !dir.is_empty()
+            && !dir.starts_with('/')
+            && dir
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./@~,=%: ".contains(&b));
+        if literal {
+            return Ok(Some(Pattern {
+                exclusion,
+                matcher: Matcher::Below(format!("{dir}/")),
+            }));
+        }
+        Pattern::new(&format!("{}{dir}/**", if exclusion { "!" } else { "" }))
+    }
+
+    /// Matches the entry's path (`full`, with a leading `/`) or its base name.
+    fn matches(&self, full: &str) -> bool {
+        match &self.matcher {
+            Matcher::Regex(regex) => regex.is_match(full) || regex.is_match(base_name(full)),
+            Matcher::Below(prefix) => full
+                .strip_prefix('/')
+                .and_then(|p| p.strip_prefix(prefix.as_str()))
+                .is_some_and(|rest| !rest.contains('\n')),
+        }
     }
 }
 
@@ -124,33 +153,8 @@ fn pattern_regex(pattern: &str) -> String {
     re
 }
 
-/// Go's `path.Clean`.
-pub fn clean_path(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
-}
+/// Go's `path.Clean` (the engine's, so there is one).
+pub use gomplate::funcs::path::clean_str as clean_path;
 
 /// Parses an ignore file's text into pattern strings (xignore's `FromReader`).
 fn parse_ignore_file(text: &str) -> Vec<String> {
@@ -183,13 +187,41 @@ fn parse_ignore_file(text: &str) -> Vec<String> {
     out
 }
 
-/// Every entry under `root` in `afero.Walk` order (the root first, names sorted).
-fn collect(root: &Path) -> Result<Vec<Entry>> {
+/// Every entry under `root` in `afero.Walk` order (the root first, names
+/// sorted), with `extra` files (relative to `root`, not on disk) and their
+/// folders in their places.
+fn collect(root: &Path, extra: &[&str]) -> Result<Vec<Entry>> {
     let mut out = vec![Entry {
         path: String::new(),
         is_dir: true,
     }];
     collect_into(root, "", &mut out)?;
+    if !extra.is_empty() {
+        // Their folders too, where they are not on disk.
+        let mut known: std::collections::HashSet<String> =
+            out.iter().map(|e| e.path.clone()).collect();
+        for path in extra {
+            let mut end = 0;
+            while let Some(i) = path[end..].find('/') {
+                end += i;
+                if known.insert(path[..end].to_string()) {
+                    out.push(Entry {
+                        path: path[..end].to_string(),
+                        is_dir: true,
+                    });
+                }
+                end += 1;
+            }
+            if known.insert(path.to_string()) {
+                out.push(Entry {
+                    path: path.to_string(),
+                    is_dir: false,
+                });
+            }
+        }
+        // Walk order is depth first with sorted names: compare by component.
+        out[1..].sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
+    }
     Ok(out)
 }
 
@@ -224,25 +256,27 @@ fn collect_into(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
 /// xignore's `applyPatterns`: the entries the patterns decide, with
 /// `true` = ignored. Direct matches override matches through a folder.
 fn apply_patterns(entries: &[Entry], patterns: &[Pattern]) -> Result<HashMap<String, bool>> {
+    // Each entry's path with a leading `/`, as the patterns see it.
+    let fulls: Vec<String> = entries.iter().map(|e| format!("/{}", e.path)).collect();
     let mut files: HashMap<String, bool> = HashMap::new();
     let mut dir_patterns = Vec::new();
     for pattern in patterns {
-        for entry in entries.iter().filter(|e| pattern.matches(&e.path)) {
+        for (entry, full) in entries.iter().zip(&fulls) {
+            if !pattern.matches(full) {
+                continue;
+            }
             files.insert(entry.path.clone(), !pattern.exclusion);
             if entry.is_dir {
-                let text = format!(
-                    "{}{}/**",
-                    if pattern.exclusion { "!" } else { "" },
-                    entry.path
-                );
-                dir_patterns.extend(Pattern::new(&text)?);
+                dir_patterns.extend(Pattern::below(&entry.path, pattern.exclusion)?);
             }
         }
     }
     let mut state: HashMap<String, bool> = HashMap::new();
     for pattern in &dir_patterns {
-        for entry in entries.iter().filter(|e| pattern.matches(&e.path)) {
-            state.insert(entry.path.clone(), !pattern.exclusion);
+        for (entry, full) in entries.iter().zip(&fulls) {
+            if pattern.matches(full) {
+                state.insert(entry.path.clone(), !pattern.exclusion);
+            }
         }
     }
     state.extend(files);
@@ -265,8 +299,19 @@ fn join(dir: &str, name: &str) -> String {
 /// The files under `root` gomplate renders: not ignored by the nested
 /// `.gomplateignore` files, then by `after_patterns`; sorted, `/`-separated,
 /// relative to `root`.
+#[allow(dead_code)] // the render uses `rendered_files_with`; kept for plain folders
 pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String>> {
-    let entries = collect(root)?;
+    rendered_files_with(root, &[], after_patterns)
+}
+
+/// [`rendered_files`] for a folder that also holds the files `extra` (paths
+/// relative to `root`, none of them an ignore file) that are not on disk.
+pub fn rendered_files_with(
+    root: &Path,
+    extra: &[&str],
+    after_patterns: &[&str],
+) -> Result<Vec<String>> {
+    let entries = collect(root, extra)?;
     let mut state: HashMap<String, bool> =
         entries.iter().map(|e| (e.path.clone(), false)).collect();
     let is_dir: HashMap<&str, bool> = entries
@@ -303,7 +348,11 @@ pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String
         let sub_entries = if base == "." {
             entries.clone()
         } else {
-            collect(&base_path)?
+            let below: Vec<&str> = extra
+                .iter()
+                .filter_map(|p| p.strip_prefix(base)?.strip_prefix('/'))
+                .collect();
+            collect(&base_path, &below)?
         };
         for (path, ignored) in apply_patterns(&sub_entries, &patterns)? {
             state.insert(join(base, &path), ignored);
@@ -365,15 +414,51 @@ mod tests {
     #[test]
     fn patterns_match_paths_and_base_names() {
         let p = Pattern::new("*.tgz").unwrap().unwrap();
-        assert!(p.matches("deep/dir/chart.tgz"));
+        assert!(p.matches("/deep/dir/chart.tgz"));
         let p = Pattern::new("argocd/apps/x.yaml").unwrap().unwrap();
-        assert!(p.matches("argocd/apps/x.yaml"));
-        assert!(!p.matches("other/argocd/apps/x.yaml"));
+        assert!(p.matches("/argocd/apps/x.yaml"));
+        assert!(!p.matches("/other/argocd/apps/x.yaml"));
         let p = Pattern::new("Chart.lock").unwrap().unwrap();
-        assert!(p.matches("manifests/a/Chart.lock"));
+        assert!(p.matches("/manifests/a/Chart.lock"));
         let p = Pattern::new("/top.txt").unwrap().unwrap();
-        assert!(!p.matches("sub/top.txt"));
-        assert!(p.matches("top.txt"));
+        assert!(!p.matches("/sub/top.txt"));
+        assert!(p.matches("/top.txt"));
+    }
+
+    #[test]
+    fn folder_patterns_match_like_their_regexps() {
+        let paths = [
+            "/a",
+            "/a/b",
+            "/a/b/c.yaml",
+            "/a/bc",
+            "/a-b/c",
+            "/ab/c",
+            "/x/a/b/c",
+            "/a/b/\nx",
+            "/a.b/c",
+            "/axb/c",
+            "/",
+            "/b",
+            "/a/b/c/d/e",
+        ];
+        for dir in ["a", "a/b", "a.b", "a-b", "a b"] {
+            for exclusion in [false, true] {
+                let fast = Pattern::below(dir, exclusion).unwrap().unwrap();
+                assert!(matches!(fast.matcher, Matcher::Below(_)), "{dir}");
+                let text = format!("{}{dir}/**", if exclusion { "!" } else { "" });
+                let slow = Pattern::new(&text).unwrap().unwrap();
+                assert_eq!(fast.exclusion, slow.exclusion);
+                for path in paths {
+                    assert_eq!(fast.matches(path), slow.matches(path), "{dir} {path:?}");
+                }
+            }
+        }
+        // Regexp syntax in a folder name keeps the regexp (xignore's quirk).
+        assert!(matches!(
+            Pattern::below("c++", false).unwrap().unwrap().matcher,
+            Matcher::Regex(_)
+        ));
     }
 
     #[test]
@@ -437,5 +522,44 @@ mod tests {
             rendered_files(dir.path(), &[]).unwrap(),
             vec![".hidden", "a.yaml", "b/c.yaml"]
         );
+    }
+
+    #[test]
+    fn files_held_outside_the_folder_are_walked_in_their_places() {
+        // The same tree, once fully on disk and once with its plain files
+        // given as `extra` (only ignore files and their folders on disk).
+        let files = [
+            (".gomplateignore", "*.md\n.gomplateignore\n"),
+            (
+                "a/.gomplateignore",
+                "/x.yaml\n!README.md\nsub\n!sub/keep.yaml\n",
+            ),
+            ("a/x.yaml", ""),
+            ("a/y.yaml", ""),
+            ("a/README.md", ""),
+            ("a/sub/keep.yaml", ""),
+            ("a/sub/drop.yaml", ""),
+            ("a-b/z.yaml", ""),
+            ("x.yaml", ""),
+            ("b/README.md", ""),
+        ];
+        let full = tree(&files);
+        let on_disk: Vec<(&str, &str)> = files
+            .iter()
+            .filter(|(p, _)| p.ends_with(IGNORE_FILE))
+            .copied()
+            .collect();
+        let partial = tree(&on_disk);
+        let mut extra = Vec::new();
+        for (path, _) in files.iter().filter(|(p, _)| !p.ends_with(IGNORE_FILE)) {
+            extra.push(*path);
+        }
+        for after in [&[][..], &["*", "!*.yaml"][..]] {
+            assert_eq!(
+                rendered_files_with(partial.path(), &extra, after).unwrap(),
+                rendered_files(full.path(), after).unwrap(),
+                "{after:?}"
+            );
+        }
     }
 }

@@ -260,26 +260,9 @@ impl RunInfo {
     }
 }
 
-/// A JSON string literal as Go's `encoding/json` writes it (HTML-safe escapes).
+/// A JSON string literal as Go 1.20's `encoding/json` writes it (HTML-safe escapes).
 pub fn go_json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    gomplate::json::quote(s, gomplate::json::Escapes::EncodingJson)
 }
 
 /// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (Go's `time.RFC3339` in UTC).
@@ -340,6 +323,10 @@ mod tests {
         assert_eq!(
             go_json_string("a<b>&\"\\\n\u{1}"),
             r#""a\u003cb\u003e\u0026\"\\\n\u0001""#
+        );
+        assert_eq!(
+            go_json_string("\u{8}\u{c}\u{2028}"),
+            r#""\u0008\u000c\u2028""#
         );
     }
 

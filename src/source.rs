@@ -5,13 +5,17 @@
 //! `default_values.yaml`) and its hash, as the Go CLI's `internal/generate`
 //! package does (`UnzipFile`, `CopyFolder`, `VerifyGeneratorSource`, `HashPath`).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
+
+use crate::gomplateignore;
 
 /// The marker file every generator has at its root.
 pub const GENERATOR_MARKER: &str = ".deploykf_generator";
@@ -42,8 +46,12 @@ impl Default for ZipLimits {
 }
 
 /// A generator unpacked into a private temporary folder (removed on drop).
+/// From a zip, the template files of `templates/` stay in memory
+/// ([`GeneratorSource::packed_templates`]): only their folders and the ignore
+/// files are written, which halves the files a render creates.
 pub struct GeneratorSource {
     dir: TempDir,
+    packed: PackedFiles,
     artifact_path: PathBuf,
     version: Option<String>,
     hash: String,
@@ -69,9 +77,10 @@ impl GeneratorSource {
         let meta = fs::metadata(&resolved)
             .with_context(|| format!("cannot read the --source-path '{}'", path.display()))?;
         let dir = new_temp_dir()?;
+        let mut packed = PackedFiles::default();
         if meta.is_file() && resolved.to_string_lossy().ends_with(".zip") {
             eprintln!("Using custom source file: {}", path.display());
-            extract_generator_zip(&resolved, dir.path(), ZipLimits::default())?;
+            packed = extract_generator_zip_packed(&resolved, dir.path(), ZipLimits::default())?;
         } else if meta.is_dir() {
             eprintln!("Using custom source folder: {}", path.display());
             copy_folder(&resolved, dir.path())?;
@@ -86,6 +95,7 @@ impl GeneratorSource {
         })?;
         let source = GeneratorSource {
             dir,
+            packed,
             artifact_path: resolved,
             version: None,
             hash,
@@ -121,12 +131,13 @@ impl GeneratorSource {
             artifact.display()
         );
         let dir = new_temp_dir()?;
-        extract_generator_zip(&artifact, dir.path(), ZipLimits::default())?;
+        let packed = extract_generator_zip_packed(&artifact, dir.path(), ZipLimits::default())?;
         let hash = hash_path(&artifact, &[]).with_context(|| {
             format!("cannot hash the generator source '{}'", artifact.display())
         })?;
         let source = GeneratorSource {
             dir,
+            packed,
             artifact_path: artifact,
             version: Some(version),
             hash,
@@ -143,6 +154,11 @@ impl GeneratorSource {
     /// `templates/`: what is rendered into the output folder.
     pub fn templates_dir(&self) -> PathBuf {
         self.root().join("templates")
+    }
+
+    /// The files of `templates/` kept in memory instead of the folder.
+    pub fn packed_templates(&self) -> &PackedFiles {
+        &self.packed
     }
 
     /// `helpers/`: nested templates available to every template as `helpers/<file>`.
@@ -329,10 +345,99 @@ const S_IFLNK: u32 = 0o120000;
 /// `target` (like Go's `UnzipFile(path, target, "generator")`), refusing hostile
 /// archives: names with `..` or absolute names, symlink entries, more entries or
 /// more extracted bytes than `limits` allow. On error the caller discards `target`.
+#[allow(dead_code)] // sources use `extract_generator_zip_packed`; kept for full extraction
 pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) -> Result<()> {
-    let file = fs::File::open(zip_path)
+    extract(zip_path, target, limits, false).map(|_| ())
+}
+
+/// Like [`extract_generator_zip`], but the regular files under `templates/`
+/// (except `.gomplateignore*` files, which the render reads and writes on
+/// disk) are returned instead of written. Below `templates/` only the folders
+/// of files on disk are created (a render only needs folders that hold files).
+pub fn extract_generator_zip_packed(
+    zip_path: &Path,
+    target: &Path,
+    limits: ZipLimits,
+) -> Result<PackedFiles> {
+    extract(zip_path, target, limits, true)
+}
+
+/// The zip archive, read into memory once and shared by its readers.
+type Archive = zip::ZipArchive<io::Cursor<Arc<[u8]>>>;
+
+/// Template files held in the (compressed) zip instead of on disk: path
+/// relative to `templates/` (`/`-separated) → entry and the mode the
+/// extracted file would have had. Read them through [`PackedFiles::reader`].
+#[derive(Default)]
+pub struct PackedFiles {
+    archive: Option<Archive>,
+    files: BTreeMap<String, (usize, u32)>,
+}
+
+impl PackedFiles {
+    /// Every held path (relative to `templates/`), sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// A reader of the held files (one per thread: reading needs `&mut`).
+    pub fn reader(&self) -> PackedReader<'_> {
+        PackedReader {
+            archive: self.archive.clone(),
+            files: &self.files,
+        }
+    }
+}
+
+/// Reads held template files (see [`PackedFiles`]).
+pub struct PackedReader<'a> {
+    archive: Option<Archive>,
+    files: &'a BTreeMap<String, (usize, u32)>,
+}
+
+impl PackedReader<'_> {
+    /// The contents and mode of `templates/<rel>`, if it is held.
+    pub fn read(&mut self, rel: &str) -> Option<io::Result<(Vec<u8>, u32)>> {
+        let &(index, mode) = self.files.get(rel)?;
+        let archive = self.archive.as_mut()?;
+        let mut read = || -> io::Result<Vec<u8>> {
+            let entry = archive.by_index(index).map_err(io::Error::other)?;
+            // The declared sizes were checked against the limits at
+            // extraction: hold an entry to its declared size.
+            let size = entry.size();
+            let mut content = Vec::with_capacity(size.min(1 << 24) as usize);
+            entry.take(size + 1).read_to_end(&mut content)?;
+            if content.len() as u64 > size {
+                return Err(io::Error::other("the entry is larger than the zip says"));
+            }
+            Ok(content)
+        };
+        Some(read().map(|content| (content, mode)))
+    }
+}
+
+/// The path under `templates/` of a file kept in memory, or `None` when it is
+/// written to disk.
+fn packed_path(inner: &Path) -> Option<String> {
+    let mut parts = inner.components();
+    if parts.next() != Some(Component::Normal("templates".as_ref())) {
+        return None;
+    }
+    let rel: Vec<&str> = parts
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    let name = rel.last()?;
+    if name.starts_with(gomplateignore::IGNORE_FILE) {
+        return None;
+    }
+    Some(rel.join("/"))
+}
+
+fn extract(zip_path: &Path, target: &Path, limits: ZipLimits, pack: bool) -> Result<PackedFiles> {
+    // One read of the archive instead of thousands of small reads and seeks.
+    let bytes = fs::read(zip_path)
         .with_context(|| format!("cannot open the zip '{}'", zip_path.display()))?;
-    let mut archive = zip::ZipArchive::new(file)
+    let mut archive: Archive = zip::ZipArchive::new(io::Cursor::new(Arc::from(bytes)))
         .with_context(|| format!("'{}' is not a valid zip file", zip_path.display()))?;
     let context = || format!("refusing the zip '{}'", zip_path.display());
     if archive.len() > limits.max_entries {
@@ -366,6 +471,7 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         );
     }
     let mut total: u64 = 0;
+    let mut packed = PackedFiles::default();
     let mut created = std::collections::HashSet::new();
     let mut create_dir = |dir: &Path| -> Result<()> {
         if created.insert(dir.to_path_buf()) {
@@ -374,25 +480,50 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         }
         Ok(())
     };
+    let templates = target.join("templates");
     for (i, name, inner, is_dir, mode) in selected {
         let dest = target.join(&inner);
+        let in_templates = inner.starts_with("templates") && inner != Path::new("templates");
         if is_dir {
-            create_dir(&dest)?;
+            // With packing, the folders below `templates/` are implied by the
+            // files they hold; only those of files on disk are created.
+            create_dir(if pack && in_templates {
+                &templates
+            } else {
+                &dest
+            })?;
             continue;
         }
         if inner.as_os_str().is_empty() {
             continue;
         }
-        if let Some(parent) = dest.parent() {
+        let held = if pack { packed_path(&inner) } else { None };
+        if held.is_some() {
+            create_dir(&templates)?;
+        } else if let Some(parent) = dest.parent() {
             create_dir(parent)?;
         }
         let mut entry = archive
             .by_index(i)
             .with_context(|| format!("cannot read zip entry '{name}'"))?;
-        let mut out = create_file(&dest, mode.map(|m| m & 0o777).unwrap_or(0o644))?;
+        let mode = mode.map(|m| m & 0o777).unwrap_or(0o644);
         let budget = limits.max_total_bytes - total;
-        let written = io::copy(&mut (&mut entry).take(budget + 1), &mut out)
-            .with_context(|| format!("cannot extract zip entry '{name}'"))?;
+        let mut limited = (&mut entry).take(budget + 1);
+        let written = match held {
+            Some(rel) => {
+                // Counted by its declared size; reading it never yields more
+                // (see `PackedReader::read`). The mode is the one
+                // `create_file` would give it (the umask applies when the
+                // output is created).
+                packed.files.insert(rel, (i, mode | 0o600));
+                limited.into_inner().size()
+            }
+            None => {
+                let mut out = create_file(&dest, mode)?;
+                io::copy(&mut limited, &mut out)
+                    .with_context(|| format!("cannot extract zip entry '{name}'"))?
+            }
+        };
         if written > budget {
             return Err(anyhow!(
                 "its entries hold more than {} bytes uncompressed (limit reached at entry '{name}')",
@@ -402,7 +533,10 @@ pub fn extract_generator_zip(zip_path: &Path, target: &Path, limits: ZipLimits) 
         }
         total += written;
     }
-    Ok(())
+    if !packed.files.is_empty() {
+        packed.archive = Some(archive);
+    }
+    Ok(packed)
 }
 
 /// The relative path of a zip entry, refusing absolute names and `..` components.
@@ -659,6 +793,38 @@ mod tests {
         );
         assert!(!out.path().join("x.txt").exists());
         assert!(!out.path().join("y.txt").exists());
+    }
+
+    #[test]
+    fn packs_template_files_and_writes_the_rest() {
+        let (_d, zip) = zip_with(&[
+            ("generator/templates/a/b.yaml", b"b: 1", Some(0o100640)),
+            ("generator/templates/a/.gomplateignore_template", b"x", None),
+            ("generator/templates/empty/", b"", None),
+            ("generator/templates/c/", b"", None),
+            ("generator/templates/c/d.yaml", b"d", None),
+            ("generator/helpers/h.tpl", b"h", None),
+        ]);
+        let out = TempDir::new().unwrap();
+        let packed = extract_generator_zip_packed(&zip, out.path(), ZipLimits::default()).unwrap();
+        assert_eq!(packed.paths().collect::<Vec<_>>(), ["a/b.yaml", "c/d.yaml"]);
+        let mut reader = packed.reader();
+        assert_eq!(
+            reader.read("a/b.yaml").unwrap().unwrap(),
+            (b"b: 1".to_vec(), 0o640)
+        );
+        assert!(reader.read("a/.gomplateignore_template").is_none());
+        assert!(out.path().join("templates/a").is_dir());
+        assert!(!out.path().join("templates/a/b.yaml").exists());
+        assert!(out
+            .path()
+            .join("templates/a/.gomplateignore_template")
+            .is_file());
+        // Folders of held files only are not created.
+        assert!(out.path().join("templates").is_dir());
+        assert!(!out.path().join("templates/empty").exists());
+        assert!(!out.path().join("templates/c").exists());
+        assert!(out.path().join("helpers/h.tpl").is_file());
     }
 
     #[test]

@@ -290,7 +290,7 @@ fn chart_layer(reference: &Reference, manifest: OciImageManifest) -> Result<Char
 }
 
 /// `realm` and `service` of a `Bearer realm="…",service="…"` challenge.
-fn parse_bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
+pub fn parse_bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
     let rest = header.trim().strip_prefix("Bearer ").or_else(|| header.trim().strip_prefix("bearer "))?;
     let mut realm = None;
     let mut service = None;

@@ -84,12 +84,19 @@ impl Engine {
     /// (a later definition replaces an earlier one, as in Go).
     pub fn add_template(&mut self, name: &str, text: &str) -> Result<(), Error> {
         let tree = parse::parse(name, text, &self.left, &self.right)?;
-        let parse_name: Arc<str> = name.into();
-        for (def, body) in tree.defines {
-            associate(&mut self.templates, def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
-        }
-        associate(&mut self.templates, name.to_string(), Template { parse_name, body: Arc::new(tree.root) });
+        add_tree(&mut self.templates, name, tree, true);
         Ok(())
+    }
+
+    /// Adds every template of `other` as [`Engine::add_template`] would if
+    /// the sources of `other` were parsed again into this set, in the order
+    /// they were added to it: an empty body never replaces an existing one,
+    /// so each name ends with `other`'s last non-empty definition, or keeps
+    /// this set's own when `other` only has empty ones.
+    pub fn overlay(&mut self, other: &Engine) {
+        for (name, tmpl) in &other.templates {
+            associate(&mut self.templates, name.clone(), tmpl.clone());
+        }
     }
 
     /// True when a template of that name exists.
@@ -134,6 +141,23 @@ fn associate(set: &mut HashMap<String, Template>, name: String, tmpl: Template) 
         return;
     }
     set.insert(name, tmpl);
+}
+
+/// Adds a parsed template `name` and its `define`s to a set; returns the
+/// template for `name`. With `keep_nonempty`, an empty body does not replace
+/// an existing `name` (Go's `AddParseTree`); `tpl` always replaces it.
+fn add_tree(set: &mut HashMap<String, Template>, name: &str, tree: crate::ast::Tree, keep_nonempty: bool) -> Template {
+    let parse_name: Arc<str> = name.into();
+    for (def, body) in tree.defines {
+        associate(set, def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
+    }
+    let tmpl = Template { parse_name, body: Arc::new(tree.root) };
+    if keep_nonempty {
+        associate(set, name.to_string(), tmpl.clone());
+    } else {
+        set.insert(name.to_string(), tmpl.clone());
+    }
+    tmpl
 }
 
 /// Non-local exits of `walk`: errors, and Go's `break`/`continue` panics.
@@ -242,32 +266,8 @@ impl<'a> State<'a> {
                 }
                 Ok(())
             }
-            Node::If { pipe, list, else_list, .. } => {
-                let mark = self.vars.len();
-                let value = self.eval_pipeline(dot, pipe)?;
-                let result = if value.is_true() {
-                    self.walk(dot, list, out)
-                } else if let Some(else_list) = else_list {
-                    self.walk(dot, else_list, out)
-                } else {
-                    Ok(())
-                };
-                self.vars.truncate(mark);
-                result
-            }
-            Node::With { pipe, list, else_list, .. } => {
-                let mark = self.vars.len();
-                let value = self.eval_pipeline(dot, pipe)?;
-                let result = if value.is_true() {
-                    self.walk(&value, list, out)
-                } else if let Some(else_list) = else_list {
-                    self.walk(dot, else_list, out)
-                } else {
-                    Ok(())
-                };
-                self.vars.truncate(mark);
-                result
-            }
+            Node::If { pipe, list, else_list, .. } => self.walk_if(dot, pipe, list, else_list.as_ref(), false, out),
+            Node::With { pipe, list, else_list, .. } => self.walk_if(dot, pipe, list, else_list.as_ref(), true, out),
             Node::Range { pos, pipe, list, else_list } => {
                 let mark = self.vars.len();
                 let result = self.walk_range(dot, *pos, pipe, list, else_list.as_ref(), out);
@@ -287,6 +287,22 @@ impl<'a> State<'a> {
             Node::Break { .. } => Err(Fail::Break),
             Node::Continue { .. } => Err(Fail::Continue),
         }
+    }
+
+    /// `if` (and `with`, which also makes the value dot for its true branch):
+    /// variables declared in the pipeline are scoped to the branches.
+    fn walk_if(&mut self, dot: &Value, pipe: &Pipe, list: &List, else_list: Option<&List>, with: bool, out: &mut String) -> Res<()> {
+        let mark = self.vars.len();
+        let value = self.eval_pipeline(dot, pipe)?;
+        let result = if value.is_true() {
+            self.walk(if with { &value } else { dot }, list, out)
+        } else if let Some(else_list) = else_list {
+            self.walk(dot, else_list, out)
+        } else {
+            Ok(())
+        };
+        self.vars.truncate(mark);
+        result
     }
 
     fn walk_range(&mut self, dot: &Value, pos: Pos, pipe: &Pipe, list: &List, else_list: Option<&List>, out: &mut String) -> Res<()> {
@@ -563,8 +579,13 @@ impl<'a> State<'a> {
         let Some(tmpl) = self.lookup(&name) else {
             return Err(FuncError::new(format!("template {name:?} not defined")));
         };
+        self.call_to_value(&name, &tmpl, ctx)
+    }
+
+    /// Runs a template for `tmpl.Exec`/`tpl`: its output as a string value.
+    fn call_to_value(&mut self, name: &str, tmpl: &Template, ctx: Value) -> Result<Value, FuncError> {
         let mut out = String::new();
-        match self.call_template(&name, &tmpl, ctx, &mut out) {
+        match self.call_template(name, tmpl, ctx, &mut out) {
             Ok(()) => Ok(Value::from(out)),
             Err(Fail::Error(e)) => Err(nested(e)),
             Err(_) => Err(FuncError::new("break or continue outside range")),
@@ -588,18 +609,8 @@ impl<'a> State<'a> {
             _ => return Err(FuncError::new(format!("wrong number of args for tpl: want 1, 2, or 3 - got {}", argv.len()))),
         };
         let tree = parse::parse(&name, &text, &self.engine.left, &self.engine.right).map_err(nested)?;
-        let parse_name: Arc<str> = name.as_str().into();
-        for (def, body) in tree.defines {
-            associate(&mut self.inline, def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
-        }
-        let tmpl = Template { parse_name, body: Arc::new(tree.root) };
-        self.inline.insert(name.clone(), tmpl.clone());
-        let mut out = String::new();
-        match self.call_template(&name, &tmpl, ctx, &mut out) {
-            Ok(()) => Ok(Value::from(out)),
-            Err(Fail::Error(e)) => Err(nested(e)),
-            Err(_) => Err(FuncError::new("break or continue outside range")),
-        }
+        let tmpl = add_tree(&mut self.inline, &name, tree, false);
+        self.call_to_value(&name, &tmpl, ctx)
     }
 
     fn fn_file_write(&mut self, argv: &[Value]) -> Result<Value, FuncError> {
@@ -649,7 +660,7 @@ fn arg_string(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Map;
+    use crate::testing::m as map;
 
     struct EnvHost(Vec<(String, String)>, Vec<(String, String)>);
 
@@ -661,10 +672,6 @@ mod tests {
             self.1.push((path.into(), String::from_utf8_lossy(content).into()));
             Ok(())
         }
-    }
-
-    fn map(pairs: &[(&str, Value)]) -> Value {
-        Value::map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<Map>())
     }
 
     fn data() -> Value {
@@ -700,39 +707,54 @@ mod tests {
         run_with(&[], text, &mut NoHost).unwrap_or_else(|e| panic!("{text}: {e}"))
     }
 
+    /// Renders each template and compares its output.
+    fn check(cases: &[(&str, &str)]) {
+        for (text, want) in cases {
+            assert_eq!(run(text), *want, "{text}");
+        }
+    }
+
     fn run_err(text: &str) -> Error {
         run_with(&[], text, &mut NoHost).expect_err(text)
     }
 
     #[test]
     fn prints_values_like_go() {
-        assert_eq!(run("{{< .s >}} {{< .n >}} {{< .f >}} {{< .t >}}"), "hello 3 1.5 true");
-        assert_eq!(run("{{< .missing >}}|{{< .z >}}"), "<no value>|<no value>");
-        assert_eq!(run("{{< .list >}} {{< .m >}}"), "[a b c] map[a:1 b:2 c:3]");
-        assert_eq!(run("{{< .missing.deeper >}}"), "<no value>");
+        check(&[
+            ("{{< .s >}} {{< .n >}} {{< .f >}} {{< .t >}}", "hello 3 1.5 true"),
+            ("{{< .missing >}}|{{< .z >}}", "<no value>|<no value>"),
+            ("{{< .list >}} {{< .m >}}", "[a b c] map[a:1 b:2 c:3]"),
+            ("{{< .missing.deeper >}}", "<no value>"),
+        ]);
     }
 
     #[test]
     fn trims_whitespace_and_comments() {
-        assert_eq!(run("a  {{<- .s ->}}  b"), "ahellob");
-        assert_eq!(run("a {{<- /* note */ ->}}\n b"), "ab");
+        check(&[
+            ("a  {{<- .s ->}}  b", "ahellob"),
+            ("a {{<- /* note */ ->}}\n b", "ab"),
+        ]);
     }
 
     #[test]
     fn if_else_chains() {
-        assert_eq!(run("{{< if .t >}}yes{{< else >}}no{{< end >}}"), "yes");
-        assert_eq!(run("{{< if .empty >}}1{{< else if .z >}}2{{< else if .list >}}3{{< end >}}"), "3");
-        assert_eq!(run("{{< if .missing >}}1{{< else >}}0{{< end >}}"), "0");
+        check(&[
+            ("{{< if .t >}}yes{{< else >}}no{{< end >}}", "yes"),
+            ("{{< if .empty >}}1{{< else if .z >}}2{{< else if .list >}}3{{< end >}}", "3"),
+            ("{{< if .missing >}}1{{< else >}}0{{< end >}}", "0"),
+        ]);
     }
 
     #[test]
     fn range_over_lists_and_sorted_maps() {
-        assert_eq!(run("{{< range .list >}}<{{< . >}}>{{< end >}}"), "<a><b><c>");
-        assert_eq!(run("{{< range $i, $v := .list >}}{{< $i >}}={{< $v >}},{{< end >}}"), "0=a,1=b,2=c,");
-        assert_eq!(run("{{< range $k, $v := .m >}}{{< $k >}}{{< $v >}}{{< end >}}"), "a1b2c3");
-        assert_eq!(run("{{< range $v := .m >}}{{< $v >}}{{< end >}}"), "123");
-        assert_eq!(run("{{< range .missing >}}x{{< else >}}none{{< end >}}"), "none");
-        assert_eq!(run("{{< range .people >}}{{< .name >}} {{< end >}}"), "ann bob ");
+        check(&[
+            ("{{< range .list >}}<{{< . >}}>{{< end >}}", "<a><b><c>"),
+            ("{{< range $i, $v := .list >}}{{< $i >}}={{< $v >}},{{< end >}}", "0=a,1=b,2=c,"),
+            ("{{< range $k, $v := .m >}}{{< $k >}}{{< $v >}}{{< end >}}", "a1b2c3"),
+            ("{{< range $v := .m >}}{{< $v >}}{{< end >}}", "123"),
+            ("{{< range .missing >}}x{{< else >}}none{{< end >}}", "none"),
+            ("{{< range .people >}}{{< .name >}} {{< end >}}", "ann bob "),
+        ]);
     }
 
     #[test]
@@ -741,39 +763,68 @@ mod tests {
             run("{{< range .list >}}{{< if eq . \"b\" >}}{{< continue >}}{{< end >}}{{< . >}}{{< end >}}"),
             "ac"
         );
-        assert_eq!(run("{{< range .list >}}{{< if eq . \"b\" >}}{{< break >}}{{< end >}}{{< . >}}{{< end >}}"), "a");
+        check(&[("{{< range .list >}}{{< if eq . \"b\" >}}{{< break >}}{{< end >}}{{< . >}}{{< end >}}", "a")]);
     }
 
     #[test]
     fn with_and_else() {
-        assert_eq!(run("{{< with .nested.inner >}}{{< .x >}}{{< end >}}"), "deep");
-        assert_eq!(run("{{< with .missing >}}x{{< else >}}{{< .s >}}{{< end >}}"), "hello");
+        check(&[
+            ("{{< with .nested.inner >}}{{< .x >}}{{< end >}}", "deep"),
+            ("{{< with .missing >}}x{{< else >}}{{< .s >}}{{< end >}}", "hello"),
+        ]);
     }
 
     #[test]
     fn variables_scope_and_assignment() {
-        assert_eq!(run("{{< $x := 1 >}}{{< if .t >}}{{< $x = 2 >}}{{< end >}}{{< $x >}}"), "2");
-        assert_eq!(run("{{< $x := 1 >}}{{< if .t >}}{{< $x := 2 >}}{{< end >}}{{< $x >}}"), "1");
-        assert_eq!(run("{{< range .list >}}{{< $.s >}}{{< end >}}"), "hellohellohello");
-        assert_eq!(run("{{< $m := .nested >}}{{< $m.inner.x >}}"), "deep");
+        check(&[
+            ("{{< $x := 1 >}}{{< if .t >}}{{< $x = 2 >}}{{< end >}}{{< $x >}}", "2"),
+            ("{{< $x := 1 >}}{{< if .t >}}{{< $x := 2 >}}{{< end >}}{{< $x >}}", "1"),
+            ("{{< range .list >}}{{< $.s >}}{{< end >}}", "hellohellohello"),
+            ("{{< $m := .nested >}}{{< $m.inner.x >}}", "deep"),
+        ]);
     }
 
     #[test]
     fn and_or_short_circuit_and_return_operands() {
-        assert_eq!(run("{{< and 1 0 \"x\" >}}"), "0");
-        assert_eq!(run("{{< or 0 \"\" \"x\" >}}"), "x");
-        assert_eq!(run("{{< or .missing .s >}}"), "hello");
-        // the second operand would fail if evaluated
-        assert_eq!(run("{{< or .t (fail \"boom\") >}}"), "true");
-        assert_eq!(run("{{< and .empty (fail \"boom\") >}}"), "");
+        check(&[
+            ("{{< and 1 0 \"x\" >}}", "0"),
+            ("{{< or 0 \"\" \"x\" >}}", "x"),
+            ("{{< or .missing .s >}}", "hello"),
+            // the second operand would fail if evaluated
+            ("{{< or .t (fail \"boom\") >}}", "true"),
+            ("{{< and .empty (fail \"boom\") >}}", ""),
+        ]);
+    }
+
+    #[test]
+    fn overlay_is_like_parsing_the_other_sources_again() {
+        let nested = [("helpers/a.tpl", "{{<- define \"x\" >}}A{{< end >}}{{<- define \"e\" >}}{{< end >}}"), ("helpers/b.tpl", "{{<- define \"x\" >}}B{{< end >}}{{<- define \"e\" >}} {{< end >}}")];
+        let file = "{{< define \"x\" >}}F{{< end >}}{{< define \"e\" >}}own{{< end >}}{{< template \"x\" >}}|{{< template \"e\" >}}";
+        let mut base = Engine::new("{{<", ">}}");
+        for (name, text) in nested {
+            base.add_template(name, text).unwrap();
+        }
+        let mut reparsed = base.clone();
+        reparsed.add_template("t", file).unwrap();
+        for (name, text) in nested {
+            reparsed.add_template(name, text).unwrap();
+        }
+        let mut overlaid = base.clone();
+        overlaid.add_template("t", file).unwrap();
+        overlaid.overlay(&base);
+        let want = reparsed.render("t", &Value::Missing, &mut NoHost).unwrap();
+        assert_eq!(want, "B|own");
+        assert_eq!(overlaid.render("t", &Value::Missing, &mut NoHost).unwrap(), want);
     }
 
     #[test]
     fn define_template_and_block() {
         let out = run_with(&[("helpers/h.tpl", "{{<- define \"greet\" >}}hi {{< . >}}{{< end >}}")], "{{< template \"greet\" .s >}}", &mut NoHost).unwrap();
         assert_eq!(out, "hi hello");
-        assert_eq!(run("{{< block \"b\" .n >}}[{{< . >}}]{{< end >}}"), "[3]");
-        assert_eq!(run("{{< define \"x\" >}}{{< . >}}{{< end >}}{{< template \"x\" >}}"), "<no value>");
+        check(&[
+            ("{{< block \"b\" .n >}}[{{< . >}}]{{< end >}}", "[3]"),
+            ("{{< define \"x\" >}}{{< . >}}{{< end >}}{{< template \"x\" >}}", "<no value>"),
+        ]);
     }
 
     #[test]

@@ -272,13 +272,13 @@ fn fmt_e(out: &mut String, neg: bool, dec: &Decimal, prec: i64, fmt: u8) {
         }
     }
     out.push(fmt as char);
-    let mut exp = if dec.d.is_empty() { 0 } else { dec.dp - 1 };
-    if exp < 0 {
-        out.push('-');
-        exp = -exp;
-    } else {
-        out.push('+');
-    }
+    push_exponent(out, if dec.d.is_empty() { 0 } else { dec.dp - 1 });
+}
+
+/// A float exponent as strconv writes it: sign and at least two digits.
+fn push_exponent(out: &mut String, exp: i64) {
+    out.push(if exp < 0 { '-' } else { '+' });
+    let exp = exp.unsigned_abs();
     if exp < 10 {
         out.push('0');
     }
@@ -368,16 +368,7 @@ fn fmt_hex_float(neg: bool, mut mant: u64, mut exp: i64, fmt: u8, prec: i64) -> 
         }
     }
     out.push(if fmt == b'X' { 'P' } else { 'p' });
-    if exp < 0 {
-        out.push('-');
-        exp = -exp;
-    } else {
-        out.push('+');
-    }
-    if exp < 10 {
-        out.push('0');
-    }
-    out.push_str(&exp.to_string());
+    push_exponent(&mut out, exp);
     out
 }
 
@@ -1504,7 +1495,7 @@ impl Big {
                 || self
                     .0
                     .get(limbs)
-                    .map_or(true, |l| l & ((1u32 << rest) - 1) == 0))
+                    .is_none_or(|l| l & ((1u32 << rest) - 1) == 0))
     }
 
     /// `self >> bits`; the result must fit in 96 bits (ours are below 2^66).

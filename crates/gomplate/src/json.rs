@@ -41,7 +41,7 @@ fn write_value(out: &mut String, value: &Value) {
             let _ = write!(out, "{i}");
         }
         Value::Float(f) => write_float(out, *f),
-        Value::String(s) => write_string(out, s),
+        Value::String(s) => write_quoted(out, s, Escapes::Ugorji),
         Value::List(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -59,7 +59,7 @@ fn write_value(out: &mut String, value: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(out, k);
+                write_quoted(out, k, Escapes::Ugorji);
                 out.push(':');
                 write_value(out, v);
             }
@@ -97,9 +97,30 @@ fn write_float(out: &mut String, f: f64) {
     }
 }
 
-/// ugorji's `quoteStr` with HTML-safe escaping.
-fn write_string(out: &mut String, s: &str) {
+/// Which Go JSON encoder a string is escaped like. Both escape `"`, `\\`,
+/// `\n`, `\r`, `\t` with short escapes and `<`, `>`, `&`, U+2028, U+2029 and
+/// other control characters as `\uXXXX` (HTML-safe); they differ only on
+/// backspace and form feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escapes {
+    /// ugorji's `quoteStr` (gomplate's `toJSON`): `\b` and `\f`.
+    Ugorji,
+    /// Go 1.20's `encoding/json` (the CLI's `.deploykf_output`): `\u0008` and
+    /// `\u000c` (short forms only came in Go 1.22).
+    EncodingJson,
+}
+
+/// A JSON string literal for `s`, escaped like `escapes`.
+pub fn quote(s: &str, escapes: Escapes) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    write_quoted(&mut out, s, escapes);
+    out
+}
+
+/// Appends the JSON string literal for `s` to `out`, escaped like `escapes`.
+pub fn write_quoted(out: &mut String, s: &str, escapes: Escapes) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short_bf = escapes == Escapes::Ugorji;
     out.push('"');
     for c in s.chars() {
         match c {
@@ -107,9 +128,9 @@ fn write_string(out: &mut String, s: &str) {
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
             '\t' => out.push_str("\\t"),
+            '\x08' if short_bf => out.push_str("\\b"),
+            '\x0c' if short_bf => out.push_str("\\f"),
             c if (c as u32) < 0x20 || c == '<' || c == '>' || c == '&' => {
                 let b = c as u8;
                 out.push_str("\\u00");
@@ -195,15 +216,7 @@ fn go_indent(src: &str, indent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Map;
-
-    fn m(pairs: &[(&str, Value)]) -> Value {
-        let mut map = Map::new();
-        for (k, v) in pairs {
-            map.insert(k.to_string(), v.clone());
-        }
-        Value::map(map)
-    }
+    use crate::testing::m;
 
     #[test]
     fn canonical_compact() {

@@ -675,17 +675,9 @@ fn left_trim_length(s: &[u8]) -> usize {
     s.iter().take_while(|&&b| is_space_byte(b)).count()
 }
 
-/// Go's `strconv.IsPrint`, exact for ASCII and approximated beyond it.
-fn is_print(r: char) -> bool {
-    if r.is_ascii() {
-        return (' '..='~').contains(&r);
-    }
-    !r.is_control() && !r.is_whitespace() && !matches!(r as u32, 0xAD | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF)
-}
-
 /// Go's `%#U` verb: `U+0023 '#'`.
 pub fn go_rune_u(r: char) -> String {
-    if is_print(r) {
+    if crate::fmt::is_print(r as u32) {
         format!("U+{:04X} '{}'", r as u32, r)
     } else {
         format!("U+{:04X}", r as u32)
@@ -699,30 +691,8 @@ fn go_rune_u_opt(r: Option<char>) -> String {
     }
 }
 
-/// Go's `strconv.Quote` (`%q` on a string).
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            _ if is_print(c) => out.push(c),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            _ if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            _ if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            _ => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
+/// Go's `strconv.Quote`, shared with `%q` (one implementation, in [`crate::fmt`]).
+pub use crate::fmt::go_quote;
 
 /// Go's `strconv.ErrSyntax` message.
 pub const INVALID_SYNTAX: &str = "invalid syntax";

@@ -18,6 +18,8 @@ pub mod funcs;
 pub mod json;
 pub mod lexer;
 pub mod parse;
+#[cfg(test)]
+mod testing;
 pub mod value;
 pub mod yaml;
 

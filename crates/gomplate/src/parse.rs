@@ -692,43 +692,6 @@ pub fn number_value(text: &str, typ: ItemType) -> Result<Value, String> {
     Err(format!("illegal number syntax: {}", go_quote(text)))
 }
 
-/// Go's `strconv` rule for `_` in base-prefixed or plain numbers: only between digits
-/// (a base prefix counts as a digit).
-fn underscore_ok(s: &str) -> bool {
-    let mut s = s.as_bytes();
-    if let [b'+' | b'-', rest @ ..] = s {
-        s = rest;
-    }
-    let mut saw = b'^';
-    let mut i = 0;
-    let mut hex = false;
-    if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
-        i = 2;
-        saw = b'0';
-        hex = s[1].eq_ignore_ascii_case(&b'x');
-    }
-    while i < s.len() {
-        let c = s[i];
-        i += 1;
-        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
-            saw = b'0';
-            continue;
-        }
-        if c == b'_' {
-            if saw != b'0' {
-                return false;
-            }
-            saw = b'_';
-            continue;
-        }
-        if saw == b'_' {
-            return false;
-        }
-        saw = b'!';
-    }
-    saw != b'_'
-}
-
 /// Go's `strconv.ParseUint(s, 0, 64)`.
 fn parse_uint(s0: &str) -> Option<u64> {
     let s = s0.as_bytes();
@@ -758,7 +721,7 @@ fn parse_uint(s0: &str) -> Option<u64> {
         }
         n = n.checked_mul(base)?.checked_add(d)?;
     }
-    if underscores && !underscore_ok(s0) {
+    if underscores && !crate::funcs::conv::underscore_ok(s0) {
         return None;
     }
     Some(n)
@@ -844,7 +807,7 @@ fn parse_float(s0: &str) -> Option<f64> {
     } else if base == 16 {
         return None;
     }
-    if i != s.len() || (underscores && !underscore_ok(s0)) {
+    if i != s.len() || (underscores && !crate::funcs::conv::underscore_ok(s0)) {
         return None;
     }
     let value = if base == 10 {

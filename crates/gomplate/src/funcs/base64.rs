@@ -93,10 +93,8 @@ pub fn decode(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::s;
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
 
     #[test]
     fn encode_like_go() {

@@ -6,7 +6,7 @@
 use super::{arity, arity_min};
 use crate::error::FuncError;
 use crate::fmt;
-use crate::value::Value;
+use crate::value::{Kind, Value};
 
 const ERR_BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
 const ERR_BAD_COMPARISON: &str = "incompatible types for comparison";
@@ -121,19 +121,6 @@ fn basic_kind(v: &Value) -> BasicKind {
     }
 }
 
-/// Go's `reflect.Kind` of a value for `canCompare` (nil is `Invalid`).
-fn reflect_kind(v: &Value) -> u8 {
-    match v {
-        Value::Missing | Value::Nil => 0,
-        Value::Bool(_) => 1,
-        Value::Int(_) => 2,
-        Value::Float(_) => 3,
-        Value::String(_) => 4,
-        Value::List(_) => 5,
-        Value::Map(_) => 6,
-    }
-}
-
 /// Go's `eq` for one pair, after both sides had their interface removed.
 fn eq_pair(a: &Value, b: &Value) -> Result<bool, FuncError> {
     let (k1, k2) = (basic_kind(a), basic_kind(b));
@@ -149,8 +136,9 @@ fn eq_pair(a: &Value, b: &Value) -> Result<bool, FuncError> {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         _ => {
-            let (r1, r2) = (reflect_kind(a), reflect_kind(b));
-            if r1 != r2 && r1 != 0 && r2 != 0 {
+            // Go's `reflect.Kind`, nil being `Invalid`.
+            let (r1, r2) = (a.kind(), b.kind());
+            if r1 != r2 && r1 != Kind::Invalid && r2 != Kind::Invalid {
                 return Err(FuncError::new(fmt::sprintf(
                     "non-comparable types %s: %v, %s: %v",
                     &[a.clone(), Value::str(a.type_name()), Value::str(b.type_name()), b.clone()],
@@ -315,11 +303,9 @@ pub(crate) fn query_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::s;
     use crate::value::Map;
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
     fn b(v: Result<Value, FuncError>) -> bool {
         match v.unwrap() {
             Value::Bool(b) => b,

@@ -144,19 +144,6 @@ pub fn merge(args: &[Value]) -> Result<Value, FuncError> {
     Ok(Value::map(dst))
 }
 
-/// Go's `reflect.Kind` class used by `sameTypes`.
-fn kind_id(v: &Value) -> u8 {
-    match v {
-        Value::Missing | Value::Nil => 0,
-        Value::Bool(_) => 1,
-        Value::Int(_) => 2,
-        Value::Float(_) => 3,
-        Value::String(_) => 4,
-        Value::List(_) => 5,
-        Value::Map(_) => 6,
-    }
-}
-
 /// gomplate's `lessThan(key)` for two values of the same kind.
 fn less_than(key: &str, a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -183,7 +170,7 @@ pub fn sort(args: &[Value]) -> Result<Value, FuncError> {
         return Ok(Value::list(Vec::new()));
     }
     let mut l = interface_slice(list)?;
-    let same = l.windows(2).all(|w| kind_id(&w[0]) == kind_id(&w[1]));
+    let same = l.windows(2).all(|w| w[0].kind() == w[1].kind());
     if same {
         l.sort_by(|a, b| {
             if less_than(&key, a, b) {
@@ -433,16 +420,8 @@ pub fn json_path(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{l, m, s};
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
-    fn m(pairs: &[(&str, Value)]) -> Value {
-        Value::map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
-    }
-    fn l(items: &[Value]) -> Value {
-        Value::list(items.to_vec())
-    }
 
     #[test]
     fn merge_is_dst_wins_deep() {

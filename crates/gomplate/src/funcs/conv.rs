@@ -87,8 +87,8 @@ fn str_to_float64(s: &str) -> f64 {
 }
 
 /// Go's `strconv` rule for `_` digit separators (only between digits, or
-/// after a base prefix).
-fn underscore_ok(s: &str) -> bool {
+/// after a base prefix); number literals in templates use it too.
+pub(crate) fn underscore_ok(s: &str) -> bool {
     let b = s.as_bytes();
     let mut saw = b'^';
     let mut i = 0;
@@ -324,10 +324,8 @@ pub fn default(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::s;
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
 
     #[test]
     fn to_string_matches_gomplate() {

@@ -66,13 +66,8 @@ pub fn to_yaml(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{m, s};
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
-    fn m(pairs: &[(&str, Value)]) -> Value {
-        Value::map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
-    }
 
     #[test]
     fn decoders_like_gomplate() {

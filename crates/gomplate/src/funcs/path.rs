@@ -125,10 +125,8 @@ pub fn identity(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::s;
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
 
     #[test]
     fn clean_like_go() {

@@ -153,13 +153,8 @@ pub fn split(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{s, strs as l};
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
-    fn l(items: &[&str]) -> Value {
-        Value::list(items.iter().map(|x| s(x)).collect())
-    }
 
     #[test]
     fn match_and_find() {

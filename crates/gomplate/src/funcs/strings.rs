@@ -382,13 +382,8 @@ pub fn rune_count(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{s, strs as l};
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
-    fn l(items: &[&str]) -> Value {
-        Value::list(items.iter().map(|x| s(x)).collect())
-    }
 
     #[test]
     fn namespace_order_and_go_order() {

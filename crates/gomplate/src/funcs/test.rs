@@ -85,11 +85,9 @@ pub fn is_kind(args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::s;
     use crate::value::Map;
 
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
 
     #[test]
     fn fail_messages() {

@@ -11,6 +11,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use super::resolve::{resolve_plain, resolve_tagged, Resolved, Tag};
 use super::YamlError;
 use crate::value::{format_float_g, Map, Value};
+// Go's `%#v` of a string (duplicate-key errors) is its `strconv.Quote`.
+use crate::fmt::go_quote;
 
 /// What Go decodes a document into.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -712,23 +714,6 @@ impl<'d> Decoder<'d> {
     }
 }
 
-/// Go's `%#v` of a string (a Go-quoted string literal).
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 /// An approximation of Go's `%#v` for a collection used as a map key.
 fn go_sharp_v(v: &Value) -> String {

@@ -207,6 +207,17 @@ impl Emitter {
         if !value.is_empty() && !self.whitespace {
             self.put(' ');
         }
+        self.write_flow_text(value, false);
+        if !value.is_empty() {
+            self.whitespace = false;
+        }
+        self.indention = false;
+    }
+
+    /// The text of a plain or single-quoted scalar: spaces as they are, a
+    /// line break doubled (folding keeps it), indentation after breaks, and
+    /// in single quotes `'` doubled.
+    fn write_flow_text(&mut self, value: &str, single_quoted: bool) {
         let mut breaks = false;
         for c in value.chars() {
             if c == ' ' {
@@ -221,15 +232,14 @@ impl Emitter {
                 if breaks {
                     self.write_indent();
                 }
+                if single_quoted && c == '\'' {
+                    self.put('\'');
+                }
                 self.write_char(c);
                 self.indention = false;
                 breaks = false;
             }
         }
-        if !value.is_empty() {
-            self.whitespace = false;
-        }
-        self.indention = false;
     }
 
     fn write_break(&mut self, c: char) {
@@ -244,28 +254,7 @@ impl Emitter {
 
     fn write_single_quoted(&mut self, value: &str) {
         self.write_indicator("'", true, false, false);
-        let mut breaks = false;
-        for c in value.chars() {
-            if c == ' ' {
-                self.write_char(c);
-            } else if is_break(c) {
-                if !breaks && c == '\n' {
-                    self.put_break();
-                }
-                self.write_break(c);
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent();
-                }
-                if c == '\'' {
-                    self.put('\'');
-                }
-                self.write_char(c);
-                self.indention = false;
-                breaks = false;
-            }
-        }
+        self.write_flow_text(value, true);
         self.write_indicator("'", false, false, false);
         self.whitespace = false;
         self.indention = false;

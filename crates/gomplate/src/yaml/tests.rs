@@ -3,23 +3,8 @@
 //! tracing libyaml's emitter and gomplate's `data` package by hand.
 
 use super::*;
+use crate::testing::{l, m, s};
 use crate::value::Map;
-
-fn m(pairs: &[(&str, Value)]) -> Value {
-    let mut map = Map::new();
-    for (k, v) in pairs {
-        map.insert(k.to_string(), v.clone());
-    }
-    Value::map(map)
-}
-
-fn s(x: &str) -> Value {
-    Value::str(x)
-}
-
-fn l(items: &[Value]) -> Value {
-    Value::list(items.to_vec())
-}
 
 fn dec(text: &str) -> Value {
     decode(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))

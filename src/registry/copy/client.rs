@@ -1,0 +1,519 @@
+//! The one place that speaks the distribution HTTP API for copies: manifests
+//! raw (bytes, media type, digest), blob HEAD/GET, cross-repository mounts and
+//! streamed uploads, with registry authentication (no auth, basic, or the
+//! token flow: `401` + `WWW-Authenticate: Bearer realm=…` → a token for the
+//! needed scopes, fetched with the [`Credentials`] of the host). The reqwest
+//! client comes from [`ChartRegistry::http`] so TLS roots (`SSL_CERT_FILE`)
+//! and insecure (plain HTTP) registries are configured once for the binary.
+//! Errors carry whether retrying may help ([`Failure::transient`]) and never
+//! contain a secret.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use sha2::{Digest as _, Sha256};
+
+use crate::registry::credentials::{Auth, Credentials};
+use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings};
+
+/// Every manifest media type a copy accepts.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// A failed registry operation.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// Retrying may succeed (connection error, 5xx, 429).
+    pub transient: bool,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Failure {
+    pub fn fatal(message: impl Into<String>) -> Failure {
+        Failure { transient: false, message: message.into() }
+    }
+
+    pub fn transient(message: impl Into<String>) -> Failure {
+        Failure { transient: true, message: message.into() }
+    }
+
+    fn from_reqwest(what: &str, e: &reqwest::Error) -> Failure {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        let lower = text.to_lowercase();
+        if lower.contains("certificate") || lower.contains("handshake") {
+            return Failure::fatal(format!("{what}: TLS failed ({text}); trust the registry's CA with SSL_CERT_FILE"));
+        }
+        // Connection errors, timeouts and broken bodies are worth another try.
+        Failure::transient(format!("{what}: {text}"))
+    }
+
+    /// A failure from an unexpected HTTP status (body: the registry's error JSON).
+    async fn from_status(what: &str, response: Response) -> Failure {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let detail: String = body.chars().take(300).collect();
+        let message = match status.as_u16() {
+            401 | 403 => format!("{what}: access denied ({status}); check the credentials for this registry (--authfile, docker login)"),
+            _ => format!("{what}: {status} {}", detail.trim()),
+        };
+        let transient = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT;
+        Failure { transient, message }
+    }
+}
+
+/// How a registry host asked to be authenticated (from `GET /v2/`).
+#[derive(Clone, Debug)]
+enum Challenge {
+    None,
+    Basic,
+    Bearer { realm: String, service: Option<String> },
+}
+
+/// A fetched manifest.
+#[derive(Clone, Debug)]
+pub struct RawManifest {
+    pub bytes: bytes::Bytes,
+    pub media_type: String,
+    /// `sha256:` of the bytes.
+    pub digest: String,
+}
+
+/// The digest text of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+/// Registry access for copies, shared by every task of a run.
+pub struct RegistryClient {
+    charts: ChartRegistry,
+    settings: OciSettings,
+    credentials: Credentials,
+    challenges: Mutex<HashMap<String, Challenge>>,
+    /// `(host, scopes)` → `Authorization` header value.
+    tokens: Mutex<HashMap<(String, String), HeaderValue>>,
+    /// Serialises token fetches (one per host and scope set).
+    token_lock: tokio::sync::Mutex<()>,
+}
+
+/// What a request needs to be allowed: `repository:<repo>:<actions>` scopes.
+pub struct Scope<'a> {
+    pub host: &'a str,
+    pub repository: &'a str,
+    pub push: bool,
+    /// Another repository read from (a mount source).
+    pub also_pull: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn scopes(&self) -> Vec<String> {
+        let mut v = vec![format!("repository:{}:{}", self.repository, if self.push { "pull,push" } else { "pull" })];
+        if let Some(from) = self.also_pull {
+            v.push(format!("repository:{from}:pull"));
+        }
+        v
+    }
+}
+
+impl RegistryClient {
+    pub fn new(settings: &OciSettings, credentials: Credentials) -> anyhow::Result<RegistryClient> {
+        Ok(RegistryClient {
+            charts: ChartRegistry::new(settings)?,
+            settings: settings.clone(),
+            credentials,
+            challenges: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+            token_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, Failure> {
+        self.charts.http().map_err(|e| Failure::fatal(e.to_string()))
+    }
+
+    /// `http://host` for registries marked insecure, else `https://host`.
+    pub fn base(&self, host: &str) -> String {
+        let scheme = if self.settings.insecure_registries.iter().any(|h| h == host) { "http" } else { "https" };
+        format!("{scheme}://{host}")
+    }
+
+    async fn challenge(&self, host: &str) -> Result<Challenge, Failure> {
+        if let Some(c) = self.challenges.lock().unwrap().get(host) {
+            return Ok(c.clone());
+        }
+        let url = format!("{}/v2/", self.base(host));
+        let response = self.http()?.get(&url).send().await.map_err(|e| Failure::from_reqwest(&format!("GET {url}"), &e))?;
+        let challenge = if response.status() == StatusCode::UNAUTHORIZED {
+            let header = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).unwrap_or("");
+            match parse_bearer_challenge(header) {
+                Some((realm, service)) => Challenge::Bearer { realm, service },
+                None => Challenge::Basic,
+            }
+        } else if response.status().is_server_error() {
+            return Err(Failure::from_status(&format!("GET {url}"), response).await);
+        } else {
+            Challenge::None
+        };
+        self.challenges.lock().unwrap().insert(host.to_string(), challenge.clone());
+        Ok(challenge)
+    }
+
+    fn auth_for(&self, host: &str) -> Result<Auth, Failure> {
+        self.credentials.for_registry(host).map_err(|e| Failure::fatal(format!("credentials for {host}: {e:#}")))
+    }
+
+    /// The `Authorization` header for `scope`, fetching a token when needed.
+    async fn authorization(&self, scope: &Scope<'_>) -> Result<Option<HeaderValue>, Failure> {
+        let host = scope.host;
+        match self.challenge(host).await? {
+            Challenge::None => Ok(None),
+            Challenge::Basic => match self.auth_for(host)? {
+                Auth::Basic { username, password } => Ok(Some(basic_header(&username, &password))),
+                Auth::IdentityToken(token) => Ok(Some(basic_header("<token>", &token))),
+                Auth::Bearer(token) => Ok(Some(bearer_header(&token)?)),
+                Auth::Anonymous => Err(Failure::fatal(format!(
+                    "{host} requires a login and no credentials were found for it; run `docker login {host}` or pass --authfile"
+                ))),
+            },
+            Challenge::Bearer { realm, service } => {
+                let key = (host.to_string(), scope.scopes().join(" "));
+                if let Some(h) = self.tokens.lock().unwrap().get(&key) {
+                    return Ok(Some(h.clone()));
+                }
+                let _guard = self.token_lock.lock().await;
+                if let Some(h) = self.tokens.lock().unwrap().get(&key) {
+                    return Ok(Some(h.clone()));
+                }
+                let header = self.fetch_token(host, &realm, service.as_deref(), &scope.scopes()).await?;
+                self.tokens.lock().unwrap().insert(key, header.clone());
+                Ok(Some(header))
+            }
+        }
+    }
+
+    async fn fetch_token(&self, host: &str, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<HeaderValue, Failure> {
+        let what = format!("token for {host} from {realm}");
+        let auth = self.auth_for(host)?;
+        let request = match &auth {
+            Auth::Bearer(token) => return bearer_header(token),
+            Auth::IdentityToken(token) => {
+                let mut form: Vec<(&str, &str)> =
+                    vec![("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", "deploykf-cmp")];
+                let joined = scopes.join(" ");
+                form.push(("scope", &joined));
+                if let Some(s) = service {
+                    form.push(("service", s));
+                }
+                self.http()?.post(realm).form(&form)
+            }
+            Auth::Basic { .. } | Auth::Anonymous => {
+                let mut query: Vec<(&str, &str)> = scopes.iter().map(|s| ("scope", s.as_str())).collect();
+                if let Some(s) = service {
+                    query.push(("service", s));
+                }
+                let mut r = self.http()?.get(realm).query(&query);
+                if let Auth::Basic { username, password } = &auth {
+                    r = r.basic_auth(username, Some(password));
+                }
+                r
+            }
+        };
+        let response = request.send().await.map_err(|e| Failure::from_reqwest(&what, &e))?;
+        if !response.status().is_success() {
+            return Err(Failure::from_status(&what, response).await);
+        }
+        let body: serde_json::Value =
+            response.json().await.map_err(|e| Failure::fatal(format!("{what}: unreadable answer: {e}")))?;
+        let token = body.get("token").or_else(|| body.get("access_token")).and_then(|t| t.as_str());
+        bearer_header(token.ok_or_else(|| Failure::fatal(format!("{what}: the answer holds no token")))?)
+    }
+
+    /// Sends `build(client)` with authorization for `scope`; on a 401 drops a
+    /// cached token and tries once more (tokens expire). `build` must be
+    /// repeatable (no streamed body).
+    pub async fn send(
+        &self,
+        scope: &Scope<'_>,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, Failure> {
+        for attempt in 0..2 {
+            let mut request = build(self.http()?);
+            if let Some(h) = self.authorization(scope).await? {
+                request = request.header(AUTHORIZATION, h);
+            }
+            let response = request.send().await.map_err(|e| Failure::from_reqwest(what, &e))?;
+            if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
+                let key = (scope.host.to_string(), scope.scopes().join(" "));
+                if self.tokens.lock().unwrap().remove(&key).is_some() {
+                    continue;
+                }
+            }
+            return Ok(response);
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// Sends a request whose body is built once (a stream): authorization must
+    /// already be cached by an earlier request of the same scope.
+    pub async fn send_once(&self, scope: &Scope<'_>, what: &str, request: RequestBuilder) -> Result<Response, Failure> {
+        let mut request = request;
+        if let Some(h) = self.authorization(scope).await? {
+            request = request.header(AUTHORIZATION, h);
+        }
+        request.send().await.map_err(|e| Failure::from_reqwest(what, &e))
+    }
+
+    pub fn client(&self) -> Result<&reqwest::Client, Failure> {
+        self.http()
+    }
+
+    /// `GET` a manifest by tag or digest; `None` when it does not exist.
+    pub async fn get_manifest(&self, host: &str, repository: &str, reference: &str) -> Result<Option<RawManifest>, Failure> {
+        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base(host));
+        let what = format!("GET manifest {host}/{repository}:{reference}");
+        let scope = Scope { host, repository, push: false, also_pull: None };
+        let response = self.send(&scope, &what, |c| c.get(&url).header(ACCEPT, MANIFEST_ACCEPT)).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(Failure::from_status(&what, response).await);
+        }
+        let header_type = header_str(response.headers(), CONTENT_TYPE.as_str());
+        let bytes = response.bytes().await.map_err(|e| Failure::from_reqwest(&what, &e))?;
+        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("mediaType").and_then(|m| m.as_str()).map(str::to_string))
+            .or(header_type)
+            .unwrap_or_default();
+        let digest = sha256_digest(&bytes);
+        Ok(Some(RawManifest { bytes, media_type, digest }))
+    }
+
+    /// The digest the target holds under `reference` (`HEAD`), if any.
+    pub async fn manifest_digest(&self, host: &str, repository: &str, reference: &str, push: bool) -> Result<Option<String>, Failure> {
+        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base(host));
+        let what = format!("HEAD manifest {host}/{repository}:{reference}");
+        let scope = Scope { host, repository, push, also_pull: None };
+        let response = self.send(&scope, &what, |c| c.head(&url).header(ACCEPT, MANIFEST_ACCEPT)).await?;
+        match response.status() {
+            s if s.is_success() => Ok(header_str(response.headers(), "docker-content-digest")),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(Failure::from_status(&what, response).await),
+        }
+    }
+
+    /// `PUT` manifest bytes under `reference` (a tag or their digest).
+    pub async fn put_manifest(&self, host: &str, repository: &str, reference: &str, manifest: &RawManifest) -> Result<(), Failure> {
+        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base(host));
+        let what = format!("PUT manifest {host}/{repository}:{reference}");
+        let scope = Scope { host, repository, push: true, also_pull: None };
+        let response = self
+            .send(&scope, &what, |c| c.put(&url).header(CONTENT_TYPE, &manifest.media_type).body(manifest.bytes.clone()))
+            .await?;
+        if !response.status().is_success() {
+            return Err(Failure::from_status(&what, response).await);
+        }
+        if let Some(d) = header_str(response.headers(), "docker-content-digest") {
+            if d != manifest.digest {
+                return Err(Failure::fatal(format!("{what}: the registry stored digest {d}, expected {}", manifest.digest)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the blob exists in `repository` (`HEAD`).
+    pub async fn has_blob(&self, host: &str, repository: &str, digest: &str, push: bool) -> Result<bool, Failure> {
+        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base(host));
+        let what = format!("HEAD blob {host}/{repository}@{digest}");
+        let scope = Scope { host, repository, push, also_pull: None };
+        let response = self.send(&scope, &what, |c| c.head(&url)).await?;
+        match response.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(Failure::from_status(&what, response).await),
+        }
+    }
+
+    /// `GET` a blob; the caller streams the body.
+    pub async fn get_blob(&self, host: &str, repository: &str, digest: &str) -> Result<Response, Failure> {
+        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base(host));
+        let what = format!("GET blob {host}/{repository}@{digest}");
+        let scope = Scope { host, repository, push: false, also_pull: None };
+        let response = self.send(&scope, &what, |c| c.get(&url)).await?;
+        if !response.status().is_success() {
+            return Err(Failure::from_status(&what, response).await);
+        }
+        Ok(response)
+    }
+
+    /// Starts an upload, or mounts `digest` from `mount_from`: `Ok(None)` when
+    /// the mount succeeded, else the upload URL.
+    pub async fn start_upload(
+        &self,
+        host: &str,
+        repository: &str,
+        mount: Option<(&str, &str)>,
+    ) -> Result<Option<String>, Failure> {
+        let base = self.base(host);
+        let url = match mount {
+            Some((digest, from)) => format!("{base}/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"),
+            None => format!("{base}/v2/{repository}/blobs/uploads/"),
+        };
+        let what = format!("POST upload {host}/{repository}");
+        let scope = Scope { host, repository, push: true, also_pull: mount.map(|(_, from)| from) };
+        let response = self.send(&scope, &what, |c| c.post(&url).header("content-length", "0")).await?;
+        match response.status() {
+            StatusCode::CREATED if mount.is_some() => Ok(None),
+            StatusCode::ACCEPTED => {
+                let location = header_str(response.headers(), LOCATION.as_str())
+                    .ok_or_else(|| Failure::fatal(format!("{what}: no Location in the answer")))?;
+                Ok(Some(absolute(&base, &location)))
+            }
+            _ => Err(Failure::from_status(&what, response).await),
+        }
+    }
+
+    /// Cancels an upload (best effort).
+    pub async fn cancel_upload(&self, host: &str, repository: &str, location: &str) {
+        let scope = Scope { host, repository, push: true, also_pull: None };
+        let _ = self.send(&scope, "DELETE upload", |c| c.request(Method::DELETE, location)).await;
+    }
+}
+
+/// `url` made absolute against `base` (registries may answer a path).
+pub fn absolute(base: &str, url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("{base}{}{url}", if url.starts_with('/') { "" } else { "/" })
+    }
+}
+
+/// `location` with `key=value` added to its query.
+pub fn with_query(location: &str, key: &str, value: &str) -> String {
+    let sep = if location.contains('?') { '&' } else { '?' };
+    format!("{location}{sep}{key}={value}")
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|h| h.to_str().ok()).map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
+}
+
+fn basic_header(user: &str, password: &str) -> HeaderValue {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut h = HeaderValue::from_str(&format!("Basic {encoded}")).expect("base64 is a valid header");
+    h.set_sensitive(true);
+    h
+}
+
+fn bearer_header(token: &str) -> Result<HeaderValue, Failure> {
+    let mut h = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| Failure::fatal("the registry token holds characters not allowed in a header"))?;
+    h.set_sensitive(true);
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_and_queries() {
+        assert_eq!(absolute("http://h:5000", "/v2/a/blobs/uploads/x?_state=s"), "http://h:5000/v2/a/blobs/uploads/x?_state=s");
+        assert_eq!(absolute("http://h", "https://other/x"), "https://other/x");
+        assert_eq!(with_query("http://h/u?_state=s", "digest", "sha256:ab"), "http://h/u?_state=s&digest=sha256:ab");
+        assert_eq!(with_query("http://h/u", "digest", "d"), "http://h/u?digest=d");
+    }
+
+    /// A scripted registry with the token flow: `/v2/` challenges with
+    /// Bearer, `/token` wants basic auth and returns a token per scope, the
+    /// manifest wants that token. Returns the host and the request log.
+    fn token_registry() -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let (realm, seen) = (format!("http://{host}/token"), log.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                let mut auth = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("authorization: ").or_else(|| line.strip_prefix("Authorization: ")) {
+                        auth = v.trim().to_string();
+                    }
+                }
+                let path = request.split(' ').nth(1).unwrap_or("").to_string();
+                seen.lock().unwrap().push(format!("{path} [{auth}]"));
+                let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("bot:pw"));
+                let (status, headers, body) = if path.starts_with("/token") && auth == basic {
+                    ("200 OK", String::new(), r#"{"token":"tok-1"}"#.to_string())
+                } else if path == "/v2/a/b/manifests/1" && auth == "Bearer tok-1" {
+                    ("200 OK", "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n".into(), r#"{"schemaVersion":2}"#.into())
+                } else {
+                    let challenge = format!("WWW-Authenticate: Bearer realm=\"{realm}\",service=\"reg\"\r\n");
+                    ("401 Unauthorized", challenge, String::new())
+                };
+                let _ = write!(stream, "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+        (host, log)
+    }
+
+    #[tokio::test]
+    async fn token_flow_fetches_one_token_per_scope_with_basic_credentials() {
+        let (host, log) = token_registry();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        let auth = base64::engine::general_purpose::STANDARD.encode("bot:pw");
+        std::fs::write(&config, serde_json::json!({"auths": {&host: {"auth": auth}}}).to_string()).unwrap();
+        let settings = OciSettings { insecure_registries: vec![host.clone()], ..Default::default() };
+        let client = RegistryClient::new(&settings, Credentials::load(&config).unwrap()).unwrap();
+        for _ in 0..2 {
+            let m = client.get_manifest(&host, "a/b", "1").await.unwrap().unwrap();
+            assert_eq!(&m.bytes[..], br#"{"schemaVersion":2}"#);
+            assert_eq!(m.media_type, "application/vnd.oci.image.manifest.v1+json");
+            assert_eq!(m.digest, sha256_digest(br#"{"schemaVersion":2}"#));
+        }
+        let log = log.lock().unwrap().clone();
+        let tokens: Vec<&String> = log.iter().filter(|l| l.starts_with("/token")).collect();
+        assert_eq!(tokens.len(), 1, "the token is cached: {log:?}");
+        assert!(tokens[0].contains("scope=repository%3Aa%2Fb%3Apull") && tokens[0].contains("service=reg"), "{log:?}");
+        let missing = client.get_manifest(&host, "a/c", "1").await.unwrap_err();
+        assert!(missing.message.contains("access denied") && !missing.message.contains("pw"), "{missing}");
+    }
+
+    #[test]
+    fn scopes_name_the_mount_source() {
+        let s = Scope { host: "h", repository: "a/b", push: true, also_pull: Some("c") };
+        assert_eq!(s.scopes(), vec!["repository:a/b:pull,push", "repository:c:pull"]);
+    }
+}

@@ -1,0 +1,609 @@
+//! `deploykf-cmp mirror`: copies images registry → registry, exactly and
+//! resumably.
+//!
+//! Per image: the source manifest is fetched raw and pushed byte for byte (same
+//! digest), by digest for the per-platform manifests of an index and by tag for
+//! the top one. An image whose tag already points at the same digest on the
+//! target is skipped whole; so is a child manifest already present. Blobs:
+//! `HEAD` on the target first; a blob already pushed to another repository of
+//! the same target registry in this run is mounted
+//! (`POST …/blobs/uploads/?mount=…&from=…`); otherwise it is streamed from the
+//! source `GET` into one upload `PATCH`, its sha256 computed on the way: a blob
+//! whose bytes do not match its digest is cancelled (never committed) and the
+//! image fails. A re-run thus redoes only what is missing.
+//!
+//! `--platform os/arch` filters the children of an index. When every child
+//! matches, the index is pushed unchanged. Otherwise a reduced index (the
+//! original JSON without the other entries) is pushed under the tag: its
+//! digest differs from the source's, as with `skopeo copy` selecting
+//! instances; an image pinned by digest cannot be filtered and fails.
+//!
+//! Helm charts in OCI registries copy like images; a chart tagged
+//! `v<digit>…` is also tagged without the `v` ([`chart_alias`]).
+//!
+//! Images run `jobs` at a time and blob transfers at most `jobs` at a time;
+//! transient failures (connection, 5xx, 429) are retried with exponential
+//! backoff and jitter.
+
+pub mod client;
+pub mod plan;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::{OnceCell, Semaphore};
+
+use client::{with_query, Failure, RawManifest, RegistryClient, Scope};
+pub use plan::CopyJob;
+
+/// Attempts per operation (first try included).
+const ATTEMPTS: u32 = 5;
+
+/// Run settings.
+#[derive(Clone, Debug)]
+pub struct CopyOptions {
+    pub jobs: usize,
+    /// `os/arch` or `os/arch/variant`; empty: all platforms.
+    pub platforms: Vec<String>,
+}
+
+/// Counters of one run.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub images_copied: AtomicU64,
+    pub images_skipped: AtomicU64,
+    pub manifests_pushed: AtomicU64,
+    pub blobs_uploaded: AtomicU64,
+    pub blobs_mounted: AtomicU64,
+    pub blobs_skipped: AtomicU64,
+    pub bytes_uploaded: AtomicU64,
+}
+
+impl Stats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct Report {
+    pub stats: Stats,
+    /// `(source → target, reason)` for every failed image.
+    pub failures: Vec<(String, String)>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// The summary lines.
+    pub fn summary(&self) -> String {
+        let s = &self.stats;
+        let g = Stats::get;
+        format!(
+            "images: {} copied, {} already present, {} failed; manifests pushed: {}; blobs: {} uploaded ({:.1} MiB), {} mounted, {} already present; {:.1}s",
+            g(&s.images_copied),
+            g(&s.images_skipped),
+            self.failures.len(),
+            g(&s.manifests_pushed),
+            g(&s.blobs_uploaded),
+            g(&s.bytes_uploaded) as f64 / 1048576.0,
+            g(&s.blobs_mounted),
+            g(&s.blobs_skipped),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// Where a blob was first pushed in this run, per `(target host, digest)`:
+/// `Ok(repository)` or the failure.
+type Pushed = Arc<OnceCell<Result<String, Failure>>>;
+
+struct Engine {
+    client: RegistryClient,
+    options: CopyOptions,
+    stats: Stats,
+    transfers: Semaphore,
+    pushed: Mutex<HashMap<(String, String), Pushed>>,
+}
+
+/// Copies every job; never fails as a whole (failures are in the report).
+pub async fn copy_all(client: RegistryClient, jobs: Vec<CopyJob>, options: CopyOptions) -> Report {
+    let start = Instant::now();
+    let width = options.jobs.max(1);
+    let engine = Arc::new(Engine {
+        client,
+        transfers: Semaphore::new(width),
+        options,
+        stats: Stats::default(),
+        pushed: Mutex::new(HashMap::new()),
+    });
+    let results: Vec<(CopyJob, Result<bool, Failure>)> = futures_util::stream::iter(jobs)
+        .map(|job| {
+            let engine = engine.clone();
+            async move {
+                let handle = tokio::spawn({
+                    let engine = engine.clone();
+                    let job = job.clone();
+                    async move { engine.copy_image(&job).await }
+                });
+                let result = handle.await.unwrap_or_else(|e| Err(Failure::fatal(format!("the copy task failed: {e}"))));
+                match &result {
+                    Ok(true) => eprintln!("copied {} -> {}", job.source, job.target),
+                    Ok(false) => eprintln!("present {} -> {}", job.source, job.target),
+                    Err(e) => eprintln!("FAILED {} -> {}: {e}", job.source, job.target),
+                }
+                (job, result)
+            }
+        })
+        .buffer_unordered(width)
+        .collect()
+        .await;
+    let mut failures = Vec::new();
+    for (job, result) in results {
+        match result {
+            Ok(true) => Stats::add(&engine.stats.images_copied, 1),
+            Ok(false) => Stats::add(&engine.stats.images_skipped, 1),
+            Err(e) => failures.push((format!("{} -> {}", job.source, job.target), e.message)),
+        }
+    }
+    let engine = Arc::try_unwrap(engine).unwrap_or_else(|_| panic!("all copy tasks are done"));
+    Report { stats: engine.stats, failures, elapsed: start.elapsed() }
+}
+
+/// Runs `op` until it succeeds, fails for good, or runs out of attempts.
+async fn retry<T, F, Fut>(what: &str, mut op: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1..=ATTEMPTS {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if e.transient && attempt < ATTEMPTS => {
+                let jitter = Duration::from_millis(fastrand::u64(0..=delay.as_millis() as u64 / 2));
+                eprintln!("retrying {what} in {:.1}s (attempt {attempt}/{ATTEMPTS}): {e}", (delay + jitter).as_secs_f64());
+                tokio::time::sleep(delay + jitter).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(e) if e.transient => {
+                return Err(Failure::fatal(format!("{e} (gave up after {ATTEMPTS} attempts)")));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+fn is_index(m: &RawManifest) -> bool {
+    m.media_type.contains("index") || m.media_type.contains("manifest.list")
+}
+
+fn platform_of(entry: &serde_json::Value) -> String {
+    let p = &entry["platform"];
+    let mut s = format!("{}/{}", p["os"].as_str().unwrap_or(""), p["architecture"].as_str().unwrap_or(""));
+    if let Some(v) = p["variant"].as_str() {
+        s.push('/');
+        s.push_str(v);
+    }
+    s
+}
+
+/// For a Helm chart tagged `v<digit>…`, the tag without the `v`: deployKF's
+/// dependency versions name charts such as cert-manager without it.
+pub fn chart_alias(manifest: &RawManifest, tag: Option<&str>) -> Option<String> {
+    let rest = tag?.strip_prefix('v')?;
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes).ok()?;
+    (doc["config"]["mediaType"] == crate::registry::oci::HELM_CONFIG_MEDIA_TYPE).then(|| rest.to_string())
+}
+
+/// True when `platform` (`os/arch[/variant]`) is selected by `filters`.
+pub fn platform_selected(filters: &[String], platform: &str) -> bool {
+    filters.is_empty()
+        || filters.iter().any(|f| f == platform || (f.matches('/').count() == 1 && platform.starts_with(&format!("{f}/"))))
+}
+
+struct Side<'a> {
+    host: &'a str,
+    repository: &'a str,
+}
+
+impl Engine {
+    /// Copies one image; `Ok(false)` when the target already had it.
+    async fn copy_image(&self, job: &CopyJob) -> Result<bool, Failure> {
+        let (src, dst) = (&job.source, &job.target);
+        let source = Side { host: &src.registry, repository: &src.repository };
+        let target = Side { host: &dst.registry, repository: &dst.repository };
+        let src_ref = src.digest.clone().or_else(|| src.tag.clone()).unwrap_or_default();
+        let manifest = retry(&format!("{src}"), || self.client.get_manifest(source.host, source.repository, &src_ref))
+            .await?
+            .ok_or_else(|| Failure::fatal(format!("{src}: no such manifest in the source registry")))?;
+        if let Some(d) = &src.digest {
+            if *d != manifest.digest {
+                return Err(Failure::fatal(format!("{src}: the source served a manifest of digest {}", manifest.digest)));
+            }
+        }
+        let dst_ref = dst.tag.clone().or_else(|| dst.digest.clone()).unwrap_or_default();
+        let present = retry(&format!("{dst}"), || self.client.manifest_digest(target.host, target.repository, &dst_ref, true)).await?;
+        // Unfiltered, the target's digest is the source's: an up-to-date image costs two requests.
+        let alias = chart_alias(&manifest, dst.tag.as_deref());
+        if present.as_deref() == Some(manifest.digest.as_str()) {
+            return self.push_alias(&target, alias.as_deref(), &manifest).await;
+        }
+        let manifest = if is_index(&manifest) { self.copy_index(&source, &target, manifest, dst.digest.is_some()).await? } else { manifest };
+        if present.as_deref() == Some(manifest.digest.as_str()) {
+            return Ok(false);
+        }
+        if !is_index(&manifest) {
+            self.copy_blobs(&source, &target, &manifest).await?;
+        }
+        retry(&format!("{dst}"), || self.client.put_manifest(target.host, target.repository, &dst_ref, &manifest)).await?;
+        Stats::add(&self.stats.manifests_pushed, 1);
+        self.push_alias(&target, alias.as_deref(), &manifest).await?;
+        Ok(true)
+    }
+
+    /// Tags `manifest` also as `alias` unless it already is; `Ok(true)` when it pushed.
+    async fn push_alias(&self, target: &Side<'_>, alias: Option<&str>, manifest: &RawManifest) -> Result<bool, Failure> {
+        let Some(alias) = alias else { return Ok(false) };
+        let what = format!("{}/{}:{alias}", target.host, target.repository);
+        let present = retry(&what, || self.client.manifest_digest(target.host, target.repository, alias, true)).await?;
+        if present.as_deref() == Some(manifest.digest.as_str()) {
+            return Ok(false);
+        }
+        retry(&what, || self.client.put_manifest(target.host, target.repository, alias, manifest)).await?;
+        Stats::add(&self.stats.manifests_pushed, 1);
+        Ok(true)
+    }
+
+    /// Copies the selected children of an index; returns the index to push.
+    async fn copy_index(&self, source: &Side<'_>, target: &Side<'_>, index: RawManifest, pinned: bool) -> Result<RawManifest, Failure> {
+        let mut doc: serde_json::Value = serde_json::from_slice(&index.bytes)
+            .map_err(|e| Failure::fatal(format!("{}/{}: unreadable index: {e}", source.host, source.repository)))?;
+        let entries = doc["manifests"].as_array().cloned().unwrap_or_default();
+        let selected: Vec<serde_json::Value> =
+            entries.iter().filter(|e| platform_selected(&self.options.platforms, &platform_of(e))).cloned().collect();
+        if selected.is_empty() {
+            return Err(Failure::fatal(format!(
+                "{}/{}: no manifest for platform(s) {} in the index",
+                source.host,
+                source.repository,
+                self.options.platforms.join(", ")
+            )));
+        }
+        let children = futures_util::future::join_all(selected.iter().map(|e| async move {
+            let digest = e["digest"].as_str().unwrap_or_default().to_string();
+            self.copy_child(source, target, &digest).await
+        }))
+        .await;
+        for r in children {
+            r?;
+        }
+        if selected.len() == entries.len() {
+            return Ok(index);
+        }
+        if pinned {
+            return Err(Failure::fatal(format!(
+                "{}/{}: the image is pinned by digest and --platform would change that digest; copy all platforms",
+                source.host, source.repository
+            )));
+        }
+        doc["manifests"] = serde_json::Value::Array(selected);
+        let bytes = bytes::Bytes::from(serde_json::to_vec(&doc).expect("a JSON value serialises"));
+        let digest = client::sha256_digest(&bytes);
+        Ok(RawManifest { bytes, media_type: index.media_type, digest })
+    }
+
+    /// Copies one child manifest (by digest) with its blobs, unless present.
+    async fn copy_child(&self, source: &Side<'_>, target: &Side<'_>, digest: &str) -> Result<(), Failure> {
+        let what = format!("{}/{}@{digest}", source.host, source.repository);
+        if retry(&what, || self.client.manifest_digest(target.host, target.repository, digest, true)).await?.is_some() {
+            return Ok(());
+        }
+        let manifest = retry(&what, || self.client.get_manifest(source.host, source.repository, digest))
+            .await?
+            .ok_or_else(|| Failure::fatal(format!("{what}: the index names a manifest the source does not have")))?;
+        if manifest.digest != digest {
+            return Err(Failure::fatal(format!("{what}: the source served a manifest of digest {}", manifest.digest)));
+        }
+        if is_index(&manifest) {
+            return Err(Failure::fatal(format!("{what}: nested indexes are not supported")));
+        }
+        self.copy_blobs(source, target, &manifest).await?;
+        retry(&what, || self.client.put_manifest(target.host, target.repository, digest, &manifest)).await?;
+        Stats::add(&self.stats.manifests_pushed, 1);
+        Ok(())
+    }
+
+    /// Copies the config and layers of an image manifest, concurrently.
+    async fn copy_blobs(&self, source: &Side<'_>, target: &Side<'_>, manifest: &RawManifest) -> Result<(), Failure> {
+        let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes)
+            .map_err(|e| Failure::fatal(format!("{}/{}: unreadable manifest: {e}", source.host, source.repository)))?;
+        if doc["schemaVersion"].as_u64() == Some(1) {
+            return Err(Failure::fatal(format!("{}/{}: schema 1 manifests are not supported", source.host, source.repository)));
+        }
+        let mut blobs: Vec<(String, u64)> = Vec::new();
+        let descriptors = std::iter::once(&doc["config"]).chain(doc["layers"].as_array().into_iter().flatten());
+        for d in descriptors {
+            // Foreign (non-distributable) layers are fetched from their URLs, not the registry.
+            if d.get("urls").is_some() {
+                continue;
+            }
+            if let Some(digest) = d["digest"].as_str() {
+                blobs.push((digest.to_string(), d["size"].as_u64().unwrap_or(0)));
+            }
+        }
+        let results = futures_util::future::join_all(blobs.iter().map(|(d, size)| self.copy_blob(source, target, d, *size))).await;
+        // Report every failed blob of the image.
+        let errors: Vec<String> = results.into_iter().filter_map(|r| r.err().map(|e| e.message)).collect();
+        if !errors.is_empty() {
+            return Err(Failure::fatal(errors.join("; ")));
+        }
+        Ok(())
+    }
+
+    async fn copy_blob(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
+        let what = format!("blob {digest}");
+        if retry(&what, || self.client.has_blob(target.host, target.repository, digest, true)).await? {
+            Stats::add(&self.stats.blobs_skipped, 1);
+            return Ok(());
+        }
+        let cell: Pushed = self
+            .pushed
+            .lock()
+            .unwrap()
+            .entry((target.host.to_string(), digest.to_string()))
+            .or_default()
+            .clone();
+        let mut first = false;
+        let outcome = cell
+            .get_or_init(|| async {
+                first = true;
+                self.upload(source, target, digest, size).await.map(|()| target.repository.to_string())
+            })
+            .await
+            .clone();
+        match outcome {
+            Ok(_) if first => Ok(()),
+            Ok(repo) if repo == target.repository => {
+                Stats::add(&self.stats.blobs_skipped, 1);
+                Ok(())
+            }
+            Ok(from) => {
+                let mounted =
+                    retry(&what, || self.client.start_upload(target.host, target.repository, Some((digest, &from)))).await?;
+                match mounted {
+                    None => {
+                        Stats::add(&self.stats.blobs_mounted, 1);
+                        Ok(())
+                    }
+                    Some(location) => {
+                        // The registry opened an upload instead of mounting.
+                        self.client.cancel_upload(target.host, target.repository, &location).await;
+                        self.upload(source, target, digest, size).await
+                    }
+                }
+            }
+            // The first copy failed: try on our own (its failure may have been this repository's).
+            Err(_) => self.upload(source, target, digest, size).await,
+        }
+    }
+
+    /// Streams a blob source → target with retries, holding a transfer slot.
+    async fn upload(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
+        let _slot = self.transfers.acquire().await.expect("the semaphore is never closed");
+        if size >= 64 << 20 {
+            eprintln!("uploading {digest} ({:.0} MiB) to {}/{}", size as f64 / 1048576.0, target.host, target.repository);
+        }
+        retry(&format!("blob {digest}"), || self.stream_once(source, target, digest, size)).await?;
+        Stats::add(&self.stats.blobs_uploaded, 1);
+        Stats::add(&self.stats.bytes_uploaded, size);
+        Ok(())
+    }
+
+    /// One attempt: GET from the source, one PATCH to the target with the
+    /// bytes hashed on the way, then the committing PUT only when the digest
+    /// and size match.
+    async fn stream_once(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
+        let Some(expected) = digest.strip_prefix("sha256:") else {
+            return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
+        };
+        let location = self
+            .client
+            .start_upload(target.host, target.repository, None)
+            .await?
+            .ok_or_else(|| Failure::fatal("the registry mounted a blob that was not asked for"))?;
+        let response = match self.client.get_blob(source.host, source.repository, digest).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.client.cancel_upload(target.host, target.repository, &location).await;
+                return Err(e);
+            }
+        };
+        // (hash, bytes read, source ended)
+        let state = Arc::new(Mutex::new((Sha256::new(), 0u64, false)));
+        let hashing = state.clone();
+        let body = rechunk(response.bytes_stream()).map(move |chunk| -> Result<bytes::Bytes, std::io::Error> {
+            let bytes = chunk.map_err(std::io::Error::other)?;
+            let mut s = hashing.lock().unwrap();
+            s.0.update(&bytes);
+            s.1 += bytes.len() as u64;
+            if s.1 > size {
+                // More bytes than the descriptor says: stop before sending them.
+                return Err(std::io::Error::other("the source blob is longer than its descriptor's size"));
+            }
+            Ok(bytes)
+        });
+        let body = body.chain(futures_util::stream::once({
+            let ended = state.clone();
+            async move {
+                ended.lock().unwrap().2 = true;
+                Ok(bytes::Bytes::new())
+            }
+        }));
+        let corrupt = |length: u64, actual: Option<String>| {
+            Failure::fatal(format!(
+                "blob {digest} from {}/{}: the source served {length}{} bytes{} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
+                source.host,
+                source.repository,
+                if length > size { "+" } else { "" },
+                actual.map(|a| format!(" of digest sha256:{a}")).unwrap_or_default(),
+            ))
+        };
+        let scope = Scope { host: target.host, repository: target.repository, push: true, also_pull: None };
+        let what = format!("upload of blob {digest} to {}/{}", target.host, target.repository);
+        let request = self
+            .client
+            .client()?
+            .patch(&location)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .body(reqwest::Body::wrap_stream(body));
+        let patched = self.client.send_once(&scope, &what, request).await;
+        let response = match patched {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) => {
+                let status = r.status();
+                self.client.cancel_upload(target.host, target.repository, &location).await;
+                return Err(Failure {
+                    transient: status.is_server_error() || status == 429,
+                    message: format!("{what}: {status}"),
+                });
+            }
+            Err(e) => {
+                self.client.cancel_upload(target.host, target.repository, &location).await;
+                let (length, ended) = {
+                    let s = state.lock().unwrap();
+                    (s.1, s.2)
+                };
+                // A source shorter or longer than announced is corrupt, not a network hiccup.
+                if length > size || (ended && length < size) {
+                    return Err(corrupt(length, None));
+                }
+                return Err(e);
+            }
+        };
+        let (actual, length) = {
+            let s = state.lock().unwrap();
+            (format!("{:x}", s.0.clone().finalize()), s.1)
+        };
+        if actual != expected || length != size {
+            self.client.cancel_upload(target.host, target.repository, &location).await;
+            return Err(corrupt(length, Some(actual)));
+        }
+        let base = self.client.base(target.host);
+        let next = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|h| h.to_str().ok())
+            .map(|l| client::absolute(&base, l))
+            .unwrap_or(location);
+        let commit = with_query(&next, "digest", digest);
+        let response = self.client.send(&scope, &what, |c| c.put(&commit).header("content-length", "0")).await?;
+        if !response.status().is_success() {
+            let status = response.status();
+            return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: commit answered {status}") });
+        }
+        Ok(())
+    }
+}
+
+/// Bytes sent per write to the target (memory held per transfer).
+const CHUNK: usize = 1 << 20;
+
+/// `stream` regrouped into chunks of about [`CHUNK`] bytes (the last one
+/// shorter): fewer, larger writes than the few KiB the source reads give.
+fn rechunk<S>(stream: S) -> impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>
+where
+    S: futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+{
+    futures_util::stream::unfold((stream, false), |(mut stream, done)| async move {
+        if done {
+            return None;
+        }
+        let mut buffer = bytes::BytesMut::new();
+        loop {
+            match stream.next().await {
+                Some(Ok(bytes)) => {
+                    if buffer.is_empty() && bytes.len() >= CHUNK {
+                        return Some((Ok(bytes), (stream, false)));
+                    }
+                    buffer.extend_from_slice(&bytes);
+                    if buffer.len() >= CHUNK {
+                        return Some((Ok(buffer.freeze()), (stream, false)));
+                    }
+                }
+                Some(Err(e)) => return Some((Err(e), (stream, true))),
+                None if buffer.is_empty() => return None,
+                None => return Some((Ok(buffer.freeze()), (stream, true))),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_filters() {
+        let all: Vec<String> = vec![];
+        assert!(platform_selected(&all, "linux/arm64"));
+        let f = vec!["linux/amd64".to_string(), "linux/arm/v7".to_string()];
+        assert!(platform_selected(&f, "linux/amd64"));
+        assert!(platform_selected(&f, "linux/arm/v7"));
+        assert!(!platform_selected(&f, "linux/arm/v6"));
+        assert!(!platform_selected(&f, "linux/arm64"));
+        let arm = vec!["linux/arm".to_string()];
+        assert!(platform_selected(&arm, "linux/arm/v6"), "os/arch selects every variant");
+    }
+
+    #[test]
+    fn only_v_prefixed_chart_tags_get_an_alias() {
+        let chart = br#"{"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json"}}"#;
+        let image = br#"{"config":{"mediaType":"application/vnd.oci.image.config.v1+json"}}"#;
+        let m = |b: &[u8]| RawManifest { bytes: bytes::Bytes::copy_from_slice(b), media_type: String::new(), digest: String::new() };
+        assert_eq!(chart_alias(&m(chart), Some("v1.12.10")).as_deref(), Some("1.12.10"));
+        assert_eq!(chart_alias(&m(chart), Some("1.12.10")), None);
+        assert_eq!(chart_alias(&m(chart), Some("very")), None);
+        assert_eq!(chart_alias(&m(image), Some("v1.0")), None);
+        assert_eq!(chart_alias(&m(chart), None), None);
+    }
+
+    #[test]
+    fn platform_text() {
+        let e: serde_json::Value = serde_json::json!({"platform": {"os": "linux", "architecture": "arm", "variant": "v7"}});
+        assert_eq!(platform_of(&e), "linux/arm/v7");
+    }
+
+    #[tokio::test]
+    async fn retry_gives_up_on_fatal_at_once_and_on_transient_after_the_attempts() {
+        let mut calls = 0;
+        let r: Result<(), Failure> = retry("x", || {
+            calls += 1;
+            async { Err(Failure::fatal("no")) }
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 1);
+        let mut calls = 0;
+        let r: Result<(), Failure> = retry("x", || {
+            calls += 1;
+            async { Err(Failure::transient("later")) }
+        })
+        .await;
+        assert!(r.unwrap_err().message.contains("gave up after 5 attempts"));
+        assert_eq!(calls, ATTEMPTS);
+    }
+}

@@ -1,0 +1,132 @@
+//! What to copy where: the lines of an `--images-file` (`SOURCE` mapped
+//! through the mirror rules, or an explicit `SOURCE=TARGET`), and the mirror
+//! configuration matching what was pushed (`--write-mirror`).
+
+use std::collections::BTreeSet;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use crate::mirror::config::MirrorRules;
+use crate::mirror::reference::ImageRef;
+
+/// One image to copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyJob {
+    pub source: ImageRef,
+    pub target: ImageRef,
+}
+
+/// Reads an images file: one reference per line, `#` comments and blank lines
+/// ignored; `SOURCE=TARGET` names the target explicitly, otherwise `rules`
+/// give it. Images the rules leave alone (excluded, already mirrored) are
+/// returned in the second list. Duplicate lines are copied once.
+pub fn parse_images(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Result<(Vec<CopyJob>, Vec<ImageRef>)> {
+    let mut jobs: Vec<CopyJob> = Vec::new();
+    let mut left = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = || format!("{origin}:{}: {line:?}", n + 1);
+        let (source, target) = match line.split_once('=') {
+            Some((s, t)) => {
+                let source = ImageRef::parse(s.trim()).with_context(at)?;
+                let mut target = ImageRef::parse(t.trim()).with_context(at)?;
+                if target.tag.is_none() && target.digest.is_none() {
+                    target.tag = source.tag.clone();
+                    target.digest = source.digest.clone();
+                }
+                (source, target)
+            }
+            None => {
+                let source = ImageRef::parse(line).with_context(at)?;
+                let rules = rules.ok_or_else(|| {
+                    anyhow!("{}: no target; pass --mirror FILE or write the line as SOURCE=TARGET", at())
+                })?;
+                match rules.try_rewrite_image(&source).with_context(at)? {
+                    Some(target) => (source, target),
+                    None => {
+                        left.push(source);
+                        continue;
+                    }
+                }
+            }
+        };
+        if source.tag.is_none() && source.digest.is_none() {
+            bail!("{}: give a tag or a digest (an image name alone would copy an implicit `latest`)", at());
+        }
+        if target.tag.is_none() && target.digest.is_none() {
+            bail!("{}: the target needs a tag or a digest", at());
+        }
+        let job = CopyJob { source, target };
+        if !jobs.contains(&job) {
+            jobs.push(job);
+        }
+    }
+    Ok((jobs, left))
+}
+
+/// A `mirror:` configuration whose rules send each pushed image's source name
+/// to its target name (one override per repository), with `registry` the
+/// target prefix of the rules used, or the first target's registry.
+pub fn mirror_config(jobs: &[CopyJob], rules: Option<&MirrorRules>) -> String {
+    let registry = match rules {
+        Some(r) => r.registry.to_string(),
+        None => jobs.first().map(|j| j.target.registry.clone()).unwrap_or_default(),
+    };
+    let pairs: BTreeSet<(String, String)> = jobs.iter().map(|j| (j.source.name(), j.target.name())).collect();
+    let mut out = format!("mirror:\n  images:\n    registry: {registry}\n");
+    if !pairs.is_empty() {
+        out.push_str("    overrides:\n");
+        for (from, to) in pairs {
+            out.push_str(&format!("      - {{from: {from}, to: {to}}}\n"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_targets_inherit_the_tag_and_comments_are_skipped() {
+        let text = "# set\nquay.io/a/b:1.0 = reg.local:5000/x/b\n\nnginx:1.25=reg.local:5000/n:2 # pinned\nquay.io/a/b:1.0=reg.local:5000/x/b\n";
+        let (jobs, left) = parse_images(text, "f", None).unwrap();
+        assert!(left.is_empty());
+        assert_eq!(jobs.len(), 2, "duplicates are copied once");
+        assert_eq!(jobs[0].target.to_string(), "reg.local:5000/x/b:1.0");
+        assert_eq!(jobs[1].source.to_string(), "docker.io/library/nginx:1.25");
+        assert_eq!(jobs[1].target.to_string(), "reg.local:5000/n:2");
+    }
+
+    #[test]
+    fn lines_without_target_need_rules_and_a_tag() {
+        let e = parse_images("quay.io/a/b:1\n", "list.txt", None).unwrap_err();
+        assert!(format!("{e:#}").contains("list.txt:1") && format!("{e:#}").contains("--mirror"), "{e:#}");
+        let e = parse_images("quay.io/a/b=reg.local/b\n", "list.txt", None).unwrap_err();
+        assert!(format!("{e:#}").contains("give a tag or a digest"), "{e:#}");
+    }
+
+    #[test]
+    fn rules_map_and_exclude() {
+        let doc = gomplate::yaml::decode(
+            "images:\n  registry: reg.local:5000/mirror\n  exclude: [\"ghcr.io/keep\"]\n",
+        )
+        .unwrap();
+        let rules = crate::mirror::config::parse(&doc, "test").unwrap();
+        let (jobs, left) = parse_images("quay.io/a/b:1\nghcr.io/keep/x:2\n", "f", Some(&rules)).unwrap();
+        assert_eq!(jobs[0].target.to_string(), "reg.local:5000/mirror/quay.io/a/b:1");
+        assert_eq!(left[0].to_string(), "ghcr.io/keep/x:2");
+        let config = mirror_config(&jobs, Some(&rules));
+        assert!(config.contains("registry: reg.local:5000/mirror"), "{config}");
+        assert!(config.contains("{from: quay.io/a/b, to: reg.local:5000/mirror/quay.io/a/b}"), "{config}");
+        let parsed = crate::mirror::config::parse(
+            gomplate::yaml::decode(&config).unwrap().as_map().unwrap().get("mirror").unwrap(),
+            "written",
+        )
+        .unwrap();
+        assert_eq!(parsed.rewrite_image(&jobs[0].source), Some(jobs[0].target.clone()));
+    }
+}
