@@ -14,6 +14,7 @@ use crate::generate;
 use crate::inventory;
 use crate::plugin;
 use crate::mirror::config::{self as mirror_config, MIRROR_CONFIG_ENV};
+use crate::mirror::pipeline::{self, MirrorSettings};
 use crate::mirror::pull_secret::{self, SecretRef};
 use crate::registry::credentials::Credentials;
 use crate::source::{self, GeneratorSource};
@@ -35,6 +36,13 @@ untouched and the command fails. It is only replaced when the whole render succe
 
 The '.deploykf_output' marker records: generated_at, source_version (with
 --source-version), source_path, source_hash (sha256 of the zip or folder) and cli_version.
+
+Private mirrors: the mirror configuration comes from --mirror FILE, else a top-level
+'mirror:' key in the merged values (removed before rendering), else the file named by
+DEPLOYKF_CMP_MIRROR_CONFIG. With one, every image and chart location of the values is
+redirected before rendering, the pod images of the rendered YAML files are rewritten by
+the same rules, and any image left outside the mirror fails the run (listing each image
+and the resource holding it) unless DEPLOYKF_CMP_MIRROR_ENFORCE=false.
 
 Examples:
   deploykf-cmp generate --source-version 0.1.5 --values ./values.yaml --output-dir ./GENERATOR_OUTPUT
@@ -65,6 +73,10 @@ Environment:
   SSL_CERT_FILE              extra CA certificates (PEM) to trust for chart registries
   DEPLOYKF_CMP_INSECURE_REGISTRIES
                              chart registries (host[:port], comma-separated) reached over plain HTTP
+  DEPLOYKF_CMP_MIRROR_CONFIG a file with a top-level 'mirror:' section (site-wide private
+                             mirrors; a 'mirror:' key in the values wins over it)
+  DEPLOYKF_CMP_MIRROR_ENFORCE
+                             'false' lets images outside the mirror through (default: refused)
 
 'generate' prints the manifests on stdout and nothing else; on any failure it
 prints nothing there and exits non-zero.";
@@ -215,6 +227,11 @@ pub struct GenerateArgs {
     /// The output directory in which to generate the manifests
     #[arg(short = 'O', long, value_name = "DIR")]
     pub output_dir: PathBuf,
+
+    /// A YAML file with a top-level `mirror:` section: redirect every image and chart to private mirrors
+    /// (over a `mirror:` key in the values and the file named by DEPLOYKF_CMP_MIRROR_CONFIG)
+    #[arg(long, value_name = "FILE")]
+    pub mirror: Option<PathBuf>,
 }
 
 impl Cli {
@@ -252,7 +269,9 @@ impl GenerateArgs {
                 bail!("at least one of `--source-version` or `--source-path` must be provided")
             }
         };
-        generate::generate_into(&source, &self.values, &self.output_dir, Arc::new(generate::process_env()))?;
+        let env = generate::process_env();
+        let mirror = MirrorSettings::from_vars(self.mirror.as_deref(), &env)?;
+        pipeline::generate_into(&source, &self.values, &self.output_dir, Arc::new(env), &mirror, true)?;
         eprintln!("Generated manifests at: {}", self.output_dir.display());
         Ok(())
     }

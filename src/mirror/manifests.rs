@@ -313,9 +313,16 @@ impl Chunk<'_> {
         format!("document {} (line {})", self.number, self.line)
     }
 
-    /// The document's value, `None` for an empty or null document.
+    /// The document's value, `None` for an empty or null document and for a
+    /// document whose top-level `kind:` line names a kind without pod specs:
+    /// those are passed through undecoded, as CustomResourceDefinitions that
+    /// Helm prints verbatim may hold quoted scalars continued at the key's
+    /// column, which Go's YAML accepts and the engine's parser refuses.
     fn decode(&self) -> Result<Option<Value>> {
         if self.number == 0 {
+            return Ok(None);
+        }
+        if self.plain_kind().is_some_and(|kind| pod_spec_paths(kind).is_empty() && !kind.ends_with("List")) {
             return Ok(None);
         }
         match gomplate::yaml::decode(self.text) {
@@ -329,6 +336,20 @@ impl Chunk<'_> {
             ),
             Err(e) => bail!("{}: {}", self.describe(), e.message),
         }
+    }
+
+    /// The value of the document's one top-level `kind:` line when it is a
+    /// plain word (`None` for flow-style documents, aliases, tags, or more
+    /// than one such line: those are decoded).
+    fn plain_kind(&self) -> Option<&str> {
+        let mut kinds = self.text.lines().filter_map(|l| l.strip_prefix("kind:"));
+        let value = kinds.next()?;
+        if kinds.next().is_some() {
+            return None;
+        }
+        let value = value.split(" #").next().unwrap_or_default().trim();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        (!value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric())).then_some(value)
     }
 
     /// Writes the re-encoded document: its `---` line (a bare `---` when that
@@ -667,6 +688,37 @@ mod tests {
     }
 
     #[test]
+    fn documents_without_pod_specs_pass_through_undecoded() {
+        // Helm prints CRDs verbatim; controller-gen's descriptions continue
+        // quoted scalars at the key's column, which the engine's parser refuses.
+        let crd = "\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: profiles.kubeflow.org
+spec:
+  versions:
+    - name: v1
+      schema:
+        openAPIV3Schema:
+          properties:
+            apiVersion:
+              description: 'APIVersion defines the versioned schema of this representation
+              of an object.'
+              type: string
+";
+        assert!(gomplate::yaml::decode(crd).is_err(), "the parser accepts it now: drop the kind filter");
+        let pod = "apiVersion: v1\nkind: \"Pod\" # a comment\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: nginx:1.25}]\n";
+        let stream = format!("{crd}---\n{pod}");
+        let (out, uses) = rewrite_stream(&stream, &rules("")).unwrap();
+        assert!(out.starts_with(crd), "{out}");
+        assert_eq!(fields(&uses), ["Pod/p spec.containers[0].image"]);
+        // A flow-style document or one with two `kind:` lines is decoded as before.
+        assert!(images_in_stream("{kind: ConfigMap, data: {a: 'x\ny'}, bad: [}\n").is_err());
+        assert!(images_in_stream("kind: Pod\nkind: ConfigMap\n").is_err());
+    }
+
+    #[test]
     fn every_workload_kind() {
         let stream = "\
 apiVersion: v1
@@ -983,15 +1035,16 @@ kind: ConfigMap
 metadata: {name: a}
 ---
 # comment
-kind: ConfigMap
+kind: Deployment
 metadata:
   name: [unclosed
 ---
 kind: ConfigMap
 ";
         // The engine's line for the document alone, which starts at stream line 4.
+        // (A workload: documents of other kinds are not decoded.)
         let alone =
-            gomplate::yaml::decode("# comment\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n")
+            gomplate::yaml::decode("# comment\nkind: Deployment\nmetadata:\n  name: [unclosed\n")
                 .unwrap_err();
         assert!(alone.line > 1);
         let err = images_in_stream(stream).unwrap_err().to_string();
@@ -1110,6 +1163,7 @@ spec: {containers: [{name: a, image: busybox}]}
             source_path: Some(shared.join("generators/deploykf-0.1.5-generator.zip")),
             values: vec![shared.join("sample-values/sample-values-0.1.5.yaml"), argo],
             output_dir: out_dir.clone(),
+            mirror: None,
         }
         .run()
         .unwrap();

@@ -7,5 +7,6 @@
 pub mod config;
 pub mod manifests;
 pub mod overlay;
+pub mod pipeline;
 pub mod pull_secret;
 pub mod reference;

@@ -4,7 +4,8 @@
 //! checks the requested output folder and, for a Helm chart, copies the chart
 //! into the working directory and resolves its dependencies; `generate` prints
 //! the manifests of that folder (`kustomize build` / `helm template`) on
-//! stdout. State between the two lives in the working directory
+//! stdout, with their pod images rewritten to the private mirror and checked
+//! when one is configured (see [`crate::mirror::pipeline`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 
@@ -25,6 +26,7 @@ use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::generate;
+use crate::mirror::pipeline;
 use crate::output::lexical_clean;
 use params::{OutputParam, Parameters};
 use render::{RenderRequest, Rendered};
@@ -143,7 +145,7 @@ impl Invocation {
         let params = Parameters::from_vars(&self.vars)?;
         let output = params.output()?;
         let state = State::read(&self.state_dir())?;
-        match output {
+        let manifests = match output {
             OutputParam::Kustomize(rel) => {
                 let kustomize = Kustomize::locate(|n| self.var(n))?;
                 // The render `init` used, held from eviction while kustomize
@@ -173,6 +175,11 @@ impl Invocation {
                 };
                 helm.template(&chart, &options)
             }
+        }?;
+        let request = RenderRequest::new(&params, &self.repository()?, &self.vars)?;
+        match request.mirror_rules()? {
+            Some(rules) => pipeline::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
+            None => Ok(manifests),
         }
     }
 

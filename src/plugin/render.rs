@@ -4,8 +4,11 @@
 //! string, then `argocd.source.plugin.enabled: true`), and the environment the
 //! generator's templates read with `getenv` — only those variables, so renders
 //! are reproducible and child applications of one app-of-apps share a render.
-//! The cache key is the source's sha256, the merged values (canonical JSON)
-//! and that environment.
+//! The cache key is the source's sha256, the merged values (canonical JSON),
+//! the mirror configuration in effect (from a `mirror:` key of the values or
+//! the sidecar's `DEPLOYKF_CMP_MIRROR_CONFIG` file: the overlay is a function
+//! of the source's defaults, the values and these rules, so a changed mirror
+//! never serves a stale render) and that environment.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -17,7 +20,9 @@ use gomplate::{Map, Value};
 use super::params::{Parameters, SourceParam};
 use super::repo::{FileRole, Repository};
 use crate::cache::{CacheEntry, CacheKey, RenderCache};
-use crate::generate::{self, Env};
+use crate::generate::Env;
+use crate::mirror::config::MirrorRules;
+use crate::mirror::pipeline::{self, MirrorSettings};
 use crate::source::{self, GeneratorSource};
 use crate::values;
 
@@ -54,6 +59,8 @@ pub struct RenderRequest {
     source: Source,
     layers: Vec<Layer>,
     env: BTreeMap<String, String>,
+    /// Where the mirror configuration may come from besides the values.
+    mirror: MirrorSettings,
 }
 
 /// A finished render, kept from eviction while this value lives.
@@ -101,13 +108,17 @@ impl RenderRequest {
             layers.push(Layer { label: "the 'values' parameter".into(), file: None, text: text.clone() });
         }
         layers.push(Layer { label: "the plugin's values".into(), file: None, text: PLUGIN_VALUES.into() });
-        Ok(RenderRequest { source, layers, env: template_env(params, vars) })
+        let mirror = MirrorSettings::from_vars(None, vars)?;
+        Ok(RenderRequest { source, layers, env: template_env(params, vars), mirror })
     }
 
     /// The output folder of this request's render: from `cache` when an
     /// identical render is there, else rendered now and stored.
     pub fn render(&self, cache: &RenderCache) -> Result<Rendered> {
-        let merged = self.merged_user_values()?;
+        let merged_map = self.merged_user_map()?;
+        let merged = encode(&merged_map)?;
+        // The rules in effect (an invalid config fails here, before rendering).
+        let rules = format!("{:?}", self.mirror.resolve(&mut merged_map.clone())?);
         let (hash, mut opened) = match &self.source {
             Source::Path(path) => {
                 let ignore: &[&str] = if path.is_dir() { &[".gomplateignore"] } else { &[] };
@@ -133,6 +144,7 @@ impl RenderRequest {
             ("renderer", concat!("deploykf-cmp ", env!("CARGO_PKG_VERSION")).as_bytes()),
             ("source-sha256", hash.as_bytes()),
             ("values", merged.as_bytes()),
+            ("mirror", rules.as_bytes()),
             ("env", env_json.as_bytes()),
         ]);
         let env: Arc<Env> = Arc::new(self.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
@@ -146,7 +158,9 @@ impl RenderRequest {
                 .tempdir()
                 .context("cannot create a temporary folder for the values")?;
             let files = self.layer_files(scratch.path())?;
-            generate::generate_into(&source, &files, target, env.clone())
+            // The pod images of the folder are not rewritten: `plugin generate`
+            // rewrites and checks what kustomize or helm build from it.
+            pipeline::generate_into(&source, &files, target, env.clone(), &self.mirror, false)
         })?;
         Ok(Rendered { entry })
     }
@@ -175,9 +189,26 @@ impl RenderRequest {
         Ok(files)
     }
 
-    /// The user's layers merged (the generator's defaults are covered by the
-    /// source's digest), as canonical JSON.
+    /// The mirror configuration of this request: a `mirror:` key in its
+    /// values, else the sidecar's `DEPLOYKF_CMP_MIRROR_CONFIG` file.
+    pub fn mirror_rules(&self) -> Result<Option<MirrorRules>> {
+        self.mirror.resolve(&mut self.merged_user_map()?)
+    }
+
+    /// Whether an image outside the mirror fails the render.
+    pub fn mirror_enforced(&self) -> bool {
+        self.mirror.enforce
+    }
+
+    /// The user's layers merged, as canonical JSON.
+    #[cfg(test)]
     fn merged_user_values(&self) -> Result<String> {
+        encode(&self.merged_user_map()?)
+    }
+
+    /// The user's layers merged (the generator's defaults are covered by the
+    /// source's digest).
+    fn merged_user_map(&self) -> Result<Map> {
         let mut maps = Vec::new();
         for layer in &self.layers {
             let value = gomplate::yaml::decode(&layer.text).map_err(|e| anyhow!("{}: {e}", layer.label))?;
@@ -188,8 +219,13 @@ impl RenderRequest {
                 _ => bail!("{}: the top level must be a map of values, found a single value", layer.label),
             });
         }
-        gomplate::json::encode(&Value::map(values::merge_layers(maps))).map_err(|e| anyhow!("cannot encode the values: {e}"))
+        Ok(values::merge_layers(maps))
     }
+}
+
+/// Values as canonical JSON.
+fn encode(values: &Map) -> Result<String> {
+    gomplate::json::encode(&Value::map(values.clone())).map_err(|e| anyhow!("cannot encode the values: {e}"))
 }
 
 /// The environment the generator's templates read: the application's source
@@ -257,6 +293,7 @@ mod tests {
             source: Source::Version("0.1.5".into()),
             layers: layers.iter().map(|t| Layer { label: "layer".into(), file: None, text: t.to_string() }).collect(),
             env: BTreeMap::new(),
+            mirror: MirrorSettings::default(),
         }
     }
 

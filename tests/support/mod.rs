@@ -1,8 +1,11 @@
 //! Support for integration tests that drive external tools: finding them
-//! ([`tools`]) and running a real OCI registry ([`registry`]).
+//! ([`tools`]), running a real OCI registry ([`registry`]) and building images
+//! for it ([`images`]), and running deployKF's app-of-apps through the Argo CD
+//! plugin harness ([`harness`]).
 
 #![allow(dead_code)]
 
+pub mod harness;
 pub mod images;
 pub mod registry;
 pub mod tools;

@@ -1,0 +1,249 @@
+//! The mirror steps of a render, shared by `deploykf-cmp generate` and the
+//! plugin: the values stage (find the mirror configuration, drop the `mirror`
+//! key, apply the overlay) and the after-render stages (rewrite the pod images
+//! of an output folder or a manifest stream, then the leak check).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use gomplate::{Map, Value};
+
+use super::config::{self, MirrorRules, MIRROR_CONFIG_ENV};
+use super::manifests::{self, ImageUse};
+use super::overlay::{self, Kind, Outcome};
+use crate::generate::{self, Env};
+use crate::output::OutputDir;
+use crate::source::GeneratorSource;
+use crate::values;
+
+/// Turns the leak check off with `false` (on by default when a mirror is configured).
+pub const MIRROR_ENFORCE_ENV: &str = "DEPLOYKF_CMP_MIRROR_ENFORCE";
+
+/// Where a mirror configuration may come from besides a `mirror:` key in the
+/// values, and whether leaks fail the render.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MirrorSettings {
+    /// `--mirror FILE` (highest precedence).
+    pub cli_file: Option<PathBuf>,
+    /// The file named by [`MIRROR_CONFIG_ENV`] (lowest precedence).
+    pub env_file: Option<PathBuf>,
+    /// Whether an image outside the mirror fails the render.
+    pub enforce: bool,
+}
+
+impl MirrorSettings {
+    /// The settings from the environment `vars` ([`MIRROR_CONFIG_ENV`],
+    /// [`MIRROR_ENFORCE_ENV`]) and the `--mirror` file, if any.
+    pub fn from_vars(cli_file: Option<&Path>, vars: &HashMap<String, String>) -> Result<MirrorSettings> {
+        let env_file = vars.get(MIRROR_CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let enforce = match vars.get(MIRROR_ENFORCE_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("" | "true" | "1" | "yes" | "on") => true,
+            Some("false" | "0" | "no" | "off") => false,
+            Some(_) => bail!(
+                "{MIRROR_ENFORCE_ENV} must be 'true' or 'false', not '{}'",
+                vars[MIRROR_ENFORCE_ENV]
+            ),
+        };
+        Ok(MirrorSettings { cli_file: cli_file.map(Path::to_path_buf), env_file, enforce })
+    }
+
+    /// The mirror configuration of the highest-precedence source present
+    /// (see [`config::resolve_sources`]), removing the `mirror` key from `values`.
+    pub fn resolve(&self, values: &mut Map) -> Result<Option<MirrorRules>> {
+        config::resolve_sources(self.cli_file.as_deref(), values, self.env_file.as_deref())
+    }
+}
+
+/// The values stage: resolves the mirror configuration (removing the `mirror`
+/// key from `values`) and applies the overlay; prints a one-line summary on
+/// stderr. Without a configuration the values stay as they are (but for the
+/// `mirror` key).
+pub fn values_stage(values: Value, settings: &MirrorSettings) -> Result<(Value, Option<MirrorRules>)> {
+    let Value::Map(map) = values else {
+        return Ok((values, None));
+    };
+    if settings.cli_file.is_none() && settings.env_file.is_none() && !map.contains_key("mirror") {
+        // Nothing to do: keep the map as it is (no copy).
+        return Ok((Value::Map(map), None));
+    }
+    let mut map = Arc::unwrap_or_clone(map);
+    let Some(rules) = settings.resolve(&mut map)? else {
+        return Ok((Value::map(map), None));
+    };
+    let (mirrored, found) = overlay::apply(&map, &rules)?;
+    let count = |kind| found.iter().filter(|r| r.kind == kind && matches!(r.outcome, Outcome::Rewritten(_))).count();
+    eprintln!(
+        "deploykf-cmp: mirror ({}): {} images, {} charts redirected in the values",
+        rules.origin,
+        count(Kind::Image),
+        count(Kind::ChartRepository)
+    );
+    Ok((Value::map(mirrored), Some(rules)))
+}
+
+/// `deploykf generate` with the mirror: like [`generate::generate_into`], with
+/// the values stage between loading the values and rendering, and, when a
+/// mirror is configured and `rewrite_output` is set, the pod images of the
+/// rendered YAML files rewritten (and checked when enforcing) in the staging
+/// folder before it replaces `output_dir`: a failure leaves `output_dir` as it was.
+pub fn generate_into(
+    source: &GeneratorSource,
+    values_files: &[PathBuf],
+    output_dir: &Path,
+    env: Arc<Env>,
+    settings: &MirrorSettings,
+    rewrite_output: bool,
+) -> Result<()> {
+    let output = OutputDir::prepare(output_dir)?;
+    let loaded = values::load(&source.default_values_path(), values_files)?;
+    let (values, rules) = values_stage(loaded, settings)?;
+    generate::render(source, values, &output, env)?;
+    if let (Some(rules), true) = (&rules, rewrite_output) {
+        let uses = rewrite_dir(output.staging(), rules)?;
+        report_rewrites(&uses, "the output folder");
+        if settings.enforce {
+            manifests::check(&uses, rules)?;
+        }
+    }
+    output.commit()
+}
+
+/// Rewrites the pod images of every YAML manifest below `dir` (Helm chart
+/// templates excluded, see [`manifests::scan_dir`]) by `rules`, writing the
+/// files that change; returns every image found, each with its file.
+pub fn rewrite_dir(dir: &Path, rules: &MirrorRules) -> Result<Vec<ImageUse>> {
+    let mut uses = Vec::new();
+    let mut files: Vec<PathBuf> = manifests::scan_dir(dir)?.into_iter().filter_map(|u| u.file).collect();
+    files.dedup();
+    for file in files {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read it", file.display()))?;
+        let (rewritten, found) = manifests::rewrite_stream(&text, rules).with_context(|| format!("{}", file.display()))?;
+        if rewritten != text {
+            std::fs::write(&file, &rewritten).with_context(|| format!("cannot write '{}'", file.display()))?;
+        }
+        uses.extend(found.into_iter().map(|u| ImageUse { file: Some(file.clone()), ..u }));
+    }
+    Ok(uses)
+}
+
+/// The plugin's after-render stage: the manifest stream with its pod images
+/// rewritten by `rules`, refused when enforcing and an image stays outside
+/// the mirror.
+pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, enforce: bool) -> Result<Vec<u8>> {
+    let text = String::from_utf8(manifests).map_err(|_| anyhow!("the rendered manifests are not UTF-8 text"))?;
+    let (rewritten, uses) = manifests::rewrite_stream(&text, rules).context("cannot rewrite the rendered manifests")?;
+    report_rewrites(&uses, "the manifests");
+    if enforce {
+        manifests::check(&uses, rules).with_context(|| {
+            format!("the render is refused ({MIRROR_ENFORCE_ENV}=false turns this check off)")
+        })?;
+    }
+    Ok(rewritten.into_bytes())
+}
+
+fn report_rewrites(uses: &[ImageUse], place: &str) {
+    let rewritten = uses.iter().filter(|u| u.mirrored.is_some()).count();
+    if rewritten > 0 {
+        eprintln!("deploykf-cmp: mirror: {rewritten} pod images rewritten in {place} after rendering");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn yaml(text: &str) -> Value {
+        gomplate::yaml::decode(text).unwrap()
+    }
+
+    const MIRROR: &str = "mirror:\n  images:\n    registry: mirror.test/dkf\n  charts:\n    repository: oci://mirror.test/charts\n";
+
+    #[test]
+    fn settings_come_from_the_environment() {
+        let s = MirrorSettings::from_vars(Some(Path::new("m.yaml")), &vars(&[(MIRROR_CONFIG_ENV, "/etc/m.yaml")])).unwrap();
+        assert_eq!(
+            s,
+            MirrorSettings { cli_file: Some("m.yaml".into()), env_file: Some("/etc/m.yaml".into()), enforce: true }
+        );
+        for (value, enforce) in [("false", false), ("0", false), ("No", false), ("true", true), ("", true)] {
+            let s = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, value), (MIRROR_CONFIG_ENV, "")])).unwrap();
+            assert_eq!((s.enforce, s.env_file), (enforce, None), "{value:?}");
+        }
+        let err = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, "maybe")])).unwrap_err().to_string();
+        assert_eq!(err, "DEPLOYKF_CMP_MIRROR_ENFORCE must be 'true' or 'false', not 'maybe'");
+    }
+
+    #[test]
+    fn the_values_stage_removes_the_key_and_applies_the_overlay() {
+        let plain = yaml("images:\n  web:\n    repository: nginx\n    tag: '1.25'\n");
+        let (out, rules) = values_stage(plain.clone(), &MirrorSettings::default()).unwrap();
+        assert_eq!((out, rules), (plain, None));
+
+        let (out, rules) = values_stage(yaml("mirror: null\na: 1\n"), &MirrorSettings::default()).unwrap();
+        assert_eq!((out, rules), (yaml("a: 1\n"), None));
+
+        let values = yaml(&format!(
+            "{MIRROR}images:\n  web:\n    repository: nginx\n    tag: '1.25'\n\
+             charts:\n  x:\n    repository: https://charts.example.com/stable\n    version: 1.0.0\n"
+        ));
+        let (out, rules) = values_stage(values, &MirrorSettings::default()).unwrap();
+        assert_eq!(rules.unwrap().origin, "values");
+        assert_eq!(
+            out,
+            yaml(
+                "images:\n  web:\n    repository: mirror.test/dkf/docker.io/library/nginx\n    tag: '1.25'\n\
+                 charts:\n  x:\n    repository: oci://mirror.test/charts/charts.example.com/stable\n    version: 1.0.0\n"
+            )
+        );
+    }
+
+    #[test]
+    fn an_invalid_config_in_the_values_is_an_error_naming_the_key() {
+        let err = values_stage(yaml("mirror:\n  images: {registry: m.test, colour: red}\n"), &MirrorSettings::default())
+            .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("values") && msg.contains("colour"), "{msg}");
+    }
+
+    #[test]
+    fn rewrite_dir_rewrites_manifests_but_not_chart_templates() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n";
+        let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  image: nginx:1.25\n";
+        fs::create_dir_all(dir.path().join("app")).unwrap();
+        fs::create_dir_all(dir.path().join("chart/templates")).unwrap();
+        fs::write(dir.path().join("app/deploy.yaml"), deploy).unwrap();
+        fs::write(dir.path().join("app/config.yaml"), config).unwrap();
+        fs::write(dir.path().join("chart/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n").unwrap();
+        fs::write(dir.path().join("chart/templates/deploy.yaml"), deploy).unwrap();
+        let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
+
+        let uses = rewrite_dir(dir.path(), &rules).unwrap();
+        assert_eq!(uses.len(), 1, "{uses:?}");
+        assert_eq!(uses[0].mirrored.as_deref(), Some("mirror.test/dkf/docker.io/library/nginx:1.25"));
+        assert_eq!(uses[0].file.as_deref(), Some(dir.path().join("app/deploy.yaml").as_path()));
+        let written = fs::read_to_string(dir.path().join("app/deploy.yaml")).unwrap();
+        assert!(written.contains("image: mirror.test/dkf/docker.io/library/nginx:1.25"), "{written}");
+        assert_eq!(fs::read_to_string(dir.path().join("app/config.yaml")).unwrap(), config);
+        assert_eq!(fs::read_to_string(dir.path().join("chart/templates/deploy.yaml")).unwrap(), deploy);
+        manifests::check(&uses, &rules).unwrap();
+    }
+
+    #[test]
+    fn rewrite_manifests_refuses_a_leak_only_when_enforcing() {
+        let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
+        let stream = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: n\nspec:\n  containers:\n    - name: a\n      image: \"{{ .Values.x }}\"\n";
+        let err = rewrite_manifests(stream.as_bytes().to_vec(), &rules, true).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("{{ .Values.x }}") && msg.contains("Pod/n/p spec.containers[0].image"), "{msg}");
+        assert!(msg.contains(MIRROR_ENFORCE_ENV), "{msg}");
+        assert_eq!(rewrite_manifests(stream.as_bytes().to_vec(), &rules, false).unwrap(), stream.as_bytes());
+    }
+}
