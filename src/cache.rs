@@ -110,6 +110,7 @@ impl RenderCache {
     }
 
     /// Sets how long a call waits for another invocation's lock on the same key.
+    #[cfg(test)]
     pub fn with_lock_timeout(mut self, timeout: Duration) -> RenderCache {
         self.lock_timeout = timeout;
         self
@@ -123,6 +124,7 @@ impl RenderCache {
     ///
     /// The folder is not protected from eviction once this returns; callers
     /// that read it afterwards should prefer [`RenderCache::get_or_render_entry`].
+    #[cfg(test)]
     pub fn get_or_render(&self, key: &CacheKey, render: &mut dyn FnMut(&Path) -> Result<()>) -> Result<PathBuf> {
         Ok(self.get_or_render_entry(key, render)?.path)
     }

@@ -21,7 +21,6 @@ use gomplate::{Engine, Host, Map, Value};
 use crate::gomplateignore;
 use crate::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
 use crate::source::{GeneratorSource, PackedFiles, PackedReader};
-use crate::values;
 
 /// The template delimiters deployKF generators use.
 pub const LEFT_DELIM: &str = "{{<";
@@ -36,17 +35,6 @@ pub fn process_env() -> Env {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
-}
-
-/// What `deploykf generate` does once it has its source: prepares the output
-/// folder `output_dir` (see [`OutputDir`]), merges `values_files` over the
-/// generator's defaults, renders, and replaces the folder's content only when
-/// the whole render succeeded.
-pub fn generate_into(source: &GeneratorSource, values_files: &[PathBuf], output_dir: &Path, env: Arc<Env>) -> Result<()> {
-    let output = OutputDir::prepare(output_dir)?;
-    let values = values::load(&source.default_values_path(), values_files)?;
-    render(source, values, &output, env)?;
-    output.commit()
 }
 
 /// Renders `source` with `values` into `output`'s staging folder (the caller

@@ -59,6 +59,7 @@ pub struct Rewrite {
 impl Rewrite {
     /// The value after the overlay (a full reference for a `registry` +
     /// `repository` pair).
+    #[cfg(test)]
     pub fn new_value(&self) -> &str {
         match &self.outcome {
             Outcome::Rewritten(new) => new,

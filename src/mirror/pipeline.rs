@@ -83,7 +83,7 @@ pub fn values_stage(values: Value, settings: &MirrorSettings) -> Result<(Value, 
     Ok((Value::map(mirrored), Some(rules)))
 }
 
-/// `deploykf generate` with the mirror: like [`generate::generate_into`], with
+/// `deploykf generate` with the mirror: like the Go CLI's generate, with
 /// the values stage between loading the values and rendering, and, when a
 /// mirror is configured and `rewrite_output` is set, the pod images of the
 /// rendered YAML files rewritten (and checked when enforcing) in the staging

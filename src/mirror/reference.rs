@@ -97,8 +97,6 @@ enum RefError {
     DigestUnsupported,
     /// The host would be dropped by the Go package (it is not a valid host).
     InvalidHost(String),
-    /// `parse_canonical` got a familiar (short) form.
-    NotCanonical,
 }
 
 impl std::fmt::Display for RefError {
@@ -126,7 +124,6 @@ impl std::fmt::Display for RefError {
                 f,
                 "invalid reference format: registry host ({host}) is not a valid host name"
             ),
-            RefError::NotCanonical => f.write_str("repository name must be canonical"),
         }
     }
 }
@@ -287,21 +284,6 @@ impl ImageRef {
         parse_normalized(s).map_err(|e| reference_error(s, e))
     }
 
-    /// Like [`ImageRef::parse`], but refuses any input that is not already
-    /// written fully qualified (Go's `ParseNamed`): `nginx` and
-    /// `docker.io/nginx` are refused, `docker.io/library/nginx` is accepted.
-    /// For settings where a short form is more likely a mistake than intent.
-    pub fn parse_canonical(s: &str) -> Result<ImageRef> {
-        let r = ImageRef::parse(s)?;
-        if r.to_string() != s {
-            return Err(anyhow!(
-                "invalid image reference {s:?}: {}; write it fully qualified: {r}",
-                RefError::NotCanonical
-            ));
-        }
-        Ok(r)
-    }
-
     /// Parses a reference given as two values, the way charts and deployKF
     /// values hold them (`repository: docker.io/bitnami/kubectl`,
     /// `tag: "1.26"`). An absent or empty `tag` leaves the reference as the
@@ -351,6 +333,7 @@ impl ImageRef {
     /// kept when the first path component would be read as a host
     /// (`docker.io/a.b/c`), and `library/` when the short name alone would be
     /// an image ID.
+    #[cfg(any(test, fuzzing))]
     pub fn familiar(&self) -> String {
         let mut out = if self.registry != DEFAULT_DOMAIN {
             self.name()
@@ -500,6 +483,7 @@ impl std::fmt::Display for ImageRef {
 /// parse back (the first two to the same reference). Input holding a newline
 /// is also tried as `repository\ntag` with [`ImageRef::parse_loose`].
 #[doc(hidden)]
+#[cfg(any(test, fuzzing))]
 pub fn fuzz_roundtrip(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
@@ -516,6 +500,7 @@ pub fn fuzz_roundtrip(data: &[u8]) {
 }
 
 /// The round-trip checks of [`fuzz_roundtrip`] for `r`, parsed from `s`.
+#[cfg(any(test, fuzzing))]
 fn assert_roundtrips(s: &str, r: ImageRef) {
     let full = r.to_string();
     let again = ImageRef::parse(&full)
@@ -530,11 +515,6 @@ fn assert_roundtrips(s: &str, r: ImageRef) {
     assert_eq!(
         again, r,
         "{s:?}: familiar form {short:?} parses to another reference"
-    );
-    assert_eq!(
-        ImageRef::parse_canonical(&full).ok().as_ref(),
-        Some(&r),
-        "{full:?} is canonical"
     );
     let path = r.path_with_host();
     let kept = parse_normalized(&format!("mirror.example.com/{path}"));
@@ -1153,28 +1133,6 @@ mod tests {
             (p.domain, p.path, p.tag, p.digest),
             ("a", "b", Some("c"), None)
         );
-    }
-
-    #[test]
-    fn canonical_parse_refuses_short_forms() {
-        assert_eq!(
-            ImageRef::parse_canonical("docker.io/library/nginx").unwrap(),
-            hub("library/nginx", None, None)
-        );
-        for short in [
-            "nginx",
-            "docker.io/nginx",
-            "index.docker.io/library/nginx",
-            "library/nginx",
-        ] {
-            let e = ImageRef::parse_canonical(short).unwrap_err().to_string();
-            assert!(e.contains("repository name must be canonical"), "{e}");
-            assert!(
-                e.ends_with("write it fully qualified: docker.io/library/nginx"),
-                "{e}"
-            );
-        }
-        assert!(ImageRef::parse_canonical("Nginx").is_err());
     }
 
     #[test]
