@@ -17,30 +17,15 @@ use std::process::Command;
 
 use common::{bin, shared};
 use gomplate::Value;
+use support::harness::{point_charts_at, CHARTS, VERSION};
 use support::registry::{RegistryOptions, TestRegistry};
 use tempfile::TempDir;
 
-const VERSION: &str = "0.1.5";
-
-/// Each remote chart of deployKF 0.1.5: its values path and fixture package.
-const CHARTS: [(&str, &str, &str); 5] = [
-    ("deploykf_dependencies.cert_manager", "certManager", "cert-manager-v1.12.10.tgz"),
-    ("deploykf_dependencies.istio", "istioBase", "base-1.17.8.tgz"),
-    ("deploykf_dependencies.istio", "istioDaemon", "istiod-1.17.8.tgz"),
-    ("deploykf_dependencies.kyverno", "kyverno", "kyverno-3.0.1.tgz"),
-    ("deploykf_core.deploykf_istio_gateway", "istioGateway", "gateway-1.17.8.tgz"),
-];
 
 /// Values pointing every chart repository at `oci://HOST/charts` (JSON is YAML).
 fn chart_values(host: &str) -> String {
     let mut values = serde_json::json!({});
-    for (component, chart, _) in CHARTS {
-        let mut node = &mut values;
-        for key in component.split('.').chain(["charts", chart]) {
-            node = node.as_object_mut().unwrap().entry(key).or_insert_with(|| serde_json::json!({}));
-        }
-        node["repository"] = serde_json::json!(format!("oci://{host}/charts"));
-    }
+    point_charts_at(&mut values, host);
     values.to_string()
 }
 

@@ -11,21 +11,11 @@ mod support;
 use std::fs;
 
 use common::shared;
-use support::harness::{default_values, Tree, REPO_URL, VERSION};
+use support::harness::{default_values, point_charts_at, Tree, CHARTS, REPO_URL, VERSION};
 use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
 
 const USER: &str = "deploykf";
 const PASSWORD: &str = "s3cret-Registry-pass";
-
-/// Each remote chart of deployKF 0.1.5: its values path under the component,
-/// and the fixture package (see ../shared/fixtures/charts/README.md).
-const CHARTS: [(&str, &str, &str); 5] = [
-    ("deploykf_dependencies.cert_manager", "certManager", "cert-manager-v1.12.10.tgz"),
-    ("deploykf_dependencies.istio", "istioBase", "base-1.17.8.tgz"),
-    ("deploykf_dependencies.istio", "istioDaemon", "istiod-1.17.8.tgz"),
-    ("deploykf_dependencies.kyverno", "kyverno", "kyverno-3.0.1.tgz"),
-    ("deploykf_core.deploykf_istio_gateway", "istioGateway", "gateway-1.17.8.tgz"),
-];
 
 /// The values file pointing the manifests repo and every chart repository at
 /// the test setup (JSON, which is YAML).
@@ -33,13 +23,7 @@ fn registry_values(registry_host: &str) -> String {
     let mut values = serde_json::json!({
         "argocd": {"source": {"repo": {"url": REPO_URL, "revision": "main", "path": "."}}}
     });
-    for (component, chart, _) in CHARTS {
-        let mut node = &mut values;
-        for key in component.split('.').chain(["charts", chart]) {
-            node = node.as_object_mut().unwrap().entry(key).or_insert_with(|| serde_json::json!({}));
-        }
-        node["repository"] = serde_json::json!(format!("oci://{registry_host}/charts"));
-    }
+    point_charts_at(&mut values, registry_host);
     values.to_string()
 }
 

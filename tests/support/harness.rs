@@ -16,6 +16,29 @@ pub const REPO_URL: &str = "https://git.example.com/platform/deploykf.git";
 /// The deployKF version of the tree.
 pub const VERSION: &str = "0.1.5";
 
+/// Each remote chart of deployKF 0.1.5: the component's values path, the
+/// chart's key under `charts`, and the fixture package
+/// (see ../shared/fixtures/charts/README.md).
+pub const CHARTS: [(&str, &str, &str); 5] = [
+    ("deploykf_dependencies.cert_manager", "certManager", "cert-manager-v1.12.10.tgz"),
+    ("deploykf_dependencies.istio", "istioBase", "base-1.17.8.tgz"),
+    ("deploykf_dependencies.istio", "istioDaemon", "istiod-1.17.8.tgz"),
+    ("deploykf_dependencies.kyverno", "kyverno", "kyverno-3.0.1.tgz"),
+    ("deploykf_core.deploykf_istio_gateway", "istioGateway", "gateway-1.17.8.tgz"),
+];
+
+/// Sets `charts.<chart>.repository` of every chart in [`CHARTS`] to
+/// `oci://<host>/charts` in `values` (a JSON object, which is YAML).
+pub fn point_charts_at(values: &mut serde_json::Value, host: &str) {
+    for (component, chart, _) in CHARTS {
+        let mut node = &mut *values;
+        for key in component.split('.').chain(["charts", chart]) {
+            node = node.as_object_mut().unwrap().entry(key).or_insert_with(|| serde_json::json!({}));
+        }
+        node["repository"] = serde_json::json!(format!("oci://{host}/charts"));
+    }
+}
+
 /// `default_values.yaml` of a generator zip.
 pub fn default_values(zip: &Path) -> String {
     let mut archive = zip::ZipArchive::new(fs::File::open(zip).unwrap()).unwrap();
