@@ -158,24 +158,47 @@ their per-platform manifests), blobs streamed with bounded memory and checked ag
 digest, skipping what the target already has (a re-run copies only what is missing) and
 mounting blobs across repositories of the target.
 
---images-file lists one reference per line ('#' comments). A line 'SOURCE' goes where the
---mirror FILE rules send it; a line 'SOURCE=TARGET' names its target.
+The images: --images-file lists one reference per line ('#' comments). A line 'SOURCE'
+goes where the --mirror FILE rules send it; a line 'SOURCE=TARGET' names its target.
+Or --source-path/--source-version with --values: the inventory of that values set (the
+list 'deploykf-cmp images --output list' prints), each image sent where the --mirror FILE
+rules (required then) send it.
+
+Progress: bars per image on a terminal (stderr), otherwise one line per finished image.
 
 Credentials: --authfile, else REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker/config.json.
 Extra CAs: SSL_CERT_FILE. Plain HTTP: --insecure-registry HOST[:PORT] (or
 DEPLOYKF_CMP_INSECURE_REGISTRIES).
 
-Exits non-zero listing every image that failed.";
+Exits non-zero listing every image that failed.
+
+Examples:
+  deploykf-cmp mirror --images-file images.txt --mirror mirror.yaml
+  deploykf-cmp mirror --source-version 0.1.5 -f values.yaml --mirror mirror.yaml --dry-run";
 
 /// `deploykf-cmp mirror` flags.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("images").required(true).args(["images_file", "source_version", "source_path"])))]
 pub struct MirrorArgs {
     /// A file of image references, one per line (`SOURCE` or `SOURCE=TARGET`)
     #[arg(long, value_name = "FILE")]
-    pub images_file: PathBuf,
+    pub images_file: Option<PathBuf>,
+
+    /// Copy the inventory of this deployKF version (with --values) instead of --images-file
+    #[arg(short = 'V', long, value_name = "VERSION")]
+    pub source_version: Option<String>,
+
+    /// Copy the inventory of this generator (directory or '.zip', with --values) instead of --images-file
+    #[arg(long, value_name = "PATH")]
+    pub source_path: Option<PathBuf>,
+
+    /// A values file of the inventory (repeatable, or comma-separated)
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',', conflicts_with = "images_file")]
+    pub values: Vec<PathBuf>,
 
     /// A mirror configuration (top-level `mirror:`) whose rules give the targets
-    #[arg(long, value_name = "FILE")]
+    /// (required with --source-path/--source-version)
+    #[arg(long, value_name = "FILE", required_unless_present = "images_file")]
     pub mirror: Option<PathBuf>,
 
     /// A docker/podman style registry credentials file
@@ -462,9 +485,7 @@ impl MirrorArgs {
             Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
             None => None,
         };
-        let origin = self.images_file.display().to_string();
-        let text = std::fs::read_to_string(&self.images_file)
-            .with_context(|| format!("cannot read the --images-file {origin}"))?;
+        let (text, origin) = self.image_list()?;
         let (jobs, left) = plan::parse_images(&text, &origin, rules.as_ref())?;
         for image in &left {
             eprintln!("not mirrored (excluded or already in the mirror): {image}");
@@ -499,6 +520,29 @@ impl MirrorArgs {
             bail!("{} of {} images failed:\n{}", report.failures.len(), jobs.len(), list.join("\n"));
         }
         self.write_config(&jobs, rules.as_ref())
+    }
+
+    /// The images to copy as `--images-file` text, and where they come from:
+    /// the file, or the inventory's list (`deploykf-cmp images --output list`).
+    fn image_list(&self) -> Result<(String, String)> {
+        if let Some(path) = &self.images_file {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --images-file {origin}"))?;
+            return Ok((text, origin));
+        }
+        let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {
+            (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
+            (None, Some(path)) => GeneratorSource::from_path(path)?,
+            _ => bail!("give exactly one of `--images-file`, `--source-version` or `--source-path`"),
+        };
+        let rendered = inventory::render_all(&inventory::Request {
+            source: &source,
+            values_files: &self.values,
+            mirror_file: self.mirror.as_deref(),
+        })?;
+        let entries = inventory::images(&rendered)?;
+        eprintln!("the inventory lists {} images", entries.len());
+        Ok((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string()))
     }
 
     fn write_config(&self, jobs: &[crate::registry::copy::CopyJob], rules: Option<&crate::mirror::config::MirrorRules>) -> Result<()> {

@@ -24,9 +24,13 @@
 //! Images run `jobs` at a time and blob transfers at most `jobs` at a time;
 //! transient failures (connection, 5xx, 429) are retried with exponential
 //! backoff and jitter.
+//!
+//! Progress (bars on a terminal, plain lines otherwise) is reported through
+//! [`progress::Progress`].
 
 pub mod client;
 pub mod plan;
+pub mod progress;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +43,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use client::{with_query, Failure, RawManifest, RegistryClient, Scope};
 pub use plan::CopyJob;
+use progress::Progress;
 
 /// Attempts per operation (first try included).
 const ATTEMPTS: u32 = 5;
@@ -112,10 +117,18 @@ struct Engine {
     stats: Stats,
     transfers: Semaphore,
     pushed: Mutex<HashMap<(String, String), Pushed>>,
+    progress: Arc<dyn Progress>,
 }
 
 /// Copies every job; never fails as a whole (failures are in the report).
+/// Progress goes to stderr: bars on a terminal, plain lines otherwise.
 pub async fn copy_all(client: RegistryClient, jobs: Vec<CopyJob>, options: CopyOptions) -> Report {
+    let progress: Arc<dyn Progress> = progress::for_stderr(jobs.len()).into();
+    copy_all_with(client, jobs, options, progress).await
+}
+
+/// [`copy_all`] reporting to `progress`.
+pub async fn copy_all_with(client: RegistryClient, jobs: Vec<CopyJob>, options: CopyOptions, progress: Arc<dyn Progress>) -> Report {
     let start = Instant::now();
     let width = options.jobs.max(1);
     let engine = Arc::new(Engine {
@@ -124,22 +137,20 @@ pub async fn copy_all(client: RegistryClient, jobs: Vec<CopyJob>, options: CopyO
         options,
         stats: Stats::default(),
         pushed: Mutex::new(HashMap::new()),
+        progress,
     });
-    let results: Vec<(CopyJob, Result<bool, Failure>)> = futures_util::stream::iter(jobs)
-        .map(|job| {
+    let results: Vec<(CopyJob, Result<bool, Failure>)> = futures_util::stream::iter(jobs.into_iter().enumerate())
+        .map(|(index, job)| {
             let engine = engine.clone();
             async move {
+                engine.progress.start(index, &job);
                 let handle = tokio::spawn({
                     let engine = engine.clone();
                     let job = job.clone();
-                    async move { engine.copy_image(&job).await }
+                    async move { engine.copy_image(index, &job).await }
                 });
                 let result = handle.await.unwrap_or_else(|e| Err(Failure::fatal(format!("the copy task failed: {e}"))));
-                match &result {
-                    Ok(true) => eprintln!("copied {} -> {}", job.source, job.target),
-                    Ok(false) => eprintln!("present {} -> {}", job.source, job.target),
-                    Err(e) => eprintln!("FAILED {} -> {}: {e}", job.source, job.target),
-                }
+                engine.progress.finish(index, &job, &result);
                 (job, result)
             }
         })
@@ -217,14 +228,16 @@ pub fn platform_selected(filters: &[String], platform: &str) -> bool {
 struct Side<'a> {
     host: &'a str,
     repository: &'a str,
+    /// The index of the job in the run (for progress events).
+    image: usize,
 }
 
 impl Engine {
     /// Copies one image; `Ok(false)` when the target already had it.
-    async fn copy_image(&self, job: &CopyJob) -> Result<bool, Failure> {
+    async fn copy_image(&self, image: usize, job: &CopyJob) -> Result<bool, Failure> {
         let (src, dst) = (&job.source, &job.target);
-        let source = Side { host: &src.registry, repository: &src.repository };
-        let target = Side { host: &dst.registry, repository: &dst.repository };
+        let source = Side { host: &src.registry, repository: &src.repository, image };
+        let target = Side { host: &dst.registry, repository: &dst.repository, image };
         let src_ref = src.digest.clone().or_else(|| src.tag.clone()).unwrap_or_default();
         let manifest = retry(&format!("{src}"), || self.client.get_manifest(source.host, source.repository, &src_ref))
             .await?
@@ -404,9 +417,22 @@ impl Engine {
     async fn upload(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
         let _slot = self.transfers.acquire().await.expect("the semaphore is never closed");
         if size >= 64 << 20 {
-            eprintln!("uploading {digest} ({:.0} MiB) to {}/{}", size as f64 / 1048576.0, target.host, target.repository);
+            self.progress.note(&format!("uploading {digest} ({:.0} MiB) to {}/{}", size as f64 / 1048576.0, target.host, target.repository));
         }
-        retry(&format!("blob {digest}"), || self.stream_once(source, target, digest, size)).await?;
+        self.progress.upload_started(target.image, size);
+        let streamed = Arc::new(AtomicU64::new(0));
+        retry(&format!("blob {digest}"), || {
+            let streamed = streamed.clone();
+            async move {
+                streamed.store(0, Ordering::Relaxed);
+                let result = self.stream_once(source, target, digest, size, &streamed).await;
+                if result.is_err() {
+                    self.progress.rewind(target.image, streamed.load(Ordering::Relaxed));
+                }
+                result
+            }
+        })
+        .await?;
         Stats::add(&self.stats.blobs_uploaded, 1);
         Stats::add(&self.stats.bytes_uploaded, size);
         Ok(())
@@ -415,7 +441,8 @@ impl Engine {
     /// One attempt: GET from the source, one PATCH to the target with the
     /// bytes hashed on the way, then the committing PUT only when the digest
     /// and size match.
-    async fn stream_once(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
+    /// Bytes read from the source are added to `streamed` and reported.
+    async fn stream_once(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, streamed: &Arc<AtomicU64>) -> Result<(), Failure> {
         let Some(expected) = digest.strip_prefix("sha256:") else {
             return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
         };
@@ -434,8 +461,11 @@ impl Engine {
         // (hash, bytes read, source ended)
         let state = Arc::new(Mutex::new((Sha256::new(), 0u64, false)));
         let hashing = state.clone();
+        let (progress, image, streamed) = (self.progress.clone(), target.image, streamed.clone());
         let body = rechunk(response.bytes_stream()).map(move |chunk| -> Result<bytes::Bytes, std::io::Error> {
             let bytes = chunk.map_err(std::io::Error::other)?;
+            streamed.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            progress.transferred(image, bytes.len() as u64);
             let mut s = hashing.lock().unwrap();
             s.0.update(&bytes);
             s.1 += bytes.len() as u64;
