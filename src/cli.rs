@@ -159,20 +159,34 @@ digest, skipping what the target already has (a re-run copies only what is missi
 mounting blobs across repositories of the target.
 
 --images-file lists one reference per line ('#' comments). A line 'SOURCE' goes where the
---mirror FILE rules send it; a line 'SOURCE=TARGET' names its target.
+--mirror FILE rules send it; a line 'SOURCE=TARGET' names its target. Charts in OCI
+registries (oci://host/path/NAME:VERSION) are images here: list them as host/path/NAME:VERSION.
+
+--charts-file lists charts of https:// chart repositories, one per line ('#' comments):
+  REPOSITORY NAME VERSION [oci://TARGET]
+e.g. 'https://charts.jetstack.io cert-manager v1.12.10' (the output of `deploykf-cmp charts`;
+the JSON of `deploykf-cmp charts --output json` is read too). The chart goes to
+TARGET/NAME, else where the mirror.charts rules of --mirror FILE send REPOSITORY. Each is read
+through the repository's index.yaml, checked against its digest, and pushed as `helm push`
+does (the .tgz unchanged as the layer, Chart.yaml as the config), tagged VERSION with '+'
+as '_' and, for 'v1.2.3', also '1.2.3'. A tag already naming the same manifest is left alone.
 
 Credentials: --authfile, else REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker/config.json.
 Extra CAs: SSL_CERT_FILE. Plain HTTP: --insecure-registry HOST[:PORT] (or
 DEPLOYKF_CMP_INSECURE_REGISTRIES).
 
-Exits non-zero listing every image that failed.";
+Exits non-zero listing every image and chart that failed.";
 
 /// `deploykf-cmp mirror` flags.
 #[derive(Debug, Args)]
 pub struct MirrorArgs {
     /// A file of image references, one per line (`SOURCE` or `SOURCE=TARGET`)
+    #[arg(long, value_name = "FILE", required_unless_present = "charts_file")]
+    pub images_file: Option<PathBuf>,
+
+    /// A file of https:// repository charts, one per line (`REPOSITORY NAME VERSION [oci://TARGET]`)
     #[arg(long, value_name = "FILE")]
-    pub images_file: PathBuf,
+    pub charts_file: Option<PathBuf>,
 
     /// A mirror configuration (top-level `mirror:`) whose rules give the targets
     #[arg(long, value_name = "FILE")]
@@ -443,7 +457,7 @@ fn write_stdout(text: &str) -> Result<()> {
 }
 
 impl MirrorArgs {
-    /// Copies the images; fails listing every image that failed.
+    /// Copies the images and charts; fails listing every one that failed.
     pub fn run(self) -> Result<()> {
         use crate::registry::copy::{self, client::RegistryClient, plan, CopyOptions};
         use crate::registry::{credentials::Credentials, oci};
@@ -462,16 +476,34 @@ impl MirrorArgs {
             Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
             None => None,
         };
-        let origin = self.images_file.display().to_string();
-        let text = std::fs::read_to_string(&self.images_file)
-            .with_context(|| format!("cannot read the --images-file {origin}"))?;
-        let (jobs, left) = plan::parse_images(&text, &origin, rules.as_ref())?;
+        let (jobs, left) = match &self.images_file {
+            Some(path) => {
+                let origin = path.display().to_string();
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --images-file {origin}"))?;
+                plan::parse_images(&text, &origin, rules.as_ref())?
+            }
+            None => Default::default(),
+        };
         for image in &left {
             eprintln!("not mirrored (excluded or already in the mirror): {image}");
+        }
+        let (chart_jobs, charts_left) = match &self.charts_file {
+            Some(path) => {
+                let origin = path.display().to_string();
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --charts-file {origin}"))?;
+                copy::charts::parse_charts(&text, &origin, rules.as_ref())?
+            }
+            None => Default::default(),
+        };
+        for chart in &charts_left {
+            eprintln!("chart not mirrored: {chart}");
         }
         if self.dry_run {
             for job in &jobs {
                 println!("{} -> {}", job.source, job.target);
+            }
+            for job in &chart_jobs {
+                println!("{job}");
             }
             return self.write_config(&jobs, rules.as_ref());
         }
@@ -492,11 +524,25 @@ impl MirrorArgs {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
+        let chart_report = runtime.block_on(copy::charts::mirror_all(&client, &chart_jobs));
+        if !chart_jobs.is_empty() {
+            eprintln!("{}", chart_report.summary());
+        }
         let report = runtime.block_on(copy::copy_all(client, jobs.clone(), options));
-        eprintln!("{}", report.summary());
+        if !jobs.is_empty() || self.images_file.is_some() {
+            eprintln!("{}", report.summary());
+        }
+        let mut failed: Vec<String> = Vec::new();
+        if !chart_report.failures.is_empty() {
+            let list: Vec<String> = chart_report.failures.iter().map(|(chart, why)| format!("  {chart}: {why}")).collect();
+            failed.push(format!("{} of {} charts failed:\n{}", chart_report.failures.len(), chart_jobs.len(), list.join("\n")));
+        }
         if !report.failures.is_empty() {
             let list: Vec<String> = report.failures.iter().map(|(image, why)| format!("  {image}: {why}")).collect();
-            bail!("{} of {} images failed:\n{}", report.failures.len(), jobs.len(), list.join("\n"));
+            failed.push(format!("{} of {} images failed:\n{}", report.failures.len(), jobs.len(), list.join("\n")));
+        }
+        if !failed.is_empty() {
+            bail!("{}", failed.join("\n"));
         }
         self.write_config(&jobs, rules.as_ref())
     }
