@@ -160,9 +160,19 @@ mounting blobs across repositories of the target.
 
 The images: --images-file lists one reference per line ('#' comments). A line 'SOURCE'
 goes where the --mirror FILE rules send it; a line 'SOURCE=TARGET' names its target.
-Or --source-path/--source-version with --values: the inventory of that values set (the
-list 'deploykf-cmp images --output list' prints), each image sent where the --mirror FILE
-rules (required then) send it.
+Charts in OCI registries (oci://host/path/NAME:VERSION) are images here: list them as
+host/path/NAME:VERSION. Or --source-path/--source-version with --values: the inventory of
+that values set (the list 'deploykf-cmp images --output list' prints), each image sent
+where the --mirror FILE rules (required then) send it.
+
+--charts-file lists charts of https:// chart repositories, one per line ('#' comments):
+  REPOSITORY NAME VERSION [oci://TARGET]
+e.g. 'https://charts.jetstack.io cert-manager v1.12.10' (the output of `deploykf-cmp charts`;
+the JSON of `deploykf-cmp charts --output json` is read too). The chart goes to
+TARGET/NAME, else where the mirror.charts rules of --mirror FILE send REPOSITORY. Each is read
+through the repository's index.yaml, checked against its digest, and pushed as `helm push`
+does (the .tgz unchanged as the layer, Chart.yaml as the config), tagged VERSION with '+'
+as '_' and, for 'v1.2.3', also '1.2.3'. A tag already naming the same manifest is left alone.
 
 Progress: bars per image on a terminal (stderr), otherwise one line per finished image.
 
@@ -170,19 +180,26 @@ Credentials: --authfile, else REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker/confi
 Extra CAs: SSL_CERT_FILE. Plain HTTP: --insecure-registry HOST[:PORT] (or
 DEPLOYKF_CMP_INSECURE_REGISTRIES).
 
-Exits non-zero listing every image that failed.
+Exits non-zero listing every image and chart that failed.
 
 Examples:
   deploykf-cmp mirror --images-file images.txt --mirror mirror.yaml
-  deploykf-cmp mirror --source-version 0.1.5 -f values.yaml --mirror mirror.yaml --dry-run";
+  deploykf-cmp mirror --source-version 0.1.5 -f values.yaml --mirror mirror.yaml --dry-run
+  deploykf-cmp charts --source-path deploykf-0.1.5-generator.zip -f values.yaml > charts.txt
+  deploykf-cmp mirror --charts-file charts.txt --mirror mirror.yaml";
 
 /// `deploykf-cmp mirror` flags.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("images").required(true).args(["images_file", "source_version", "source_path"])))]
+#[command(group(ArgGroup::new("images").args(["images_file", "source_version", "source_path"])))]
+#[command(group(ArgGroup::new("input").required(true).multiple(true).args(["images_file", "source_version", "source_path", "charts_file"])))]
 pub struct MirrorArgs {
     /// A file of image references, one per line (`SOURCE` or `SOURCE=TARGET`)
     #[arg(long, value_name = "FILE")]
     pub images_file: Option<PathBuf>,
+
+    /// A file of https:// repository charts, one per line (`REPOSITORY NAME VERSION [oci://TARGET]`)
+    #[arg(long, value_name = "FILE")]
+    pub charts_file: Option<PathBuf>,
 
     /// Copy the inventory of this deployKF version (with --values) instead of --images-file
     #[arg(short = 'V', long, value_name = "VERSION")]
@@ -198,7 +215,7 @@ pub struct MirrorArgs {
 
     /// A mirror configuration (top-level `mirror:`) whose rules give the targets
     /// (required with --source-path/--source-version)
-    #[arg(long, value_name = "FILE", required_unless_present = "images_file")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["images_file", "charts_file"])]
     pub mirror: Option<PathBuf>,
 
     /// A docker/podman style registry credentials file
@@ -466,7 +483,7 @@ fn write_stdout(text: &str) -> Result<()> {
 }
 
 impl MirrorArgs {
-    /// Copies the images; fails listing every image that failed.
+    /// Copies the images and charts; fails listing every one that failed.
     pub fn run(self) -> Result<()> {
         use crate::registry::copy::{self, client::RegistryClient, plan, CopyOptions};
         use crate::registry::{credentials::Credentials, oci};
@@ -481,18 +498,37 @@ impl MirrorArgs {
         if self.jobs == 0 {
             bail!("--jobs must be at least 1");
         }
+        if (self.source_path.is_some() || self.source_version.is_some()) && self.mirror.is_none() {
+            bail!("--source-path/--source-version need --mirror FILE: its rules give the targets of the inventory's images");
+        }
         let rules = match &self.mirror {
             Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
             None => None,
         };
-        let (text, origin) = self.image_list()?;
-        let (jobs, left) = plan::parse_images(&text, &origin, rules.as_ref())?;
+        let (jobs, left) = match self.image_list()? {
+            Some((text, origin)) => plan::parse_images(&text, &origin, rules.as_ref())?,
+            None => Default::default(),
+        };
         for image in &left {
             eprintln!("not mirrored (excluded or already in the mirror): {image}");
+        }
+        let (chart_jobs, charts_left) = match &self.charts_file {
+            Some(path) => {
+                let origin = path.display().to_string();
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --charts-file {origin}"))?;
+                copy::charts::parse_charts(&text, &origin, rules.as_ref())?
+            }
+            None => Default::default(),
+        };
+        for chart in &charts_left {
+            eprintln!("chart not mirrored: {chart}");
         }
         if self.dry_run {
             for job in &jobs {
                 println!("{} -> {}", job.source, job.target);
+            }
+            for job in &chart_jobs {
+                println!("{job}");
             }
             return self.write_config(&jobs, rules.as_ref());
         }
@@ -513,26 +549,42 @@ impl MirrorArgs {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
+        let chart_report = runtime.block_on(copy::charts::mirror_all(&client, &chart_jobs));
+        if !chart_jobs.is_empty() {
+            eprintln!("{}", chart_report.summary());
+        }
         let report = runtime.block_on(copy::copy_all(client, jobs.clone(), options));
-        eprintln!("{}", report.summary());
+        if !jobs.is_empty() || self.images_file.is_some() {
+            eprintln!("{}", report.summary());
+        }
+        let mut failed: Vec<String> = Vec::new();
+        if !chart_report.failures.is_empty() {
+            let list: Vec<String> = chart_report.failures.iter().map(|(chart, why)| format!("  {chart}: {why}")).collect();
+            failed.push(format!("{} of {} charts failed:\n{}", chart_report.failures.len(), chart_jobs.len(), list.join("\n")));
+        }
         if !report.failures.is_empty() {
             let list: Vec<String> = report.failures.iter().map(|(image, why)| format!("  {image}: {why}")).collect();
-            bail!("{} of {} images failed:\n{}", report.failures.len(), jobs.len(), list.join("\n"));
+            failed.push(format!("{} of {} images failed:\n{}", report.failures.len(), jobs.len(), list.join("\n")));
+        }
+        if !failed.is_empty() {
+            bail!("{}", failed.join("\n"));
         }
         self.write_config(&jobs, rules.as_ref())
     }
 
     /// The images to copy as `--images-file` text, and where they come from:
     /// the file, or the inventory's list (`deploykf-cmp images --output list`).
-    fn image_list(&self) -> Result<(String, String)> {
+    /// The image list and where it comes from; `None` when only charts are mirrored.
+    fn image_list(&self) -> Result<Option<(String, String)>> {
         if let Some(path) = &self.images_file {
             let origin = path.display().to_string();
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --images-file {origin}"))?;
-            return Ok((text, origin));
+            return Ok(Some((text, origin)));
         }
         let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {
             (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
             (None, Some(path)) => GeneratorSource::from_path(path)?,
+            (None, None) if self.charts_file.is_some() => return Ok(None),
             _ => bail!("give exactly one of `--images-file`, `--source-version` or `--source-path`"),
         };
         let rendered = inventory::render_all(&inventory::Request {
@@ -542,7 +594,7 @@ impl MirrorArgs {
         })?;
         let entries = inventory::images(&rendered)?;
         eprintln!("the inventory lists {} images", entries.len());
-        Ok((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string()))
+        Ok(Some((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string())))
     }
 
     fn write_config(&self, jobs: &[crate::registry::copy::CopyJob], rules: Option<&crate::mirror::config::MirrorRules>) -> Result<()> {

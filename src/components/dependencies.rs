@@ -190,7 +190,7 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     Ok(target)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -315,13 +315,14 @@ async fn pull_oci(
 }
 
 /// One entry of a chart repository's `index.yaml`.
-struct IndexEntry {
-    version: String,
-    urls: Vec<String>,
-    digest: Option<String>,
+pub(crate) struct IndexEntry {
+    pub(crate) version: String,
+    pub(crate) urls: Vec<String>,
+    pub(crate) digest: Option<String>,
 }
 
-fn index_entries(index: &gomplate::Value, name: &str) -> Vec<IndexEntry> {
+/// The entries of chart `name` in a decoded `index.yaml`.
+pub(crate) fn index_entries(index: &gomplate::Value, name: &str) -> Vec<IndexEntry> {
     let Some(list) = index.as_map().and_then(|m| m.get("entries")).and_then(|e| e.as_map()).and_then(|e| e.get(name)).and_then(|l| l.as_list()) else {
         return Vec::new();
     };
@@ -343,7 +344,8 @@ fn index_entries(index: &gomplate::Value, name: &str) -> Vec<IndexEntry> {
         .collect()
 }
 
-async fn http_get(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
+/// `GET url`, with errors saying what to do.
+pub(crate) async fn http_get(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
     let response = http.get(url).send().await.map_err(|e| match oci::classify_reqwest(&e) {
         OciError::Tls(detail) => anyhow!(
             "TLS connection failed for {url}: {detail}: if the server uses a private CA, set SSL_CERT_FILE to a PEM file holding it"

@@ -19,7 +19,8 @@
 //! instances; an image pinned by digest cannot be filtered and fails.
 //!
 //! Helm charts in OCI registries copy like images; a chart tagged
-//! `v<digit>…` is also tagged without the `v` ([`chart_alias`]).
+//! `v<digit>…` is also tagged without the `v` ([`chart_alias`]). Charts of
+//! `https://` chart repositories are pushed as `helm push` does by [`charts`].
 //!
 //! Images run `jobs` at a time and blob transfers at most `jobs` at a time;
 //! transient failures (connection, 5xx, 429) are retried with exponential
@@ -28,6 +29,7 @@
 //! Progress (bars on a terminal, plain lines otherwise) is reported through
 //! [`progress::Progress`].
 
+pub mod charts;
 pub mod client;
 pub mod plan;
 pub mod progress;
