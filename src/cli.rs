@@ -530,7 +530,7 @@ impl MirrorArgs {
             for job in &chart_jobs {
                 println!("{job}");
             }
-            return self.write_config(&jobs, rules.as_ref());
+            return self.write_config(&jobs, &chart_jobs, rules.as_ref());
         }
         let credentials = Credentials::discover(self.authfile.as_deref())?;
         let mut insecure = self.insecure_registries.clone();
@@ -569,7 +569,7 @@ impl MirrorArgs {
         if !failed.is_empty() {
             bail!("{}", failed.join("\n"));
         }
-        self.write_config(&jobs, rules.as_ref())
+        self.write_config(&jobs, &chart_jobs, rules.as_ref())
     }
 
     /// The images to copy as `--images-file` text, and where they come from:
@@ -597,10 +597,15 @@ impl MirrorArgs {
         Ok(Some((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string())))
     }
 
-    fn write_config(&self, jobs: &[crate::registry::copy::CopyJob], rules: Option<&crate::mirror::config::MirrorRules>) -> Result<()> {
+    fn write_config(
+        &self,
+        jobs: &[crate::registry::copy::CopyJob],
+        charts: &[crate::registry::copy::charts::ChartJob],
+        rules: Option<&crate::mirror::config::MirrorRules>,
+    ) -> Result<()> {
         use anyhow::Context;
         let Some(path) = &self.write_mirror else { return Ok(()) };
-        let text = crate::registry::copy::plan::mirror_config(jobs, rules);
+        let text = crate::registry::copy::plan::mirror_config(jobs, charts, rules);
         if path.as_os_str() == "-" {
             print!("{text}");
             return Ok(());

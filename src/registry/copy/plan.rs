@@ -70,10 +70,15 @@ pub fn parse_images(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Re
 /// A `mirror:` configuration whose rules send each pushed image's source name
 /// to its target name (one override per repository), with `registry` the
 /// target prefix of the rules used, or the first target's registry.
-pub fn mirror_config(jobs: &[CopyJob], rules: Option<&MirrorRules>) -> String {
+pub fn mirror_config(jobs: &[CopyJob], charts: &[super::charts::ChartJob], rules: Option<&MirrorRules>) -> String {
     let registry = match rules {
         Some(r) => r.registry.to_string(),
-        None => jobs.first().map(|j| j.target.registry.clone()).unwrap_or_default(),
+        // Without rules: the first target's registry (`images.registry` is required).
+        None => jobs
+            .first()
+            .map(|j| j.target.registry.clone())
+            .or_else(|| charts.first().map(|c| c.target.split('/').next().unwrap_or_default().to_string()))
+            .unwrap_or_default(),
     };
     let pairs: BTreeSet<(String, String)> = jobs.iter().map(|j| (j.source.name(), j.target.name())).collect();
     let mut out = format!("mirror:\n  images:\n    registry: {registry}\n");
@@ -81,6 +86,25 @@ pub fn mirror_config(jobs: &[CopyJob], rules: Option<&MirrorRules>) -> String {
         out.push_str("    overrides:\n");
         for (from, to) in pairs {
             out.push_str(&format!("      - {{from: {from}, to: {to}}}\n"));
+        }
+    }
+    // Charts: each source repository goes to the OCI repository that now holds
+    // its charts (the target without the chart's own name).
+    let chart_pairs: BTreeSet<(String, String)> = charts
+        .iter()
+        .map(|c| {
+            let parent = c.target.strip_suffix(&format!("/{}", c.name)).unwrap_or(&c.target);
+            (c.repository.trim_end_matches('/').to_string(), format!("oci://{parent}"))
+        })
+        .collect();
+    if let Some((_, first)) = chart_pairs.iter().next() {
+        let repository = rules
+            .and_then(|r| r.charts.as_ref())
+            .map(|c| c.repository.clone())
+            .unwrap_or_else(|| first.clone());
+        out.push_str(&format!("  charts:\n    repository: {repository}\n    overrides:\n"));
+        for (from, to) in &chart_pairs {
+            out.push_str(&format!("      - {{from: \"{from}\", to: \"{to}\"}}\n"));
         }
     }
     out
@@ -119,7 +143,7 @@ mod tests {
         let (jobs, left) = parse_images("quay.io/a/b:1\nghcr.io/keep/x:2\n", "f", Some(&rules)).unwrap();
         assert_eq!(jobs[0].target.to_string(), "reg.local:5000/mirror/quay.io/a/b:1");
         assert_eq!(left[0].to_string(), "ghcr.io/keep/x:2");
-        let config = mirror_config(&jobs, Some(&rules));
+        let config = mirror_config(&jobs, &[], Some(&rules));
         assert!(config.contains("registry: reg.local:5000/mirror"), "{config}");
         assert!(config.contains("{from: quay.io/a/b, to: reg.local:5000/mirror/quay.io/a/b}"), "{config}");
         let parsed = crate::mirror::config::parse(
@@ -128,5 +152,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(parsed.rewrite_image(&jobs[0].source), Some(jobs[0].target.clone()));
+    }
+
+    #[test]
+    fn written_config_routes_pushed_charts_back_to_their_copies() {
+        let charts = [super::super::charts::ChartJob {
+            repository: "https://charts.jetstack.io/".into(),
+            name: "cert-manager".into(),
+            version: "v1.12.10".into(),
+            target: "reg.local:5000/charts/charts.jetstack.io/cert-manager".into(),
+        }];
+        let text = mirror_config(&[], &charts, None);
+        let doc = gomplate::yaml::decode(&text).unwrap();
+        let rules = crate::mirror::config::parse(&doc.as_map().unwrap()["mirror"], "written").unwrap();
+        assert_eq!(
+            rules.rewrite_chart_repository("https://charts.jetstack.io").as_deref(),
+            Some("oci://reg.local:5000/charts/charts.jetstack.io"),
+            "{text}"
+        );
     }
 }
