@@ -167,7 +167,7 @@ where the --mirror FILE rules (required then) send it.
 
 --charts-file lists charts of https:// chart repositories, one per line ('#' comments):
   REPOSITORY NAME VERSION [oci://TARGET]
-e.g. 'https://charts.jetstack.io cert-manager v1.12.10' (the output of `deploykf-cmp charts`;
+e.g. 'https://charts.jetstack.io cert-manager v1.12.10' (`deploykf-cmp charts --output list`;
 the JSON of `deploykf-cmp charts --output json` is read too). The chart goes to
 TARGET/NAME, else where the mirror.charts rules of --mirror FILE send REPOSITORY. Each is read
 through the repository's index.yaml, checked against its digest, and pushed as `helm push`
@@ -185,7 +185,7 @@ Exits non-zero listing every image and chart that failed.
 Examples:
   deploykf-cmp mirror --images-file images.txt --mirror mirror.yaml
   deploykf-cmp mirror --source-version 0.1.5 -f values.yaml --mirror mirror.yaml --dry-run
-  deploykf-cmp charts --source-path deploykf-0.1.5-generator.zip -f values.yaml > charts.txt
+  deploykf-cmp charts --source-path deploykf-0.1.5-generator.zip -f values.yaml --output list > charts.txt
   deploykf-cmp mirror --charts-file charts.txt --mirror mirror.yaml";
 
 /// `deploykf-cmp mirror` flags.

@@ -44,7 +44,7 @@ impl std::fmt::Display for ChartJob {
 }
 
 /// Parses a charts file: lines `REPOSITORY NAME VERSION [oci://TARGET]` (`#`
-/// comments; the output of `deploykf-cmp charts`), or the JSON array of
+/// comments; `deploykf-cmp charts --output list`), or the JSON array of
 /// `deploykf-cmp charts --output json`. Without a target, `rules` give it
 /// (`oci://…/<path>`, the chart name appended). Returns the jobs and notes on
 /// the entries left out (`oci://` charts copy as images, `file://` ones are
