@@ -427,7 +427,11 @@ impl Engine {
             let streamed = streamed.clone();
             async move {
                 streamed.store(0, Ordering::Relaxed);
-                let result = self.stream_once(source, target, digest, size, &streamed).await;
+                let result = if size <= CHUNK as u64 {
+                    self.small_once(source, target, digest, size, &streamed).await
+                } else {
+                    self.stream_once(source, target, digest, size, &streamed).await
+                };
                 if result.is_err() {
                     self.progress.rewind(target.image, streamed.load(Ordering::Relaxed));
                 }
@@ -437,6 +441,62 @@ impl Engine {
         .await?;
         Stats::add(&self.stats.blobs_uploaded, 1);
         Stats::add(&self.stats.bytes_uploaded, size);
+        Ok(())
+    }
+
+    /// One attempt for a blob of at most [`CHUNK`] bytes: read it whole from
+    /// the source, check it, then a monolithic upload (POST, then one PUT with
+    /// the bytes and the digest): one request fewer than streaming, which
+    /// matters when most blobs are small and every request is authenticated.
+    async fn small_once(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, streamed: &Arc<AtomicU64>) -> Result<(), Failure> {
+        let Some(expected) = digest.strip_prefix("sha256:") else {
+            return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
+        };
+        let response = self.client.get_blob(source.host, source.repository, digest).await?;
+        let mut body = bytes::BytesMut::with_capacity(size as usize);
+        let mut stream = response.bytes_stream();
+        let what = format!("upload of blob {digest} to {}/{}", target.host, target.repository);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Failure::transient(format!("{what}: reading the source: {e}")))?;
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > size {
+                break;
+            }
+        }
+        let body = body.freeze();
+        streamed.fetch_add(body.len() as u64, Ordering::Relaxed);
+        self.progress.transferred(target.image, body.len() as u64);
+        let actual = format!("{:x}", Sha256::digest(&body));
+        if actual != expected || body.len() as u64 != size {
+            let length = body.len() as u64;
+            return Err(Failure::fatal(format!(
+                "blob {digest} from {}/{}: the source served {length}{} bytes of digest sha256:{actual} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
+                source.host,
+                source.repository,
+                if length > size { "+" } else { "" },
+            )));
+        }
+        let location = self
+            .client
+            .start_upload(target.host, target.repository, None)
+            .await?
+            .ok_or_else(|| Failure::fatal("the registry mounted a blob that was not asked for"))?;
+        let scope = Scope { host: target.host, repository: target.repository, push: true, also_pull: None };
+        let commit = with_query(&location, "digest", digest);
+        let response = self
+            .client
+            .send(&scope, &what, |c| {
+                c.put(&commit)
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .header(reqwest::header::CONTENT_LENGTH, size)
+                    .body(body.clone())
+            })
+            .await?;
+        if !response.status().is_success() {
+            let status = response.status();
+            self.client.cancel_upload(target.host, target.repository, &location).await;
+            return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: {status}") });
+        }
         Ok(())
     }
 
