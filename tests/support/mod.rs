@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod file_server;
 pub mod harness;
 pub mod images;
 pub mod registry;
