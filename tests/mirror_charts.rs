@@ -11,25 +11,16 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use sha2::{Digest as _, Sha256};
-use support::file_server::FileServer;
+use support::file_server::{fixture_charts as fixtures, FileServer};
 use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
 
 const USER: &str = "chart-bot";
 const PASSWORD: &str = "Charts-Pa55-plugh";
 
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/charts");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: ../shared/fixtures/charts is absent");
-        None
-    }
-}
 
 fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))

@@ -134,14 +134,7 @@ fn the_deploykf_tree_renders_from_the_mirror_only() {
     let app = tree.write_app_of_apps(&["repo-values.yaml", "mirror-values.yaml"]);
     let docker_config = tree.path("registry/config.json");
     write_docker_config(&docker_config, &host, USER, PASSWORD);
-    let run = tree.run_harness(
-        &app,
-        &[helm, kubectl],
-        &[
-            ("HELM_REGISTRY_CONFIG", docker_config.into()),
-            ("SSL_CERT_FILE", registry.ca_pem_path().unwrap().into()),
-        ],
-    );
+    let run = tree.run_harness_with_registry(&app, &[helm, kubectl], &docker_config, &registry);
     assert!(!run.stderr.contains(PASSWORD), "the registry password reached the output:\n{}", run.stderr);
     run.assert_every_application_rendered();
 

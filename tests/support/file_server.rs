@@ -4,9 +4,22 @@
 use std::collections::HashMap;
 use std::io::{Read, Write as _};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+
+/// `../shared/fixtures/charts` (the packaged charts such a repository serves),
+/// or `None` with a skip message when it is absent.
+pub fn fixture_charts() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/charts");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: ../shared/fixtures/charts is absent");
+        None
+    }
+}
 
 /// A plain HTTP file server on 127.0.0.1, stopped on drop; logs request paths.
 pub struct FileServer {

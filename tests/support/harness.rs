@@ -143,6 +143,23 @@ spec:
         path
     }
 
+    /// Runs the harness with the registry's credentials only in
+    /// `HELM_REGISTRY_CONFIG` (`docker_config`) and its CA in `SSL_CERT_FILE`.
+    pub fn run_harness_with_registry(
+        &self,
+        app: &Path,
+        programs: &[PathBuf],
+        docker_config: &Path,
+        registry: &crate::support::registry::TestRegistry,
+    ) -> HarnessRun {
+        let ca = registry.ca_pem_path().expect("a TLS registry");
+        self.run_harness(
+            app,
+            programs,
+            &[("HELM_REGISTRY_CONFIG", docker_config.into()), ("SSL_CERT_FILE", ca.into())],
+        )
+    }
+
     /// Runs the harness over the app-of-apps (`--recurse --out OUT`) with
     /// `env` added; `programs` (this binary, helm, kubectl) go first on `PATH`.
     pub fn run_harness(&self, app: &Path, programs: &[PathBuf], env: &[(&str, OsString)]) -> HarnessRun {

@@ -10,15 +10,6 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/charts");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: ../shared/fixtures/charts is absent");
-        None
-    }
-}
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(fixtures().unwrap().join(name)).unwrap()
@@ -26,7 +17,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 #[path = "../../../tests/support/file_server.rs"]
 mod file_server;
-use file_server::FileServer;
+use file_server::{fixture_charts as fixtures, FileServer};
 
 fn write_chart(dir: &Path, dependencies: &str) {
     std::fs::create_dir_all(dir).unwrap();
