@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::images::{digest, random_layer, Pusher, SyntheticSet};
+use support::proxy::RewritingProxy;
 use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
 use support::tools;
 
@@ -288,39 +289,105 @@ fn a_target_killed_mid_copy_is_completed_by_a_rerun() {
     assert!(pair.target_has_blob("mirror/resume/app-0", &big));
 }
 
-/// Runs `cmd` under `/usr/bin/time`; returns (seconds, peak RSS in MiB).
-fn timed(cmd: &mut Command, what: &str) -> (f64, f64) {
+#[test]
+fn a_target_that_never_mounts_still_gets_every_blob() {
+    let Some(pair) = start() else { return };
+    let set = SyntheticSet::push(&pair.source_pusher(), "nomount", 4, None);
+    // The registry behind the proxy sees `?xount=`: an upload it opens instead of mounting.
+    let proxy = RewritingProxy::start(&pair.target.host(), b"?mount=", b"?xount=");
+    write_docker_config(&pair.dir.path().join("auth.json"), &proxy.addr, USER, PASSWORD);
+    let lines: String = set.images.iter().map(|i| format!("{}/{}={}/mirror/{}\n", pair.source.host(), i.name, proxy.addr, i.name)).collect();
+    let images = pair.dir.path().join("images.txt");
+    fs::write(&images, lines).unwrap();
+
+    let (out, stderr) = pair.run(&images, &["--jobs", "2", "--insecure-registry", &proxy.addr]);
+    assert!(out.status.success(), "{stderr}");
+    let (uploaded, mounted, _) = blob_counts(&stderr);
+    assert_eq!(mounted, 0, "{stderr}");
+    // Each repository gets its own copy of the shared base layers: more uploads than distinct blobs.
+    assert!(uploaded > 4 * 2, "{stderr}");
+    for image in &set.images {
+        let target = pair.raw(&format!("{}/mirror/{}", pair.target.host(), image.name), true);
+        assert_eq!(digest(&target), image.digest);
+    }
+}
+
+#[test]
+fn blobs_already_in_a_target_repository_are_not_uploaded_again() {
+    let Some(pair) = start() else { return };
+    let set = SyntheticSet::push(&pair.source_pusher(), "seeded", 4, None);
+    // Each image's own layer (see SyntheticSet::push) is already in its target repository.
+    let target = Pusher::new(&pair.target.host(), Some((USER, PASSWORD)));
+    for i in 1..4 {
+        target.push_blob(&format!("mirror/seeded/app-{i}"), &random_layer(100 + i as u64, 256 * 1024 + i * 1024));
+    }
+    let names: Vec<String> = set.images.iter().map(|i| i.name.clone()).collect();
+    // One job at a time: app-1's base layers are mounted before app-2 and app-3 check theirs.
+    let (out, stderr) = pair.run(&pair.images_file(&names), &["--jobs", "1"]);
+    assert!(out.status.success(), "{stderr}");
+    let (uploaded, mounted, present) = blob_counts(&stderr);
+    assert_eq!(present, 3, "the seeded layers are found, not uploaded:\n{stderr}");
+    assert!(mounted > 0, "{stderr}");
+    // app-0: config, two base layers, middle, own; app-1..3: their configs (and app-1's base layers are mounted).
+    assert_eq!(uploaded, 5 + 3, "{stderr}");
+    for image in &set.images {
+        let raw = pair.raw(&format!("{}/mirror/{}", pair.target.host(), image.name), true);
+        assert_eq!(digest(&raw), image.digest);
+    }
+}
+
+/// One timed run of a copy tool.
+struct Timing {
+    wall: f64,
+    cpu: f64,
+    rss_mib: f64,
+    /// CPU seconds the target registry spent meanwhile.
+    target_cpu: f64,
+}
+
+/// Runs `cmd` under `/usr/bin/time` and measures `target`'s CPU meanwhile.
+fn timed(cmd: &mut Command, what: &str, target: &TestRegistry) -> Timing {
     let rss_file = tempfile::NamedTempFile::new().unwrap();
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let target_before = target.cpu_seconds();
     let start = Instant::now();
     let out = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
+        .args(["-f", "%M %U %S", "-o"])
         .arg(rss_file.path())
         .arg(program)
         .args(args)
         .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
         .output()
         .unwrap();
-    let secs = start.elapsed().as_secs_f64();
+    let wall = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
-    let kib: f64 = fs::read_to_string(rss_file.path()).unwrap().trim().lines().last().unwrap().parse().unwrap();
-    (secs, kib / 1024.0)
+    let text = fs::read_to_string(rss_file.path()).unwrap();
+    let f: Vec<f64> = text.trim().lines().last().unwrap().split(' ').map(|f| f.parse().unwrap()).collect();
+    Timing { wall, cpu: f[1] + f[2], rss_mib: f[0] / 1024.0, target_cpu: target.cpu_seconds() - target_before }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
 }
 
 /// `scripts/bench-mirror`: this command vs `skopeo sync --all` on the same
-/// synthetic set into fresh targets, then re-runs; prints times, ratios and
-/// peak memory. Run with `--release -- --ignored --nocapture`.
+/// synthetic set, `BENCH_ROUNDS` rounds (default 3), each into two fresh
+/// targets, the tools' order alternating; each copy is followed by a re-run
+/// (everything present). Prints every round, the median ratios and peak
+/// memory. Run with `--release -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark: scripts/bench-mirror"]
 fn bench_against_skopeo() {
-    let count: usize = std::env::var("BENCH_IMAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
-    let big: usize = std::env::var("BENCH_BIG_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
-    let Some(pair) = start() else { return };
-    let Some(skopeo_target) = TestRegistry::start(RegistryOptions::plain().auth(USER, PASSWORD)) else { return };
+    let env = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (count, big, rounds) = (env("BENCH_IMAGES", 30), env("BENCH_BIG_MIB", 400), env("BENCH_ROUNDS", 3).max(1));
+    let Some(skopeo) = tools::skopeo() else { return };
+    let Some(source) = TestRegistry::start(RegistryOptions::plain()) else { return };
+    let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let set = SyntheticSet::push(&pair.source_pusher(), "deploykf", count, Some(big));
-    let total: u64 = fs::read_dir(pair.source.storage_dir().join("docker/registry/v2/blobs/sha256"))
+    let set = SyntheticSet::push(&Pusher::new(&source.host(), None), "deploykf", count, Some(big));
+    let total: u64 = fs::read_dir(source.storage_dir().join("docker/registry/v2/blobs/sha256"))
         .unwrap()
         .flat_map(|d| fs::read_dir(d.unwrap().path()).unwrap())
         .map(|b| b.unwrap().path().join("data").metadata().map(|m| m.len()).unwrap_or(0))
@@ -332,48 +399,79 @@ fn bench_against_skopeo() {
         t.elapsed().as_secs_f64()
     );
     let names: Vec<String> = set.images.iter().map(|i| i.name.clone()).collect();
-    let images = pair.images_file(&names);
+    let mut yaml = format!("{}:\n  tls-verify: false\n  images:\n", source.host());
+    for name in &names {
+        let (repo, tag) = name.split_once(':').unwrap();
+        yaml.push_str(&format!("    {repo}: [\"{tag}\"]\n"));
+    }
+    let sync_file = dir.path().join("sync.yaml");
+    fs::write(&sync_file, yaml).unwrap();
 
-    let ours = || {
+    let ours = |target: &TestRegistry| {
+        let images = dir.path().join("images.txt");
+        let lines: String = names.iter().map(|n| format!("{}/{n}={}/mirror/{n}\n", source.host(), target.host())).collect();
+        fs::write(&images, lines).unwrap();
+        let auth = dir.path().join("auth.json");
+        write_docker_config(&auth, &target.host(), USER, PASSWORD);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"));
-        cmd.args(["mirror", "--images-file"])
-            .arg(&images)
-            .arg("--authfile")
-            .arg(pair.dir.path().join("auth.json"))
-            .args(["--insecure-registry", &pair.source.host(), "--insecure-registry", &pair.target.host()]);
+        cmd.args(["mirror", "--images-file"]).arg(&images).arg("--authfile").arg(&auth);
+        cmd.args(["--insecure-registry", &source.host(), "--insecure-registry", &target.host()]);
         if let Ok(j) = std::env::var("BENCH_JOBS") {
             cmd.args(["--jobs", &j]);
         }
         cmd
     };
-    let mut yaml = format!("{}:\n  tls-verify: false\n  images:\n", pair.source.host());
-    for name in &names {
-        let (repo, tag) = name.split_once(':').unwrap();
-        yaml.push_str(&format!("    {repo}: [\"{tag}\"]\n"));
-    }
-    let sync_file = pair.dir.path().join("sync.yaml");
-    fs::write(&sync_file, yaml).unwrap();
-    let skopeo = || {
-        let mut cmd = Command::new(&pair.skopeo);
+    let skopeo_cmd = |target: &TestRegistry| {
+        let mut cmd = Command::new(&skopeo);
         cmd.args(["sync", "--all", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false"])
             .args(["--dest-creds", &format!("{USER}:{PASSWORD}")])
             .arg(&sync_file)
-            .arg(format!("{}/skopeo", skopeo_target.host()))
-            .env("REGISTRY_AUTH_FILE", pair.dir.path().join("none.json"));
+            .arg(format!("{}/skopeo", target.host()))
+            .env("REGISTRY_AUTH_FILE", dir.path().join("none.json"));
         cmd
     };
 
-    let (our_time, our_rss) = timed(&mut ours(), "deploykf-cmp mirror");
-    let (sk_time, sk_rss) = timed(&mut skopeo(), "skopeo sync");
-    let (our_re, our_re_rss) = timed(&mut ours(), "deploykf-cmp mirror (re-run)");
-    let (sk_re, _) = timed(&mut skopeo(), "skopeo sync (re-run)");
-    for image in &set.images {
-        let target = pair.raw(&format!("{}/mirror/{}", pair.target.host(), image.name), true);
-        assert_eq!(digest(&target), image.digest);
+    let (mut copy_ratios, mut rerun_ratios, mut rss) = (Vec::new(), Vec::new(), (0f64, 0f64));
+    for round in 1..=rounds {
+        let run = |ours_turn: bool| {
+            let target = TestRegistry::start(RegistryOptions::plain().auth(USER, PASSWORD)).unwrap();
+            let (mut cmd, name) = if ours_turn { (ours(&target), "deploykf-cmp") } else { (skopeo_cmd(&target), "skopeo") };
+            let copy = timed(&mut cmd, name, &target);
+            let rerun = timed(&mut cmd, name, &target);
+            if ours_turn {
+                for image in &set.images {
+                    let mut inspect = Command::new(&skopeo);
+                    inspect.args(["inspect", "--raw", "--tls-verify=false", "--creds", &format!("{USER}:{PASSWORD}")]);
+                    inspect.arg(format!("docker://{}/mirror/{}", target.host(), image.name));
+                    let out = inspect.env("REGISTRY_AUTH_FILE", dir.path().join("none.json")).output().unwrap();
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                    assert_eq!(digest(&out.stdout), image.digest);
+                }
+            }
+            println!(
+                "round {round}: {name:12} copy {:6.2}s (CPU {:.2}s, target registry CPU {:.2}s, peak {:.0} MiB)  re-run {:5.2}s",
+                copy.wall, copy.cpu, copy.target_cpu, copy.rss_mib, rerun.wall
+            );
+            (copy, rerun)
+        };
+        let (ours_t, skopeo_t) = if round % 2 == 1 {
+            let o = run(true);
+            (o, run(false))
+        } else {
+            let s = run(false);
+            (run(true), s)
+        };
+        println!(
+            "round {round}: ratio copy {:.2}, re-run {:.2}",
+            ours_t.0.wall / skopeo_t.0.wall,
+            ours_t.1.wall / skopeo_t.1.wall
+        );
+        copy_ratios.push(ours_t.0.wall / skopeo_t.0.wall);
+        rerun_ratios.push(ours_t.1.wall / skopeo_t.1.wall);
+        rss = (rss.0.max(ours_t.0.rss_mib.max(ours_t.1.rss_mib)), rss.1.max(skopeo_t.0.rss_mib.max(skopeo_t.1.rss_mib)));
     }
-    println!("copy:    deploykf-cmp {our_time:6.2}s  skopeo sync --all {sk_time:6.2}s  ratio {:.2}", our_time / sk_time);
-    println!("re-run:  deploykf-cmp {our_re:6.2}s  skopeo sync --all {sk_re:6.2}s  ratio {:.2}", our_re / sk_re);
-    println!("peak RSS: deploykf-cmp {our_rss:.0} MiB (re-run {our_re_rss:.0} MiB)  skopeo {sk_rss:.0} MiB");
+    println!("median over {rounds} rounds: copy ratio {:.2}, re-run ratio {:.2} (deploykf-cmp / skopeo sync --all)", median(copy_ratios), median(rerun_ratios));
+    println!("peak RSS: deploykf-cmp {:.0} MiB, skopeo {:.0} MiB", rss.0, rss.1);
 }
 
 #[test]

@@ -200,6 +200,16 @@ impl TestRegistry {
     }
 
     /// Whether the server process is running.
+    /// CPU seconds (user + system) the server has used so far (Linux `/proc`; 0 elsewhere).
+    pub fn cpu_seconds(&self) -> f64 {
+        let Some(child) = &self.child else { return 0.0 };
+        let stat = fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (in ticks of 1/100 s).
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+        fields.get(11).zip(fields.get(12)).map(|(u, s)| (u + s) / 100.0).unwrap_or(0.0)
+    }
+
     pub fn is_running(&mut self) -> bool {
         match &mut self.child {
             Some(child) => matches!(child.try_wait(), Ok(None)),

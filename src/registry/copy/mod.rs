@@ -4,13 +4,17 @@
 //! Per image: the source manifest is fetched raw and pushed byte for byte (same
 //! digest), by digest for the per-platform manifests of an index and by tag for
 //! the top one. An image whose tag already points at the same digest on the
-//! target is skipped whole; so is a child manifest already present. Blobs:
-//! `HEAD` on the target first; a blob already pushed to another repository of
-//! the same target registry in this run is mounted
-//! (`POST …/blobs/uploads/?mount=…&from=…`); otherwise it is streamed from the
-//! source `GET` into one upload `PATCH`, its sha256 computed on the way: a blob
-//! whose bytes do not match its digest is cancelled (never committed) and the
-//! image fails. A re-run thus redoes only what is missing.
+//! target is skipped whole; so is a child manifest already present. Blobs: a
+//! blob this run has met in another repository of the same target registry
+//! is mounted from there (`POST …/blobs/uploads/?mount=…&from=…`); a new one
+//! is checked with `HEAD` (or, once the registry has shown it mounts, with a
+//! mount from the repository itself, which opens the upload when the blob is
+//! missing); a missing one is streamed from the source `GET` into one upload
+//! `PATCH`, its sha256 computed on the way: a blob whose bytes do not match
+//! its digest is cancelled (never committed) and the image fails. A re-run
+//! thus redoes only what is missing. Every request costs the target an
+//! authentication (a bcrypt check with htpasswd), so each blob takes as few
+//! as the registry allows.
 //!
 //! `--platform os/arch` filters the children of an index. When every child
 //! matches, the index is pushed unchanged. Otherwise a reduced index (the
@@ -34,7 +38,7 @@ pub mod client;
 pub mod plan;
 pub mod progress;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -109,16 +113,19 @@ impl Report {
     }
 }
 
-/// Where a blob was first pushed in this run, per `(target host, digest)`:
-/// `Ok(repository)` or the failure.
-type Pushed = Arc<OnceCell<Result<String, Failure>>>;
+/// A repository of the target registry holding a blob, per `(target host,
+/// digest)`, as learnt in this run (found there or pushed there), or the
+/// failure of the first attempt.
+type Known = Arc<OnceCell<Result<String, Failure>>>;
 
 struct Engine {
     client: RegistryClient,
     options: CopyOptions,
     stats: Stats,
     transfers: Semaphore,
-    pushed: Mutex<HashMap<(String, String), Pushed>>,
+    known: Mutex<HashMap<(String, String), Known>>,
+    /// Target hosts that have mounted a blob across repositories in this run.
+    mounting: Mutex<HashSet<String>>,
     progress: Arc<dyn Progress>,
 }
 
@@ -138,7 +145,8 @@ pub async fn copy_all_with(client: RegistryClient, jobs: Vec<CopyJob>, options: 
         transfers: Semaphore::new(width),
         options,
         stats: Stats::default(),
-        pushed: Mutex::new(HashMap::new()),
+        known: Mutex::new(HashMap::new()),
+        mounting: Mutex::new(HashSet::new()),
         progress,
     });
     let results: Vec<(CopyJob, Result<bool, Failure>)> = futures_util::stream::iter(jobs.into_iter().enumerate())
@@ -368,14 +376,16 @@ impl Engine {
         Ok(())
     }
 
+    /// Copies one blob unless the target repository has it. The first task
+    /// to meet a digest on a target registry checks (`HEAD`) and uploads it;
+    /// the others wait for that and then mount it from the repository where
+    /// it is, without a `HEAD` of their own (a mount of a blob the repository
+    /// already has succeeds too). Every request to the target costs it an
+    /// authentication, so the fewer the faster.
     async fn copy_blob(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
         let what = format!("blob {digest}");
-        if retry(&what, || self.client.has_blob(target.host, target.repository, digest, true)).await? {
-            Stats::add(&self.stats.blobs_skipped, 1);
-            return Ok(());
-        }
-        let cell: Pushed = self
-            .pushed
+        let cell: Known = self
+            .known
             .lock()
             .unwrap()
             .entry((target.host.to_string(), digest.to_string()))
@@ -385,7 +395,7 @@ impl Engine {
         let outcome = cell
             .get_or_init(|| async {
                 first = true;
-                self.upload(source, target, digest, size).await.map(|()| target.repository.to_string())
+                self.check_and_upload(source, target, digest, size).await.map(|()| target.repository.to_string())
             })
             .await
             .clone();
@@ -400,37 +410,66 @@ impl Engine {
                     retry(&what, || self.client.start_upload(target.host, target.repository, Some((digest, &from)))).await?;
                 match mounted {
                     None => {
+                        self.mounting.lock().unwrap().insert(target.host.to_string());
                         Stats::add(&self.stats.blobs_mounted, 1);
                         Ok(())
                     }
-                    Some(location) => {
-                        // The registry opened an upload instead of mounting.
-                        self.client.cancel_upload(target.host, target.repository, &location).await;
-                        self.upload(source, target, digest, size).await
-                    }
+                    // The registry opened an upload instead of mounting: use it.
+                    Some(location) => self.upload(source, target, digest, size, Some(location)).await,
                 }
             }
-            // The first copy failed: try on our own (its failure may have been this repository's).
-            Err(_) => self.upload(source, target, digest, size).await,
+            // The first copy failed: try on our own (its failure may have been its repository's).
+            Err(_) => self.check_and_upload(source, target, digest, size).await,
         }
     }
 
+    /// Whether the target repository has the blob, then the upload when it
+    /// does not. On a host that has mounted across repositories in this run
+    /// the check is a mount from the repository itself: `201` when the blob
+    /// is there, else the registry opens the upload the blob then goes into
+    /// (one request instead of `HEAD` + `POST`). Elsewhere, or when that
+    /// mount is refused, a `HEAD`.
+    async fn check_and_upload(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
+        let what = format!("blob {digest}");
+        if self.mounting.lock().unwrap().contains(target.host) {
+            let own = Some((digest, target.repository));
+            match retry(&what, || self.client.start_upload(target.host, target.repository, own)).await {
+                Ok(None) => {
+                    Stats::add(&self.stats.blobs_skipped, 1);
+                    return Ok(());
+                }
+                Ok(Some(location)) => return self.upload(source, target, digest, size, Some(location)).await,
+                Err(_) => {
+                    self.mounting.lock().unwrap().remove(target.host);
+                }
+            }
+        }
+        if retry(&what, || self.client.has_blob(target.host, target.repository, digest, true)).await? {
+            Stats::add(&self.stats.blobs_skipped, 1);
+            return Ok(());
+        }
+        self.upload(source, target, digest, size, None).await
+    }
+
     /// Streams a blob source → target with retries, holding a transfer slot.
-    async fn upload(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64) -> Result<(), Failure> {
+    /// `opened`: an upload the target already started (used by the first attempt).
+    async fn upload(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, opened: Option<String>) -> Result<(), Failure> {
         let _slot = self.transfers.acquire().await.expect("the semaphore is never closed");
         if size >= 64 << 20 {
             self.progress.note(&format!("uploading {digest} ({:.0} MiB) to {}/{}", size as f64 / 1048576.0, target.host, target.repository));
         }
         self.progress.upload_started(target.image, size);
         let streamed = Arc::new(AtomicU64::new(0));
+        let opened = Mutex::new(opened);
         retry(&format!("blob {digest}"), || {
             let streamed = streamed.clone();
+            let location = opened.lock().unwrap().take();
             async move {
                 streamed.store(0, Ordering::Relaxed);
                 let result = if size <= CHUNK as u64 {
-                    self.small_once(source, target, digest, size, &streamed).await
+                    self.small_once(source, target, digest, size, location, &streamed).await
                 } else {
-                    self.stream_once(source, target, digest, size, &streamed).await
+                    self.stream_once(source, target, digest, size, location, &streamed).await
                 };
                 if result.is_err() {
                     self.progress.rewind(target.image, streamed.load(Ordering::Relaxed));
@@ -444,15 +483,43 @@ impl Engine {
         Ok(())
     }
 
+    /// The upload `location`, or a new one.
+    async fn open_upload(&self, target: &Side<'_>, location: Option<String>) -> Result<String, Failure> {
+        match location {
+            Some(l) => Ok(l),
+            None => self
+                .client
+                .start_upload(target.host, target.repository, None)
+                .await?
+                .ok_or_else(|| Failure::fatal("the registry mounted a blob that was not asked for")),
+        }
+    }
+
     /// One attempt for a blob of at most [`CHUNK`] bytes: read it whole from
     /// the source, check it, then a monolithic upload (POST, then one PUT with
     /// the bytes and the digest): one request fewer than streaming, which
     /// matters when most blobs are small and every request is authenticated.
-    async fn small_once(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, streamed: &Arc<AtomicU64>) -> Result<(), Failure> {
+    async fn small_once(
+        &self,
+        source: &Side<'_>,
+        target: &Side<'_>,
+        digest: &str,
+        size: u64,
+        location: Option<String>,
+        streamed: &Arc<AtomicU64>,
+    ) -> Result<(), Failure> {
         let Some(expected) = digest.strip_prefix("sha256:") else {
             return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
         };
-        let response = self.client.get_blob(source.host, source.repository, digest).await?;
+        let response = match self.client.get_blob(source.host, source.repository, digest).await {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(l) = &location {
+                    self.client.cancel_upload(target.host, target.repository, l).await;
+                }
+                return Err(e);
+            }
+        };
         let mut body = bytes::BytesMut::with_capacity(size as usize);
         let mut stream = response.bytes_stream();
         let what = format!("upload of blob {digest} to {}/{}", target.host, target.repository);
@@ -468,6 +535,9 @@ impl Engine {
         self.progress.transferred(target.image, body.len() as u64);
         let actual = format!("{:x}", Sha256::digest(&body));
         if actual != expected || body.len() as u64 != size {
+            if let Some(l) = &location {
+                self.client.cancel_upload(target.host, target.repository, l).await;
+            }
             let length = body.len() as u64;
             return Err(Failure::fatal(format!(
                 "blob {digest} from {}/{}: the source served {length}{} bytes of digest sha256:{actual} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
@@ -476,11 +546,7 @@ impl Engine {
                 if length > size { "+" } else { "" },
             )));
         }
-        let location = self
-            .client
-            .start_upload(target.host, target.repository, None)
-            .await?
-            .ok_or_else(|| Failure::fatal("the registry mounted a blob that was not asked for"))?;
+        let location = self.open_upload(target, location).await?;
         let scope = Scope { host: target.host, repository: target.repository, push: true, also_pull: None };
         let commit = with_query(&location, "digest", digest);
         let response = self
@@ -504,15 +570,19 @@ impl Engine {
     /// bytes hashed on the way, then the committing PUT only when the digest
     /// and size match.
     /// Bytes read from the source are added to `streamed` and reported.
-    async fn stream_once(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, streamed: &Arc<AtomicU64>) -> Result<(), Failure> {
+    async fn stream_once(
+        &self,
+        source: &Side<'_>,
+        target: &Side<'_>,
+        digest: &str,
+        size: u64,
+        location: Option<String>,
+        streamed: &Arc<AtomicU64>,
+    ) -> Result<(), Failure> {
         let Some(expected) = digest.strip_prefix("sha256:") else {
             return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
         };
-        let location = self
-            .client
-            .start_upload(target.host, target.repository, None)
-            .await?
-            .ok_or_else(|| Failure::fatal("the registry mounted a blob that was not asked for"))?;
+        let location = self.open_upload(target, location).await?;
         let response = match self.client.get_blob(source.host, source.repository, digest).await {
             Ok(r) => r,
             Err(e) => {
