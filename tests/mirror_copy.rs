@@ -373,7 +373,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `scripts/bench-mirror`: this command vs `skopeo sync --all` on the same
-/// synthetic set, `BENCH_ROUNDS` rounds (default 3), each into two fresh
+/// synthetic set (`BENCH_IMAGES`, default 78 as in deployKF 0.1.5's inventory), `BENCH_ROUNDS` rounds (default 3), each into two fresh
 /// targets, the tools' order alternating; each copy is followed by a re-run
 /// (everything present). Prints every round, the median ratios and peak
 /// memory. Run with `--release -- --ignored --nocapture`.
@@ -381,7 +381,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[ignore = "benchmark: scripts/bench-mirror"]
 fn bench_against_skopeo() {
     let env = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let (count, big, rounds) = (env("BENCH_IMAGES", 30), env("BENCH_BIG_MIB", 400), env("BENCH_ROUNDS", 3).max(1));
+    let (count, big, rounds) = (env("BENCH_IMAGES", 78), env("BENCH_BIG_MIB", 400), env("BENCH_ROUNDS", 3).max(1));
     let Some(skopeo) = tools::skopeo() else { return };
     let Some(source) = TestRegistry::start(RegistryOptions::plain()) else { return };
     let dir = tempfile::tempdir().unwrap();

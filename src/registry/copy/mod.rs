@@ -694,7 +694,7 @@ where
         if done {
             return None;
         }
-        let mut buffer = bytes::BytesMut::new();
+        let mut buffer = bytes::BytesMut::with_capacity(CHUNK);
         loop {
             match stream.next().await {
                 Some(Ok(bytes)) => {
