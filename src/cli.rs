@@ -222,7 +222,7 @@ pub struct MirrorArgs {
     #[arg(long, value_name = "FILE")]
     pub authfile: Option<PathBuf>,
 
-    /// Images copied at the same time (and blob transfers at the same time)
+    /// Images (and charts) copied at the same time, and blob transfers at the same time
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
     pub jobs: usize,
 
@@ -549,7 +549,7 @@ impl MirrorArgs {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let chart_report = runtime.block_on(copy::charts::mirror_all(&client, &chart_jobs));
+        let chart_report = runtime.block_on(copy::charts::mirror_all(&client, &chart_jobs, self.jobs));
         if !chart_jobs.is_empty() {
             eprintln!("{}", chart_report.summary());
         }

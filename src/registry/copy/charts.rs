@@ -345,11 +345,14 @@ impl ChartReport {
     }
 }
 
-/// Mirrors every chart, one after the other; never fails as a whole.
-pub async fn mirror_all(client: &RegistryClient, jobs: &[ChartJob]) -> ChartReport {
+/// Mirrors every chart, `width` at a time (reported in the input's order);
+/// never fails as a whole.
+pub async fn mirror_all(client: &RegistryClient, jobs: &[ChartJob], width: usize) -> ChartReport {
+    use futures_util::StreamExt;
+    let mut results = futures_util::stream::iter(jobs).map(|job| async move { (job, mirror_one(client, job).await) }).buffered(width.max(1));
     let mut report = ChartReport::default();
-    for job in jobs {
-        match mirror_one(client, job).await {
+    while let Some((job, result)) = results.next().await {
+        match result {
             Ok(true) => {
                 eprintln!("pushed chart {job}");
                 report.pushed += 1;
