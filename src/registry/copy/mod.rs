@@ -454,6 +454,12 @@ impl Engine {
     /// Streams a blob source → target with retries, holding a transfer slot.
     /// `opened`: an upload the target already started (used by the first attempt).
     async fn upload(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, opened: Option<String>) -> Result<(), Failure> {
+        if !digest.starts_with("sha256:") {
+            if let Some(l) = &opened {
+                self.client.cancel_upload(target.host, target.repository, l).await;
+            }
+            return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
+        }
         let _slot = self.transfers.acquire().await.expect("the semaphore is never closed");
         if size >= 64 << 20 {
             self.progress.note(&format!("uploading {digest} ({:.0} MiB) to {}/{}", size as f64 / 1048576.0, target.host, target.repository));
@@ -508,9 +514,7 @@ impl Engine {
         location: Option<String>,
         streamed: &Arc<AtomicU64>,
     ) -> Result<(), Failure> {
-        let Some(expected) = digest.strip_prefix("sha256:") else {
-            return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
-        };
+        let expected = digest.strip_prefix("sha256:").expect("upload checked the algorithm");
         let response = match self.client.get_blob(source.host, source.repository, digest).await {
             Ok(r) => r,
             Err(e) => {
@@ -579,9 +583,7 @@ impl Engine {
         location: Option<String>,
         streamed: &Arc<AtomicU64>,
     ) -> Result<(), Failure> {
-        let Some(expected) = digest.strip_prefix("sha256:") else {
-            return Err(Failure::fatal(format!("blob {digest}: only sha256 digests are supported")));
-        };
+        let expected = digest.strip_prefix("sha256:").expect("upload checked the algorithm");
         let location = self.open_upload(target, location).await?;
         let response = match self.client.get_blob(source.host, source.repository, digest).await {
             Ok(r) => r,
