@@ -514,9 +514,8 @@ impl Engine {
         location: Option<String>,
         streamed: &Arc<AtomicU64>,
     ) -> Result<(), Failure> {
-        let expected = digest.strip_prefix("sha256:").expect("upload checked the algorithm");
-        let response = match self.client.get_blob(source.host, source.repository, digest).await {
-            Ok(r) => r,
+        let body = match self.read_small(source, target, digest, size, streamed).await {
+            Ok(body) => body,
             Err(e) => {
                 if let Some(l) = &location {
                     self.client.cancel_upload(target.host, target.repository, l).await;
@@ -524,32 +523,7 @@ impl Engine {
                 return Err(e);
             }
         };
-        let mut body = bytes::BytesMut::with_capacity(size as usize);
-        let mut stream = response.bytes_stream();
         let what = format!("upload of blob {digest} to {}/{}", target.host, target.repository);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Failure::transient(format!("{what}: reading the source: {e}")))?;
-            body.extend_from_slice(&chunk);
-            if body.len() as u64 > size {
-                break;
-            }
-        }
-        let body = body.freeze();
-        streamed.fetch_add(body.len() as u64, Ordering::Relaxed);
-        self.progress.transferred(target.image, body.len() as u64);
-        let actual = format!("{:x}", Sha256::digest(&body));
-        if actual != expected || body.len() as u64 != size {
-            if let Some(l) = &location {
-                self.client.cancel_upload(target.host, target.repository, l).await;
-            }
-            let length = body.len() as u64;
-            return Err(Failure::fatal(format!(
-                "blob {digest} from {}/{}: the source served {length}{} bytes of digest sha256:{actual} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
-                source.host,
-                source.repository,
-                if length > size { "+" } else { "" },
-            )));
-        }
         let location = self.open_upload(target, location).await?;
         let scope = Scope { host: target.host, repository: target.repository, push: true, also_pull: None };
         let commit = with_query(&location, "digest", digest);
@@ -568,6 +542,35 @@ impl Engine {
             return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: {status}") });
         }
         Ok(())
+    }
+
+    /// A small blob read whole from the source and checked against its digest.
+    async fn read_small(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, streamed: &Arc<AtomicU64>) -> Result<bytes::Bytes, Failure> {
+        let expected = digest.strip_prefix("sha256:").expect("upload checked the algorithm");
+        let response = self.client.get_blob(source.host, source.repository, digest).await?;
+        let mut body = bytes::BytesMut::with_capacity(size as usize);
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Failure::transient(format!("blob {digest} from {}/{}: {e}", source.host, source.repository)))?;
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > size {
+                break;
+            }
+        }
+        let body = body.freeze();
+        streamed.fetch_add(body.len() as u64, Ordering::Relaxed);
+        self.progress.transferred(target.image, body.len() as u64);
+        let actual = format!("{:x}", Sha256::digest(&body));
+        if actual != expected || body.len() as u64 != size {
+            let length = body.len() as u64;
+            return Err(Failure::fatal(format!(
+                "blob {digest} from {}/{}: the source served {length}{} bytes of digest sha256:{actual} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
+                source.host,
+                source.repository,
+                if length > size { "+" } else { "" },
+            )));
+        }
+        Ok(body)
     }
 
     /// One attempt: GET from the source, one PATCH to the target with the
