@@ -263,7 +263,28 @@ impl ChartRegistry {
 
     /// Every tag of `reference`'s repository.
     pub async fn tags(&self, reference: &Reference, auth: &RegistryAuth) -> Result<Vec<String>, OciError> {
-        Ok(self.client()?.list_tags(reference, auth, None, None).await.map_err(classify)?.tags)
+        self.tags_paged(reference, auth, 1000).await
+    }
+
+    /// Every tag, asked `page` at a time: each next page starts after the
+    /// last tag seen (`n` and `last` of the distribution API), until a page
+    /// brings nothing new. Registries that cap pages below `n` (and announce
+    /// the rest only in a `Link` header) are followed too; one that ignores
+    /// `last` repeats its page and so ends the listing.
+    async fn tags_paged(&self, reference: &Reference, auth: &RegistryAuth, page: usize) -> Result<Vec<String>, OciError> {
+        let mut all: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut last: Option<String> = None;
+        loop {
+            let tags = self.client()?.list_tags(reference, auth, Some(page), last.as_deref()).await.map_err(classify)?.tags;
+            let next = tags.last().cloned();
+            let before = all.len();
+            all.extend(tags.into_iter().filter(|t| seen.insert(t.clone())));
+            if all.len() == before {
+                return Ok(all);
+            }
+            last = next;
+        }
     }
 
     /// The chart archive of `manifest`, its sha256 checked against the layer digest.
@@ -395,6 +416,50 @@ mod tests {
         let message = format!("{error:#}");
         assert!(matches!(error.downcast_ref::<OciError>(), Some(OciError::Unauthorized(_))), "{message}");
         assert!(message.contains("refused the identity token") && !message.contains("refresh-TOKEN-value"), "{message}");
+    }
+
+    /// A registry listing `TAGS` at most 2 per page whatever `n` asks (as
+    /// capped registries do), after the `last` query parameter; it stops after
+    /// `requests` tag listings and returns their paths.
+    fn paging_registry(requests: usize) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{Read, Write};
+        const TAGS: [&str; 5] = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "v2.1.0"];
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let thread = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while seen.len() < requests {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let path = String::from_utf8_lossy(&head).split(' ').nth(1).unwrap_or("").to_string();
+                let last = path.split(['?', '&']).find_map(|kv| kv.strip_prefix("last=")).map(str::to_string);
+                let page: Vec<&str> = TAGS.iter().copied().filter(|t| last.as_deref().is_none_or(|l| *t > l)).take(2).collect();
+                let body = serde_json::json!({"name": "charts/x", "tags": page}).to_string();
+                if path.contains("/tags/list") {
+                    seen.push(path);
+                }
+                let _ = stream.write_all(reply("200 OK", "Content-Type: application/json\r\n", &body).as_bytes());
+            }
+            seen
+        });
+        (addr, thread)
+    }
+
+    #[test]
+    fn tag_listing_follows_pages_until_one_brings_nothing_new() {
+        let (addr, server) = paging_registry(4);
+        let registry = ChartRegistry::new(&OciSettings { insecure_registries: vec![addr.clone()], ..Default::default() }).unwrap();
+        let reference: Reference = format!("{addr}/charts/x:latest").parse().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let tags = runtime.block_on(registry.tags_paged(&reference, &RegistryAuth::Anonymous, 1000)).unwrap();
+        assert_eq!(tags, ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "v2.1.0"]);
+        let paths = server.join().unwrap();
+        assert!(paths[0].ends_with("/tags/list?n=1000"), "{paths:?}");
+        assert!(paths[1].ends_with("last=1.1.0") && paths[3].ends_with("last=v2.1.0"), "{paths:?}");
     }
 
     #[test]
