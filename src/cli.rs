@@ -24,7 +24,8 @@ Generate an output folder of Kubernetes manifests from a deployKF generator and 
 
 Give exactly one generator source:
   --source-version  a deployKF release: its 'deploykf-<version>-generator.zip' from
-                    '~/.deploykf/assets', downloaded from GitHub when not cached
+                    '~/.deploykf/assets', downloaded from GitHub when not cached (or from
+                    DEPLOYKF_CMP_RELEASES_URL/v<version>/, a mirror of the release downloads)
   --source-path     a local generator folder or '.zip' file
 
 Give any number of --values files; they are merged over the generator's
@@ -77,6 +78,8 @@ Environment:
                              mirrors; a 'mirror:' key in the values wins over it)
   DEPLOYKF_CMP_MIRROR_ENFORCE
                              'false' lets images outside the mirror through (default: refused)
+  DEPLOYKF_CMP_RELEASES_URL  a mirror of github.com/deployKF/deployKF/releases/download for
+                             source_version (zips fetched from <url>/v<version>/)
 
 'generate' prints the manifests on stdout and nothing else; on any failure it
 prints nothing there and exits non-zero.";

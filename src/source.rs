@@ -105,7 +105,7 @@ impl GeneratorSource {
     }
 
     /// `--source-version`: the release zip `deploykf-<V>-generator.zip` from the
-    /// assets cache, downloaded from GitHub when it is not cached yet. A leading
+    /// assets cache, downloaded ([`release_asset_url`]) when it is not cached yet. A leading
     /// `v` is accepted and dropped (`v0.1.5` and `0.1.5` are the same version).
     pub fn from_version(version: &str, cache_dir: &Path) -> Result<GeneratorSource> {
         let version = normalize_version(version)?;
@@ -114,10 +114,8 @@ impl GeneratorSource {
         let name = artifact_name(&version);
         let artifact = cache_dir.join(&name);
         if !artifact.is_file() {
-            eprintln!(
-                "Downloading deployKF generator source version '{version}' from github repo '{RELEASE_REPO}'"
-            );
             let url = release_asset_url(&version);
+            eprintln!("Downloading deployKF generator source version '{version}' from {url}");
             download(&url, &artifact).map_err(|e| {
                 anyhow!(
                     "could not download the deployKF generator source version '{version}' from {url}: {e:#}\n\
@@ -264,12 +262,18 @@ pub fn artifact_name(version: &str) -> String {
     format!("deploykf-{version}-generator.zip")
 }
 
-/// Where GitHub serves a release's generator zip (tags are `v<version>`).
+/// The environment variable naming a mirror of the GitHub release downloads
+/// (for sites without access to github.com).
+pub const RELEASES_URL_ENV: &str = "DEPLOYKF_CMP_RELEASES_URL";
+
+/// Where a release's generator zip is downloaded from:
+/// `<base>/v<version>/deploykf-<version>-generator.zip`, with `base` from
+/// [`RELEASES_URL_ENV`], else GitHub's release downloads.
 pub fn release_asset_url(version: &str) -> String {
-    format!(
-        "https://github.com/{RELEASE_REPO}/releases/download/v{version}/{}",
-        artifact_name(version)
-    )
+    let base = std::env::var(RELEASES_URL_ENV).ok().filter(|b| !b.trim().is_empty());
+    let base = base.as_deref().map(|b| b.trim().trim_end_matches('/').to_string());
+    let base = base.unwrap_or_else(|| format!("https://github.com/{RELEASE_REPO}/releases/download"));
+    format!("{base}/v{version}/{}", artifact_name(version))
 }
 
 /// The assets cache, `$HOME/.deploykf/assets`, as the Go CLI uses.

@@ -4,6 +4,9 @@
 //! example generator of this repository.
 
 mod common;
+#[path = "support/file_server.rs"]
+#[allow(dead_code)]
+mod file_server;
 
 use std::fs;
 use std::path::Path;
@@ -92,6 +95,34 @@ fn marker_records_the_source() {
         )),
         "{marker}"
     );
+}
+
+#[test]
+fn source_version_is_downloaded_from_the_releases_mirror_once() {
+    let sb = Sandbox::new();
+    let entries = common::minimal_generator_zip_entries();
+    let zip_entries: Vec<ZipEntry> = entries.iter().map(|(n, c)| ZipEntry::File(n, c)).collect();
+    let zip = sb.path("release.zip");
+    write_zip(&zip, &zip_entries);
+    let bytes = fs::read(&zip).unwrap();
+    let asset = "/releases/v7.7.8/deploykf-7.7.8-generator.zip";
+    let server = file_server::FileServer::start(|_| [(asset.to_string(), bytes.clone())].into());
+    let base = format!("http://{}/releases/", server.addr);
+    let env = [("DEPLOYKF_CMP_RELEASES_URL", base.as_str())];
+
+    let run = sb.run_with_env(&["generate", "--source-version", "7.7.8", "-O", "out"], &env);
+    run.assert_ok();
+    let url = format!("http://{}{asset}", server.addr);
+    assert!(run.stderr.contains(&format!("Downloading deployKF generator source version '7.7.8' from {url}")), "{}", run.stderr);
+    assert_eq!(fs::read(sb.path("home/.deploykf/assets/deploykf-7.7.8-generator.zip")).unwrap(), bytes);
+    assert!(sb.path("out/.deploykf_output").is_file());
+    sb.run_with_env(&["generate", "--source-version", "v7.7.8", "-O", "out"], &env).assert_ok();
+    assert_eq!(server.count(asset), 1, "the second run uses the cached zip");
+
+    let missing = sb.run_with_env(&["generate", "--source-version", "7.7.9", "-O", "out2"], &env);
+    missing.assert_fails_with(&["could not download the deployKF generator source version '7.7.9'", "HTTP 404", "To work offline"]);
+    assert!(!sb.path("home/.deploykf/assets/deploykf-7.7.9-generator.zip").exists());
+    assert!(!sb.path("out2").exists());
 }
 
 #[test]

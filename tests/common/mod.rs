@@ -108,14 +108,20 @@ impl Sandbox {
 
     /// Like [`run`](Self::run) with the given TMPDIR (may be relative to the sandbox).
     pub fn run_with_tmpdir(&self, args: &[&str], tmpdir: &Path) -> Run {
-        Command::new(bin())
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("TMPDIR", tmpdir)
-            .env("HOME", self.path("home"))
-            .output()
-            .expect("run deploykf-cmp")
-            .into()
+        self.command(args, tmpdir).output().expect("run deploykf-cmp").into()
+    }
+
+    /// Like [`run`](Self::run) with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args, &self.path("tmp"));
+        cmd.envs(env.iter().copied());
+        cmd.output().expect("run deploykf-cmp").into()
+    }
+
+    fn command(&self, args: &[&str], tmpdir: &Path) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(args).current_dir(self.dir.path()).env("TMPDIR", tmpdir).env("HOME", self.path("home"));
+        cmd
     }
 
     /// `generate --source-path SOURCE -f V... -O OUT`.
