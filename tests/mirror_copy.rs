@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::images::{digest, random_layer, Pusher, SyntheticSet};
+use support::images::{digest, random_layer, Pusher, SyntheticSet, OCI_INDEX, OCI_MANIFEST};
 use support::proxy::RewritingProxy;
 use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
 use support::tools;
@@ -287,6 +287,41 @@ fn a_target_killed_mid_copy_is_completed_by_a_rerun() {
     }
     let big = set.big_layer.unwrap();
     assert!(pair.target_has_blob("mirror/resume/app-0", &big));
+}
+
+#[test]
+fn an_index_nested_in_an_index_is_copied_whole() {
+    let Some(pair) = start() else { return };
+    let pusher = pair.source_pusher();
+    let src = |r: &str| pair.raw(&format!("{}/nested/app{r}", pair.source.host()), false);
+    let inner = pusher.push_multi_arch("nested/app", "inner", &[&random_layer(7, 64 * 1024)], 70);
+    let single = pusher.push_image("nested/app", "single", &[&random_layer(8, 32 * 1024)], ("linux", "s390x"), false);
+    let outer = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_INDEX, "size": src(":inner").len(), "digest": inner},
+        {"mediaType": OCI_MANIFEST, "size": src(":single").len(), "digest": single, "platform": {"os": "linux", "architecture": "s390x"}},
+    ]});
+    let outer = pusher.push_manifest("nested/app", "v1", OCI_INDEX, &serde_json::to_vec(&outer).unwrap());
+
+    let (out, stderr) = pair.run(&pair.images_file(&["nested/app:v1".to_string()]), &[]);
+    assert!(out.status.success(), "{stderr}");
+    let dst = |r: &str| pair.raw(&format!("{}/mirror/nested/app{r}", pair.target.host()), true);
+    assert_eq!(digest(&dst(":v1")), outer);
+    assert_eq!(digest(&dst(&format!("@{inner}"))), inner);
+    let inner_doc: serde_json::Value = serde_json::from_slice(&src(":inner")).unwrap();
+    for child in inner_doc["manifests"].as_array().unwrap() {
+        let d = child["digest"].as_str().unwrap();
+        assert_eq!(digest(&dst(&format!("@{d}"))), d, "the nested index's own children are copied");
+    }
+
+    // --platform keeps the nested index (it names no platform) and drops the other entry.
+    let line = format!("{}/nested/app:v1={}/filtered/app:v1\n", pair.source.host(), pair.target.host());
+    let images = pair.dir.path().join("filtered.txt");
+    fs::write(&images, line).unwrap();
+    let (out, stderr) = pair.run(&images, &["--platform", "linux/arm64"]);
+    assert!(out.status.success(), "{stderr}");
+    let reduced: serde_json::Value = serde_json::from_slice(&pair.raw(&format!("{}/filtered/app:v1", pair.target.host()), true)).unwrap();
+    let kept: Vec<&str> = reduced["manifests"].as_array().unwrap().iter().map(|e| e["digest"].as_str().unwrap()).collect();
+    assert_eq!(kept, [inner.as_str()]);
 }
 
 #[test]

@@ -16,8 +16,9 @@
 //! authentication (a bcrypt check with htpasswd), so each blob takes as few
 //! as the registry allows.
 //!
-//! `--platform os/arch` filters the children of an index. When every child
-//! matches, the index is pushed unchanged. Otherwise a reduced index (the
+//! `--platform os/arch` filters the children of an index (an index nested in
+//! it, which names no platform, is copied whole). When every child matches,
+//! the index is pushed unchanged. Otherwise a reduced index (the
 //! original JSON without the other entries) is pushed under the tag: its
 //! digest differs from the source's, as with `skopeo copy` selecting
 //! instances; an image pinned by digest cannot be filtered and fails.
@@ -296,7 +297,8 @@ impl Engine {
             .map_err(|e| Failure::fatal(format!("{}/{}: unreadable index: {e}", source.host, source.repository)))?;
         let entries = doc["manifests"].as_array().cloned().unwrap_or_default();
         let selected: Vec<serde_json::Value> =
-            entries.iter().filter(|e| platform_selected(&self.options.platforms, &platform_of(e))).cloned().collect();
+            // An entry without a platform (a nested index) cannot be filtered: it is kept whole.
+            entries.iter().filter(|e| e["platform"].is_null() || platform_selected(&self.options.platforms, &platform_of(e))).cloned().collect();
         if selected.is_empty() {
             return Err(Failure::fatal(format!(
                 "{}/{}: no manifest for platform(s) {} in the index",
@@ -328,7 +330,8 @@ impl Engine {
         Ok(RawManifest { bytes, media_type: index.media_type, digest })
     }
 
-    /// Copies one child manifest (by digest) with its blobs, unless present.
+    /// Copies one child manifest of an index (by digest) with its blobs, or
+    /// with its own children when it is an index itself, unless present.
     async fn copy_child(&self, source: &Side<'_>, target: &Side<'_>, digest: &str) -> Result<(), Failure> {
         let what = format!("{}/{}@{digest}", source.host, source.repository);
         if retry(&what, || self.client.manifest_digest(target.host, target.repository, digest, true)).await?.is_some() {
@@ -341,9 +344,18 @@ impl Engine {
             return Err(Failure::fatal(format!("{what}: the source served a manifest of digest {}", manifest.digest)));
         }
         if is_index(&manifest) {
-            return Err(Failure::fatal(format!("{what}: nested indexes are not supported")));
+            // A nested index goes whole: filtering it would change the digest its parent names.
+            let doc: serde_json::Value =
+                serde_json::from_slice(&manifest.bytes).map_err(|e| Failure::fatal(format!("{what}: unreadable index: {e}")))?;
+            let children: Vec<String> =
+                doc["manifests"].as_array().into_iter().flatten().filter_map(|e| e["digest"].as_str().map(str::to_string)).collect();
+            let copies = children.iter().map(|d| Box::pin(self.copy_child(source, target, d)));
+            for result in futures_util::future::join_all(copies).await {
+                result?;
+            }
+        } else {
+            self.copy_blobs(source, target, &manifest).await?;
         }
-        self.copy_blobs(source, target, &manifest).await?;
         retry(&what, || self.client.put_manifest(target.host, target.repository, digest, &manifest)).await?;
         Stats::add(&self.stats.manifests_pushed, 1);
         Ok(())
