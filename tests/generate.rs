@@ -11,7 +11,7 @@ mod file_server;
 use std::fs;
 use std::path::Path;
 
-use common::{list_files, minimal_generator, repo_root, write_tree, write_zip, Sandbox, ZipEntry};
+use common::{list_files, minimal_generator, repo_root, write_tree, Sandbox};
 
 #[test]
 fn renders_a_folder_generator_with_merged_values() {
@@ -100,11 +100,7 @@ fn marker_records_the_source() {
 #[test]
 fn source_version_is_downloaded_from_the_releases_mirror_once() {
     let sb = Sandbox::new();
-    let entries = common::minimal_generator_zip_entries();
-    let zip_entries: Vec<ZipEntry> = entries.iter().map(|(n, c)| ZipEntry::File(n, c)).collect();
-    let zip = sb.path("release.zip");
-    write_zip(&zip, &zip_entries);
-    let bytes = fs::read(&zip).unwrap();
+    let bytes = common::write_minimal_generator_zip(&sb.path("release.zip"));
     let asset = "/releases/v7.7.8/deploykf-7.7.8-generator.zip";
     let server = file_server::FileServer::start(|_| [(asset.to_string(), bytes.clone())].into());
     let base = format!("http://{}/releases/", server.addr);
@@ -129,13 +125,10 @@ fn source_version_is_downloaded_from_the_releases_mirror_once() {
 fn zip_source_version_is_recorded_and_hash_is_the_zip_sha256() {
     use sha2::{Digest, Sha256};
     let sb = Sandbox::new();
-    let entries = common::minimal_generator_zip_entries();
-    let zip_entries: Vec<ZipEntry> = entries.iter().map(|(n, c)| ZipEntry::File(n, c)).collect();
     let assets = sb.path("home/.deploykf/assets");
     fs::create_dir_all(&assets).unwrap();
     let zip = assets.join("deploykf-7.7.7-generator.zip");
-    write_zip(&zip, &zip_entries);
-    let hash: String = Sha256::digest(fs::read(&zip).unwrap())
+    let hash: String = Sha256::digest(common::write_minimal_generator_zip(&zip))
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();

@@ -261,6 +261,14 @@ pub fn write_zip(path: &Path, entries: &[ZipEntry]) {
     w.finish().unwrap();
 }
 
+/// Writes the minimal generator as a release zip at `path`; returns its bytes.
+pub fn write_minimal_generator_zip(path: &Path) -> Vec<u8> {
+    let entries = minimal_generator_zip_entries();
+    let zip_entries: Vec<ZipEntry> = entries.iter().map(|(n, c)| ZipEntry::File(n, c)).collect();
+    write_zip(path, &zip_entries);
+    fs::read(path).unwrap()
+}
+
 /// The minimal generator as zip entries under `generator/`.
 pub fn minimal_generator_zip_entries() -> Vec<(String, Vec<u8>)> {
     minimal_generator()
