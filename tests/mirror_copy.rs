@@ -1,8 +1,9 @@
 //! `deploykf-cmp mirror` against real `docker-registry` servers: a synthetic
 //! image set copied byte for byte (checked with `skopeo inspect --raw` on both
-//! sides), re-runs that upload nothing, mounts across repositories, platform
-//! filtering, a corrupt source blob, a wrong password, and a target killed
-//! mid-copy. Skipped when docker-registry, htpasswd or skopeo are missing.
+//! sides), re-runs that upload nothing, mounts across repositories (and a
+//! target that refuses them), blobs already in the target, platform
+//! filtering, a nested index, a corrupt source blob, a wrong password, and a
+//! target killed mid-copy; plus the benchmark against skopeo. Skipped when docker-registry, htpasswd or skopeo are missing.
 
 mod support;
 
