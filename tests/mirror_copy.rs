@@ -3,7 +3,8 @@
 //! sides), re-runs that upload nothing, mounts across repositories (and a
 //! target that refuses them), blobs already in the target, platform
 //! filtering, a nested index, a corrupt source blob, a wrong password, and a
-//! target killed mid-copy; plus the benchmark against skopeo. Skipped when docker-registry, htpasswd or skopeo are missing.
+//! target killed mid-copy; plus the benchmark against skopeo. Skipped when
+//! docker-registry, htpasswd or skopeo are missing.
 
 mod support;
 
