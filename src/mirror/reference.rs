@@ -20,6 +20,10 @@ use regex::Regex;
 const DEFAULT_DOMAIN: &str = "docker.io";
 /// The old name of Docker Hub, normalised to [`DEFAULT_DOMAIN`].
 const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
+/// Where Docker Hub serves the distribution API: `docker.io` itself answers
+/// with a redirect to a web site, so the docker CLI and containers/image
+/// (skopeo, podman) send registry requests for `docker.io` here.
+pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
 /// The namespace of Docker Hub's official images (`nginx` is `library/nginx`).
 const OFFICIAL_REPO_PREFIX: &str = "library/";
 /// The longest repository path (`bitnami/kubectl`, host excluded) accepted.
@@ -534,9 +538,31 @@ fn assert_roundtrips(s: &str, r: ImageRef) {
     }
 }
 
+/// The host to send distribution API requests to for `registry`:
+/// [`DOCKER_HUB_API_HOST`] for Docker Hub (`docker.io`, `index.docker.io`),
+/// `registry` itself otherwise. Credentials stay keyed by the registry's own
+/// name (see the credentials loader); only the network address changes.
+pub fn api_host(registry: &str) -> &str {
+    if registry == DEFAULT_DOMAIN || registry == LEGACY_DEFAULT_DOMAIN {
+        DOCKER_HUB_API_HOST
+    } else {
+        registry
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_hub_is_addressed_at_its_api_host() {
+        let busybox = ImageRef::parse("docker.io/library/busybox").unwrap();
+        assert_eq!(api_host(&busybox.registry), "registry-1.docker.io");
+        assert_eq!(api_host(&ImageRef::parse("busybox").unwrap().registry), "registry-1.docker.io");
+        assert_eq!(api_host("index.docker.io"), "registry-1.docker.io");
+        assert_eq!(api_host("ghcr.io"), "ghcr.io");
+        assert_eq!(api_host("registry-1.docker.io"), "registry-1.docker.io");
+    }
 
     const SHA_F: &str = "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
     const SHA_B: &str = "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa";
