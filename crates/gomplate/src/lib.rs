@@ -20,6 +20,9 @@ pub mod lexer;
 pub mod parse;
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+#[path = "../tests/support/fixtures.rs"]
+mod fixtures;
 pub mod value;
 pub mod yaml;
 

@@ -1233,20 +1233,13 @@ mod tests {
 
     #[test]
     fn parse_all_generator_templates() {
-        let root = std::path::Path::new("/tmp/gen");
-        let Ok(versions) = std::fs::read_dir(root) else {
-            println!("skipping: /tmp/gen is absent");
-            return;
-        };
-        let mut files = Vec::new();
-        for version in versions.flatten() {
-            for sub in ["templates", "helpers"] {
-                collect_files(&version.path().join("generator").join(sub), &mut files);
-            }
-        }
-        let texts: Vec<(String, String)> =
-            files.iter().filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?))).collect();
-        assert!(!texts.is_empty());
+        let Some(generators) = crate::fixtures::generators() else { return };
+        let texts: Vec<&(String, String)> = generators
+            .iter()
+            .flat_map(|g| g.files_under("templates").chain(g.files_under("helpers")))
+            .collect();
+        // Every deployKF release has more than 600 templates and helpers.
+        assert!(texts.len() > 600 * generators.len(), "only {} templates", texts.len());
         let start = std::time::Instant::now();
         let mut failures = Vec::new();
         for (name, text) in &texts {
@@ -1258,17 +1251,5 @@ mod tests {
         let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
         println!("parsed {} files ({} bytes) in {:?}", texts.len(), bytes, elapsed);
         assert!(failures.is_empty(), "{} failures, first: {:?}", failures.len(), &failures[..failures.len().min(5)]);
-    }
-
-    fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                collect_files(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
     }
 }

@@ -1,75 +1,74 @@
 //! Decodes every real values file we have (deployKF generators' default
 //! values, sample values, golden-run inputs) and round-trips each through the
-//! encoder. Skips, with a message, when the fixtures are not on this machine.
+//! encoder. Skips, with a message, when `../shared` is absent.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use gomplate::yaml;
 
-fn fixture_files() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut add_dir = |dir: &Path, only: Option<&str>| {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-            if path.is_file() && is_yaml && only.is_none_or(|o| o == name) {
-                files.push(path);
-            }
-        }
-    };
-    for root in ["/tmp/gen", "/work/shared/fixtures/golden"] {
-        let Ok(entries) = std::fs::read_dir(root) else {
-            eprintln!("skipping {root}: not present");
-            continue;
-        };
-        for entry in entries.flatten() {
-            add_dir(&entry.path().join("generator"), Some("default_values.yaml"));
-            add_dir(&entry.path().join("values"), None);
-        }
-    }
-    add_dir(Path::new("/work/shared/fixtures/sample-values"), None);
+mod support;
+use support::fixtures;
+
+/// The YAML files directly in `dir`, sorted.
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
     files.sort();
     files
 }
 
+/// Every real values file as (name, text): each generator's
+/// `default_values.yaml`, the sample values and the golden cases' values.
+fn fixture_files() -> Option<Vec<(String, String)>> {
+    let dir = fixtures::fixtures_dir()?;
+    let mut files: Vec<(String, String)> = fixtures::generators()?
+        .iter()
+        .map(|g| {
+            let name = format!("deploykf-{}: generator/default_values.yaml", g.version);
+            (name, g.file("default_values.yaml").to_string())
+        })
+        .collect();
+    let mut paths = yaml_files(&dir.join("sample-values"));
+    for (case, _) in golden_cases()? {
+        paths.extend(yaml_files(&case.join("values")));
+    }
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        files.push((path.display().to_string(), text));
+    }
+    Some(files)
+}
+
 #[test]
 fn real_values_files_decode_and_round_trip() {
-    let files = fixture_files();
-    if files.is_empty() {
-        eprintln!("no fixture files found; skipping");
-        return;
-    }
+    let Some(files) = fixture_files() else { return };
+    // 6 generators, 10 sample values files, the golden cases' values.
+    assert!(files.len() >= 20, "only {} values files", files.len());
     eprintln!("decoding {} values files", files.len());
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let value = yaml::decode(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(value.as_map().is_some(), "{}: not a map", path.display());
+    for (name, text) in files {
+        let value = yaml::decode(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(value.as_map().is_some(), "{name}: not a map");
         let out = yaml::encode(&value).unwrap();
-        let again = yaml::decode(&out)
-            .unwrap_or_else(|e| panic!("{} re-encoded: {e}\n{out}", path.display()));
-        assert_eq!(again, value, "{} does not round-trip", path.display());
+        let again = yaml::decode(&out).unwrap_or_else(|e| panic!("{name} re-encoded: {e}\n{out}"));
+        assert_eq!(again, value, "{name} does not round-trip");
         // The encoder is deterministic: encoding the decoded output again is a fixed point.
-        assert_eq!(yaml::encode(&again).unwrap(), out, "{}", path.display());
+        assert_eq!(yaml::encode(&again).unwrap(), out, "{name}");
     }
 }
 
 #[test]
 fn default_values_decode_quickly() {
-    let path = Path::new("/tmp/gen/0.1.5/generator/default_values.yaml");
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("skipping: {} not present", path.display());
-        return;
-    };
-    yaml::decode(&text).unwrap();
+    let Some(generator) = fixtures::generator("0.1.5") else { return };
+    let text = generator.file("default_values.yaml");
+    yaml::decode(text).unwrap();
     let start = Instant::now();
     let runs = 5;
     for _ in 0..runs {
-        yaml::decode(&text).unwrap();
+        yaml::decode(text).unwrap();
     }
     let per_run = start.elapsed() / runs;
     eprintln!("decoding {} bytes took {per_run:?}", text.len());
@@ -78,25 +77,33 @@ fn default_values_decode_quickly() {
     assert!(per_run.as_millis() < 500, "decoding took {per_run:?}");
 }
 
-/// The golden cases on this machine (folder and decoded `case.yaml`); none,
-/// with a message, when the fixtures are not here.
-fn golden_cases() -> Vec<(PathBuf, gomplate::Map)> {
-    let root = Path::new("/work/shared/fixtures/golden");
-    let Ok(cases) = std::fs::read_dir(root) else {
-        eprintln!("skipping: {} not present", root.display());
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for case in cases.flatten() {
-        let case = case.path();
-        let Ok(meta) = std::fs::read_to_string(case.join("case.yaml")) else {
-            continue;
-        };
-        if let Some(meta) = yaml::decode(&meta).unwrap().as_map() {
-            out.push((case, meta.clone()));
-        }
-    }
-    out
+/// The golden cases (folder and decoded `case.yaml`), sorted; `None`, with a
+/// message, when the fixtures are absent.
+fn golden_cases() -> Option<Vec<(PathBuf, gomplate::Map)>> {
+    let root = fixtures::fixtures_dir()?.join("golden");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("case.yaml").is_file())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no golden cases in {}", root.display());
+    let out = cases
+        .into_iter()
+        .map(|case| {
+            let meta = std::fs::read_to_string(case.join("case.yaml")).unwrap();
+            let meta = yaml::decode(&meta).unwrap().as_map().expect("case.yaml is a map").clone();
+            (case, meta)
+        })
+        .collect();
+    Some(out)
+}
+
+/// The `default_values.yaml` of the generator a golden case was rendered from.
+fn default_values(meta: &gomplate::Map) -> String {
+    let version = meta["source_version"].as_str().expect("source_version");
+    let generator = fixtures::generator(version).expect("fixtures present");
+    generator.file("default_values.yaml").to_string()
 }
 
 /// `spawner_ui_config.yaml` is `spawnerFormDefaults | toYAML | indent 2` of
@@ -104,20 +111,13 @@ fn golden_cases() -> Vec<(PathBuf, gomplate::Map)> {
 /// merge does not change), so the golden outputs show yaml.v3's exact bytes.
 #[test]
 fn encoder_matches_golden_to_yaml_output() {
+    let Some(cases) = golden_cases() else { return };
     let mut checked = 0;
-    for (case, meta) in golden_cases() {
-        let Some(version) = meta.get("source_version").and_then(|v| v.as_str()) else {
-            continue;
-        };
-        let defaults = format!("/tmp/gen/{version}/generator/default_values.yaml");
+    for (case, meta) in &cases {
+        let defaults = default_values(meta);
         let expected = case.join("expected/manifests/kubeflow-tools/notebooks/jupyter-web-app/files/spawner_ui_config.yaml");
-        let (Ok(defaults), Ok(expected)) = (
-            std::fs::read_to_string(&defaults),
-            std::fs::read_to_string(&expected),
-        ) else {
-            eprintln!("skipping {}: inputs not present", case.display());
-            continue;
-        };
+        let expected = std::fs::read_to_string(&expected)
+            .unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
         let values = yaml::decode(&defaults).unwrap();
         let mut node = &values;
         for key in ["kubeflow_tools", "notebooks", "spawnerFormDefaults"] {
@@ -138,6 +138,7 @@ fn encoder_matches_golden_to_yaml_output() {
         );
         checked += 1;
     }
+    assert_eq!(checked, cases.len());
     eprintln!("checked {checked} golden toYAML outputs");
 }
 
@@ -163,15 +164,10 @@ fn merge(base: &gomplate::Value, over: &gomplate::Value) -> gomplate::Value {
 /// (`users: {{< ... | toJSON >}}`): ugorji's exact canonical bytes.
 #[test]
 fn json_encoder_matches_golden_to_json_output() {
+    let Some(cases) = golden_cases() else { return };
     let mut checked = 0;
-    for (case, meta) in golden_cases() {
-        let version = meta["source_version"].as_str().unwrap();
-        let Ok(defaults) =
-            std::fs::read_to_string(format!("/tmp/gen/{version}/generator/default_values.yaml"))
-        else {
-            eprintln!("skipping {}: generator not present", case.display());
-            continue;
-        };
+    for (case, meta) in &cases {
+        let defaults = default_values(meta);
         let mut values = yaml::decode(&defaults).unwrap();
         for file in meta["values_files"].as_list().unwrap() {
             let text =
@@ -180,9 +176,8 @@ fn json_encoder_matches_golden_to_json_output() {
         }
         let expected_path =
             case.join("expected/manifests/deploykf-core/deploykf-profiles-generator/values.yaml");
-        let Ok(expected) = std::fs::read_to_string(&expected_path) else {
-            continue;
-        };
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
         let mut gen = &values;
         for key in ["deploykf_core", "deploykf_profiles_generator"] {
             gen = &gen.as_map().unwrap()[key];
@@ -209,5 +204,6 @@ fn json_encoder_matches_golden_to_json_output() {
             checked += 1;
         }
     }
+    assert_eq!(checked, 5 * cases.len());
     eprintln!("checked {checked} golden toJSON outputs");
 }
