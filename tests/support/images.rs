@@ -1,5 +1,5 @@
-//! Synthetic container images pushed straight to a test registry through the
-//! distribution HTTP API: deterministic pseudo-random gzip layers, config JSON,
+//! Synthetic container images pushed straight to a test registry (HTTP or
+//! HTTPS) through the distribution HTTP API: deterministic pseudo-random gzip layers, config JSON,
 //! OCI and Docker v2 manifests, and OCI indexes over two platforms. A
 //! [`SyntheticSet`] looks like a deployKF image set: many repositories sharing
 //! base layers, a few multi-arch images and optionally one big layer.
@@ -51,6 +51,18 @@ impl Pusher {
     pub fn new(host: &str, auth: Option<(&str, &str)>) -> Pusher {
         let http = reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(600)).build().unwrap();
         Pusher { base: format!("http://{host}"), auth: auth.map(|(u, p)| (u.into(), p.into())), http }
+    }
+
+    /// A pusher for `https://host`, trusting the CA certificate `ca_pem` (PEM bytes).
+    pub fn tls(host: &str, ca_pem: &[u8], auth: Option<(&str, &str)>) -> Pusher {
+        let ca = reqwest::Certificate::from_pem(ca_pem).unwrap();
+        let http = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .add_root_certificate(ca)
+            .timeout(Duration::from_secs(600))
+            .build()
+            .unwrap();
+        Pusher { base: format!("https://{host}"), auth: auth.map(|(u, p)| (u.into(), p.into())), http }
     }
 
     fn req(&self, method: reqwest::Method, url: &str) -> reqwest::blocking::RequestBuilder {

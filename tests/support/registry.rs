@@ -40,6 +40,9 @@ pub struct RegistryOptions {
     /// The test also drives `helm` ([`TestRegistry::push_chart`], [`TestRegistry::helm_command`]):
     /// skip (or fail under CI) at start when it is missing.
     pub helm: bool,
+    /// Listen on this address and port 443 instead of 127.0.0.1 and a free
+    /// port, the certificate also naming these hosts ([`RegistryOptions::named`]).
+    pub named: Option<(IpAddr, Vec<String>)>,
 }
 
 impl RegistryOptions {
@@ -63,6 +66,14 @@ impl RegistryOptions {
     /// Also require `helm`.
     pub fn helm(mut self) -> Self {
         self.helm = true;
+        self
+    }
+
+    /// Serve on `ip:443` under the host `names` (in the certificate, with
+    /// TLS): a registry answering as a real host inside a test's own network
+    /// namespace, whose hosts file maps the names to `ip`.
+    pub fn named(mut self, ip: IpAddr, names: &[&str]) -> Self {
+        self.named = Some((ip, names.iter().map(|n| n.to_string()).collect()));
         self
     }
 }
@@ -121,7 +132,12 @@ impl TestRegistry {
         let dir = tempfile::Builder::new().prefix("test-registry-").tempdir().expect("create registry temp folder");
         fs::create_dir_all(dir.path().join("storage")).expect("create registry storage folder");
         if opts.tls {
-            make_certificates(&path_of(Tool::Openssl).unwrap(), dir.path(), &helm_name);
+            let mut names = vec![helm_name.clone()];
+            if let Some((ip, hosts)) = &opts.named {
+                names.push(ip.to_string());
+                names.extend(hosts.iter().cloned());
+            }
+            make_certificates(&path_of(Tool::Openssl).unwrap(), dir.path(), &names);
         }
         if let Some((user, password)) = &opts.auth {
             write_htpasswd(&path_of(Tool::Htpasswd).unwrap(), &dir.path().join("htpasswd"), user, password);
@@ -137,6 +153,14 @@ impl TestRegistry {
             helm_logged_in: Cell::new(false),
         };
 
+        if registry.opts.named.is_some() {
+            registry.port = 443;
+            registry.write_config();
+            return match registry.spawn_and_wait() {
+                Ok(()) => Some(registry),
+                Err(e) => panic!("{e}"),
+            };
+        }
         // A free port can be taken between probing and binding: try a few.
         let mut last_error = String::new();
         for _ in 0..5 {
@@ -151,9 +175,13 @@ impl TestRegistry {
         panic!("docker-registry found no free port after 5 tries: {last_error}");
     }
 
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT` (`IP:443` when [`RegistryOptions::named`]).
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.ip(), self.port)
+    }
+
+    fn ip(&self) -> IpAddr {
+        self.opts.named.as_ref().map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |(ip, _)| *ip)
     }
 
     /// `NAME:PORT` for helm: [`host`](Self::host) without TLS; with TLS a name
@@ -317,8 +345,9 @@ impl TestRegistry {
              log:\n  level: info\n  accesslog:\n    disabled: true\n\
              storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n  \
              maintenance:\n    uploadpurging:\n      enabled: false\n\
-             http:\n  addr: 127.0.0.1:{port}\n  secret: test-secret-{port}-{pid}\n",
+             http:\n  addr: {ip}:{port}\n  secret: test-secret-{port}-{pid}\n",
             storage = q(self.storage_dir()),
+            ip = self.ip(),
             port = self.port,
             pid = std::process::id(),
         );
@@ -445,8 +474,9 @@ fn free_port() -> u16 {
 }
 
 /// A test CA (`ca.pem`) and a server certificate for `127.0.0.1`, `localhost`
-/// and `name` signed by it (`server.pem`, `server.key`), all in `dir`.
-fn make_certificates(openssl: &Path, dir: &Path, name: &str) {
+/// and `names` (host names or IPs) signed by it (`server.pem`, `server.key`),
+/// all in `dir`.
+pub fn make_certificates(openssl: &Path, dir: &Path, names: &[String]) {
     let run = |args: &[&str]| {
         let out = Command::new(openssl).args(args).current_dir(dir).stdin(Stdio::null()).output().expect("run openssl");
         assert!(out.status.success(), "openssl {} failed:\n{}", args.join(" "), out_text(&out));
@@ -459,8 +489,12 @@ fn make_certificates(openssl: &Path, dir: &Path, name: &str) {
     .concat());
     run(&[&["req", "-new"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
     let mut san = "IP:127.0.0.1,DNS:localhost".to_string();
-    if name.parse::<IpAddr>().is_err() && name != "localhost" {
-        san += &format!(",DNS:{name}");
+    for name in names {
+        match name.parse::<IpAddr>() {
+            Ok(ip) if ip != IpAddr::V4(Ipv4Addr::LOCALHOST) => san += &format!(",IP:{ip}"),
+            Err(_) if name != "localhost" => san += &format!(",DNS:{name}"),
+            _ => {}
+        }
     }
     fs::write(
         dir.join("server.ext"),
