@@ -61,7 +61,7 @@ const CHART_REPOSITORIES: [(&str, &str, &[&str]); 3] = [
     ("kyverno.github.io", "kyverno", &["kyverno-3.0.1.tgz"]),
 ];
 
-/// Where Docker Hub's web host sends every request.
+/// Where Docker Hub's registry name sends every request (a web site, served too).
 const DOCKER_HUB_WEB: &str = "https://www.docker.com/";
 
 /// The mirror configuration of the site.
@@ -286,6 +286,10 @@ fn inside_the_namespace(shared: &Path) {
 
     // The public side: Docker Hub, the other registries, the chart repositories.
     world.start_web("docker.io", "redirect", DOCKER_HUB_WEB);
+    let docker_web = world.dir.path().join("www.docker.com");
+    fs::create_dir_all(&docker_web).unwrap();
+    fs::write(docker_web.join("index.html"), "<!DOCTYPE html><title>Docker</title>\n").unwrap();
+    world.start_web("www.docker.com", "files", docker_web.to_str().unwrap());
     for host in PUBLIC_REGISTRIES {
         world.start_registry(host);
     }
@@ -442,41 +446,55 @@ fn inside_the_namespace(shared: &Path) {
         failures.push(format!("{} render failures: {failed:?}\n{}", failed.len(), tail(&run.stderr, 30)));
     }
 
-    // Every reference in the tree, by the test's own scan of the output text.
-    let tree_text = output_files(&run.out);
-    assert!(!tree_text.is_empty(), "the harness wrote no manifests:\n{}", run.stderr);
-    let scan = Scan::new(&public_hosts);
-    let (private_refs, prefixes, public_refs, bare_images) = scan.run(&tree_text);
+    // Every reference in the tree, by the test's own scan of its strings.
+    let strings = output_strings(&run.out);
+    if strings.is_empty() {
+        failures.push("the harness wrote no manifests".to_string());
+    } else {
+        check_tree(&strings, &public_hosts, &images, &site_ca, &mut failures);
+    }
+    assert!(failures.is_empty(), "the offline site is not complete:\n\n{}", failures.join("\n\n"));
+}
+
+/// Checks the references [`Scan`] finds in `strings` against the site
+/// registry and the inventory `images`; adds what is wrong to `failures`.
+fn check_tree(strings: &[(String, String)], public_hosts: &BTreeSet<String>, images: &[&str], site_ca: &Path, failures: &mut Vec<String>) {
+    let found = Scan::new(public_hosts).run(strings);
     println!(
-        "tree: {} files; {} private image references, {} private prefixes (hubs) {prefixes:?}",
-        tree_text.len(),
-        private_refs.len(),
-        prefixes.len()
+        "tree: {} strings; {} private image references; private prefixes (hubs): {:?}; \
+         {} public references in CRD descriptions ignored",
+        strings.len(),
+        found.images.len(),
+        found.prefixes,
+        found.documentation
     );
-    let checker = Checker::new(&site_ca);
+    let checker = Checker::new(site_ca);
     let mut missing = Vec::new();
-    for reference in &private_refs {
+    for reference in &found.images {
         if let Err(e) = checker.check(reference) {
             missing.push(format!("{reference}: {e}"));
         }
     }
-    let present = private_refs.len() - missing.len();
-    println!("{present}/{} image references present in {SITE_HOST}", private_refs.len());
-    println!("{} public references left, {} image fields outside {SITE_HOST}", public_refs.len(), bare_images.len());
+    let total = found.images.len();
+    let present = total - missing.len();
+    println!("{present}/{total} image references present in {SITE_HOST}");
+    println!("{} public references left, {} image fields outside {SITE_HOST}", found.public.len(), found.outside.len());
     if !missing.is_empty() {
-        failures.push(format!("{present}/{} image references present; missing:\n  {}", private_refs.len(), missing.join("\n  ")));
+        failures.push(format!("{present}/{total} image references present; missing:\n  {}", missing.join("\n  ")));
     }
-    if !public_refs.is_empty() {
-        failures.push(format!("{} public references left:\n  {}", public_refs.len(), public_refs.join("\n  ")));
+    if !found.public.is_empty() {
+        failures.push(format!("{} public references left:\n  {}", found.public.len(), found.public.join("\n  ")));
     }
-    if !bare_images.is_empty() {
-        failures.push(format!("{} image fields outside {SITE_HOST}:\n  {}", bare_images.len(), bare_images.join("\n  ")));
+    if !found.outside.is_empty() {
+        failures.push(format!("{} image fields outside {SITE_HOST}:\n  {}", found.outside.len(), found.outside.join("\n  ")));
     }
-    // The tree must hold at least the inventory's images.
-    if private_refs.len() < images.len() {
-        failures.push(format!("the tree holds {} private image references, the inventory {}", private_refs.len(), images.len()));
+    // The inventory is what the tree deploys: each entry is in the tree at
+    // its mirror location (keep-host layout below SITE_HOST/deploykf).
+    let absent: Vec<&str> =
+        images.iter().copied().filter(|i| !found.images.contains(&format!("{SITE_HOST}/deploykf/{i}"))).collect();
+    if !absent.is_empty() {
+        failures.push(format!("{} inventory images are not in the tree as mirrored:\n  {}", absent.len(), absent.join("\n  ")));
     }
-    assert!(failures.is_empty(), "the offline site is not complete:\n\n{}", failures.join("\n\n"));
 }
 
 /// The last `n` lines of `text`.
@@ -485,27 +503,74 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// `(file name, text)` of every manifest file the harness wrote.
-fn output_files(out: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = fs::read_dir(out)
-        .map(|d| d.map(|e| e.unwrap().path()).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), fs::read_to_string(&p).unwrap()))
-        .collect();
+/// Every string of every manifest the harness wrote, as (location, text):
+/// `FILE KIND/NAME .path.to.field` (read with PyYAML, as the harness writes it).
+fn output_strings(out: &Path) -> Vec<(String, String)> {
+    const TO_JSON: &str = "import json, sys, yaml\n\
+        json.dump([list(yaml.safe_load_all(open(f))) for f in sys.argv[1:]], sys.stdout, default=str)";
+    let mut files: Vec<PathBuf> = fs::read_dir(out)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "yaml"));
     files.sort();
-    files
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let json = run_ok(Command::new("python3").args(["-c", TO_JSON]).args(&files));
+    let streams: Vec<Vec<serde_json::Value>> = serde_json::from_str(&json).unwrap();
+    let mut strings = Vec::new();
+    for (file, docs) in files.iter().zip(streams) {
+        let file = file.file_name().unwrap().to_string_lossy();
+        for doc in docs {
+            let name = format!("{}/{}", doc["kind"].as_str().unwrap_or("?"), doc["metadata"]["name"].as_str().unwrap_or("?"));
+            collect_strings(&doc, &format!("{file} {name} "), &mut strings);
+        }
+    }
+    strings
 }
 
-/// The test's own reference finder over output text: it knows nothing of
-/// YAML structure, so it sees ConfigMap data, templates and flags alike.
+fn collect_strings(value: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::String(s) => out.push((at.to_string(), s.clone())),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_strings(item, &format!("{at}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                collect_strings(item, &format!("{at}.{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What [`Scan::run`] found.
+#[derive(Default)]
+struct Found {
+    /// `SITE_HOST/...` references with a tag or digest (`:latest` added to an
+    /// `image` field without one).
+    images: BTreeSet<String>,
+    /// `SITE_HOST/...` references without one (Istio's `hub`, registry values).
+    prefixes: BTreeSet<String>,
+    /// Public references, with their location.
+    public: Vec<String>,
+    /// `image` fields (structured or in embedded YAML/JSON) outside the site registry.
+    outside: Vec<String>,
+    /// Public references in CRD schema descriptions (documentation; not counted).
+    documentation: usize,
+}
+
+/// The test's own reference finder. It knows nothing of Kubernetes kinds: it
+/// reads every string of the tree, so ConfigMap data, templates, flags and
+/// env values are scanned alike.
 struct Scan {
     /// `SITE_HOST/path[:tag][@digest]`.
     private: Regex,
     /// A public host at the start of a token, followed by a path.
     public: Regex,
-    /// An `image` key (YAML or JSON) and its value.
+    /// An `image` key (YAML or JSON) and its value on one line of embedded text.
     image_key: Regex,
 }
 
@@ -525,38 +590,47 @@ impl Scan {
             ))
             .unwrap(),
             public: Regex::new(&format!(r#"(?:^|[^A-Za-z0-9._/-])((?:{})/[A-Za-z0-9][^\s"'\\,;)}}\]]*)"#, hosts.join("|"))).unwrap(),
-            image_key: Regex::new(r#"(?:^|[\s{,"'-])"?image"?\s*:\s*"?([^"\s,}]+)"#).unwrap(),
+            image_key: Regex::new(r#"(?m)(?:^|[\s{,"'-])"?image"?[ \t]*:[ \t]*"?([^"\s,}]+)"#).unwrap(),
         }
     }
 
-    /// (private image references, private prefixes without a tag, public
-    /// references with file and line, `image` values outside the site).
-    fn run(&self, files: &[(String, String)]) -> (BTreeSet<String>, BTreeSet<String>, Vec<String>, Vec<String>) {
-        let (mut images, mut prefixes, mut public, mut bare) = (BTreeSet::new(), BTreeSet::new(), Vec::new(), Vec::new());
-        for (name, text) in files {
-            for (n, line) in text.lines().enumerate() {
-                for m in self.private.find_iter(line) {
-                    let reference = m.as_str();
-                    let last = reference.rsplit('/').next().unwrap();
-                    if last.contains(':') || reference.contains('@') {
-                        images.insert(reference.to_string());
-                    } else {
-                        prefixes.insert(reference.to_string());
-                    }
+    fn run(&self, strings: &[(String, String)]) -> Found {
+        let mut found = Found::default();
+        let outside = |value: &str| {
+            let templated = value.contains("{{") || value.contains("$(") || value.contains("${");
+            !value.is_empty() && !templated && value != "auto" && !value.starts_with(&format!("{SITE_HOST}/"))
+        };
+        for (at, text) in strings {
+            let image_field = at.ends_with(".image");
+            for m in self.private.find_iter(text) {
+                let reference = m.as_str();
+                if reference.rsplit('/').next().unwrap().contains(':') || reference.contains('@') {
+                    found.images.insert(reference.to_string());
+                } else if image_field && reference == text {
+                    // What the cluster pulls: the implied tag.
+                    found.images.insert(format!("{reference}:latest"));
+                } else {
+                    found.prefixes.insert(reference.to_string());
                 }
-                for c in self.public.captures_iter(line) {
-                    public.push(format!("{name}:{}: {}", n + 1, &c[1]));
+            }
+            let documentation = at.ends_with(".description");
+            for c in self.public.captures_iter(text) {
+                if documentation {
+                    found.documentation += 1;
+                } else {
+                    found.public.push(format!("{at}: {}", &c[1]));
                 }
-                for c in self.image_key.captures_iter(line) {
-                    let value = c[1].trim_matches('\'');
-                    let templated = value.contains("{{") || value.contains("$(") || value.contains("${");
-                    if !value.starts_with(&format!("{SITE_HOST}/")) && value != "auto" && !templated && !value.is_empty() {
-                        bare.push(format!("{name}:{}: {value}", n + 1));
-                    }
+            }
+            if image_field && outside(text) {
+                found.outside.push(format!("{at}: {text}"));
+            }
+            for c in self.image_key.captures_iter(text) {
+                if outside(c[1].trim_matches('\'')) && !documentation {
+                    found.outside.push(format!("{at}: (embedded) image: {}", &c[1]));
                 }
             }
         }
-        (images, prefixes, public, bare)
+        found
     }
 }
 
