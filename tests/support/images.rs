@@ -1,8 +1,9 @@
 //! Synthetic container images pushed straight to a test registry (HTTP or
-//! HTTPS) through the distribution HTTP API: deterministic pseudo-random gzip layers, config JSON,
-//! OCI and Docker v2 manifests, and OCI indexes over two platforms. A
-//! [`SyntheticSet`] looks like a deployKF image set: many repositories sharing
-//! base layers, a few multi-arch images and optionally one big layer.
+//! HTTPS) through the distribution HTTP API: deterministic pseudo-random gzip
+//! layers, config JSON, OCI and Docker v2 manifests, and OCI indexes over two
+//! platforms. A [`SyntheticSet`] looks like a deployKF image set: many
+//! repositories sharing base layers, a few multi-arch images and optionally one
+//! big layer.
 
 use std::io::Write;
 use std::time::Duration;
