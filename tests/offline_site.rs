@@ -375,6 +375,7 @@ fn inside_the_namespace(shared: &Path) {
 
     // The world behaves like the real one for a peer tool: skopeo reaches
     // docker.io through registry-1.docker.io; docker.io itself only redirects.
+    // Again: the inventory's hosts may have added registries.
     let public_cas = world.ca_bundle();
     let cert_dir = world.dir.path().join("skopeo-certs");
     fs::create_dir_all(&cert_dir).unwrap();

@@ -1,5 +1,6 @@
 //! A real OCI registry for integration tests: Debian's `docker-registry` (CNCF
-//! Distribution) on `127.0.0.1` and a free port, storage in a temporary folder,
+//! Distribution) on `127.0.0.1` and a free port (or on `IP:443` under real host
+//! names inside a test's own network namespace), storage in a temporary folder,
 //! optional htpasswd auth and optional TLS with a throw-away CA; plus pushing
 //! charts to it with the real `helm`, isolated from the user's helm and docker
 //! configuration. Dropping a [`TestRegistry`] kills the server and removes its
@@ -156,10 +157,8 @@ impl TestRegistry {
         if registry.opts.named.is_some() {
             registry.port = 443;
             registry.write_config();
-            return match registry.spawn_and_wait() {
-                Ok(()) => Some(registry),
-                Err(e) => panic!("{e}"),
-            };
+            registry.spawn_and_wait().unwrap_or_else(|e| panic!("{e}"));
+            return Some(registry);
         }
         // A free port can be taken between probing and binding: try a few.
         let mut last_error = String::new();
