@@ -701,3 +701,47 @@ impl Checker {
         Ok(())
     }
 }
+
+#[test]
+fn the_scan_finds_references_in_every_field() {
+    let hosts: BTreeSet<String> = ["quay.io", "ghcr.io"].map(String::from).into();
+    let site = |rest: &str| format!("{SITE_HOST}/deploykf/{rest}");
+    let katib = format!(
+        "{{\n  \"image\": \"{}\",\n  \"other\": \"docker.io/kubeflowkatib/suggestion-optuna:v0.15.0\"\n}}",
+        site("docker.io/kubeflowkatib/suggestion-hyperopt:v0.15.0")
+    );
+    let strings: Vec<(String, String)> = [
+        ("a Deployment/x .spec.template.spec.containers[0].image", site("quay.io/a/b:1")),
+        ("a Deployment/x .spec.template.spec.containers[0].args[0]", format!("--executor-image={}", site("quay.io/e:2"))),
+        ("a Deployment/x .spec.template.spec.containers[1].image", "auto".to_string()),
+        ("a Deployment/x .spec.template.spec.containers[2].image", site("docker.io/library/auto")),
+        ("a ConfigMap/katib-config .data.suggestion", katib),
+        ("a ConfigMap/injector .data.config", "initContainers:\n- image: busybox:1.28\n  name: x".to_string()),
+        ("a ConfigMap/injector .data.values", "{\"hub\": \"docker.io/istio\", \"tag\": \"1.17.8\"}".to_string()),
+        ("a Deployment/x .metadata.annotations.docs", "https://quay.io/repository/a/b".to_string()),
+        ("a CRD/y .spec.versions[0].schema.description", "Example: ghcr.io/kyverno/kyverno:latest".to_string()),
+        ("a Pod/p .spec.containers[0].image", "{{ .Values.image }}".to_string()),
+    ]
+    .into_iter()
+    .map(|(at, text)| (at.to_string(), text))
+    .collect();
+    let found = Scan::new(&hosts).run(&strings);
+    let expected: BTreeSet<String> = [
+        site("quay.io/a/b:1"),
+        site("quay.io/e:2"),
+        site("docker.io/library/auto:latest"),
+        site("docker.io/kubeflowkatib/suggestion-hyperopt:v0.15.0"),
+    ]
+    .into();
+    assert_eq!(found.images, expected);
+    assert_eq!(found.prefixes, BTreeSet::new());
+    assert_eq!(
+        found.public,
+        [
+            "a ConfigMap/katib-config .data.suggestion: docker.io/kubeflowkatib/suggestion-optuna:v0.15.0",
+            "a ConfigMap/injector .data.values: docker.io/istio",
+        ]
+    );
+    assert_eq!(found.outside, ["a ConfigMap/injector .data.config: (embedded) image: busybox:1.28"]);
+    assert_eq!(found.documentation, 1);
+}
