@@ -307,4 +307,113 @@ kubeflow_tools:
             ]
         );
     }
+
+    /// deployKF 0.1.5 with its sample values, every component built (kustomize,
+    /// or helm with the fixture charts): every image the inventory lists is
+    /// redirected by the rewrite at the same resource and field, and no public
+    /// reference is left, neither for the recognizer nor for deployKF's
+    /// `image:` regex over the rewritten text.
+    #[test]
+    fn the_inventory_and_the_rewrite_agree_on_deploykf() {
+        use crate::components::chart::ChartMetadata;
+        use crate::inventory::render::{self, Build};
+        use crate::mirror::recognize::visit_text;
+        use std::path::{Path, PathBuf};
+        use std::process::Command;
+
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let fixtures = root.join("../shared/fixtures");
+        let tool = |name: &str| [root.join(".tools/bin").join(name), PathBuf::from("/usr/bin").join(name), PathBuf::from("/usr/local/bin").join(name)].into_iter().find(|p| p.is_file());
+        let (Some(kubectl), Some(helm)) = (tool("kubectl"), tool("helm")) else {
+            eprintln!("skipped: needs kubectl and helm (.tools/bin or /usr/bin)");
+            return;
+        };
+        if !fixtures.is_dir() {
+            eprintln!("skipped: needs {}", fixtures.display());
+            return;
+        }
+        let run = |cmd: &mut Command| {
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let source = crate::source::GeneratorSource::from_path(&fixtures.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
+        let values = crate::values::load(&source.default_values_path(), &[fixtures.join("sample-values/sample-values-0.1.5.yaml")]).unwrap();
+        let out_dir = tmp.path().join("out");
+        render::render_generator(&source, values.as_map().unwrap().clone(), &out_dir).unwrap();
+        let apps = render::applications(&run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join("argocd")))).unwrap();
+        assert!(apps.len() >= 15, "{apps:?}");
+
+        let rules = crate::mirror::config::parse(&gomplate::yaml::decode("images:\n  registry: mirror.example.com/dkf\n").unwrap(), "test").unwrap();
+        let (mut listed, mut rewritten) = (0, 0);
+        for app in &apps {
+            let stream = match &app.build {
+                Build::Kustomize(path) => run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join(path))),
+                Build::Helm { path, values_files } => {
+                    let chart = out_dir.join(path);
+                    std::fs::create_dir_all(chart.join("charts")).unwrap();
+                    for dep in ChartMetadata::load(&chart).unwrap().dependencies {
+                        if let Some(local) = dep.repository.strip_prefix("file://") {
+                            run(Command::new("cp").arg("-r").arg(chart.join(local)).arg(chart.join("charts").join(&dep.name)));
+                        } else {
+                            let tgz = [format!("{}-{}.tgz", dep.name, dep.version), format!("{}-v{}.tgz", dep.name, dep.version.trim_start_matches('v'))]
+                                .iter()
+                                .map(|f| fixtures.join("charts").join(f))
+                                .find(|p| p.is_file())
+                                .unwrap_or_else(|| panic!("no fixture chart for {} {}", dep.name, dep.version));
+                            std::fs::copy(&tgz, chart.join("charts").join(tgz.file_name().unwrap())).unwrap();
+                        }
+                    }
+                    let mut cmd = Command::new(&helm);
+                    cmd.args(["template", &app.name]).arg(&chart).args(["--namespace", app.namespace.as_deref().unwrap_or("default"), "--include-crds"]);
+                    for f in values_files.iter().map(|f| chart.join(f)).filter(|f| f.is_file()) {
+                        cmd.arg("--values").arg(f);
+                    }
+                    run(&mut cmd)
+                }
+            };
+            let inventory = component_images(&app.name, &stream).unwrap();
+            let (out, uses) = manifests::rewrite_stream(&stream, &rules).unwrap();
+            for found in &inventory {
+                let (resource, field) = (found.source.resource.as_deref(), found.source.field.as_deref());
+                let used = uses.iter().find(|u| Some(u.resource.as_str()) == resource && Some(u.field.as_str()) == field);
+                let mirrored = used.and_then(|u| u.mirrored.as_deref()).and_then(|m| ImageRef::parse(m).ok());
+                assert!(
+                    mirrored.as_ref().is_some_and(|m| rules.is_mirrored(m)),
+                    "{}: {} at {resource:?} {field:?} is listed but not redirected ({used:?})",
+                    app.name,
+                    found.image
+                );
+            }
+            listed += inventory.len();
+            rewritten += uses.iter().filter(|u| u.mirrored.is_some()).count();
+            manifests::check(&uses, &rules).unwrap_or_else(|e| panic!("{}: {e}", app.name));
+            let after = manifests::images_in_stream(&out).unwrap();
+            manifests::check(&after, &rules).unwrap_or_else(|e| panic!("{}: after the rewrite: {e}", app.name));
+            visit_text(&out, &app.name, "", &mut |spot| {
+                let image = ImageRef::parse(spot.image).unwrap();
+                assert!(rules.is_mirrored(&image), "{}: a public `image:` line is left: {}", app.name, spot.field);
+                Ok(None)
+            })
+            .unwrap();
+            // Independently of both: no public registry host starts a token
+            // outside CRD schemas (prose) and Istio's `hub`, which only prefixes
+            // proxy images given without a host (here they carry one).
+            for doc in out.split("\n---").filter(|d| !d.contains("\nkind: CustomResourceDefinition\n")) {
+                for line in doc.lines().filter(|l| !l.trim_start().starts_with("\"hub\": ")) {
+                    for host in ["docker.io/", "gcr.io/", "ghcr.io/", "quay.io/", "registry.k8s.io/"] {
+                        let starts_token = |i: usize| !line[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || "./-".contains(c));
+                        assert!(
+                            !line.match_indices(host).any(|(i, _)| starts_token(i)),
+                            "{}: a public reference is left: {line}",
+                            app.name
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(listed, rewritten, "one redirect per listed image reference");
+        assert!(listed > 80, "{listed} image references");
+    }
 }
