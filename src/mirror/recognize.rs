@@ -192,7 +192,7 @@ impl Ctx<'_, '_> {
     /// and the replacements made in its text; other text is read by lines.
     fn string(&mut self, slot: &mut Value, field: &str) -> Result<()> {
         let Some(text) = slot.as_str() else { return Ok(()) };
-        if !text.to_ascii_lowercase().contains("image") {
+        if !text.as_bytes().windows(5).any(|w| w.eq_ignore_ascii_case(b"image")) {
             return Ok(());
         }
         let text = text.to_string();
@@ -206,8 +206,15 @@ impl Ctx<'_, '_> {
         let new = match decoded {
             Some(mut value) => {
                 walk_any(&mut value, &inner, &mut nested)?;
-                (!nested.swaps.is_empty())
-                    .then(|| nested.swaps.iter().fold(text.clone(), |t, (old, new)| replace_tokens(&t, old, new)))
+                let mut rewritten = text.clone();
+                let mut done = BTreeSet::new();
+                for (old, new) in nested.swaps.iter().filter(|swap| done.insert(*swap)) {
+                    let Some(replaced) = replace_tokens(&rewritten, old, new) else {
+                        bail!("{} {field}: cannot find {old:?} as written in the text of this value to rewrite it", self.resource);
+                    };
+                    rewritten = replaced;
+                }
+                (!nested.swaps.is_empty()).then_some(rewritten)
             }
             None => {
                 let swaps = &mut nested.swaps;
@@ -230,8 +237,8 @@ impl Ctx<'_, '_> {
 }
 
 /// `text` with each whole-token `old` (not inside a longer reference)
-/// replaced by `new`.
-fn replace_tokens(text: &str, old: &str, new: &str) -> String {
+/// replaced by `new`; `None` when there is none.
+fn replace_tokens(text: &str, old: &str, new: &str) -> Option<String> {
     let is_ref = |c: char| c.is_ascii_alphanumeric() || "._/:@-".contains(c);
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
@@ -244,8 +251,11 @@ fn replace_tokens(text: &str, old: &str, new: &str) -> String {
         out.push_str(new);
         copied = end;
     }
+    if copied == 0 {
+        return None;
+    }
     out.push_str(&text[copied..]);
-    out
+    Some(out)
 }
 
 /// `field.key`, or `field["key"]` for keys that are not plain words and for
@@ -366,7 +376,10 @@ fn istio_hub(map: &mut Map, field: &str, ctx: &mut Ctx<'_, '_>) -> Result<()> {
         };
         let at = join(&join(field, section), "image");
         let mut composed = Value::str(format!("{hub}/{name}{suffix}"));
+        // The text holds the hub, not the composed image: only the hub's swap counts.
+        let swaps = ctx.swaps.len();
         ctx.slot(&mut composed, &at, Place::Runtime)?;
+        ctx.swaps.truncate(swaps);
         ctx.skip.insert(at);
         let Some(new) = composed.as_str().filter(|c| *c != format!("{hub}/{name}{suffix}")) else {
             continue;
@@ -553,6 +566,9 @@ data:
       "StdOut": {
         "image": "docker.io/kubeflowkatib/file-metrics-collector:v0.15.0"
       },
+      "File": {
+        "image": "docker.io/kubeflowkatib/file-metrics-collector:v0.15.0"
+      },
       "TensorFlowEvent": {
         "image": "docker.io/kubeflowkatib/tfevent-metrics-collector:v0.15.0",
         "resources": {
@@ -605,6 +621,7 @@ metadata:
         assert_eq!(
             spots(&uses),
             [
+                (Place::Runtime, at("metrics-collector-sidecar", "File.image"), "docker.io/kubeflowkatib/file-metrics-collector:v0.15.0".into()),
                 (Place::Runtime, at("metrics-collector-sidecar", "StdOut.image"), "docker.io/kubeflowkatib/file-metrics-collector:v0.15.0".into()),
                 (Place::Runtime, at("metrics-collector-sidecar", "TensorFlowEvent.image"), "docker.io/kubeflowkatib/tfevent-metrics-collector:v0.15.0".into()),
                 (Place::Runtime, at("suggestion", "[\"multivariate-tpe\"].image"), "docker.io/kubeflowkatib/suggestion-optuna:v0.15.0".into()),
@@ -799,7 +816,23 @@ data:
     }
 
     #[test]
+    fn a_reference_the_text_spells_otherwise_is_an_error_not_a_silent_leak() {
+        // JSON may escape `/`: the decoded reference is not in the text as written.
+        let stream = "kind: ConfigMap\nmetadata: {name: katib-config, namespace: kubeflow}\ndata:\n  suggestion: '{\"random\": {\"image\": \"docker.io\\/kubeflowkatib\\/suggestion-hyperopt:v0.15.0\"}}'\n";
+        assert_eq!(images_in_stream(stream).unwrap().len(), 1);
+        let err = rewrite_stream(stream, &rules()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "ConfigMap/kubeflow/katib-config data[\"suggestion\"]: cannot find \"docker.io/kubeflowkatib/suggestion-hyperopt:v0.15.0\" as written in the text of this value to rewrite it"
+        );
+    }
+
+    #[test]
     fn replacements_are_whole_tokens() {
-        assert_eq!(replace_tokens("a: nginx:1\nb: nginx:10\nc: x/nginx:1\nd: \"nginx:1\"", "nginx:1", "m/nginx:1"), "a: m/nginx:1\nb: nginx:10\nc: x/nginx:1\nd: \"m/nginx:1\"");
+        assert_eq!(
+            replace_tokens("a: nginx:1\nb: nginx:10\nc: x/nginx:1\nd: \"nginx:1\"", "nginx:1", "m/nginx:1").as_deref(),
+            Some("a: m/nginx:1\nb: nginx:10\nc: x/nginx:1\nd: \"m/nginx:1\"")
+        );
+        assert_eq!(replace_tokens("a: nginx:10", "nginx:1", "m/nginx:1"), None);
     }
 }
