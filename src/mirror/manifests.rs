@@ -451,6 +451,19 @@ spec:
     }
 
     #[test]
+    fn an_object_the_reader_refuses_is_read_by_lines() {
+        let broken = "kind: ConfigMap\nmetadata: {name: c}\ndata:\n  x: [\n  image: nginx:1.25\n";
+        let (out, uses) = rewrite_stream(broken, &rules("")).unwrap();
+        assert_eq!(out, broken.replace("nginx:1.25", &mirrored("nginx:1.25")));
+        assert_eq!(
+            summary(&uses),
+            [("ConfigMap (document 1 (line 1))".into(), "line 5".into(), "nginx:1.25".into(), Some(mirrored("nginx:1.25")))]
+        );
+        // A workload must parse.
+        assert!(rewrite_stream(&broken.replace("ConfigMap", "Deployment"), &rules("")).is_err());
+    }
+
+    #[test]
     fn every_workload_kind() {
         let stream = "\
 apiVersion: v1

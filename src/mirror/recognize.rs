@@ -62,7 +62,7 @@ pub struct Spot<'a> {
 pub type Visit<'f> = dyn FnMut(&Spot<'_>) -> Result<Option<String>> + 'f;
 
 /// Istio's gateway placeholder: its injector replaces the literal `auto`.
-pub const PLACEHOLDER: &str = "auto";
+const PLACEHOLDER: &str = "auto";
 
 /// Visits every image of a Kubernetes object (entering `*List` items),
 /// writing the replacements `f` returns.
@@ -89,8 +89,9 @@ pub fn visit_object(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
     walk_any(doc, "", &mut ctx)
 }
 
-/// Visits the `image: REF` lines of `text` (deployKF's documented extraction
-/// regex, `image: ["']?([^ {"']+)["']?`, where REF parses as a reference);
+/// Visits the `image: REF` lines of `text` (after deployKF's documented
+/// extraction regex, `image: ["']?([^ {"']+)["']?`, where REF parses as a
+/// reference);
 /// returns the text with the replacements `f` gives, when there are any.
 /// `field` prefixes the `line N` of each spot.
 pub fn visit_text(text: &str, resource: &str, field: &str, f: &mut Visit<'_>) -> Result<Option<String>> {
@@ -139,7 +140,7 @@ pub fn is_image_key(key: &str) -> bool {
 
 /// `Kind/namespace/name` (`Kind/name` without a namespace; `generateName`
 /// followed by `*` when there is no name).
-pub fn resource_name(kind: &str, map: &Map) -> String {
+fn resource_name(kind: &str, map: &Map) -> String {
     let meta = map.get("metadata").and_then(Value::as_map);
     let get = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty());
     let name = match (get("name"), get("generateName")) {
