@@ -63,9 +63,17 @@ pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<Im
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
         let rewritten = chunk.visit(&mut uses, &mut |spot| {
-            let Ok(parsed) = ImageRef::parse(spot.image) else { return Ok(None) };
+            let Ok(parsed) = ImageRef::parse(spot.image) else {
+                return Ok(None);
+            };
             let mirrored = rules.try_rewrite_image(&parsed).with_context(|| {
-                format!("{}, {} {} (image {:?})", chunk.describe(), spot.resource, spot.field, spot.image)
+                format!(
+                    "{}, {} {} (image {:?})",
+                    chunk.describe(),
+                    spot.resource,
+                    spot.field,
+                    spot.image
+                )
             })?;
             Ok(mirrored.map(|r| r.to_string()).filter(|m| m != spot.image))
         })?;
@@ -292,7 +300,11 @@ impl Chunk<'_> {
     /// the document when `f` replaced one. Empty and null documents and
     /// CustomResourceDefinitions (most of a chart's bytes; the YAML reader is
     /// stricter than Go's in rare corners of their descriptions) are not read.
-    fn visit(&self, uses: &mut Vec<ImageUse>, f: &mut dyn FnMut(&Spot<'_>) -> Result<Option<String>>) -> Result<Option<Rewritten>> {
+    fn visit(
+        &self,
+        uses: &mut Vec<ImageUse>,
+        f: &mut dyn FnMut(&Spot<'_>) -> Result<Option<String>>,
+    ) -> Result<Option<Rewritten>> {
         if self.number == 0 || self.plain_kind() == Some("CustomResourceDefinition") {
             return Ok(None);
         }
@@ -313,12 +325,28 @@ impl Chunk<'_> {
         let mut doc = match gomplate::yaml::decode(self.text) {
             Ok(Value::Nil) | Ok(Value::Missing) => return Ok(None),
             Ok(v) => v,
-            Err(_) if self.plain_kind().is_some_and(|k| !recognize::has_pod_specs(k)) => {
-                let resource = format!("{} ({})", self.plain_kind().unwrap_or_default(), self.describe());
-                return Ok(recognize::visit_text(self.text, &resource, "", &mut record)?.map(Rewritten::Text));
+            Err(_)
+                if self
+                    .plain_kind()
+                    .is_some_and(|k| !recognize::has_pod_specs(k)) =>
+            {
+                let resource = format!(
+                    "{} ({})",
+                    self.plain_kind().unwrap_or_default(),
+                    self.describe()
+                );
+                return Ok(
+                    recognize::visit_text(self.text, &resource, "", &mut record)?
+                        .map(Rewritten::Text),
+                );
             }
             Err(e) if e.line > 0 => {
-                bail!("document {}: line {}: {}", self.number, self.line + e.line - 1, e.message)
+                bail!(
+                    "document {}: line {}: {}",
+                    self.number,
+                    self.line + e.line - 1,
+                    e.message
+                )
             }
             Err(e) => bail!("{}: {}", self.describe(), e.message),
         };
@@ -457,7 +485,12 @@ spec:
         assert_eq!(out, broken.replace("nginx:1.25", &mirrored("nginx:1.25")));
         assert_eq!(
             summary(&uses),
-            [("ConfigMap (document 1 (line 1))".into(), "line 5".into(), "nginx:1.25".into(), Some(mirrored("nginx:1.25")))]
+            [(
+                "ConfigMap (document 1 (line 1))".into(),
+                "line 5".into(),
+                "nginx:1.25".into(),
+                Some(mirrored("nginx:1.25"))
+            )]
         );
         // A workload must parse.
         assert!(rewrite_stream(&broken.replace("ConfigMap", "Deployment"), &rules("")).is_err());
@@ -981,7 +1014,12 @@ spec: {containers: [{name: a, image: busybox}]}
                     Ok(r.rewrite_image(&image).map(|m| m.to_string()))
                 })
                 .unwrap();
-                assert_eq!(gomplate::yaml::decode(a.text).unwrap(), expected, "{}", a.text);
+                assert_eq!(
+                    gomplate::yaml::decode(a.text).unwrap(),
+                    expected,
+                    "{}",
+                    a.text
+                );
             }
             // No document is lost or added: same count of `---`.
             assert_eq!(
