@@ -41,9 +41,12 @@ The '.deploykf_output' marker records: generated_at, source_version (with
 Private mirrors: the mirror configuration comes from --mirror FILE, else a top-level
 'mirror:' key in the merged values (removed before rendering), else the file named by
 DEPLOYKF_CMP_MIRROR_CONFIG. With one, every image and chart location of the values is
-redirected before rendering, the pod images of the rendered YAML files are rewritten by
-the same rules, and any image left outside the mirror fails the run (listing each image
-and the resource holding it) unless DEPLOYKF_CMP_MIRROR_ENFORCE=false.
+redirected before rendering, the image references of the rendered YAML files are
+rewritten by the same rules (pod specs, CRD containers, image env values and flags, and
+ConfigMap data such as Katib's and Istio's injector's, where only the reference's text
+changes; Istio's 'image: auto' stays), and any image left outside the mirror fails the
+run (listing each image with its resource, field and ConfigMap key) unless
+DEPLOYKF_CMP_MIRROR_ENFORCE=false.
 
 Examples:
   deploykf-cmp generate --source-version 0.1.5 --values ./values.yaml --output-dir ./GENERATOR_OUTPUT
@@ -399,8 +402,9 @@ build' of the Application's output folder, or its chart with the dependencies pu
 'helm template' run. Images come from the pod specs of the results (tags left empty in
 the values are the ones rendering gives), plus runtime-only images that no pod spec
 holds: the Istio sidecar proxy, notebook images of the spawner, Kubeflow Pipelines'
-launcher and driver, Argo's workflow executor, images in controllers' ConfigMaps.
-Each image lists where it came from (resource and field, values path).
+launcher and driver, Argo's workflow executor, Katib's suggestion, metrics-collector
+and trial-template images in its ConfigMaps; the same places the mirror rewrite
+redirects. Each image lists where it came from (resource and field, values path).
 
 The images listed are the upstream ones (what to copy into a mirror); with a mirror
 configuration (--mirror FILE, else 'mirror:' in the values, else the file named by

@@ -1,7 +1,8 @@
 //! Private mirrors: the one image-reference type ([`reference`]), the mirror
 //! configuration and its rewrite rules ([`config`]), the values overlay that
-//! redirects every image and chart before rendering ([`overlay`]), the rewrite
-//! and leak check of pod images after rendering ([`manifests`]), and the image
+//! redirects every image and chart before rendering ([`overlay`]), the one
+//! recognizer of image references in Kubernetes objects ([`recognize`]), the
+//! rewrite and leak check of rendered manifests ([`manifests`]), and the image
 //! pull Secret for the mirror registries ([`pull_secret`]).
 
 pub mod config;
@@ -9,4 +10,5 @@ pub mod manifests;
 pub mod overlay;
 pub mod pipeline;
 pub mod pull_secret;
+pub mod recognize;
 pub mod reference;

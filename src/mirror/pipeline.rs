@@ -1,7 +1,7 @@
 //! The mirror steps of a render, shared by `deploykf-cmp generate` and the
 //! plugin: the values stage (find the mirror configuration, drop the `mirror`
-//! key, apply the overlay) and the after-render stages (rewrite the pod images
-//! of an output folder or a manifest stream, then the leak check).
+//! key, apply the overlay) and the after-render stages (rewrite the image
+//! references of an output folder or a manifest stream, then the leak check).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ pub fn values_stage(values: Value, settings: &MirrorSettings) -> Result<(Value, 
 
 /// `deploykf generate` with the mirror: like the Go CLI's generate, with
 /// the values stage between loading the values and rendering, and, when a
-/// mirror is configured and `rewrite_output` is set, the pod images of the
+/// mirror is configured and `rewrite_output` is set, the image references of the
 /// rendered YAML files rewritten (and checked when enforcing) in the staging
 /// folder before it replaces `output_dir`: a failure leaves `output_dir` as it was.
 pub fn generate_into(
@@ -110,7 +110,7 @@ pub fn generate_into(
     output.commit()
 }
 
-/// Rewrites the pod images of every YAML manifest below `dir` (Helm chart
+/// Rewrites the image references of every YAML manifest below `dir` (Helm chart
 /// templates excluded, see [`manifests::scan_dir`]) by `rules`, writing the
 /// files that change; returns every image found, each with its file.
 pub fn rewrite_dir(dir: &Path, rules: &MirrorRules) -> Result<Vec<ImageUse>> {
@@ -128,7 +128,7 @@ pub fn rewrite_dir(dir: &Path, rules: &MirrorRules) -> Result<Vec<ImageUse>> {
     Ok(uses)
 }
 
-/// The plugin's after-render stage: the manifest stream with its pod images
+/// The plugin's after-render stage: the manifest stream with its image references
 /// rewritten by `rules`, refused when enforcing and an image stays outside
 /// the mirror.
 pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, enforce: bool) -> Result<Vec<u8>> {
@@ -146,7 +146,7 @@ pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, enforce: bool)
 fn report_rewrites(uses: &[ImageUse], place: &str) {
     let rewritten = uses.iter().filter(|u| u.mirrored.is_some()).count();
     if rewritten > 0 {
-        eprintln!("deploykf-cmp: mirror: {rewritten} pod images rewritten in {place} after rendering");
+        eprintln!("deploykf-cmp: mirror: {rewritten} image references rewritten in {place} after rendering");
     }
 }
 
@@ -213,7 +213,7 @@ mod tests {
     }
 
     #[test]
-    fn rewrite_dir_rewrites_manifests_but_not_chart_templates() {
+    fn rewrite_dir_rewrites_manifests_and_configmaps_but_not_chart_templates() {
         let dir = tempfile::TempDir::new().unwrap();
         let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n";
         let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  image: nginx:1.25\n";
@@ -226,12 +226,13 @@ mod tests {
         let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
 
         let uses = rewrite_dir(dir.path(), &rules).unwrap();
-        assert_eq!(uses.len(), 1, "{uses:?}");
-        assert_eq!(uses[0].mirrored.as_deref(), Some("mirror.test/dkf/docker.io/library/nginx:1.25"));
-        assert_eq!(uses[0].file.as_deref(), Some(dir.path().join("app/deploy.yaml").as_path()));
-        let written = fs::read_to_string(dir.path().join("app/deploy.yaml")).unwrap();
-        assert!(written.contains("image: mirror.test/dkf/docker.io/library/nginx:1.25"), "{written}");
-        assert_eq!(fs::read_to_string(dir.path().join("app/config.yaml")).unwrap(), config);
+        assert_eq!(uses.len(), 2, "{uses:?}");
+        for (u, file) in uses.iter().zip(["app/config.yaml", "app/deploy.yaml"]) {
+            assert_eq!(u.mirrored.as_deref(), Some("mirror.test/dkf/docker.io/library/nginx:1.25"));
+            assert_eq!(u.file.as_deref(), Some(dir.path().join(file).as_path()));
+            let written = fs::read_to_string(dir.path().join(file)).unwrap();
+            assert!(written.contains("image: mirror.test/dkf/docker.io/library/nginx:1.25"), "{written}");
+        }
         assert_eq!(fs::read_to_string(dir.path().join("chart/templates/deploy.yaml")).unwrap(), deploy);
         manifests::check(&uses, &rules).unwrap();
     }
