@@ -4,6 +4,8 @@
 //! [`Credentials`] (basic; identity tokens exchanged at the registry's token
 //! endpoint as docker does). Failures are classified ([`OciError`]) so callers
 //! can tell the user what to fix; no secret ever reaches a message.
+//! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) also configure the
+//! plain reqwest client of [`ChartRegistry::http`] that copies share.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -526,6 +528,17 @@ mod tests {
         let paths = server.join().unwrap();
         assert!(paths[0].ends_with("/tags/list?n=1000"), "{paths:?}");
         assert!(paths[1].ends_with("last=1.1.0") && paths[3].ends_with("last=v2.1.0"), "{paths:?}");
+    }
+
+    #[test]
+    fn timeouts_are_seconds_in_range() {
+        assert_eq!(parse_seconds("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_seconds(" 0.5 ").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "3601", "1e9", "NaN", "soon", ""] {
+            let error = parse_seconds(bad).unwrap_err().to_string();
+            assert!(error.contains("out of range") || error.contains("not a number"), "{bad}: {error}");
+        }
+        assert_eq!(Timeouts::default().blob(32 << 10), Duration::from_secs(122));
     }
 
     #[test]

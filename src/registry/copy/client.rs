@@ -644,6 +644,91 @@ mod tests {
         assert!(missing.message.contains("access denied") && !missing.message.contains("pw"), "{missing}");
     }
 
+    /// Serves `respond(path, authorization)` → (status, headers, body) on
+    /// 127.0.0.1, one request per connection, until the test ends; logs
+    /// `Host path [authorization]`.
+    fn scripted(respond: fn(&str, &str) -> (&'static str, String, String)) -> (std::net::SocketAddr, std::sync::Arc<Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let seen = log.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(20) {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                let (mut host, mut auth) = (String::new(), String::new());
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    let (name, value) = line.split_once(':').unwrap_or_default();
+                    match name.to_ascii_lowercase().as_str() {
+                        "host" => host = value.trim().to_string(),
+                        "authorization" => auth = value.trim().to_string(),
+                        _ => {}
+                    }
+                }
+                let path = request.split(' ').nth(1).unwrap_or("").to_string();
+                seen.lock().unwrap().push(format!("{host} {path} [{auth}]"));
+                let (status, headers, body) = respond(&path, &auth);
+                let _ = write!(stream, "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+        (addr, log)
+    }
+
+    #[tokio::test]
+    async fn docker_hub_is_fetched_from_registry_1_with_credentials_under_its_v1_key() {
+        let (addr, log) = scripted(|path, auth| {
+            let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("hub-user:hub-pw"));
+            match path {
+                "/v2/library/busybox/manifests/1.36" if auth == basic => {
+                    ("200 OK", "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n".into(), r#"{"schemaVersion":2}"#.into())
+                }
+                _ => ("401 Unauthorized", "WWW-Authenticate: Basic realm=\"hub\"\r\n".into(), String::new()),
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        let auth = base64::engine::general_purpose::STANDARD.encode("hub-user:hub-pw");
+        std::fs::write(&config, serde_json::json!({"auths": {"https://index.docker.io/v1/": {"auth": auth}}}).to_string()).unwrap();
+        // Plain HTTP, and registry-1.docker.io pinned to the scripted server: nothing leaves the machine.
+        let settings = OciSettings {
+            insecure_registries: vec!["docker.io".into()],
+            resolve: vec![("registry-1.docker.io".into(), addr)],
+            ..Default::default()
+        };
+        let client = RegistryClient::new(&settings, Credentials::load(&config).unwrap()).unwrap();
+        let image = crate::mirror::reference::ImageRef::parse("docker.io/library/busybox:1.36").unwrap();
+        let tag = image.tag.clone().unwrap();
+        let manifest = client.get_manifest(&image.registry, &image.repository, &tag).await.unwrap().unwrap();
+        assert_eq!(&manifest.bytes[..], br#"{"schemaVersion":2}"#);
+        let log = log.lock().unwrap().clone();
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert!(log.iter().all(|l| l.starts_with("registry-1.docker.io ")), "every request names registry-1.docker.io: {log:?}");
+        assert!(log[1].starts_with("registry-1.docker.io /v2/library/busybox/manifests/1.36 [Basic "), "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn a_v2_redirected_to_a_web_site_is_no_registry() {
+        let (addr, log) = scripted(|path, _| match path {
+            "/v2/" => ("301 Moved Permanently", "Location: /welcome\r\n".into(), String::new()),
+            _ => ("200 OK", "Content-Type: text/html\r\n".into(), "<html>hello</html>".into()),
+        });
+        let host = addr.to_string();
+        let settings = OciSettings { insecure_registries: vec![host.clone()], ..Default::default() };
+        let client = RegistryClient::new(&settings, Credentials::default()).unwrap();
+        let error = client.get_manifest(&host, "library/busybox", "1.36").await.unwrap_err();
+        assert!(!error.transient, "{error}");
+        assert!(error.message.contains(&format!("{host} did not answer as a registry: GET http://{host}/v2/ was redirected to http://{host}/welcome")), "{error}");
+        assert!(!log.lock().unwrap().iter().any(|l| l.contains("manifests")), "no manifest request follows");
+    }
+
     #[test]
     fn scopes_name_the_mount_source() {
         let s = Scope { host: "h", repository: "a/b", push: true, also_pull: Some("c") };
