@@ -37,9 +37,16 @@ struct Run {
 /// is the same server) with `--insecure-registry ADDR` when `insecure`, and
 /// measures it.
 fn mirror(addr: &str, insecure: bool, env: &[(&str, String)], authfile_json: &str) -> Run {
+    mirror_images(addr, 1, insecure, env, authfile_json)
+}
+
+/// [`mirror`] of `count` images: `src/app`, then `src/app1`, `src/app2`…
+fn mirror_images(addr: &str, count: usize, insecure: bool, env: &[(&str, String)], authfile_json: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let images = dir.path().join("images.txt");
-    fs::write(&images, format!("{addr}/src/app:1={addr}/dst/app:1\n")).unwrap();
+    let name = |i: usize| if i == 0 { "app".to_string() } else { format!("app{i}") };
+    let lines: String = (0..count).map(|i| format!("{addr}/src/{0}:1={addr}/dst/{0}:1\n", name(i))).collect();
+    fs::write(&images, lines).unwrap();
     let auth = dir.path().join("auth.json");
     fs::write(&auth, authfile_json).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"));
@@ -92,7 +99,7 @@ fn vm_hwm_kib(status: &str) -> Option<u64> {
 fn assert_failed_cleanly(run: &Run, host: &str, expected: &[&str]) {
     let stderr = &run.stderr;
     assert_eq!(run.code, Some(1), "exit code; stderr:\n{stderr}");
-    assert!(stderr.contains("1 of 1 images failed"), "{stderr}");
+    assert!(stderr.contains(" images failed:"), "{stderr}");
     assert!(stderr.contains(host), "the message names {host}:\n{stderr}");
     for text in expected {
         assert!(stderr.contains(text), "the message says {text:?}:\n{stderr}");
@@ -141,6 +148,16 @@ fn a_registry_that_accepts_and_never_answers_times_out() {
     let server = FaultyRegistry::start(|_, _| Reply::Hang);
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &["timed out", "DEPLOYKF_CMP_READ_TIMEOUT", "gave up after 5 attempts"]);
+}
+
+#[test]
+fn a_host_that_never_answered_is_not_waited_for_again_by_every_image() {
+    let server = FaultyRegistry::start(|_, _| Reply::Hang);
+    // One image at a time: each would otherwise wait out its own 5 attempts.
+    let run = mirror_images(&server.addr, 6, true, &[("DEPLOYKF_CMP_JOBS_UNUSED", String::new())], NO_AUTH);
+    assert_failed_cleanly(&run, &server.addr, &["6 of 6 images failed", "requests in this run, not tried again"]);
+    let probes = server.requests().len();
+    assert!(probes <= 5 + 4, "the hanging host got {probes} requests");
 }
 
 #[test]
@@ -227,11 +244,12 @@ fn a_blob_of_the_wrong_digest_is_reported_and_not_committed() {
 
 #[test]
 fn an_endless_blob_is_cut_at_its_descriptor_size() {
-    // Over 1 MiB: the streamed upload path.
-    let layer = vec![7u8; 2 << 20];
+    // Over 1 MiB: the streamed upload path. (Were the first 2 MiB the
+    // layer, cutting there would copy it correctly.)
+    let layer = vec![8u8; 2 << 20];
     let server = serving_a_wrong_blob(layer.clone(), Reply::Endless("200 OK", String::new(), 7));
     let run = mirror(&server.addr, true, &[], NO_AUTH);
-    assert_failed_cleanly(&run, &server.addr, &[&format!("/v2/src/app/blobs/{}", digest(&layer)), "+ bytes (expected 2097152 bytes", "corrupt source blob"]);
+    assert_failed_cleanly(&run, &server.addr, &[&format!("/v2/src/app/blobs/{}", digest(&layer)), "(expected 2097152 bytes", "corrupt source blob"]);
     let committed = format!("digest={}", digest(&layer));
     assert!(!server.requests().iter().any(|r| r.path.contains(&committed)), "the blob is never committed");
 }

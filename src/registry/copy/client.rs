@@ -10,7 +10,8 @@
 //! Requests for Docker Hub (`docker.io`) go to its API host
 //! ([`api_host`]); credentials stay keyed by the registry's own name. A host
 //! whose `/v2/` does not answer as a registry (404, a web page, a redirect
-//! elsewhere) fails every request with that explanation. What a server sends
+//! elsewhere) fails every request with that explanation; so does one whose
+//! `/v2/` never answered [`UNANSWERED_PROBES`] times. What a server sends
 //! is read with limits ([`MAX_MANIFEST`], [`MAX_TOKEN`], [`MAX_ERROR_BODY`]),
 //! and every request with a deadline. Credentials never go to a plain
 //! `http://` token realm of an `https://` registry.
@@ -45,6 +46,10 @@ pub const MAX_MANIFEST: u64 = 4 << 20;
 pub const MAX_TOKEN: u64 = 1 << 20;
 /// The most of an error answer read (64 KiB; its first 300 characters are shown).
 pub const MAX_ERROR_BODY: u64 = 64 << 10;
+/// Probes of `/v2/` without an answer after which a host that never answered
+/// in this run is not tried again (each image would otherwise wait out its
+/// own retries).
+pub const UNANSWERED_PROBES: u32 = 5;
 
 /// A failed registry operation.
 #[derive(Debug, Clone)]
@@ -179,6 +184,8 @@ pub struct RegistryClient {
     settings: OciSettings,
     credentials: Credentials,
     challenges: Mutex<HashMap<String, Challenge>>,
+    /// Hosts whose `/v2/` got no answer yet: failed probes and the last failure.
+    unanswered: Mutex<HashMap<String, (u32, String)>>,
     /// `(host, scopes)` → `Authorization` header value.
     tokens: Mutex<HashMap<(String, String), HeaderValue>>,
     /// Serialises token fetches (one per host and scope set).
@@ -211,6 +218,7 @@ impl RegistryClient {
             settings: settings.clone(),
             credentials,
             challenges: Mutex::new(HashMap::new()),
+            unanswered: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             token_lock: tokio::sync::Mutex::new(()),
         })
@@ -241,15 +249,23 @@ impl RegistryClient {
         if let Some(c) = self.challenges.lock().unwrap().get(host) {
             return Ok(c.clone());
         }
+        if let Some((probes, last)) = self.unanswered.lock().unwrap().get(host).filter(|(n, _)| *n >= UNANSWERED_PROBES) {
+            return Err(Failure::fatal(format!("{host} gave no answer to {probes} requests in this run, not tried again (last: {last})")));
+        }
         let url = format!("{}/v2/", self.base(host));
         let what = format!("GET {url}");
-        let response = self
-            .http()?
-            .get(&url)
-            .timeout(self.timeouts().request)
-            .send()
-            .await
-            .map_err(|e| Failure::from_reqwest(&what, &e))?;
+        let response = match self.http()?.get(&url).timeout(self.timeouts().request).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let failure = Failure::from_reqwest(&what, &e);
+                if failure.transient {
+                    let mut unanswered = self.unanswered.lock().unwrap();
+                    let entry = unanswered.entry(host.to_string()).or_default();
+                    *entry = (entry.0 + 1, failure.message.clone());
+                }
+                return Err(failure);
+            }
+        };
         let status = response.status();
         let html = header_str(response.headers(), CONTENT_TYPE.as_str()).is_some_and(|t| t.eq_ignore_ascii_case("text/html"));
         let challenge = if status == StatusCode::UNAUTHORIZED {
