@@ -107,7 +107,8 @@ fn assert_failed_cleanly(run: &Run, host: &str, expected: &[&str]) {
     assert!(run.elapsed < BOUND, "finished in {:?} (bound {BOUND:?}):\n{stderr}", run.elapsed);
     assert!(run.peak_kib > 0, "memory was sampled");
     assert!(run.peak_kib <= MAX_PEAK_KIB, "peak RSS {} KiB > {MAX_PEAK_KIB} KiB:\n{stderr}", run.peak_kib);
-    eprintln!("ok in {:.1}s, peak {} KiB", run.elapsed.as_secs_f64(), run.peak_kib);
+    let reason = stderr.lines().last().unwrap_or_default();
+    eprintln!("ok in {:.1}s, peak {} KiB: {reason}", run.elapsed.as_secs_f64(), run.peak_kib);
 }
 
 const NO_AUTH: &str = r#"{"auths":{}}"#;
