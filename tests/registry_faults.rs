@@ -1,9 +1,10 @@
 //! `deploykf-cmp mirror` against a misbehaving registry
 //! (`support::faulty_registry`): a server that accepts and never answers,
 //! one that drip-feeds, endless manifest, error and blob bodies, 500s, a wrong
-//! blob digest, an oversized manifest, a host that is no registry, a plain
-//! HTTP registry reached over https, and an https registry whose token realm
-//! is plain http. Each run uses small timeouts (1 s of silence, 3 s per
+//! blob digest, an oversized manifest, a host that is no registry (told apart
+//! from a missing tag), a plain HTTP registry reached over https, an https
+//! registry whose token realm is plain http, and a silent host shared by
+//! several images (not waited for by each). Each run uses small timeouts (1 s of silence, 3 s per
 //! request) and is checked for its exit code, a message naming the host, an
 //! end within a generous bound, and peak memory (VmHWM sampled from /proc).
 
