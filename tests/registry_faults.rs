@@ -278,7 +278,7 @@ fn a_plain_http_registry_reached_over_https_suggests_insecure_registry() {
 }
 
 #[test]
-fn credentials_never_go_to_a_plain_http_token_realm_of_an_https_registry() {
+fn credentials_go_to_an_https_token_realm_never_to_a_plain_http_one() {
     let Some(openssl) = tools::require(&[Tool::Openssl]).map(|mut t| t.remove(0)) else { return };
     let certs = tempfile::tempdir().unwrap();
     support::registry::make_certificates(&openssl, certs.path(), "localhost");
@@ -298,6 +298,22 @@ fn credentials_never_go_to_a_plain_http_token_realm_of_an_https_registry() {
     assert_failed_cleanly(&run, &registry.addr, &[&format!("plain-http token realm http://{}/token", realm.addr), "refusing to send the credentials"]);
     assert!(!run.stderr.contains("Realm-Secret-42") && !run.stderr.contains(&auth), "{}", run.stderr);
     assert!(realm.requests().is_empty(), "the realm got no request: {:?}", realm.requests());
+
+    // An https realm on another host gets them, as docker and containerd send them.
+    let (cert, key) = (certs.path().join("server.pem"), certs.path().join("server.key"));
+    let realm = FaultyRegistry::start_tls(&cert, &key, |_, _| {
+        Reply::Full("200 OK", "Content-Type: application/json\r\n".into(), br#"{"token":"from-https-realm"}"#.to_vec())
+    });
+    let realm_url = format!("https://localhost:{}/token", realm.addr.rsplit(':').next().unwrap());
+    let registry = FaultyRegistry::start_tls(&cert, &key, move |request, _| match request.authorization.as_str() {
+        "Bearer from-https-realm" => Reply::Full("404 Not Found", api_version(), Vec::new()),
+        _ => Reply::Full("401 Unauthorized", format!("WWW-Authenticate: Bearer realm=\"{realm_url}\",service=\"faulty\"\r\n"), Vec::new()),
+    });
+    let authfile = serde_json::json!({"auths": {&registry.addr: {"auth": auth}}}).to_string();
+    let run = mirror(&registry.addr, false, &ca, &authfile);
+    assert_failed_cleanly(&run, &registry.addr, &["manifest unknown"]);
+    let asked = realm.requests();
+    assert!(asked.iter().any(|r| r.path.starts_with("/token?") && r.authorization == format!("Basic {auth}")), "{asked:?}");
 }
 
 fn base64_auth(user: &str, password: &str) -> String {
