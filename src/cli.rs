@@ -184,7 +184,12 @@ Progress: bars per image on a terminal (stderr), otherwise one line per finished
 
 Credentials: --authfile, else REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker/config.json.
 Extra CAs: SSL_CERT_FILE. Plain HTTP: --insecure-registry HOST[:PORT] (or
-DEPLOYKF_CMP_INSECURE_REGISTRIES).
+DEPLOYKF_CMP_INSECURE_REGISTRIES). Docker Hub (docker.io) is reached at registry-1.docker.io.
+
+Timeouts (seconds): DEPLOYKF_CMP_CONNECT_TIMEOUT (default 15), DEPLOYKF_CMP_READ_TIMEOUT
+(silence, default 30), DEPLOYKF_CMP_REQUEST_TIMEOUT (a whole manifest, token or check
+request, default 120; a blob gets this plus 1 s per 16 KiB). Failed requests are tried 5
+times. Manifests over 4 MiB and token answers over 1 MiB are refused.
 
 Exits non-zero listing every image and chart that failed.
 
@@ -548,7 +553,8 @@ impl MirrorArgs {
             Some(path) => oci::pem_certificates(std::path::Path::new(&path))?,
             None => Vec::new(),
         };
-        let settings = oci::OciSettings { extra_roots, insecure_registries: insecure };
+        let timeouts = oci::Timeouts::from_env()?;
+        let settings = oci::OciSettings { extra_roots, insecure_registries: insecure, timeouts, ..Default::default() };
         let client = RegistryClient::new(&settings, credentials)?;
         let options = CopyOptions { jobs: self.jobs, platforms: self.platforms.clone() };
         let runtime = tokio::runtime::Builder::new_multi_thread()

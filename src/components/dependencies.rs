@@ -104,7 +104,7 @@ impl Fetcher<'_> {
                 Some(path) => oci::pem_certificates(path)?,
                 None => Vec::new(),
             };
-            let settings = OciSettings { extra_roots, insecure_registries: self.options.insecure_registries.clone() };
+            let settings = OciSettings { extra_roots, insecure_registries: self.options.insecure_registries.clone(), ..Default::default() };
             self.registry = Some(ChartRegistry::new(&settings)?);
         }
         Ok(self.registry.as_ref().expect("set above"))

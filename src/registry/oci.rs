@@ -4,12 +4,14 @@
 //! [`Credentials`] (basic; identity tokens exchanged at the registry's token
 //! endpoint as docker does). Failures are classified ([`OciError`]) so callers
 //! can tell the user what to fix; no secret ever reaches a message.
+//! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) also configure the
+//! plain reqwest client of [`ChartRegistry::http`] that copies share.
 
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
@@ -127,6 +129,67 @@ pub struct OciSettings {
     pub extra_roots: Vec<Vec<u8>>,
     /// `host[:port]` of registries reached over plain HTTP.
     pub insecure_registries: Vec<String>,
+    pub timeouts: Timeouts,
+    /// Host names sent to a fixed address instead of DNS (as curl's
+    /// `--resolve`; a port of 0 keeps the URL's).
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+}
+
+/// Network timeouts of every registry and chart repository request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timeouts {
+    /// Establishing a connection (TCP and TLS).
+    pub connect: Duration,
+    /// Silence: no byte of the answer (headers or body) for this long fails the request.
+    pub read: Duration,
+    /// A whole request whose size is bounded (manifests, tokens, checks,
+    /// uploads' control requests): a server drip-feeding its answer fails
+    /// after this long. Blob transfers get this plus their size at
+    /// [`MIN_BLOB_RATE`].
+    pub request: Duration,
+}
+
+/// Bytes per second a blob transfer must average (16 KiB/s, 128 kbit/s).
+pub const MIN_BLOB_RATE: u64 = 16 << 10;
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts { connect: Duration::from_secs(15), read: Duration::from_secs(30), request: Duration::from_secs(120) }
+    }
+}
+
+/// The variables of [`Timeouts::from_env`], in seconds.
+pub const CONNECT_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_CONNECT_TIMEOUT";
+pub const READ_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_READ_TIMEOUT";
+pub const REQUEST_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_REQUEST_TIMEOUT";
+
+impl Timeouts {
+    /// The defaults, each replaced by its environment variable when set
+    /// (seconds, decimals allowed, 0.1 to 3600).
+    pub fn from_env() -> Result<Timeouts> {
+        let mut t = Timeouts::default();
+        for (name, field) in [(CONNECT_TIMEOUT_ENV, &mut t.connect), (READ_TIMEOUT_ENV, &mut t.read), (REQUEST_TIMEOUT_ENV, &mut t.request)] {
+            if let Some(value) = std::env::var_os(name).filter(|v| !v.is_empty()) {
+                *field = parse_seconds(&value.to_string_lossy()).with_context(|| format!("invalid {name}"))?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// The deadline of a blob transfer of `size` bytes.
+    pub fn blob(&self, size: u64) -> Duration {
+        self.request + Duration::from_secs(size / MIN_BLOB_RATE)
+    }
+}
+
+/// Seconds (`30`, `0.5`) between 0.1 and 3600.
+pub fn parse_seconds(text: &str) -> Result<Duration> {
+    let shown: String = text.chars().take(40).collect();
+    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown:?} is not a number of seconds"))?;
+    if !(0.1..=3600.0).contains(&seconds) {
+        bail!("{shown:?} seconds is out of range (0.1 to 3600)");
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// An OCI registry client for chart pulls. The OCI and plain HTTP clients are
@@ -176,12 +239,17 @@ impl ChartRegistry {
         Ok(self.client.get_or_init(|| client))
     }
 
-    /// The plain HTTP client with the same trust roots (chart repositories, token endpoints).
+    /// The plain HTTP client with the same trust roots and [`Timeouts`]
+    /// (copies, chart repositories, token endpoints).
     pub fn http(&self) -> Result<&reqwest::Client, OciError> {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(15));
+        let timeouts = &self.settings.timeouts;
+        let mut builder = reqwest::Client::builder().connect_timeout(timeouts.connect).read_timeout(timeouts.read);
+        for (host, addr) in &self.settings.resolve {
+            builder = builder.resolve(host, *addr);
+        }
         for pem in &self.settings.extra_roots {
             let cert = reqwest::Certificate::from_pem(pem).map_err(|e| OciError::Other(format!("invalid CA certificate: {e}")))?;
             builder = builder.add_root_certificate(cert);
@@ -460,6 +528,17 @@ mod tests {
         let paths = server.join().unwrap();
         assert!(paths[0].ends_with("/tags/list?n=1000"), "{paths:?}");
         assert!(paths[1].ends_with("last=1.1.0") && paths[3].ends_with("last=v2.1.0"), "{paths:?}");
+    }
+
+    #[test]
+    fn timeouts_are_seconds_in_range() {
+        assert_eq!(parse_seconds("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_seconds(" 0.5 ").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "3601", "1e9", "NaN", "soon", ""] {
+            let error = parse_seconds(bad).unwrap_err().to_string();
+            assert!(error.contains("out of range") || error.contains("not a number"), "{bad}: {error}");
+        }
+        assert_eq!(Timeouts::default().blob(32 << 10), Duration::from_secs(122));
     }
 
     #[test]

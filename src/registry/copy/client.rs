@@ -3,27 +3,53 @@
 //! streamed uploads, with registry authentication (no auth, basic, or the
 //! token flow: `401` + `WWW-Authenticate: Bearer realm=…` → a token for the
 //! needed scopes, fetched with the [`Credentials`] of the host). The reqwest
-//! client comes from [`ChartRegistry::http`] so TLS roots (`SSL_CERT_FILE`)
-//! and insecure (plain HTTP) registries are configured once for the binary.
-//! Errors carry whether retrying may help ([`Failure::transient`]) and never
-//! contain a secret.
+//! client comes from [`ChartRegistry::http`] so TLS roots (`SSL_CERT_FILE`),
+//! insecure (plain HTTP) registries and [`Timeouts`] are configured once for
+//! the binary.
+//!
+//! Requests for Docker Hub (`docker.io`) go to its API host
+//! ([`api_host`]); credentials stay keyed by the registry's own name. A host
+//! whose `/v2/` does not answer as a registry (404, a web page, a redirect
+//! elsewhere) fails every request with that explanation; so does one whose
+//! `/v2/` never answered [`UNANSWERED_PROBES`] times. What a server sends
+//! is read with limits ([`MAX_MANIFEST`], [`MAX_TOKEN`], [`MAX_ERROR_BODY`]),
+//! and every request with a deadline. Credentials never go to a plain
+//! `http://` token realm of an `https://` registry.
+//!
+//! Errors name the URL contacted, carry whether retrying may help
+//! ([`Failure::transient`]) and never contain a secret.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use base64::Engine as _;
+use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
 
+use crate::mirror::reference::api_host;
 use crate::registry::credentials::{Auth, Credentials};
-use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings};
+use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings, Timeouts};
 
 /// Every manifest media type a copy accepts.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
+
+/// The largest manifest or index read (4 MiB, the limit of containerd and of
+/// the distribution spec).
+pub const MAX_MANIFEST: u64 = 4 << 20;
+/// The largest token endpoint answer read (1 MiB; tokens are a few KiB).
+pub const MAX_TOKEN: u64 = 1 << 20;
+/// The most of an error answer read (64 KiB; its first 300 characters are shown).
+pub const MAX_ERROR_BODY: u64 = 64 << 10;
+/// Probes of `/v2/` without an answer after which a host that never answered
+/// in this run is not tried again (each image would otherwise wait out its
+/// own retries).
+pub const UNANSWERED_PROBES: u32 = 5;
 
 /// A failed registry operation.
 #[derive(Debug, Clone)]
@@ -50,7 +76,8 @@ impl Failure {
         Failure { transient: true, message: message.into() }
     }
 
-    fn from_reqwest(what: &str, e: &reqwest::Error) -> Failure {
+    /// A request that got no (complete) answer: TLS, connection, timeout, broken body.
+    pub fn from_reqwest(what: &str, e: &reqwest::Error) -> Failure {
         let mut text = e.to_string();
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
@@ -59,18 +86,33 @@ impl Failure {
             source = s.source();
         }
         let lower = text.to_lowercase();
+        if ["invalidcontenttype", "wrong version number", "corrupt message"].iter().any(|w| lower.contains(w)) {
+            let host = e.url().map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.port().map(|p| format!(":{p}")).unwrap_or_default()));
+            let host = host.unwrap_or_else(|| "HOST".to_string());
+            return Failure::fatal(format!(
+                "{what}: TLS failed ({text}): the server answered in plain HTTP, not TLS; if {host} is a plain-HTTP registry, \
+                 pass --insecure-registry {host} (or list it in DEPLOYKF_CMP_INSECURE_REGISTRIES)"
+            ));
+        }
         if lower.contains("certificate") || lower.contains("handshake") {
             return Failure::fatal(format!("{what}: TLS failed ({text}); trust the registry's CA with SSL_CERT_FILE"));
         }
-        // Connection errors, timeouts and broken bodies are worth another try.
+        if e.is_timeout() || lower.contains("timed out") {
+            return Failure::transient(format!(
+                "{what}: timed out ({text}); the limits are DEPLOYKF_CMP_CONNECT_TIMEOUT, DEPLOYKF_CMP_READ_TIMEOUT \
+                 (silence) and DEPLOYKF_CMP_REQUEST_TIMEOUT (whole request), in seconds"
+            ));
+        }
+        // Connection errors and broken bodies are worth another try.
         Failure::transient(format!("{what}: {text}"))
     }
 
-    /// A failure from an unexpected HTTP status (body: the registry's error JSON).
+    /// A failure from an unexpected HTTP status (body: the registry's error
+    /// JSON, of which at most [`MAX_ERROR_BODY`] is read).
     async fn from_status(what: &str, response: Response) -> Failure {
         let status = response.status();
-        let body = response.text().await.unwrap_or_default();
-        let detail: String = body.chars().take(300).collect();
+        let body = read_capped(response, MAX_ERROR_BODY).await;
+        let detail: String = String::from_utf8_lossy(&body).chars().take(300).collect();
         let message = match status.as_u16() {
             401 | 403 => format!("{what}: access denied ({status}); check the credentials for this registry (--authfile, docker login)"),
             _ => format!("{what}: {status} {}", detail.trim()),
@@ -80,12 +122,46 @@ impl Failure {
     }
 }
 
+/// At most `limit` bytes of the body (the rest is not read; errors end it).
+async fn read_capped(response: Response, limit: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = limit as usize - out.len();
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() as u64 >= limit {
+            break;
+        }
+    }
+    out
+}
+
+/// The whole body, failing as soon as it exceeds `limit` bytes (`kind` names it in the error).
+async fn read_limited(response: Response, limit: u64, what: &str, kind: &str) -> Result<bytes::Bytes, Failure> {
+    let too_large = || Failure::fatal(format!("{what}: the {kind} is larger than {} KiB, the limit for it", limit >> 10));
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut out = bytes::BytesMut::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Failure::from_reqwest(what, &e))?;
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
+}
+
 /// How a registry host asked to be authenticated (from `GET /v2/`).
 #[derive(Clone, Debug)]
 enum Challenge {
     None,
     Basic,
     Bearer { realm: String, service: Option<String> },
+    /// `/v2/` did not answer as the distribution API: why.
+    NotRegistry(String),
 }
 
 /// A fetched manifest.
@@ -108,6 +184,8 @@ pub struct RegistryClient {
     settings: OciSettings,
     credentials: Credentials,
     challenges: Mutex<HashMap<String, Challenge>>,
+    /// Hosts whose `/v2/` got no answer yet: failed probes and the last failure.
+    unanswered: Mutex<HashMap<String, (u32, String)>>,
     /// `(host, scopes)` → `Authorization` header value.
     tokens: Mutex<HashMap<(String, String), HeaderValue>>,
     /// Serialises token fetches (one per host and scope set).
@@ -140,6 +218,7 @@ impl RegistryClient {
             settings: settings.clone(),
             credentials,
             challenges: Mutex::new(HashMap::new()),
+            unanswered: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             token_lock: tokio::sync::Mutex::new(()),
         })
@@ -149,26 +228,58 @@ impl RegistryClient {
         self.charts.http().map_err(|e| Failure::fatal(e.to_string()))
     }
 
-    /// `http://host` for registries marked insecure, else `https://host`.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.settings.timeouts
+    }
+
+    /// `http://` for registries marked insecure, else `https://`, and the
+    /// host the registry's API answers at ([`api_host`]).
     pub fn base(&self, host: &str) -> String {
-        let scheme = if self.settings.insecure_registries.iter().any(|h| h == host) { "http" } else { "https" };
-        format!("{scheme}://{host}")
+        let api = api_host(host);
+        let insecure = self.settings.insecure_registries.iter().any(|h| h == host || h == api);
+        format!("{}://{api}", if insecure { "http" } else { "https" })
+    }
+
+    /// The URL of a manifest.
+    pub fn manifest_url(&self, host: &str, repository: &str, reference: &str) -> String {
+        format!("{}/v2/{repository}/manifests/{reference}", self.base(host))
     }
 
     async fn challenge(&self, host: &str) -> Result<Challenge, Failure> {
         if let Some(c) = self.challenges.lock().unwrap().get(host) {
             return Ok(c.clone());
         }
+        if let Some((probes, last)) = self.unanswered.lock().unwrap().get(host).filter(|(n, _)| *n >= UNANSWERED_PROBES) {
+            return Err(Failure::fatal(format!("{host} gave no answer to {probes} requests in this run, not tried again (last: {last})")));
+        }
         let url = format!("{}/v2/", self.base(host));
-        let response = self.http()?.get(&url).send().await.map_err(|e| Failure::from_reqwest(&format!("GET {url}"), &e))?;
-        let challenge = if response.status() == StatusCode::UNAUTHORIZED {
+        let what = format!("GET {url}");
+        let response = match self.http()?.get(&url).timeout(self.timeouts().request).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let failure = Failure::from_reqwest(&what, &e);
+                if failure.transient {
+                    let mut unanswered = self.unanswered.lock().unwrap();
+                    let entry = unanswered.entry(host.to_string()).or_default();
+                    *entry = (entry.0 + 1, failure.message.clone());
+                }
+                return Err(failure);
+            }
+        };
+        let status = response.status();
+        let html = header_str(response.headers(), CONTENT_TYPE.as_str()).is_some_and(|t| t.eq_ignore_ascii_case("text/html"));
+        let challenge = if status == StatusCode::UNAUTHORIZED {
             let header = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).unwrap_or("");
             match parse_bearer_challenge(header) {
                 Some((realm, service)) => Challenge::Bearer { realm, service },
                 None => Challenge::Basic,
             }
-        } else if response.status().is_server_error() {
-            return Err(Failure::from_status(&format!("GET {url}"), response).await);
+        } else if status.is_server_error() {
+            return Err(Failure::from_status(&what, response).await);
+        } else if reqwest::Url::parse(&url).ok().is_none_or(|u| u.origin() != response.url().origin() || u.path() != response.url().path()) {
+            Challenge::NotRegistry(format!("{what} was redirected to {} ({status})", response.url()))
+        } else if status == StatusCode::NOT_FOUND || (status.is_success() && html) {
+            Challenge::NotRegistry(format!("{what} answered {status}{}", if html { " with a web page (text/html)" } else { "" }))
         } else {
             Challenge::None
         };
@@ -185,6 +296,9 @@ impl RegistryClient {
         let host = scope.host;
         match self.challenge(host).await? {
             Challenge::None => Ok(None),
+            Challenge::NotRegistry(why) => Err(Failure::fatal(format!(
+                "{host} did not answer as a registry: {why}; the distribution API (/v2/) is not served there"
+            ))),
             Challenge::Basic => match self.auth_for(host)? {
                 Auth::Basic { username, password } => Ok(Some(basic_header(&username, &password))),
                 Auth::IdentityToken(token) => Ok(Some(basic_header("<token>", &token))),
@@ -209,9 +323,19 @@ impl RegistryClient {
         }
     }
 
+    /// A token from the registry's realm. Credentials go only to an
+    /// `https://` realm (any host, as docker and containerd do) unless the
+    /// registry itself is plain HTTP.
     async fn fetch_token(&self, host: &str, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<HeaderValue, Failure> {
         let what = format!("token for {host} from {realm}");
         let auth = self.auth_for(host)?;
+        let cleartext = realm.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")) && self.base(host).starts_with("https://");
+        if cleartext && !matches!(auth, Auth::Anonymous) {
+            return Err(Failure::fatal(format!(
+                "{host} (https) sends clients to the plain-http token realm {realm}: refusing to send the credentials for \
+                 {host} there in cleartext; the registry's token realm must be an https:// URL"
+            )));
+        }
         let request = match &auth {
             Auth::Bearer(token) => return bearer_header(token),
             Auth::IdentityToken(token) => {
@@ -236,27 +360,41 @@ impl RegistryClient {
                 r
             }
         };
-        let response = request.send().await.map_err(|e| Failure::from_reqwest(&what, &e))?;
+        let response =
+            request.timeout(self.timeouts().request).send().await.map_err(|e| Failure::from_reqwest(&what, &e))?;
         if !response.status().is_success() {
             return Err(Failure::from_status(&what, response).await);
         }
+        let bytes = read_limited(response, MAX_TOKEN, &what, "token answer").await?;
         let body: serde_json::Value =
-            response.json().await.map_err(|e| Failure::fatal(format!("{what}: unreadable answer: {e}")))?;
+            serde_json::from_slice(&bytes).map_err(|e| Failure::fatal(format!("{what}: unreadable answer: {e}")))?;
         let token = body.get("token").or_else(|| body.get("access_token")).and_then(|t| t.as_str());
         bearer_header(token.ok_or_else(|| Failure::fatal(format!("{what}: the answer holds no token")))?)
     }
 
-    /// Sends `build(client)` with authorization for `scope`; on a 401 drops a
-    /// cached token and tries once more (tokens expire). `build` must be
-    /// repeatable (no streamed body).
+    /// Sends `build(client)` with authorization for `scope` and the request
+    /// deadline of [`Timeouts::request`]; on a 401 drops a cached token and
+    /// tries once more (tokens expire). `build` must be repeatable (no
+    /// streamed body).
     pub async fn send(
         &self,
         scope: &Scope<'_>,
         what: &str,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, Failure> {
+        self.send_within(scope, what, self.timeouts().request, build).await
+    }
+
+    /// [`send`](Self::send) with the deadline `timeout`.
+    pub async fn send_within(
+        &self,
+        scope: &Scope<'_>,
+        what: &str,
+        timeout: Duration,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, Failure> {
         for attempt in 0..2 {
-            let mut request = build(self.http()?);
+            let mut request = build(self.http()?).timeout(timeout);
             if let Some(h) = self.authorization(scope).await? {
                 request = request.header(AUTHORIZATION, h);
             }
@@ -272,8 +410,9 @@ impl RegistryClient {
         unreachable!("the loop returns on its second pass")
     }
 
-    /// Sends a request whose body is built once (a stream): authorization must
-    /// already be cached by an earlier request of the same scope.
+    /// Sends a request whose body is built once (a stream; the caller sets
+    /// its deadline): authorization must already be cached by an earlier
+    /// request of the same scope.
     pub async fn send_once(&self, scope: &Scope<'_>, what: &str, request: RequestBuilder) -> Result<Response, Failure> {
         let mut request = request;
         if let Some(h) = self.authorization(scope).await? {
@@ -286,10 +425,11 @@ impl RegistryClient {
         self.http()
     }
 
-    /// `GET` a manifest by tag or digest; `None` when it does not exist.
+    /// `GET` a manifest by tag or digest (at most [`MAX_MANIFEST`] bytes);
+    /// `None` when the registry answers 404.
     pub async fn get_manifest(&self, host: &str, repository: &str, reference: &str) -> Result<Option<RawManifest>, Failure> {
-        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base(host));
-        let what = format!("GET manifest {host}/{repository}:{reference}");
+        let url = self.manifest_url(host, repository, reference);
+        let what = format!("GET {url}");
         let scope = Scope { host, repository, push: false, also_pull: None };
         let response = self.send(&scope, &what, |c| c.get(&url).header(ACCEPT, MANIFEST_ACCEPT)).await?;
         if response.status() == StatusCode::NOT_FOUND {
@@ -299,20 +439,23 @@ impl RegistryClient {
             return Err(Failure::from_status(&what, response).await);
         }
         let header_type = header_str(response.headers(), CONTENT_TYPE.as_str());
-        let bytes = response.bytes().await.map_err(|e| Failure::from_reqwest(&what, &e))?;
-        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("mediaType").and_then(|m| m.as_str()).map(str::to_string))
-            .or(header_type)
-            .unwrap_or_default();
+        let bytes = read_limited(response, MAX_MANIFEST, &what, "manifest").await?;
+        let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            return Err(Failure::fatal(format!(
+                "{what}: the answer (Content-Type {}) is not a JSON manifest",
+                header_type.as_deref().unwrap_or("none")
+            )));
+        };
+        let media_type =
+            doc.get("mediaType").and_then(|m| m.as_str()).map(str::to_string).or(header_type).unwrap_or_default();
         let digest = sha256_digest(&bytes);
         Ok(Some(RawManifest { bytes, media_type, digest }))
     }
 
     /// The digest the target holds under `reference` (`HEAD`), if any.
     pub async fn manifest_digest(&self, host: &str, repository: &str, reference: &str, push: bool) -> Result<Option<String>, Failure> {
-        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base(host));
-        let what = format!("HEAD manifest {host}/{repository}:{reference}");
+        let url = self.manifest_url(host, repository, reference);
+        let what = format!("HEAD {url}");
         let scope = Scope { host, repository, push, also_pull: None };
         let response = self.send(&scope, &what, |c| c.head(&url).header(ACCEPT, MANIFEST_ACCEPT)).await?;
         match response.status() {
@@ -324,8 +467,8 @@ impl RegistryClient {
 
     /// `PUT` manifest bytes under `reference` (a tag or their digest).
     pub async fn put_manifest(&self, host: &str, repository: &str, reference: &str, manifest: &RawManifest) -> Result<(), Failure> {
-        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base(host));
-        let what = format!("PUT manifest {host}/{repository}:{reference}");
+        let url = self.manifest_url(host, repository, reference);
+        let what = format!("PUT {url}");
         let scope = Scope { host, repository, push: true, also_pull: None };
         let response = self
             .send(&scope, &what, |c| c.put(&url).header(CONTENT_TYPE, &manifest.media_type).body(manifest.bytes.clone()))
@@ -341,10 +484,15 @@ impl RegistryClient {
         Ok(())
     }
 
+    /// The URL of a blob.
+    pub fn blob_url(&self, host: &str, repository: &str, digest: &str) -> String {
+        format!("{}/v2/{repository}/blobs/{digest}", self.base(host))
+    }
+
     /// Whether the blob exists in `repository` (`HEAD`).
     pub async fn has_blob(&self, host: &str, repository: &str, digest: &str, push: bool) -> Result<bool, Failure> {
-        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base(host));
-        let what = format!("HEAD blob {host}/{repository}@{digest}");
+        let url = self.blob_url(host, repository, digest);
+        let what = format!("HEAD {url}");
         let scope = Scope { host, repository, push, also_pull: None };
         let response = self.send(&scope, &what, |c| c.head(&url)).await?;
         match response.status() {
@@ -354,12 +502,13 @@ impl RegistryClient {
         }
     }
 
-    /// `GET` a blob; the caller streams the body.
-    pub async fn get_blob(&self, host: &str, repository: &str, digest: &str) -> Result<Response, Failure> {
-        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base(host));
-        let what = format!("GET blob {host}/{repository}@{digest}");
+    /// `GET` a blob of `size` bytes, within [`Timeouts::blob`]; the caller
+    /// streams the body (and cuts it at `size`).
+    pub async fn get_blob(&self, host: &str, repository: &str, digest: &str, size: u64) -> Result<Response, Failure> {
+        let url = self.blob_url(host, repository, digest);
+        let what = format!("GET {url}");
         let scope = Scope { host, repository, push: false, also_pull: None };
-        let response = self.send(&scope, &what, |c| c.get(&url)).await?;
+        let response = self.send_within(&scope, &what, self.timeouts().blob(size), |c| c.get(&url)).await?;
         if !response.status().is_success() {
             return Err(Failure::from_status(&what, response).await);
         }
@@ -379,7 +528,7 @@ impl RegistryClient {
             Some((digest, from)) => format!("{base}/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"),
             None => format!("{base}/v2/{repository}/blobs/uploads/"),
         };
-        let what = format!("POST upload {host}/{repository}");
+        let what = format!("POST {url}");
         let scope = Scope { host, repository, push: true, also_pull: mount.map(|(_, from)| from) };
         let response = self.send(&scope, &what, |c| c.post(&url).header("content-length", "0")).await?;
         match response.status() {
@@ -509,6 +658,91 @@ mod tests {
         assert!(tokens[0].contains("scope=repository%3Aa%2Fb%3Apull") && tokens[0].contains("service=reg"), "{log:?}");
         let missing = client.get_manifest(&host, "a/c", "1").await.unwrap_err();
         assert!(missing.message.contains("access denied") && !missing.message.contains("pw"), "{missing}");
+    }
+
+    /// Serves `respond(path, authorization)` → (status, headers, body) on
+    /// 127.0.0.1, one request per connection, until the test ends; logs
+    /// `Host path [authorization]`.
+    fn scripted(respond: fn(&str, &str) -> (&'static str, String, String)) -> (std::net::SocketAddr, std::sync::Arc<Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let seen = log.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(20) {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                let (mut host, mut auth) = (String::new(), String::new());
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    let (name, value) = line.split_once(':').unwrap_or_default();
+                    match name.to_ascii_lowercase().as_str() {
+                        "host" => host = value.trim().to_string(),
+                        "authorization" => auth = value.trim().to_string(),
+                        _ => {}
+                    }
+                }
+                let path = request.split(' ').nth(1).unwrap_or("").to_string();
+                seen.lock().unwrap().push(format!("{host} {path} [{auth}]"));
+                let (status, headers, body) = respond(&path, &auth);
+                let _ = write!(stream, "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+        (addr, log)
+    }
+
+    #[tokio::test]
+    async fn docker_hub_is_fetched_from_registry_1_with_credentials_under_its_v1_key() {
+        let (addr, log) = scripted(|path, auth| {
+            let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("hub-user:hub-pw"));
+            match path {
+                "/v2/library/busybox/manifests/1.36" if auth == basic => {
+                    ("200 OK", "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n".into(), r#"{"schemaVersion":2}"#.into())
+                }
+                _ => ("401 Unauthorized", "WWW-Authenticate: Basic realm=\"hub\"\r\n".into(), String::new()),
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        let auth = base64::engine::general_purpose::STANDARD.encode("hub-user:hub-pw");
+        std::fs::write(&config, serde_json::json!({"auths": {"https://index.docker.io/v1/": {"auth": auth}}}).to_string()).unwrap();
+        // Plain HTTP, and registry-1.docker.io pinned to the scripted server: nothing leaves the machine.
+        let settings = OciSettings {
+            insecure_registries: vec!["docker.io".into()],
+            resolve: vec![("registry-1.docker.io".into(), addr)],
+            ..Default::default()
+        };
+        let client = RegistryClient::new(&settings, Credentials::load(&config).unwrap()).unwrap();
+        let image = crate::mirror::reference::ImageRef::parse("docker.io/library/busybox:1.36").unwrap();
+        let tag = image.tag.clone().unwrap();
+        let manifest = client.get_manifest(&image.registry, &image.repository, &tag).await.unwrap().unwrap();
+        assert_eq!(&manifest.bytes[..], br#"{"schemaVersion":2}"#);
+        let log = log.lock().unwrap().clone();
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert!(log.iter().all(|l| l.starts_with("registry-1.docker.io ")), "every request names registry-1.docker.io: {log:?}");
+        assert!(log[1].starts_with("registry-1.docker.io /v2/library/busybox/manifests/1.36 [Basic "), "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn a_v2_redirected_to_a_web_site_is_no_registry() {
+        let (addr, log) = scripted(|path, _| match path {
+            "/v2/" => ("301 Moved Permanently", "Location: /welcome\r\n".into(), String::new()),
+            _ => ("200 OK", "Content-Type: text/html\r\n".into(), "<html>hello</html>".into()),
+        });
+        let host = addr.to_string();
+        let settings = OciSettings { insecure_registries: vec![host.clone()], ..Default::default() };
+        let client = RegistryClient::new(&settings, Credentials::default()).unwrap();
+        let error = client.get_manifest(&host, "library/busybox", "1.36").await.unwrap_err();
+        assert!(!error.transient, "{error}");
+        assert!(error.message.contains(&format!("{host} did not answer as a registry: GET http://{host}/v2/ was redirected to http://{host}/welcome")), "{error}");
+        assert!(!log.lock().unwrap().iter().any(|l| l.contains("manifests")), "no manifest request follows");
     }
 
     #[test]

@@ -28,8 +28,10 @@
 //! `https://` chart repositories are pushed as `helm push` does by [`charts`].
 //!
 //! Images run `jobs` at a time and blob transfers at most `jobs` at a time;
-//! transient failures (connection, 5xx, 429) are retried with exponential
-//! backoff and jitter.
+//! transient failures (connection, timeout, 5xx, 429) are retried with
+//! exponential backoff and jitter, [`ATTEMPTS`] times at most. Every attempt
+//! has a deadline (see [`crate::registry::oci::Timeouts`]), so an operation's
+//! retries end in bounded time too.
 //!
 //! Progress (bars on a terminal, plain lines otherwise) is reported through
 //! [`progress::Progress`].
@@ -48,6 +50,7 @@ use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
+use crate::mirror::reference::api_host;
 use client::{with_query, Failure, RawManifest, RegistryClient, Scope};
 pub use plan::CopyJob;
 use progress::Progress;
@@ -252,7 +255,7 @@ impl Engine {
         let src_ref = src.digest.clone().or_else(|| src.tag.clone()).unwrap_or_default();
         let manifest = retry(&format!("{src}"), || self.client.get_manifest(source.host, source.repository, &src_ref))
             .await?
-            .ok_or_else(|| Failure::fatal(format!("{src}: no such manifest in the source registry")))?;
+            .ok_or_else(|| self.not_found(source.host, source.repository, &src_ref, "the tag or repository"))?;
         if let Some(d) = &src.digest {
             if *d != manifest.digest {
                 return Err(Failure::fatal(format!("{src}: the source served a manifest of digest {}", manifest.digest)));
@@ -276,6 +279,15 @@ impl Engine {
         Stats::add(&self.stats.manifests_pushed, 1);
         self.push_alias(&target, alias.as_deref(), &manifest).await?;
         Ok(true)
+    }
+
+    /// A manifest the source answered 404 for (its `/v2/` answered as a registry).
+    fn not_found(&self, host: &str, repository: &str, reference: &str, missing: &str) -> Failure {
+        let url = self.client.manifest_url(host, repository, reference);
+        Failure::fatal(format!(
+            "manifest unknown: GET {url} answered 404 Not Found; {} answers as a registry, so {missing} does not exist there",
+            api_host(host)
+        ))
     }
 
     /// Tags `manifest` also as `alias` unless it already is; `Ok(true)` when it pushed.
@@ -339,7 +351,7 @@ impl Engine {
         }
         let manifest = retry(&what, || self.client.get_manifest(source.host, source.repository, digest))
             .await?
-            .ok_or_else(|| Failure::fatal(format!("{what}: the index names a manifest the source does not have")))?;
+            .ok_or_else(|| self.not_found(source.host, source.repository, digest, "this manifest named by the index"))?;
         if manifest.digest != digest {
             return Err(Failure::fatal(format!("{what}: the source served a manifest of digest {}", manifest.digest)));
         }
@@ -413,6 +425,7 @@ impl Engine {
             .clone();
         match outcome {
             Ok(_) if first => Ok(()),
+            Err(e) if first => Err(e),
             Ok(repo) if repo == target.repository => {
                 Stats::add(&self.stats.blobs_skipped, 1);
                 Ok(())
@@ -541,7 +554,7 @@ impl Engine {
         let commit = with_query(&location, "digest", digest);
         let response = self
             .client
-            .send(&scope, &what, |c| {
+            .send_within(&scope, &what, self.client.timeouts().blob(size), |c| {
                 c.put(&commit)
                     .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                     .header(reqwest::header::CONTENT_LENGTH, size)
@@ -559,11 +572,12 @@ impl Engine {
     /// A small blob read whole from the source and checked against its digest.
     async fn read_small(&self, source: &Side<'_>, target: &Side<'_>, digest: &str, size: u64, streamed: &Arc<AtomicU64>) -> Result<bytes::Bytes, Failure> {
         let expected = digest.strip_prefix("sha256:").expect("upload checked the algorithm");
-        let response = self.client.get_blob(source.host, source.repository, digest).await?;
+        let url = self.client.blob_url(source.host, source.repository, digest);
+        let response = self.client.get_blob(source.host, source.repository, digest, size).await?;
         let mut body = bytes::BytesMut::with_capacity(size as usize);
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Failure::transient(format!("blob {digest} from {}/{}: {e}", source.host, source.repository)))?;
+            let chunk = chunk.map_err(|e| Failure::from_reqwest(&format!("GET {url}"), &e))?;
             body.extend_from_slice(&chunk);
             if body.len() as u64 > size {
                 break;
@@ -576,9 +590,7 @@ impl Engine {
         if actual != expected || body.len() as u64 != size {
             let length = body.len() as u64;
             return Err(Failure::fatal(format!(
-                "blob {digest} from {}/{}: the source served {length}{} bytes of digest sha256:{actual} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
-                source.host,
-                source.repository,
+                "GET {url}: the source served {length}{} bytes of digest sha256:{actual} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
                 if length > size { "+" } else { "" },
             )));
         }
@@ -600,19 +612,23 @@ impl Engine {
     ) -> Result<(), Failure> {
         let expected = digest.strip_prefix("sha256:").expect("upload checked the algorithm");
         let location = self.open_upload(target, location).await?;
-        let response = match self.client.get_blob(source.host, source.repository, digest).await {
+        let response = match self.client.get_blob(source.host, source.repository, digest, size).await {
             Ok(r) => r,
             Err(e) => {
                 self.client.cancel_upload(target.host, target.repository, &location).await;
                 return Err(e);
             }
         };
-        // (hash, bytes read, source ended)
-        let state = Arc::new(Mutex::new((Sha256::new(), 0u64, false)));
+        // (hash, bytes read, source ended, source failure)
+        let state = Arc::new(Mutex::new((Sha256::new(), 0u64, false, None::<Failure>)));
         let hashing = state.clone();
-        let (progress, image, streamed) = (self.progress.clone(), target.image, streamed.clone());
+        let source_url = format!("GET {}", self.client.blob_url(source.host, source.repository, digest));
+        let (progress, image, streamed, what_source) = (self.progress.clone(), target.image, streamed.clone(), source_url.clone());
         let body = rechunk(response.bytes_stream()).map(move |chunk| -> Result<bytes::Bytes, std::io::Error> {
-            let bytes = chunk.map_err(std::io::Error::other)?;
+            let bytes = chunk.map_err(|e| {
+                hashing.lock().unwrap().3 = Some(Failure::from_reqwest(&what_source, &e));
+                std::io::Error::other(e)
+            })?;
             streamed.fetch_add(bytes.len() as u64, Ordering::Relaxed);
             progress.transferred(image, bytes.len() as u64);
             let mut s = hashing.lock().unwrap();
@@ -633,9 +649,7 @@ impl Engine {
         }));
         let corrupt = |length: u64, actual: Option<String>| {
             Failure::fatal(format!(
-                "blob {digest} from {}/{}: the source served {length}{} bytes{} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
-                source.host,
-                source.repository,
+                "{source_url}: the source served {length}{} bytes{} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
                 if length > size { "+" } else { "" },
                 actual.map(|a| format!(" of digest sha256:{a}")).unwrap_or_default(),
             ))
@@ -648,6 +662,7 @@ impl Engine {
             .patch(&location)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, size)
+            .timeout(self.client.timeouts().blob(size))
             .body(reqwest::Body::wrap_stream(body));
         let patched = self.client.send_once(&scope, &what, request).await;
         let response = match patched {
@@ -662,15 +677,16 @@ impl Engine {
             }
             Err(e) => {
                 self.client.cancel_upload(target.host, target.repository, &location).await;
-                let (length, ended) = {
+                let (length, ended, from_source) = {
                     let s = state.lock().unwrap();
-                    (s.1, s.2)
+                    (s.1, s.2, s.3.clone())
                 };
                 // A source shorter or longer than announced is corrupt, not a network hiccup.
                 if length > size || (ended && length < size) {
                     return Err(corrupt(length, None));
                 }
-                return Err(e);
+                // The upload broke because the source did (silence, deadline, connection).
+                return Err(from_source.unwrap_or(e));
             }
         };
         let (actual, length) = {
