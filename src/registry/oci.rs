@@ -212,7 +212,7 @@ impl ChartRegistry {
     /// as docker and containerd use them.
     fn check_realm(&self, host: &str, realm: &str) -> Result<(), OciError> {
         if self.scheme(host) == "https" && !realm.to_ascii_lowercase().starts_with("https://") {
-            return Err(OciError::Unauthorized(format!(
+            return Err(OciError::Other(format!(
                 "the HTTPS registry {host} names the token endpoint {} (realm), which is not HTTPS: the credentials for {host} \
                  are not sent in cleartext; fix the registry's token realm, or pull anonymously",
                 limits::excerpt(realm, 200)

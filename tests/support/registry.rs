@@ -446,7 +446,7 @@ fn free_port() -> u16 {
 
 /// A test CA (`ca.pem`) and a server certificate for `127.0.0.1`, `localhost`
 /// and `name` signed by it (`server.pem`, `server.key`), all in `dir`.
-fn make_certificates(openssl: &Path, dir: &Path, name: &str) {
+pub fn make_certificates(openssl: &Path, dir: &Path, name: &str) {
     let run = |args: &[&str]| {
         let out = Command::new(openssl).args(args).current_dir(dir).stdin(Stdio::null()).output().expect("run openssl");
         assert!(out.status.success(), "openssl {} failed:\n{}", args.join(" "), out_text(&out));
