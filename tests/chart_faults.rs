@@ -61,6 +61,7 @@ fn site() -> Option<Site> {
             "apiVersion: v2\nname: demo-deps\nversion: 1.0.0\ndependencies:\n  - name: kyverno\n    version: {{< .Values.deps.version | quote >}}\n    repository: {{< .Values.deps.repository | quote >}}\n",
         ),
         ("templates/manifests/demo-deps/values.yaml", "kyverno: {}\n"),
+        ("templates/manifests/plain/Chart.yaml", "apiVersion: v2\nname: plain\nversion: 1.0.0\n"),
     ]
     .iter()
     .map(|(p, c)| (p.to_string(), c.to_string()))
@@ -77,12 +78,18 @@ impl Site {
         self.dir.path().join(rel)
     }
 
-    /// `plugin init` with the dependency at `repository`, under GNU time, with
-    /// the environment Argo CD gives a plugin plus `env`.
+    /// `plugin init` of the chart `demo-deps` with its dependency at `repository`.
     fn init(&self, repository: &str, env: &[(&str, String)]) -> Outcome {
+        self.run("init", "./manifests/demo-deps/", repository, env)
+    }
+
+    /// `plugin <verb>` of the chart at `chart`, the dependency at `repository`,
+    /// under GNU time, with the environment Argo CD gives a plugin plus `env`;
+    /// whatever the run left in its process group is killed afterwards.
+    fn run(&self, verb: &str, chart: &str, repository: &str, env: &[(&str, String)]) -> Outcome {
         let params = serde_json::json!([
             {"name": "source_path", "string": "../../generator"},
-            {"name": "output_helm_path", "string": "./manifests/demo-deps/"},
+            {"name": "output_helm_path", "string": chart},
             {"name": "values", "string": format!("deps:\n  repository: {repository}\n  version: 3.0.1\n")},
         ]);
         let (stdout, stderr, rss) = (self.path("stdout"), self.path("stderr"), self.path("rss"));
@@ -90,10 +97,10 @@ impl Site {
         cmd.args(["-f", "%M", "-o"])
             .arg(&rss)
             .arg(bin())
-            .args(["plugin", "init"])
+            .args(["plugin", verb])
             .current_dir(self.path("repo/deploy/app"))
             .env_clear()
-            .env("PATH", &self.helm_dir)
+            .env("PATH", env.iter().find(|(k, _)| *k == "PATH").map_or(self.helm_dir.as_os_str(), |(_, v)| v.as_ref()))
             .env("HOME", self.path("home"))
             .env("TMPDIR", self.path("tmp"))
             .env("DEPLOYKF_CMP_CACHE_DIR", self.path("cache"))
@@ -112,18 +119,21 @@ impl Site {
             .process_group(0);
         let started = Instant::now();
         let mut child = cmd.spawn().expect("run GNU time");
+        let group = format!("-{}", child.id());
+        let kill_group = || Command::new("kill").args(["-KILL", &group]).stderr(Stdio::null()).status();
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
             }
             if started.elapsed() > KILL_AFTER {
-                let _ = Command::new("kill").args(["-KILL", &format!("-{}", child.id())]).status();
+                let _ = kill_group();
                 let _ = child.wait();
-                panic!("plugin init did not end within {KILL_AFTER:?}:\n{}", fs::read_to_string(&stderr).unwrap_or_default());
+                panic!("plugin {verb} did not end within {KILL_AFTER:?}:\n{}", fs::read_to_string(&stderr).unwrap_or_default());
             }
             std::thread::sleep(Duration::from_millis(50));
         };
         let elapsed = started.elapsed();
+        let _ = kill_group();
         let peak_kib = fs::read_to_string(&rss).unwrap().lines().last().and_then(|l| l.trim().parse().ok()).expect("GNU time's %M");
         let run = Run { code: status.code(), stdout: fs::read_to_string(&stdout).unwrap(), stderr: fs::read_to_string(&stderr).unwrap() };
         Outcome { run, elapsed, peak_kib }
@@ -338,4 +348,22 @@ fn docker_hub_charts_are_fetched_from_registry_1_docker_io() {
     use base64::Engine;
     let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("dkf:{PASSWORD}")));
     assert!(requests.iter().any(|r| r.header("authorization") == Some(basic.as_str())), "the Docker Hub credentials were sent");
+}
+
+/// A step that cannot be cut short cleanly (here a helm that never ends) is
+/// stopped by the deadline's watchdog, which names it.
+#[test]
+fn a_hung_tool_is_stopped_by_the_deadline_watchdog() {
+    let Some(site) = site() else { return };
+    let fake = site.path("fake-bin");
+    fs::create_dir_all(&fake).unwrap();
+    let helm = fake.join("helm");
+    fs::write(&helm, "#!/bin/sh\nexec /bin/sleep 60\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&helm, fs::Permissions::from_mode(0o755)).unwrap();
+    let env = [("PATH", fake.display().to_string())];
+    let init = site.run("init", "./manifests/plain/", "oci://127.0.0.1:1/charts", &env);
+    assert_eq!(init.run.code, Some(0), "{}", init.run.stderr);
+    let generate = site.run("generate", "./manifests/plain/", "oci://127.0.0.1:1/charts", &env);
+    assert_fault(&generate, &["deadline of 4 s", "running helm template for the chart './manifests/plain/'"]);
 }

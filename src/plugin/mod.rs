@@ -27,7 +27,7 @@ use crate::cache::RenderCache;
 use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::deadline::{Deadline, DEADLINE_ENV};
+use crate::deadline::{self, Deadline, DEADLINE_ENV};
 use crate::generate;
 use crate::mirror::pipeline;
 use crate::output::lexical_clean;
@@ -110,6 +110,7 @@ impl Invocation {
     /// The generator's output for `params`, from the cache or rendered now.
     fn render(&self, params: &Parameters) -> Result<Rendered> {
         let started = Instant::now();
+        deadline::doing("rendering the generator");
         let request = RenderRequest::new(params, &self.repository()?, &self.vars)?;
         let renders = self.cache_dir.join("renders");
         let cache = RenderCache::open(&renders, self.cache_max_bytes)
@@ -168,6 +169,7 @@ impl Invocation {
                     eprintln!("deploykf-cmp: the generator output changed since init");
                 }
                 let folder = output_folder(rendered.dir(), &rel, "output_kustomize_path")?;
+                deadline::doing(format!("running kustomize build for '{rel}'"));
                 kustomize.build(&folder, &[])
             }
             OutputParam::Helm { path, values_files } => {
@@ -186,6 +188,7 @@ impl Invocation {
                     api_versions: helm::split_api_versions(self.vars.get("KUBE_API_VERSIONS").map_or("", String::as_str)),
                     values_files: chart_values_files(&chart, &values_files)?,
                 };
+                deadline::doing(format!("running helm template for the chart '{path}'"));
                 helm.template(&chart, &options)
             }
         }?;
