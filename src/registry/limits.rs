@@ -51,9 +51,9 @@ impl std::fmt::Display for BodyError {
 
 /// `bytes` as a human size (`4 MiB`, `64 KiB`).
 pub fn size(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
@@ -108,5 +108,19 @@ pub fn excerpt(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text.to_string(),
         Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], text.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_excerpts_read_well_in_messages() {
+        assert_eq!(size(MANIFEST_MAX), "4 MiB");
+        assert_eq!(size(ERROR_BODY_MAX), "64 KiB");
+        assert_eq!(size(1000), "1000 bytes");
+        assert_eq!(excerpt("  short  ", 10), "short");
+        assert_eq!(excerpt(&"x".repeat(1000), 5), "xxxxx… (1000 bytes in all)");
     }
 }
