@@ -83,6 +83,11 @@ Environment:
                              'false' lets images outside the mirror through (default: refused)
   DEPLOYKF_CMP_RELEASES_URL  a mirror of github.com/deployKF/deployKF/releases/download for
                              source_version (zips fetched from <url>/v<version>/)
+  DEPLOYKF_CMP_DEADLINE_SECONDS
+                             each command's deadline (default 50, below Argo CD's 60 s request
+                             timeout; 0: none). When it passes, the command fails naming the host
+                             and what it was fetching. Raise it together with Argo CD's timeouts
+                             (see deploy/README.md)
 
 'generate' prints the manifests on stdout and nothing else; on any failure it
 prints nothing there and exits non-zero.";

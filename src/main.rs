@@ -8,6 +8,7 @@
 mod cache;
 mod cli;
 mod components;
+mod deadline;
 mod generate;
 mod gomplateignore;
 mod inventory;

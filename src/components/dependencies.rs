@@ -17,6 +17,11 @@
 //! index), but does not download the archive again. Entries are checked against
 //! their digest when read and written atomically, so concurrent processes may
 //! share the folder.
+//!
+//! Every download is bounded ([`crate::registry::limits`]: `index.yaml`
+//! 64 MiB, chart archives 32 MiB, OCI manifests 4 MiB) and, in plugin mode,
+//! cut short at the run's [`Deadline`] with a message naming what was being
+//! fetched from which host.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,7 +33,9 @@ use sha2::{Digest, Sha256};
 
 use super::chart::{ChartMetadata, Dependency};
 use super::version_constraint::{self, VersionConstraint};
+use crate::deadline::{self, Deadline};
 use crate::registry::credentials::Credentials;
+use crate::registry::limits::{self, BodyError};
 use crate::registry::oci::{self, ChartManifest, ChartRegistry, OciError, OciSettings};
 
 /// The environment variable listing registries (`host[:port]`, comma or space
@@ -46,6 +53,8 @@ pub struct ResolveOptions {
     pub extra_ca_file: Option<PathBuf>,
     /// Registries (`host[:port]`) reached over plain HTTP instead of HTTPS.
     pub insecure_registries: Vec<String>,
+    /// When the resolve must be done (plugin mode); `None`: no deadline.
+    pub deadline: Option<Deadline>,
 }
 
 impl ResolveOptions {
@@ -57,6 +66,7 @@ impl ResolveOptions {
             cache_dir: None,
             extra_ca_file: std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
             insecure_registries: parse_registry_list(&std::env::var(INSECURE_REGISTRIES_ENV).unwrap_or_default()),
+            deadline: None,
         })
     }
 }
@@ -69,6 +79,7 @@ pub fn parse_registry_list(text: &str) -> Vec<String> {
 /// Fetches every dependency of the chart at `chart_dir` into `chart_dir/charts/`
 /// as `<name>-<version>.tgz` (`file://` ones as the folder `charts/<name>`).
 /// Runs its own single-threaded tokio runtime: do not call it from async code.
+/// With a deadline, a fetch still running at it fails naming what it was fetching.
 pub fn resolve(chart_dir: &Path, options: &ResolveOptions) -> Result<()> {
     let chart = ChartMetadata::load(chart_dir)?;
     let remote: Vec<&Dependency> = chart.dependencies.iter().filter(|d| !d.repository.is_empty()).collect();
@@ -84,9 +95,12 @@ pub fn resolve(chart_dir: &Path, options: &ResolveOptions) -> Result<()> {
     runtime.block_on(async {
         let mut fetcher = Fetcher { options, registry: None };
         for dep in remote {
-            fetcher.fetch(chart_dir, &charts, dep).await.with_context(|| {
-                format!("chart {}: dependency {} version {:?} from {}", chart.name, dep.name, dep.version, dep.repository)
-            })?;
+            let fetch = fetcher.fetch(chart_dir, &charts, dep);
+            let fetched = match options.deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline.at.into(), fetch).await.unwrap_or_else(|_| Err(deadline.expired())),
+                None => fetch.await,
+            };
+            fetched.with_context(|| format!("chart {}: dependency {} version {:?} from {}", chart.name, dep.name, dep.version, dep.repository))?;
         }
         Ok(())
     })
@@ -245,6 +259,7 @@ fn explain(error: OciError, options: &ResolveOptions, host: &str, repository: &s
              to a PEM file holding it; a registry serving plain HTTP must be listed in {INSECURE_REGISTRIES_ENV}"
         ),
         OciError::NotFound(detail) => anyhow!("{repository} not found on {host}: {detail}: push the chart there or fix `repository`"),
+        OciError::NotARegistry(detail) => anyhow!("{detail}"),
         OciError::Other(detail) => anyhow!("registry {host}, {repository}: {detail}"),
     }
 }
@@ -301,10 +316,7 @@ async fn pull_oci(
     let bytes = match cache.get(&hex) {
         Some(bytes) => bytes,
         None => {
-            let bytes = registry.chart_blob(&reference(&manifest.tag), &manifest).await.map_err(explain)?;
-            if sha256_hex(&bytes) != hex {
-                bail!("the chart layer of {repository}:{} on {host} does not match its digest {}", manifest.tag, manifest.layer.digest);
-            }
+            let bytes = registry.chart_blob(&reference(&manifest.tag), &manifest, auth).await.map_err(explain)?;
             cache.put(&hex, &bytes)?;
             bytes
         }
@@ -344,29 +356,44 @@ pub(crate) fn index_entries(index: &gomplate::Value, name: &str) -> Vec<IndexEnt
         .collect()
 }
 
-/// `GET url`, with errors saying what to do.
+/// `GET url` of a chart repository, at most [`limits::INDEX_MAX`] bytes (the
+/// larger of the index and archive limits), with errors saying what to do.
 pub(crate) async fn http_get(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
-    let response = http.get(url).send().await.map_err(|e| match oci::classify_reqwest(&e) {
-        OciError::Tls(detail) => anyhow!(
-            "TLS connection failed for {url}: {detail}: if the server uses a private CA, set SSL_CERT_FILE to a PEM file holding it"
-        ),
-        OciError::Unreachable(detail) => anyhow!("cannot connect for {url}: {detail}: check that the repository is reachable from here"),
-        other => anyhow!("cannot fetch {url}: {other}"),
-    })?;
+    http_get_limited(http, url, limits::INDEX_MAX, "a download").await
+}
+
+/// `GET url` (`what` it is), failing as soon as the body passes `limit` bytes
+/// or stalls; errors name the host and the HTTP status.
+async fn http_get_limited(http: &reqwest::Client, url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
+    let host = reqwest::Url::parse(url).ok().and_then(|u| Some(format!("{}{}", u.host_str()?, u.port().map(|p| format!(":{p}")).unwrap_or_default())));
+    let host = host.unwrap_or_else(|| url.to_string());
+    deadline::doing(format!("fetching {what} from {host} (GET {url})"));
+    let failed = |e: BodyError| match e {
+        BodyError::Http(e) => match oci::classify_reqwest(&e) {
+            OciError::Tls(detail) => anyhow!(
+                "TLS connection to {host} failed for {url}: {detail}: if the server uses a private CA, set SSL_CERT_FILE to a PEM file holding it"
+            ),
+            OciError::Unreachable(detail) => anyhow!("cannot connect to {host} for {url}: {detail}: check that the repository is reachable from here"),
+            other => anyhow!("cannot fetch {url} from {host}: {other}"),
+        },
+        BodyError::TooLarge { limit } => anyhow!("{what} {url} from {host} is larger than the limit of {}", limits::size(limit)),
+        stalled => anyhow!("cannot fetch {what} {url} from {host}: {stalled}"),
+    };
+    let response = limits::send(http.get(url)).await.map_err(failed)?;
     let status = response.status();
     if status == 401 || status == 403 {
-        bail!("{status} from {url}: chart repositories that need credentials are not supported; mirror the chart to an OCI registry");
+        bail!("HTTP {status} from {host} for {url}: chart repositories that need credentials are not supported; mirror the chart to an OCI registry");
     }
     if !status.is_success() {
-        bail!("{status} from {url}: check the repository URL");
+        bail!("HTTP {status} from {host} for {url}: check the repository URL");
     }
-    Ok(response.bytes().await.with_context(|| format!("cannot read {url}"))?.to_vec())
+    limits::read_limited(response, limit).await.map_err(failed)
 }
 
 async fn download_from_index(http: &reqwest::Client, cache_dir: Option<&Path>, charts: &Path, dep: &Dependency, repo: &str) -> Result<()> {
     let base = reqwest::Url::parse(&format!("{}/", repo.trim_end_matches('/'))).with_context(|| format!("invalid repository URL {repo}"))?;
     let index_url = base.join("index.yaml")?;
-    let text = http_get(http, index_url.as_str()).await?;
+    let text = http_get_limited(http, index_url.as_str(), limits::INDEX_MAX, "the chart repository index").await?;
     let text = String::from_utf8(text).map_err(|_| anyhow!("{index_url} is not UTF-8 text"))?;
     let index = gomplate::yaml::decode(&text).map_err(|e| anyhow!("{index_url}: {e}"))?;
     let entries = index_entries(&index, &dep.name);
@@ -387,7 +414,7 @@ async fn download_from_index(http: &reqwest::Client, cache_dir: Option<&Path>, c
     let bytes = match cached {
         Some(bytes) => bytes,
         None => {
-            let bytes = http_get(http, url.as_str()).await?;
+            let bytes = http_get_limited(http, url.as_str(), limits::CHART_ARCHIVE_MAX, "the chart archive").await?;
             if let Some(expected) = digest.as_deref() {
                 let actual = sha256_hex(&bytes);
                 if actual != expected {

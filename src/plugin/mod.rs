@@ -8,6 +8,8 @@
 //! when one is configured (see [`crate::mirror::pipeline`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
+//! Each command ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`),
+//! before Argo CD's own timeout kills it without a word.
 
 pub mod params;
 pub mod render;
@@ -25,6 +27,7 @@ use crate::cache::RenderCache;
 use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
+use crate::deadline::{self, Deadline, DEADLINE_ENV};
 use crate::generate;
 use crate::mirror::pipeline;
 use crate::output::lexical_clean;
@@ -48,12 +51,12 @@ const DEFAULT_CACHE_MAX_MB: u64 = 2048;
 
 /// `deploykf-cmp plugin init`.
 pub fn init() -> Result<()> {
-    Invocation::from_process()?.init()
+    Invocation::from_process()?.watched().init()
 }
 
 /// `deploykf-cmp plugin generate`: the manifests go to stdout only once complete.
 pub fn generate() -> Result<()> {
-    let manifests = Invocation::from_process()?.generate()?;
+    let manifests = Invocation::from_process()?.watched().generate()?;
     let mut stdout = io::stdout().lock();
     stdout.write_all(&manifests).and_then(|()| stdout.flush()).context("cannot write the manifests to stdout")
 }
@@ -64,6 +67,7 @@ struct Invocation {
     cwd: PathBuf,
     cache_dir: PathBuf,
     cache_max_bytes: u64,
+    deadline: Option<Deadline>,
 }
 
 impl Invocation {
@@ -79,7 +83,16 @@ impl Invocation {
                 .map_err(|_| anyhow!("{CACHE_MAX_MB_ENV} must be a whole number of MiB, not '{v}'"))?,
         } * 1024
             * 1024;
-        Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes })
+        let deadline = Deadline::from_var(vars.get(DEADLINE_ENV).map(String::as_str))?;
+        Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes, deadline })
+    }
+
+    /// Starts the deadline's watchdog for this process.
+    fn watched(self) -> Invocation {
+        if let Some(deadline) = self.deadline {
+            deadline.watch();
+        }
+        self
     }
 
     fn var(&self, name: &str) -> Option<OsString> {
@@ -97,6 +110,7 @@ impl Invocation {
     /// The generator's output for `params`, from the cache or rendered now.
     fn render(&self, params: &Parameters) -> Result<Rendered> {
         let started = Instant::now();
+        deadline::doing("rendering the generator");
         let request = RenderRequest::new(params, &self.repository()?, &self.vars)?;
         let renders = self.cache_dir.join("renders");
         let cache = RenderCache::open(&renders, self.cache_max_bytes)
@@ -155,6 +169,7 @@ impl Invocation {
                     eprintln!("deploykf-cmp: the generator output changed since init");
                 }
                 let folder = output_folder(rendered.dir(), &rel, "output_kustomize_path")?;
+                deadline::doing(format!("running kustomize build for '{rel}'"));
                 kustomize.build(&folder, &[])
             }
             OutputParam::Helm { path, values_files } => {
@@ -173,6 +188,7 @@ impl Invocation {
                     api_versions: helm::split_api_versions(self.vars.get("KUBE_API_VERSIONS").map_or("", String::as_str)),
                     values_files: chart_values_files(&chart, &values_files)?,
                 };
+                deadline::doing(format!("running helm template for the chart '{path}'"));
                 helm.template(&chart, &options)
             }
         }?;
@@ -188,9 +204,9 @@ impl Invocation {
     }
 
     /// Credentials from `HELM_REGISTRY_CONFIG`, extra CAs from `SSL_CERT_FILE`,
-    /// pulled charts cached under the cache folder.
+    /// pulled charts cached under the cache folder, this run's deadline.
     fn resolve_options(&self) -> Result<ResolveOptions> {
-        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), ..ResolveOptions::from_env()? })
+        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), deadline: self.deadline, ..ResolveOptions::from_env()? })
     }
 }
 

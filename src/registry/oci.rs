@@ -1,24 +1,35 @@
-//! Pulling Helm charts from OCI registries through `oci-client`: the client's
-//! TLS (system roots plus extra PEM CAs, as helm honours `SSL_CERT_FILE`),
-//! plain HTTP for registries listed as insecure, and authentication from
-//! [`Credentials`] (basic; identity tokens exchanged at the registry's token
-//! endpoint as docker does). Failures are classified ([`OciError`]) so callers
-//! can tell the user what to fix; no secret ever reaches a message.
+//! Pulling Helm charts from OCI registries: manifests, tag listings and chart
+//! layers over the distribution API with the project's HTTP client, every body
+//! read through [`limits`] (size bounds and idle timeouts); TLS (system roots
+//! plus extra PEM CAs, as helm honours `SSL_CERT_FILE`), plain HTTP for
+//! registries listed as insecure, Docker Hub reached at its API host
+//! (`registry-1.docker.io`), and authentication from [`Credentials`] (basic,
+//! Bearer tokens from the registry's token endpoint, identity tokens exchanged
+//! there as docker does; credentials never go to a plain-HTTP token endpoint of
+//! an HTTPS registry). oci-client provides the reference and manifest types: its
+//! own client reads bodies whole, without a bound. Failures are classified
+//! ([`OciError`]) and name the host and HTTP status; no secret ever reaches a
+//! message.
 //! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) also configure the
 //! plain reqwest client of [`ChartRegistry::http`] that copies share.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use base64::Engine;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_client::Reference;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use sha2::{Digest, Sha256};
 
 use super::credentials::{Auth, Credentials};
+use super::limits::{self, BodyError};
+use crate::deadline;
+use crate::mirror::reference::api_host;
 
 /// Helm's chart config media type.
 pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
@@ -26,14 +37,18 @@ pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+js
 pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 /// The layer media type of charts pushed by helm before 3.7.
 pub const LEGACY_CHART_MEDIA_TYPE: &str = "application/tar+gzip";
+/// The manifest types a chart is stored under.
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// Why a registry call failed, for messages that say what to do.
 #[derive(Debug)]
 pub enum OciError {
     /// 401/403 from the registry or its token endpoint.
     Unauthorized(String),
-    /// The manifest or tag does not exist.
+    /// The registry answered that the manifest, tag or repository does not exist.
     NotFound(String),
+    /// The host answered, but not as an OCI registry (a web page, a redirect to a site).
+    NotARegistry(String),
     /// The TLS handshake failed (untrusted CA, wrong host name).
     Tls(String),
     /// No connection (refused, DNS, timeout).
@@ -45,7 +60,12 @@ pub enum OciError {
 impl std::fmt::Display for OciError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OciError::Unauthorized(m) | OciError::NotFound(m) | OciError::Tls(m) | OciError::Unreachable(m) | OciError::Other(m) => f.write_str(m),
+            OciError::Unauthorized(m)
+            | OciError::NotFound(m)
+            | OciError::NotARegistry(m)
+            | OciError::Tls(m)
+            | OciError::Unreachable(m)
+            | OciError::Other(m) => f.write_str(m),
         }
     }
 }
@@ -79,31 +99,13 @@ pub fn classify_reqwest(error: &reqwest::Error) -> OciError {
     }
 }
 
-fn classify(error: OciDistributionError) -> OciError {
-    match &error {
-        OciDistributionError::RequestError(e) => classify_reqwest(e),
-        OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
-            OciError::Unauthorized(error.to_string())
-        }
-        OciDistributionError::ImageManifestNotFoundError(_) => OciError::NotFound(error.to_string()),
-        OciDistributionError::RegistryError { envelope, .. } => {
-            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-            if codes.iter().any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied)) {
-                OciError::Unauthorized(error.to_string())
-            } else if codes.iter().any(|c| {
-                matches!(c, OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown | OciErrorCode::NotFound | OciErrorCode::BlobUnknown)
-            }) {
-                OciError::NotFound(error.to_string())
-            } else {
-                OciError::Other(error.to_string())
-            }
-        }
-        OciDistributionError::ServerError { code: 401 | 403, .. } => OciError::Unauthorized(error.to_string()),
-        OciDistributionError::ServerError { code: 404, .. } => OciError::NotFound(error.to_string()),
-        _ => OciError::Other(chain(&error)),
+/// A failed request or body read of `what` from `host`.
+fn body_error(host: &str, what: &str, error: BodyError) -> OciError {
+    match error {
+        BodyError::Http(e) => classify_reqwest(&e),
+        other => OciError::Other(format!("{what} from {host}: {other}")),
     }
 }
-
 /// Every certificate of a PEM bundle, one PEM block each (reqwest and
 /// oci-client read only the first certificate of a bundle).
 pub fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
@@ -121,6 +123,7 @@ pub fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
     }
     Ok(certs)
 }
+
 
 /// Connection settings shared by every registry of one resolve.
 #[derive(Clone, Debug, Default)]
@@ -192,12 +195,13 @@ pub fn parse_seconds(text: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// An OCI registry client for chart pulls. The OCI and plain HTTP clients are
-/// built on first use (loading the system roots costs milliseconds).
+/// An OCI registry client for chart pulls. The HTTP client is built on first
+/// use (loading the system roots costs milliseconds); Bearer tokens are kept
+/// per registry and repository for the client's life.
 pub struct ChartRegistry {
-    client: OnceLock<Client>,
     http: OnceLock<reqwest::Client>,
     settings: OciSettings,
+    tokens: Mutex<HashMap<String, String>>,
 }
 
 /// One chart found in a registry: its tag and chart layer.
@@ -215,28 +219,7 @@ impl ChartRegistry {
         for pem in &settings.extra_roots {
             reqwest::Certificate::from_pem(pem).context("invalid CA certificate (SSL_CERT_FILE)")?;
         }
-        Ok(ChartRegistry { client: OnceLock::new(), http: OnceLock::new(), settings: settings.clone() })
-    }
-
-    fn client(&self) -> Result<&Client, OciError> {
-        if let Some(client) = self.client.get() {
-            return Ok(client);
-        }
-        let config = ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(self.settings.insecure_registries.clone()),
-            extra_root_certificates: self
-                .settings
-                .extra_roots
-                .iter()
-                .map(|pem| Certificate { encoding: CertificateEncoding::Pem, data: pem.clone() })
-                .collect(),
-            connect_timeout: Some(Duration::from_secs(15)),
-            read_timeout: Some(Duration::from_secs(60)),
-            user_agent: concat!("deploykf-cmp/", env!("CARGO_PKG_VERSION")),
-            ..Default::default()
-        };
-        let client = Client::try_from(config).map_err(|e| OciError::Other(format!("cannot configure the OCI client: {}", chain(&e))))?;
-        Ok(self.client.get_or_init(|| client))
+        Ok(ChartRegistry { http: OnceLock::new(), settings: settings.clone(), tokens: Mutex::new(HashMap::new()) })
     }
 
     /// The plain HTTP client with the same trust roots and [`Timeouts`]
@@ -266,6 +249,12 @@ impl ChartRegistry {
         }
     }
 
+    /// `scheme://api-host` of `host`: Docker Hub (`docker.io`, `index.docker.io`)
+    /// answers at `registry-1.docker.io`, as the docker CLI and containers/image address it.
+    fn base(&self, host: &str) -> String {
+        format!("{}://{}", self.scheme(host), api_host(host))
+    }
+
     /// The oci-client authentication for `host`, pulling `repository`.
     pub async fn auth(&self, credentials: &Credentials, host: &str, repository: &str) -> Result<RegistryAuth> {
         let auth = credentials.for_registry(host)?;
@@ -278,21 +267,37 @@ impl ChartRegistry {
         }
     }
 
+    /// The Bearer challenge of `host`'s `/v2/`, if it sends one.
+    async fn bearer_challenge(&self, host: &str) -> Result<Option<(String, Option<String>)>, OciError> {
+        let ping = format!("{}/v2/", self.base(host));
+        deadline::doing(format!("asking {host} how to authenticate (GET {ping})"));
+        let response = limits::send(self.http()?.get(&ping)).await.map_err(|e| body_error(host, "the /v2/ answer", e))?;
+        Ok(header(response.headers(), WWW_AUTHENTICATE).as_deref().and_then(parse_bearer_challenge))
+    }
+
+    /// Refuses a token endpoint reached over plain HTTP for an HTTPS registry
+    /// when credentials would go there; https realms on other hosts are used
+    /// as docker and containerd use them.
+    fn check_realm(&self, host: &str, realm: &str) -> Result<(), OciError> {
+        if self.scheme(host) == "https" && !realm.to_ascii_lowercase().starts_with("https://") {
+            return Err(OciError::Other(format!(
+                "the HTTPS registry {host} names the token endpoint {} (realm), which is not HTTPS: the credentials for {host} \
+                 are not sent in cleartext; fix the registry's token realm, or pull anonymously",
+                limits::excerpt(realm, 200)
+            )));
+        }
+        Ok(())
+    }
+
     /// Docker's identity-token flow: the token is an OAuth2 refresh token
     /// posted to the realm of the registry's Bearer challenge for an access
     /// token. Registries without a Bearer challenge get it as a basic
     /// password under the user name `<token>`.
     async fn exchange_identity_token(&self, host: &str, repository: &str, token: &str) -> Result<RegistryAuth> {
-        let ping = format!("{}://{host}/v2/", self.scheme(host));
-        let response = self.http()?.get(&ping).send().await.map_err(|e| classify_reqwest(&e))?;
-        let challenge = response
-            .headers()
-            .get(reqwest::header::WWW_AUTHENTICATE)
-            .and_then(|h| h.to_str().ok())
-            .and_then(parse_bearer_challenge);
-        let Some((realm, service)) = challenge else {
+        let Some((realm, service)) = self.bearer_challenge(host).await? else {
             return Ok(RegistryAuth::Basic("<token>".into(), token.into()));
         };
+        self.check_realm(host, &realm)?;
         let scope = format!("repository:{repository}:pull");
         let mut form = vec![
             ("grant_type", "refresh_token"),
@@ -303,29 +308,114 @@ impl ChartRegistry {
         if let Some(service) = service.as_deref() {
             form.push(("service", service));
         }
-        let response = self.http()?.post(&realm).form(&form).send().await.map_err(|e| classify_reqwest(&e))?;
+        deadline::doing(format!("exchanging the identity token for {host} at {realm}"));
+        let response = limits::send(self.http()?.post(&realm).form(&form)).await.map_err(|e| body_error(host, "the token", e))?;
         let status = response.status();
         if status == 401 || status == 403 || status == 400 {
             return Err(OciError::Unauthorized(format!("the token endpoint {realm} refused the identity token ({status})")).into());
         }
-        let body: serde_json::Value = response
-            .error_for_status()
-            .map_err(|e| classify_reqwest(&e))?
-            .json()
-            .await
-            .map_err(|e| OciError::Other(format!("unreadable answer from the token endpoint {realm}: {e}")))?;
-        let access = body.get("access_token").or_else(|| body.get("token")).and_then(|t| t.as_str());
-        let access = access.ok_or_else(|| OciError::Other(format!("the token endpoint {realm} returned no access token")))?;
-        Ok(RegistryAuth::Bearer(access.to_string()))
+        if !status.is_success() {
+            return Err(OciError::Other(format!("HTTP {status} from the token endpoint {realm}")).into());
+        }
+        let access = read_token(response, &realm).await?;
+        Ok(RegistryAuth::Bearer(access))
     }
 
-    /// The chart manifest at `reference`'s tag; `Ok(None)` when the tag does not exist.
+    /// The `Authorization` value answering `challenge` from `host` for a pull of `repository`.
+    async fn authorize(&self, host: &str, repository: &str, challenge: Option<&str>, auth: &RegistryAuth) -> Result<String, OciError> {
+        let unauthorized = |why: &str| OciError::Unauthorized(format!("HTTP 401 from {host} for {repository}: {why}"));
+        let challenge = challenge.unwrap_or_default();
+        if let Some((realm, service)) = parse_bearer_challenge(challenge) {
+            let basic = match auth {
+                RegistryAuth::Bearer(token) => return Ok(format!("Bearer {token}")),
+                RegistryAuth::Basic(user, password) => {
+                    self.check_realm(host, &realm)?;
+                    Some((user, password))
+                }
+                RegistryAuth::Anonymous => None,
+            };
+            let mut request = self.http()?.get(&realm).query(&[("scope", format!("repository:{repository}:pull"))]);
+            if let Some(service) = &service {
+                request = request.query(&[("service", service)]);
+            }
+            if let Some((user, password)) = basic {
+                request = request.basic_auth(user, Some(password));
+            }
+            deadline::doing(format!("fetching a token for {host} from {realm}"));
+            let response = limits::send(request).await.map_err(|e| body_error(host, "the token", e))?;
+            let status = response.status();
+            if status == 401 || status == 403 {
+                return Err(unauthorized(&format!("the token endpoint {realm} refused the credentials (HTTP {status})")));
+            }
+            if !status.is_success() {
+                return Err(OciError::Other(format!("HTTP {status} from the token endpoint {realm} of {host}")));
+            }
+            return Ok(format!("Bearer {}", read_token(response, &realm).await?));
+        }
+        if challenge.to_ascii_lowercase().starts_with("basic") {
+            if let RegistryAuth::Basic(user, password) = auth {
+                let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                return Ok(format!("Basic {pair}"));
+            }
+            return Err(unauthorized("the registry asks for credentials"));
+        }
+        Err(unauthorized("no WWW-Authenticate challenge to answer"))
+    }
+
+    /// `GET <registry>/v2/<repository>/<tail>`, answering the registry's
+    /// authentication challenge once; the answer's status is not checked.
+    async fn get(&self, host: &str, repository: &str, tail: &str, auth: &RegistryAuth, what: &str) -> Result<reqwest::Response, OciError> {
+        let url = format!("{}/v2/{repository}/{tail}", self.base(host));
+        let key = format!("{host}/{repository}");
+        let mut authorization = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
+        // One challenge is answered per request (a stale cached token is replaced once).
+        let mut answered = false;
+        loop {
+            let mut request = self.http()?.get(&url).header(ACCEPT, MANIFEST_ACCEPT);
+            if let Some(value) = &authorization {
+                request = request.header(AUTHORIZATION, value);
+            }
+            deadline::doing(format!("fetching {what} from {} (GET {url})", api_host(host)));
+            let response = limits::send(request).await.map_err(|e| body_error(api_host(host), what, e))?;
+            if response.status() != 401 || answered {
+                return Ok(response);
+            }
+            answered = true;
+            let challenge = header(response.headers(), WWW_AUTHENTICATE);
+            let value = self.authorize(host, repository, challenge.as_deref(), auth).await?;
+            if let Ok(mut tokens) = self.tokens.lock() {
+                tokens.insert(key.clone(), value.clone());
+            }
+            authorization = Some(value);
+        }
+    }
+
+    /// The chart manifest at `reference`'s tag; `Ok(None)` when the registry
+    /// answers that the tag does not exist.
     pub async fn manifest(&self, reference: &Reference, auth: &RegistryAuth) -> Result<Option<ChartManifest>, OciError> {
-        let (manifest, _digest) = match self.client()?.pull_image_manifest(reference, auth).await.map_err(classify) {
-            Ok(found) => found,
-            Err(OciError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
+        let (host, repository) = (reference.registry(), reference.repository());
+        let tag = reference.tag().unwrap_or("latest");
+        let what = format!("the manifest of {repository}:{tag}");
+        let response = self.get(host, repository, &format!("manifests/{tag}"), auth, &what).await?;
+        let host = api_host(host);
+        if response.status() == 404 {
+            return match failure(host, &what, response).await {
+                OciError::NotFound(_) => Ok(None),
+                other => Err(other),
+            };
+        }
+        if !response.status().is_success() {
+            return Err(failure(host, &what, response).await);
+        }
+        let content_type = header(response.headers(), CONTENT_TYPE).unwrap_or_default();
+        let body = limits::read_limited(response, limits::MANIFEST_MAX).await.map_err(|e| body_error(host, &what, e))?;
+        let manifest: OciImageManifest = serde_json::from_slice(&body).map_err(|e| {
+            if content_type.contains("json") {
+                OciError::Other(format!("{what} from {host} is not an OCI image manifest: {e}"))
+            } else {
+                not_a_registry(host, &what, "200", &content_type)
+            }
+        })?;
         Ok(Some(chart_layer(reference, manifest)?))
     }
 
@@ -338,28 +428,127 @@ impl ChartRegistry {
     /// last tag seen (`n` and `last` of the distribution API), until a page
     /// brings nothing new. Registries that cap pages below `n` (and announce
     /// the rest only in a `Link` header) are followed too; one that ignores
-    /// `last` repeats its page and so ends the listing.
+    /// `last` repeats its page and so ends the listing. Each page is bounded
+    /// by [`limits::TAG_LIST_PAGE_MAX`], the listing by [`limits::TAGS_MAX`].
     async fn tags_paged(&self, reference: &Reference, auth: &RegistryAuth, page: usize) -> Result<Vec<String>, OciError> {
+        let (host, repository) = (reference.registry(), reference.repository());
+        let what = format!("the tags of {repository}");
         let mut all: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut last: Option<String> = None;
         loop {
-            let tags = self.client()?.list_tags(reference, auth, Some(page), last.as_deref()).await.map_err(classify)?.tags;
+            let mut tail = format!("tags/list?n={page}");
+            if let Some(last) = &last {
+                tail.push_str("&last=");
+                tail.extend(url_escape(last));
+            }
+            let response = self.get(host, repository, &tail, auth, &what).await?;
+            let api = api_host(host);
+            if !response.status().is_success() {
+                return Err(failure(api, &what, response).await);
+            }
+            let body = limits::read_limited(response, limits::TAG_LIST_PAGE_MAX).await.map_err(|e| body_error(api, &what, e))?;
+            let listing: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| OciError::Other(format!("{what} from {api}: not a tag listing: {e}")))?;
+            let tags: Vec<String> = match listing.get("tags") {
+                Some(serde_json::Value::Array(tags)) => tags.iter().filter_map(|t| t.as_str().map(str::to_string)).collect(),
+                _ => Vec::new(),
+            };
             let next = tags.last().cloned();
             let before = all.len();
             all.extend(tags.into_iter().filter(|t| seen.insert(t.clone())));
             if all.len() == before {
                 return Ok(all);
             }
+            if all.len() > limits::TAGS_MAX {
+                return Err(OciError::Other(format!("{what} from {api}: more than the limit of {} tags", limits::TAGS_MAX)));
+            }
             last = next;
         }
     }
 
-    /// The chart archive of `manifest`, its sha256 checked against the layer digest.
-    pub async fn chart_blob(&self, reference: &Reference, manifest: &ChartManifest) -> Result<Vec<u8>, OciError> {
-        let mut out = Vec::new();
-        self.client()?.pull_blob(reference, &manifest.layer, &mut out).await.map_err(classify)?;
-        Ok(out)
+    /// The chart archive of `manifest`, at most [`limits::CHART_ARCHIVE_MAX`]
+    /// bytes, its sha256 checked against the layer digest.
+    pub async fn chart_blob(&self, reference: &Reference, manifest: &ChartManifest, auth: &RegistryAuth) -> Result<Vec<u8>, OciError> {
+        let (host, repository) = (reference.registry(), reference.repository());
+        let digest = &manifest.layer.digest;
+        let what = format!("the chart layer {digest} of {repository}");
+        let api = api_host(host);
+        if u64::try_from(manifest.layer.size).is_ok_and(|size| size > limits::CHART_ARCHIVE_MAX) {
+            return Err(OciError::Other(format!(
+                "{what} on {api} is {} bytes, larger than the chart archive limit of {}",
+                manifest.layer.size,
+                limits::size(limits::CHART_ARCHIVE_MAX)
+            )));
+        }
+        let response = self.get(host, repository, &format!("blobs/{digest}"), auth, &what).await?;
+        if !response.status().is_success() {
+            return Err(failure(api, &what, response).await);
+        }
+        let bytes = limits::read_limited(response, limits::CHART_ARCHIVE_MAX).await.map_err(|e| body_error(api, &what, e))?;
+        let actual = format!("sha256:{:x}", Sha256::digest(&bytes));
+        if &actual != digest {
+            return Err(OciError::Other(format!("{what} from {api} does not match its digest (got {actual})")));
+        }
+        Ok(bytes)
+    }
+}
+
+/// A header's value as text.
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// Percent-escapes a query value.
+fn url_escape(value: &str) -> impl Iterator<Item = char> + '_ {
+    value.bytes().flat_map(|b| {
+        let plain = b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+        let text = if plain { (b as char).to_string() } else { format!("%{b:02X}") };
+        text.chars().collect::<Vec<_>>()
+    })
+}
+
+/// The access token of a token endpoint's answer (`token` or `access_token`).
+async fn read_token(response: reqwest::Response, realm: &str) -> Result<String, OciError> {
+    let body = limits::read_limited(response, limits::TOKEN_MAX)
+        .await
+        .map_err(|e| OciError::Other(format!("the answer of the token endpoint {realm}: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| OciError::Other(format!("unreadable answer from the token endpoint {realm}: {e}")))?;
+    let access = json.get("access_token").or_else(|| json.get("token")).and_then(|t| t.as_str());
+    access.map(str::to_string).ok_or_else(|| OciError::Other(format!("the token endpoint {realm} returned no access token")))
+}
+
+fn not_a_registry(host: &str, what: &str, status: &str, content_type: &str) -> OciError {
+    let content_type = if content_type.is_empty() { "no Content-Type" } else { content_type };
+    OciError::NotARegistry(format!(
+        "{host} did not answer as an OCI registry for {what} (HTTP {status}, {content_type}): check the host of the \
+         oci:// repository (it must serve the registry API under /v2/)"
+    ))
+}
+
+/// The error of a non-success answer: the registry's own error codes (a
+/// bounded, shortened excerpt of the body) or, for a 404 without them, a
+/// host that is not a registry.
+async fn failure(host: &str, what: &str, response: reqwest::Response) -> OciError {
+    let status = response.status();
+    let content_type = header(response.headers(), CONTENT_TYPE).unwrap_or_default();
+    let registry_header = response.headers().contains_key("docker-distribution-api-version");
+    let text = limits::error_text(response).await;
+    let codes: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("errors")?.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.get("code")?.as_str().map(str::to_string))
+        .collect();
+    let detail = if codes.is_empty() { limits::excerpt(&text, 200) } else { codes.join(", ") };
+    let message = format!("HTTP {status} from {host} for {what}{}", if detail.is_empty() { String::new() } else { format!(": {detail}") });
+    match status.as_u16() {
+        401 | 403 => OciError::Unauthorized(message),
+        404 if codes.is_empty() && !registry_header => not_a_registry(host, what, status.as_str(), &content_type),
+        404 => OciError::NotFound(message),
+        _ => OciError::Other(message),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Finds the external programs the integration tests drive (helm, kubectl,
-//! docker-registry, htpasswd, skopeo, openssl): the project tools folder
+//! docker-registry, htpasswd, skopeo, openssl, GNU time): the project tools folder
 //! `.tools/bin` first (filled by `scripts/install-test-tools`), then `PATH`.
 //!
 //! A missing tool fails the test under CI (`CI=true`), so a broken install is
@@ -20,6 +20,8 @@ pub enum Tool {
     Htpasswd,
     Skopeo,
     Openssl,
+    /// GNU time (`/usr/bin/time`), for peak memory (`-f %M`).
+    Time,
 }
 
 impl Tool {
@@ -32,6 +34,7 @@ impl Tool {
             Tool::Htpasswd => "htpasswd",
             Tool::Skopeo => "skopeo",
             Tool::Openssl => "openssl",
+            Tool::Time => "time",
         }
     }
 }
@@ -117,4 +120,9 @@ pub fn skopeo() -> Option<PathBuf> {
 /// `openssl`, or skip/fail as for [`require`].
 pub fn openssl() -> Option<PathBuf> {
     require_one(Tool::Openssl)
+}
+
+/// GNU `time` (peak memory of a child), or skip/fail as for [`require`].
+pub fn gnu_time() -> Option<PathBuf> {
+    require_one(Tool::Time)
 }

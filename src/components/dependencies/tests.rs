@@ -312,7 +312,7 @@ fn oci_registry_versions_cache_and_auth_errors() {
         let message = format!("{:#}", pull(dep("nothere", "1.0.0"), good.clone(), options.clone()).await.unwrap_err());
         assert!(message.contains(&format!("charts/nothere not found on {host}")) && message.contains("push the chart"), "{message}");
 
-        // A fresh client: oci-client keeps the first credentials it was given per registry.
+        // A fresh client: a client keeps the token it got per repository.
         let wrong = "not-the-Pa55word";
         let fresh = ChartRegistry::new(&OciSettings { insecure_registries: vec![host.clone()], ..Default::default() }).unwrap();
         let bad = RegistryAuth::Basic(USER.into(), wrong.into());
