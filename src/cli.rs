@@ -68,6 +68,11 @@ Environment:
   DEPLOYKF_CMP_CACHE_DIR     the shared render and chart cache (default
                              $XDG_CACHE_HOME/deploykf-cmp, else $TMPDIR/deploykf-cmp-cache)
   DEPLOYKF_CMP_CACHE_MAX_MB  the cache's size bound (default 2048)
+  DEPLOYKF_CMP_ASSETS_DIR    where source_version release zips are kept (default
+                             $DEPLOYKF_CMP_CACHE_DIR/assets; never $HOME)
+  DEPLOYKF_CMP_ALLOW_EMPTY   'true' lets 'generate' print a render holding no Kubernetes
+                             object (default: such a render is an error, since Argo CD
+                             would prune every resource of the Application)
   DEPLOYKF_CMP_KUSTOMIZE, DEPLOYKF_CMP_KUBECTL, DEPLOYKF_CMP_HELM
                              the programs to use instead of kustomize/kubectl/helm on PATH
   HELM_REGISTRY_CONFIG       docker config.json with the chart registries' credentials

@@ -88,6 +88,9 @@ data:
             "apiVersion: v2\nname: demo-deps\nversion: 1.0.0\ndependencies:\n  - name: kyverno\n    version: {{< .Values.deps.version | quote >}}\n    repository: {{< .Values.deps.repository | quote >}}\n",
         ),
         ("templates/manifests/demo-deps/values.yaml", "kyverno:\n  replicaCount: 1\n"),
+        ("templates/manifests/demo-empty-kustomize/kustomization.yaml", "resources: []\n"),
+        ("templates/manifests/demo-empty-helm/Chart.yaml", "apiVersion: v2\nname: demo-empty-helm\nversion: 1.0.0\n"),
+        ("templates/manifests/demo-empty-helm/templates/nothing.yaml", "# only a comment\n{{- if .Values.enabled }}\nkind: ConfigMap\n{{- end }}\n"),
         ("templates/fail.yaml", "{{<- if .Values.fail_me >}}{{< fail \"fail_me is set: remove it from your values\" >}}{{<- end >}}"),
     ];
     files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
@@ -448,6 +451,50 @@ fn missing_programs_are_named_with_the_variable_to_set() {
     // A variable naming a missing binary is named in the error.
     repo.extra_env.push(("DEPLOYKF_CMP_KUBECTL".into(), "/nonexistent/kubectl".into()));
     assert_fails(&repo.run("generate", "a", &kustomize), &["DEPLOYKF_CMP_KUBECTL is set to '/nonexistent/kubectl'"]);
+}
+
+#[test]
+fn a_component_rendering_no_object_fails_unless_allowed() {
+    let Some(mut repo) = Repo::new().with_tools() else { return };
+    let kustomize = params(&[string_param("output_kustomize_path", "./manifests/demo-empty-kustomize/")]);
+    assert_fails(
+        &repo.render("a", &kustomize),
+        &["'./manifests/demo-empty-kustomize/' rendered no Kubernetes object", "DEPLOYKF_CMP_ALLOW_EMPTY=true"],
+    );
+    let helm = params(&[string_param("output_helm_path", "./manifests/demo-empty-helm/")]);
+    assert_fails(&repo.render("a", &helm), &["'./manifests/demo-empty-helm/' rendered no Kubernetes object"]);
+    // A site that wants an empty Application opts in.
+    repo.extra_env.push(("DEPLOYKF_CMP_ALLOW_EMPTY".into(), "true".into()));
+    assert!(!repo.render("a", &kustomize).assert_ok().stdout.contains("kind:"));
+    repo.render("a", &helm).assert_ok();
+    repo.extra_env.push(("DEPLOYKF_CMP_ALLOW_EMPTY".into(), "maybe".into()));
+    assert_fails(&repo.run("generate", "a", &helm), &["DEPLOYKF_CMP_ALLOW_EMPTY must be 'true' or 'false', not 'maybe'"]);
+}
+
+/// `source_version` downloads into the cache folder: the sidecar's HOME is
+/// `/`, read-only.
+#[test]
+fn source_version_zips_go_to_the_cache_not_home() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(mut repo) = Repo::new().with_tools() else { return };
+    let entries: Vec<(String, String)> =
+        generator_files().into_iter().map(|(rel, text)| (format!("generator/{rel}"), text)).collect();
+    let zip = repo.dir.path().join("release.zip");
+    common::write_zip(&zip, &entries.iter().map(|(n, t)| common::ZipEntry::File(n, t.as_bytes())).collect::<Vec<_>>());
+    let bytes = fs::read(&zip).unwrap();
+    let asset = "/releases/v7.7.8/deploykf-7.7.8-generator.zip";
+    let server = support::file_server::FileServer::start(|_| [(asset.to_string(), bytes.clone())].into());
+    let home = repo.dir.path().join("home");
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o555)).unwrap();
+    repo.extra_env.push(("DEPLOYKF_CMP_RELEASES_URL".into(), format!("http://{}/releases", server.addr)));
+    let p = serde_json::json!([string_param("source_version", "7.7.8"), string_param("values", "app:\n  greeting: v\n")]);
+    let run = repo.render("deploykf-app-of-apps", &p);
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
+    run.assert_ok();
+    assert!(run.stdout.contains("name: demo-kustomize"), "{}", run.stdout);
+    assert_eq!(fs::read(repo.dir.path().join("cache/assets/deploykf-7.7.8-generator.zip")).unwrap(), bytes);
+    assert!(fs::read_dir(&home).unwrap().next().is_none(), "nothing is written under HOME");
+    assert_eq!(server.count(asset), 1, "init downloads once, generate reuses the zip");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 
+pub mod output_guard;
 pub mod params;
 pub mod render;
 pub mod repo;
@@ -41,6 +42,8 @@ const CHART_DIR: &str = "chart";
 
 /// Names the cache folder.
 pub const CACHE_DIR_ENV: &str = "DEPLOYKF_CMP_CACHE_DIR";
+/// Names the folder of downloaded release zips (default: `assets/` in the cache folder).
+pub const ASSETS_DIR_ENV: &str = "DEPLOYKF_CMP_ASSETS_DIR";
 /// The cache's size bound in MiB.
 pub const CACHE_MAX_MB_ENV: &str = "DEPLOYKF_CMP_CACHE_MAX_MB";
 /// The default size bound in MiB (a deployKF render is about 8 MiB).
@@ -145,6 +148,9 @@ impl Invocation {
         let params = Parameters::from_vars(&self.vars)?;
         let output = params.output()?;
         let state = State::read(&self.state_dir())?;
+        let component = match &output {
+            OutputParam::Kustomize(path) | OutputParam::Helm { path, .. } => path.clone(),
+        };
         let manifests = match output {
             OutputParam::Kustomize(rel) => {
                 let kustomize = Kustomize::locate(|n| self.var(n))?;
@@ -176,6 +182,9 @@ impl Invocation {
                 helm.template(&chart, &options)
             }
         }?;
+        if !output_guard::allow_empty(&self.vars)? {
+            output_guard::ensure_objects(&manifests, &component)?;
+        }
         let request = RenderRequest::new(&params, &self.repository()?, &self.vars)?;
         match request.mirror_rules()? {
             Some(rules) => pipeline::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
@@ -201,6 +210,16 @@ fn cache_dir(vars: &HashMap<String, String>) -> PathBuf {
     set(CACHE_DIR_ENV)
         .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("deploykf-cmp")))
         .unwrap_or_else(|| std::env::temp_dir().join("deploykf-cmp-cache"))
+}
+
+/// Where `source_version` release zips are kept in plugin mode:
+/// `$DEPLOYKF_CMP_ASSETS_DIR`, else `assets/` in the [`cache_dir`] (never
+/// `$HOME`, which is `/` and read-only in the sidecar).
+pub(crate) fn assets_dir(vars: &HashMap<String, String>) -> PathBuf {
+    match vars.get(ASSETS_DIR_ENV).filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => cache_dir(vars).join("assets"),
+    }
 }
 
 /// The folder `rel` of the generator's output `render_dir`; it must exist and
@@ -316,5 +335,7 @@ mod tests {
         assert_eq!(cache_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("XDG_CACHE_HOME", "/x")])), PathBuf::from("/c"));
         assert_eq!(cache_dir(&vars(&[("XDG_CACHE_HOME", "/x")])), PathBuf::from("/x/deploykf-cmp"));
         assert_eq!(cache_dir(&vars(&[])), std::env::temp_dir().join("deploykf-cmp-cache"));
+        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("HOME", "/h")])), PathBuf::from("/c/assets"));
+        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), (ASSETS_DIR_ENV, "/a")])), PathBuf::from("/a"));
     }
 }

@@ -61,6 +61,8 @@ pub struct RenderRequest {
     env: BTreeMap<String, String>,
     /// Where the mirror configuration may come from besides the values.
     mirror: MirrorSettings,
+    /// Where release zips of `source_version` are kept (see [`super::assets_dir`]).
+    assets_dir: PathBuf,
 }
 
 /// A finished render, kept from eviction while this value lives.
@@ -109,7 +111,7 @@ impl RenderRequest {
         }
         layers.push(Layer { label: "the plugin's values".into(), file: None, text: PLUGIN_VALUES.into() });
         let mirror = MirrorSettings::from_vars(None, vars)?;
-        Ok(RenderRequest { source, layers, env: template_env(params, vars), mirror })
+        Ok(RenderRequest { source, layers, env: template_env(params, vars), mirror, assets_dir: super::assets_dir(vars) })
     }
 
     /// The output folder of this request's render: from `cache` when an
@@ -127,14 +129,14 @@ impl RenderRequest {
                 (hash, None)
             }
             Source::Version(version) => {
-                let artifact = source::default_cache_dir()?.join(source::artifact_name(version));
+                let artifact = self.assets_dir.join(source::artifact_name(version));
                 if artifact.is_file() {
                     let hash = source::hash_path(&artifact, &[])
                         .with_context(|| format!("cannot hash the generator source '{}'", artifact.display()))?;
                     (hash, None)
                 } else {
                     // Not downloaded yet: download (and unpack) it now.
-                    let source = GeneratorSource::from_version(version, &source::default_cache_dir()?)?;
+                    let source = GeneratorSource::from_version(version, &self.assets_dir)?;
                     (source.hash().to_string(), Some(source))
                 }
             }
@@ -168,7 +170,7 @@ impl RenderRequest {
     fn open_source(&self) -> Result<GeneratorSource> {
         match &self.source {
             Source::Path(path) => GeneratorSource::from_path(path),
-            Source::Version(version) => GeneratorSource::from_version(version, &source::default_cache_dir()?),
+            Source::Version(version) => GeneratorSource::from_version(version, &self.assets_dir),
         }
     }
 
@@ -294,6 +296,7 @@ mod tests {
             layers: layers.iter().map(|t| Layer { label: "layer".into(), file: None, text: t.to_string() }).collect(),
             env: BTreeMap::new(),
             mirror: MirrorSettings::default(),
+            assets_dir: PathBuf::new(),
         }
     }
 
