@@ -16,6 +16,7 @@ mod output;
 mod plugin;
 mod registry;
 mod source;
+mod user_input;
 mod values;
 
 use std::process::ExitCode;

@@ -417,6 +417,14 @@ fn values_files_must_exist_inside_the_repository() {
         std::os::unix::fs::symlink(repo.dir.path().join("outside.yaml"), repo.app_dir().join("linked.yaml")).unwrap();
         assert_fails(&repo.run("init", "a", &with(&["./linked.yaml"])), &["the values file './linked.yaml'", "outside the repository"]);
     }
+    // A FIFO (which would block the read) and a second YAML document (which would be ignored) are refused.
+    assert!(Command::new("mkfifo").arg(repo.app_dir().join("fifo.yaml")).status().unwrap().success());
+    assert_fails(&repo.run("init", "a", &with(&["./fifo.yaml"])), &["fifo.yaml' is not a regular file (a FIFO)"]);
+    fs::write(repo.app_dir().join("two.yaml"), "app: {greeting: a}\n---\napp: {greeting: b}\n").unwrap();
+    assert_fails(&repo.run("init", "a", &with(&["./two.yaml"])), &["two.yaml': line 2 starts a second YAML document"]);
+    let mut two = with(&["./values.yaml"]);
+    two.as_array_mut().unwrap().push(string_param("values", "a: 1\n--- {b: 2}\n"));
+    assert_fails(&repo.run("init", "a", &two), &["the 'values' parameter: line 2 starts a second YAML document"]);
     // The generator source is held to the same rule.
     let p = serde_json::json!([{"name": "source_path", "string": "../../../"}]);
     assert_fails(&repo.run("init", "a", &p), &["the generator source '../../../'", "outside the repository"]);
@@ -469,6 +477,17 @@ fn a_component_rendering_no_object_fails_unless_allowed() {
     repo.render("a", &helm).assert_ok();
     repo.extra_env.push(("DEPLOYKF_CMP_ALLOW_EMPTY".into(), "maybe".into()));
     assert_fails(&repo.run("generate", "a", &helm), &["DEPLOYKF_CMP_ALLOW_EMPTY must be 'true' or 'false', not 'maybe'"]);
+}
+
+/// A cache bound that would wrap around (2^44 MiB is 2^64 bytes) is refused.
+#[test]
+fn the_cache_bound_is_range_checked() {
+    let mut repo = Repo::new();
+    repo.extra_env.push(("DEPLOYKF_CMP_CACHE_MAX_MB".into(), "17592186044416".into()));
+    assert_fails(
+        &repo.run("init", "a", &params(&[])),
+        &["DEPLOYKF_CMP_CACHE_MAX_MB must be a whole number from 1 to 1048576, not \"17592186044416\""],
+    );
 }
 
 /// `source_version` downloads into the cache folder: the sidecar's HOME is

@@ -29,6 +29,7 @@ use crate::components::kustomize::Kustomize;
 use crate::generate;
 use crate::mirror::pipeline;
 use crate::output::lexical_clean;
+use crate::user_input;
 use params::{OutputParam, Parameters};
 use render::{RenderRequest, Rendered};
 use repo::Repository;
@@ -48,6 +49,8 @@ pub const ASSETS_DIR_ENV: &str = "DEPLOYKF_CMP_ASSETS_DIR";
 pub const CACHE_MAX_MB_ENV: &str = "DEPLOYKF_CMP_CACHE_MAX_MB";
 /// The default size bound in MiB (a deployKF render is about 8 MiB).
 const DEFAULT_CACHE_MAX_MB: u64 = 2048;
+/// The largest size bound accepted, in MiB (1 TiB).
+const MAX_CACHE_MAX_MB: u64 = 1 << 20;
 
 /// `deploykf-cmp plugin init`.
 pub fn init() -> Result<()> {
@@ -74,14 +77,8 @@ impl Invocation {
         let vars = generate::process_env();
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
         let cache_dir = cache_dir(&vars);
-        let cache_max_bytes = match vars.get(CACHE_MAX_MB_ENV).filter(|v| !v.is_empty()) {
-            None => DEFAULT_CACHE_MAX_MB,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| anyhow!("{CACHE_MAX_MB_ENV} must be a whole number of MiB, not '{v}'"))?,
-        } * 1024
-            * 1024;
+        let cache_max_bytes =
+            user_input::env_number(&vars, CACHE_MAX_MB_ENV, 1..=MAX_CACHE_MAX_MB)?.unwrap_or(DEFAULT_CACHE_MAX_MB) << 20;
         Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes })
     }
 

@@ -99,14 +99,14 @@ impl RenderRequest {
         let mut layers = Vec::new();
         for rel in &params.values_files {
             let file = repo.resolve(rel, FileRole { parameter: "values_files", what: "values file" })?;
-            if !file.is_file() {
-                bail!("the values file '{rel}' given in 'values_files' is not a file ('{}')", file.display());
-            }
-            let text = std::fs::read_to_string(&file)
+            let text = values::read_values_file(&file, "values file")
                 .with_context(|| format!("cannot read the values file '{rel}' given in 'values_files'"))?;
             layers.push(Layer { label: format!("values file '{rel}'"), file: Some(file), text });
         }
         if let Some(text) = &params.values {
+            values::single_document(text).map_err(|line| {
+                anyhow!("the 'values' parameter: line {line} starts a second YAML document, which would be ignored: put all values in one document")
+            })?;
             layers.push(Layer { label: "the 'values' parameter".into(), file: None, text: text.clone() });
         }
         layers.push(Layer { label: "the plugin's values".into(), file: None, text: PLUGIN_VALUES.into() });
