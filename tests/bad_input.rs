@@ -372,6 +372,18 @@ fn template_syntax_error_names_template_and_line() {
     assert_nothing_written(&sb, &out);
 }
 
+/// A template allocating ~100 GB is a template error, not an abort.
+#[test]
+fn a_huge_string_in_a_template_is_a_clean_error() {
+    let sb = Sandbox::new();
+    let g = generator_folder(&sb, &[("templates/big.yaml", Some("a: 1\nb: {{< strings.Repeat 100000000000 \"x\" >}}\n"))]);
+    let out = sb.path("out");
+    let run = sb.generate(&g, &[], &out);
+    run.assert_fails_with(&["templates/big.yaml:2:", "error calling Repeat", "over the limit of 64 MiB"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_nothing_written(&sb, &out);
+}
+
 #[test]
 fn template_fail_shows_its_message() {
     let sb = Sandbox::new();
