@@ -13,8 +13,10 @@
 //!   evicting, shared while a [`CacheEntry`] is held. Whoever deletes a lock file
 //!   holds its lock, and a locker checks that the file it locked is still the
 //!   one at the path, so deleting lock files never lets two holders in.
-//! - `.tmp-<key>-<random>/`: a render in progress (or abandoned by a crash:
-//!   removed after [`STALE_AFTER`]). Never served.
+//! - `.tmp-<key>-<owner>-<random>/`: a render in progress (see
+//!   [`crate::scratch`]; removed on SIGTERM/SIGINT, and by the next
+//!   [`RenderCache::open`] once its owner process is gone or after
+//!   [`STALE_AFTER`]). Never served.
 //! - `.trash-<key>-<random>/`: an evicted entry being deleted.
 //!
 //! Other names are left alone, so the folder may hold other caches too.
@@ -25,6 +27,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
+
+use crate::scratch;
 
 /// How long a caller waits for another invocation's lock on the same key before
 /// failing: below Argo CD's 60 s budget for a whole request.
@@ -171,16 +175,12 @@ impl RenderCache {
     /// Renders into a fresh temp folder and renames it to `target`. The caller
     /// holds the key's exclusive lock.
     fn render_and_publish(&self, key: &str, target: &Path, render: &mut dyn FnMut(&Path) -> Result<()>) -> Result<()> {
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{key}-"))
-            .rand_bytes(8)
-            .tempdir_in(&self.dir)
-            .with_context(|| format!("cannot create a temp folder in the render cache '{}'", self.dir.display()))?;
+        let tmp = scratch::dir_in(&self.dir, &format!(".tmp-{key}-"), "a temp folder in the render cache")?;
         if let Err(err) = render(tmp.path()) {
             let _ = tmp.close();
             return Err(err);
         }
-        fs::rename(tmp.path(), target).with_context(|| {
+        scratch::publishing(|| fs::rename(tmp.path(), target)).with_context(|| {
             format!("cannot publish the render '{}' as '{}'", tmp.path().display(), target.display())
         })?;
         // The temp path no longer exists: keep TempDir from trying to delete it.
@@ -268,7 +268,9 @@ impl RenderCache {
             let path = dirent.path();
             let Ok(meta) = fs::symlink_metadata(&path) else { continue };
             let trash = name.starts_with(".trash-");
-            let stale_tmp = name.starts_with(".tmp-") && is_stale(&meta);
+            // `.tmp-<key>-<owner>-<random>`: abandoned once its owner is gone.
+            let orphan = || name.get(..70).is_some_and(|prefix| scratch::is_orphan(&name, prefix));
+            let stale_tmp = name.starts_with(".tmp-") && (is_stale(&meta) || orphan());
             if meta.is_dir() && (trash || stale_tmp) {
                 let _ = fs::remove_dir_all(&path);
             } else if let Some(key) = name.strip_suffix(".lock") {

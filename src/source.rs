@@ -319,10 +319,7 @@ fn download(url: &str, dest: &Path) -> Result<()> {
 }
 
 fn new_temp_dir() -> Result<TempDir> {
-    tempfile::Builder::new()
-        .prefix("deploykf-generator-source-")
-        .tempdir()
-        .context("cannot create a temporary folder for the generator source")
+    crate::scratch::temp_dir("deploykf-generator-source-", "a temporary folder for the generator source")
 }
 
 /// Go's `filepath.EvalSymlinks`: the path with symlinks resolved, kept relative

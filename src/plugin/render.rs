@@ -155,10 +155,7 @@ impl RenderRequest {
                 Some(source) => source,
                 None => self.open_source()?,
             };
-            let scratch = tempfile::Builder::new()
-                .prefix("deploykf-cmp-values-")
-                .tempdir()
-                .context("cannot create a temporary folder for the values")?;
+            let scratch = crate::scratch::temp_dir("deploykf-cmp-values-", "a temporary folder for the values")?;
             let files = self.layer_files(scratch.path())?;
             // The pod images of the folder are not rewritten: `plugin generate`
             // rewrites and checks what kustomize or helm build from it.
