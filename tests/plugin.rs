@@ -29,7 +29,7 @@ fn generator_files() -> Vec<(String, String)> {
         (".deploykf_generator", "{\"generator_schema\": \"v1\"}"),
         (
             "default_values.yaml",
-            "argocd:\n  source:\n    plugin:\n      enabled: false\napp:\n  greeting: hello\nfail_me: false\n\
+            "argocd:\n  source:\n    plugin:\n      enabled: false\napp:\n  greeting: hello\nfail_me: false\nslow: false\n\
              deps:\n  repository: oci://127.0.0.1:1/charts\n  version: 3.0.1\n",
         ),
         ("helpers/argocd.tpl", "{{<- define \"argocd.repo\" >}}{{< getenv \"ARGOCD_APP_SOURCE_REPO_URL\" | required \"required env-var 'ARGOCD_APP_SOURCE_REPO_URL' is not set\" | quote >}}{{<- end >}}"),
@@ -91,6 +91,8 @@ data:
         ("templates/manifests/demo-empty-kustomize/kustomization.yaml", "resources: []\n"),
         ("templates/manifests/demo-empty-helm/Chart.yaml", "apiVersion: v2\nname: demo-empty-helm\nversion: 1.0.0\n"),
         ("templates/manifests/demo-empty-helm/templates/nothing.yaml", "# only a comment\n{{- if .Values.enabled }}\nkind: ConfigMap\n{{- end }}\n"),
+        // Many seconds of work when `slow` is set (5000 × 5000 empty iterations).
+        ("templates/slow.yaml", "{{<- if .Values.slow >}}{{<- $l := strings.Split \"\" (strings.Repeat 5000 \"x\") >}}{{<- range $l >}}{{<- range $l >}}{{<- end >}}{{<- end >}}{{<- end >}}"),
         ("templates/fail.yaml", "{{<- if .Values.fail_me >}}{{< fail \"fail_me is set: remove it from your values\" >}}{{<- end >}}"),
     ];
     files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
@@ -141,6 +143,11 @@ impl Repo {
     /// Runs `deploykf-cmp plugin <verb>` in the app folder with only the
     /// environment Argo CD gives a plugin, `params` as ARGOCD_APP_PARAMETERS.
     fn run(&self, verb: &str, app_name: &str, params: &serde_json::Value) -> Run {
+        self.command(verb, app_name, params).output().expect("run deploykf-cmp").into()
+    }
+
+    /// The command [`Repo::run`] runs, for tests that spawn it.
+    fn command(&self, verb: &str, app_name: &str, params: &serde_json::Value) -> Command {
         let path = if self.path.is_empty() {
             self.dir.path().join("empty-bin").into_os_string()
         } else {
@@ -167,7 +174,7 @@ impl Repo {
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run deploykf-cmp").into()
+        cmd
     }
 
     /// `init` then (when it succeeded) `generate`, as the cmp-server does.
@@ -477,6 +484,39 @@ fn a_component_rendering_no_object_fails_unless_allowed() {
     repo.render("a", &helm).assert_ok();
     repo.extra_env.push(("DEPLOYKF_CMP_ALLOW_EMPTY".into(), "maybe".into()));
     assert_fails(&repo.run("generate", "a", &helm), &["DEPLOYKF_CMP_ALLOW_EMPTY must be 'true' or 'false', not 'maybe'"]);
+}
+
+/// A render killed mid-way (SIGKILL, after Argo CD's SIGTERM was ignored or
+/// came too late) leaves its `.tmp-*` folder in the cache and its temporary
+/// folders; the next `init` removes them. SIGTERM removes them at once.
+#[test]
+fn killed_renders_leave_nothing_after_the_next_run() {
+    let Some(repo) = Repo::new().with_tools() else { return };
+    let renders = repo.dir.path().join("cache/renders");
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        fs::read_dir(dir).map_or(Vec::new(), |d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+    };
+    let slow = params(&[string_param("values", "slow: true\n")]);
+    for signal in ["KILL", "TERM"] {
+        let mut child = repo.command("init", "a", &slow).stdout(std::process::Stdio::null()).spawn().unwrap();
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !(names(&renders).iter().any(|n| n.starts_with(".tmp-")) && !names(&repo.dir.path().join("tmp")).is_empty()) {
+            assert!(child.try_wait().unwrap().is_none(), "init ended before its render started");
+            assert!(std::time::Instant::now() < give_up, "the render never started");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
+        let status = child.wait().unwrap();
+        if signal == "KILL" {
+            assert!(names(&renders).iter().any(|n| n.starts_with(".tmp-")), "the killed render left its folder");
+            repo.run("init", "a", &params(&[])).assert_ok();
+        } else {
+            assert_eq!(status.code(), Some(143));
+        }
+        let left: Vec<String> = names(&renders).into_iter().filter(|n| n.starts_with(".tmp-")).collect();
+        assert_eq!(left, Vec::<String>::new(), "after SIG{signal}");
+        assert_eq!(names(&repo.dir.path().join("tmp")), Vec::<String>::new(), "after SIG{signal}");
+    }
 }
 
 /// A cache bound that would wrap around (2^44 MiB is 2^64 bytes) is refused.
