@@ -1,6 +1,7 @@
 //! Scratch folders: the temporary and staging folders a run creates (the
 //! generator source unpacked in `$TMPDIR`, the output staging beside
-//! `--output-dir`, the render cache's `.tmp-*` folders). Each is named with its
+//! `--output-dir`, the render cache's `.tmp-*` folders, release downloads in
+//! progress). Each is named with its
 //! owner, `<prefix><pid>.<start>-<random>` (`start`: the process start time
 //! from `/proc`, so a reused pid is not taken for the owner), and recorded so
 //! that SIGTERM and SIGINT remove it before the process exits (Argo CD stops
@@ -81,6 +82,19 @@ pub fn dir_in(parent: &Path, prefix: &str, what: &str) -> Result<TempDir> {
     Ok(dir)
 }
 
+/// A new file `<prefix><owner>-<random>` in `parent` (a download before it is
+/// renamed into place), removed on drop and on SIGTERM/SIGINT.
+pub fn file_in(parent: &Path, prefix: &str, what: &str) -> Result<tempfile::NamedTempFile> {
+    install_handler();
+    let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+    let file = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", owner()))
+        .tempfile_in(parent)
+        .with_context(|| format!("cannot create {what} in '{}'", parent.display()))?;
+    created.push(file.path().to_path_buf());
+    Ok(file)
+}
+
 /// A new folder `<prefix><owner>-<random>` in the temporary folder (`$TMPDIR`),
 /// after sweeping what killed runs left there under the same prefix.
 pub fn temp_dir(prefix: &str, what: &str) -> Result<TempDir> {
@@ -131,7 +145,9 @@ fn install_handler() {
                 STOPPING.store(true, Ordering::SeqCst);
                 let _guard = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
                 for path in CREATED.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                    let _ = std::fs::remove_dir_all(path);
+                    if std::fs::remove_dir_all(path).is_err() {
+                        let _ = std::fs::remove_file(path);
+                    }
                 }
                 let name = if signal == SIGTERM { "SIGTERM" } else { "SIGINT" };
                 eprintln!("deploykf-cmp: stopped by {name}; temporary folders removed");

@@ -288,6 +288,9 @@ pub fn default_cache_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".deploykf").join("assets"))
 }
 
+/// The name prefix of a download in progress (see [`crate::scratch`]).
+const DOWNLOAD_PREFIX: &str = ".download-";
+
 /// Downloads `url` into a temporary file beside `dest`, then renames it into place.
 fn download(url: &str, dest: &Path) -> Result<()> {
     let limits = ZipLimits::default();
@@ -303,8 +306,8 @@ fn download(url: &str, dest: &Path) -> Result<()> {
         bail!("HTTP {status}");
     }
     let dir = dest.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
+    crate::scratch::sweep(dir, DOWNLOAD_PREFIX);
+    let mut tmp = crate::scratch::file_in(dir, DOWNLOAD_PREFIX, "a temporary file for the download")?;
     let copied = io::copy(&mut response.take(limits.max_total_bytes + 1), &mut tmp)?;
     if copied > limits.max_total_bytes {
         bail!(
