@@ -67,7 +67,7 @@ fn sigterm_and_sigint_remove_staging_and_temporary_folders() {
     let sb = Sandbox::new();
     let (slow, _) = generators(&sb);
     for (name, code) in [("TERM", 143), ("INT", 130)] {
-        let mut child = start_slow_render(&sb, &slow);
+        let child = start_slow_render(&sb, &slow);
         signal(&child, name);
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(code), "SIG{name}");

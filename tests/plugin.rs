@@ -500,7 +500,8 @@ fn killed_renders_leave_nothing_after_the_next_run() {
     for signal in ["KILL", "TERM"] {
         let mut child = repo.command("init", "a", &slow).stdout(std::process::Stdio::null()).spawn().unwrap();
         let give_up = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        while !(names(&renders).iter().any(|n| n.starts_with(".tmp-")) && !names(&repo.dir.path().join("tmp")).is_empty()) {
+        let started = || names(&renders).iter().any(|n| n.starts_with(".tmp-")) && !names(&repo.dir.path().join("tmp")).is_empty();
+        while !started() {
             assert!(child.try_wait().unwrap().is_none(), "init ended before its render started");
             assert!(std::time::Instant::now() < give_up, "the render never started");
             std::thread::sleep(std::time::Duration::from_millis(10));
