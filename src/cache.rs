@@ -255,8 +255,9 @@ impl RenderCache {
         out
     }
 
-    /// Removes temp folders and unused lock files older than [`STALE_AFTER`]
-    /// and any trash left by an interrupted eviction. Errors are ignored: a
+    /// Removes temp folders older than [`STALE_AFTER`] or whose owner process
+    /// is gone, unused lock files older than that, and any trash left by an
+    /// interrupted eviction. Errors are ignored: a
     /// concurrent invocation may be removing the same thing.
     fn sweep(&self, now: SystemTime) {
         let Ok(read) = fs::read_dir(&self.dir) else { return };
@@ -268,8 +269,15 @@ impl RenderCache {
             let path = dirent.path();
             let Ok(meta) = fs::symlink_metadata(&path) else { continue };
             let trash = name.starts_with(".trash-");
-            // `.tmp-<key>-<owner>-<random>`: abandoned once its owner is gone.
-            let orphan = || name.get(..70).is_some_and(|prefix| scratch::is_orphan(&name, prefix));
+            // `.tmp-<key>-<owner>-<random>`: abandoned once its owner is gone
+            // and nobody holds the key's lock (its renderer holds it
+            // throughout; another host sharing the cache has other pids).
+            let orphan = || {
+                name.get(..70).is_some_and(|prefix| {
+                    scratch::is_orphan(&name, prefix)
+                        && matches!(KeyLock::try_acquire(&self.dir.join(format!("{}.lock", &prefix[5..69])), LockMode::Exclusive), Ok(Some(_)))
+                })
+            };
             let stale_tmp = name.starts_with(".tmp-") && (is_stale(&meta) || orphan());
             if meta.is_dir() && (trash || stale_tmp) {
                 let _ = fs::remove_dir_all(&path);
