@@ -488,6 +488,26 @@ mod tests {
         v
     }
 
+    #[test]
+    fn render_folders_of_gone_processes_are_swept_unless_locked() {
+        let tmp = TempDir::new().unwrap();
+        let (a, b) = (CacheKey::from_parts(&[("a", b"1")]), CacheKey::from_parts(&[("b", b"2")]));
+        // pid 4194305 is above Linux's pid_max: that owner is gone.
+        let gone = tmp.path().join(format!(".tmp-{}-4194305.1-x", a.0));
+        let gone_locked = tmp.path().join(format!(".tmp-{}-4194305.1-x", b.0));
+        for d in [&gone, &gone_locked] {
+            fs::create_dir_all(d.join("sub")).unwrap();
+        }
+        let _held = KeyLock::try_acquire(&tmp.path().join(format!("{}.lock", b.0)), LockMode::Exclusive).unwrap().unwrap();
+        let cache = RenderCache::open(tmp.path(), 1 << 30).unwrap();
+        assert!(!gone.exists(), "an orphan is removed");
+        assert!(gone_locked.exists(), "a folder whose key is locked is kept");
+        // A live render of this process is kept.
+        let mine = scratch::dir_in(&cache.dir, &format!(".tmp-{}-", a.0), "x").unwrap();
+        RenderCache::open(tmp.path(), 1 << 30).unwrap();
+        assert!(mine.path().is_dir());
+    }
+
     fn set_age(path: &Path, age: Duration) {
         let when = SystemTime::now() - age;
         File::open(path).unwrap().set_times(FileTimes::new().set_modified(when).set_accessed(when)).unwrap();

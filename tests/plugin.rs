@@ -483,7 +483,7 @@ fn a_component_rendering_no_object_fails_unless_allowed() {
     assert!(!repo.render("a", &kustomize).assert_ok().stdout.contains("kind:"));
     repo.render("a", &helm).assert_ok();
     repo.extra_env.push(("DEPLOYKF_CMP_ALLOW_EMPTY".into(), "maybe".into()));
-    assert_fails(&repo.run("generate", "a", &helm), &["DEPLOYKF_CMP_ALLOW_EMPTY must be 'true' or 'false', not 'maybe'"]);
+    assert_fails(&repo.run("generate", "a", &helm), &["DEPLOYKF_CMP_ALLOW_EMPTY must be 'true' or 'false', not \"maybe\""]);
 }
 
 /// A render killed mid-way (SIGKILL, after Argo CD's SIGTERM was ignored or

@@ -18,7 +18,7 @@ pub fn allow_empty(vars: &HashMap<String, String>) -> Result<bool> {
     match vars.get(ALLOW_EMPTY_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None | Some("" | "false" | "0") => Ok(false),
         Some("true" | "1") => Ok(true),
-        Some(_) => bail!("{ALLOW_EMPTY_ENV} must be 'true' or 'false', not '{}'", vars[ALLOW_EMPTY_ENV]),
+        Some(_) => bail!("{ALLOW_EMPTY_ENV} must be 'true' or 'false', not {}", crate::user_input::quote(&vars[ALLOW_EMPTY_ENV])),
     }
 }
 
@@ -82,6 +82,6 @@ mod tests {
         assert!(allow_empty(&vars("true")).unwrap());
         assert!(!allow_empty(&vars("false")).unwrap());
         let err = allow_empty(&vars("yes please")).unwrap_err().to_string();
-        assert!(err.contains("'yes please'"), "{err}");
+        assert!(err.ends_with("not \"yes please\""), "{err}");
     }
 }

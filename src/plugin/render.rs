@@ -93,7 +93,10 @@ impl RenderRequest {
             }
             SourceParam::Version(version) => Source::Version(
                 source::normalize_version(&version)
-                    .map_err(|_| anyhow!("invalid 'source_version' '{version}': expected a deployKF release like \"0.1.5\""))?,
+                    .map_err(|_| {
+                        let version = crate::user_input::quote(&version);
+                        anyhow!("invalid 'source_version' {version}: expected a deployKF release like \"0.1.5\"")
+                    })?,
             ),
         };
         let mut layers = Vec::new();
