@@ -1,9 +1,9 @@
 //! Scratch folders: the temporary and staging folders a run creates (the
 //! generator source unpacked in `$TMPDIR`, the output staging beside
 //! `--output-dir`, the render cache's `.tmp-*` folders, release downloads in
-//! progress). Each is named with its
-//! owner, `<prefix><pid>.<start>-<random>` (`start`: the process start time
-//! from `/proc`, so a reused pid is not taken for the owner), and recorded so
+//! progress). Each is named with its owner, `<prefix><pid>.<start>-<random>`
+//! (`start`: the process start time from `/proc`, so a reused pid is not
+//! taken for the owner), and recorded so
 //! that SIGTERM and SIGINT remove it before the process exits (Argo CD stops
 //! the plugin with SIGTERM, then SIGKILL). Folders left by a killed process are
 //! removed by the next run's [`sweep`] once their owner is gone.
@@ -60,6 +60,10 @@ fn start_time(pid: u32) -> std::io::Result<u64> {
 /// Whether the owner `<pid>.<start>` of a scratch name is gone: no such
 /// process, or one started at another time. Unknown (no `/proc`) counts as alive.
 fn owner_gone(owner: &str) -> bool {
+    if self::owner().ends_with(".0") {
+        // No `/proc` here: every process would look gone.
+        return false;
+    }
     let Some((pid, start)) = owner.split_once('.') else { return false };
     let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else { return false };
     match start_time(pid) {
