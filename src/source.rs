@@ -1,5 +1,6 @@
 //! The generator source: where a deployKF generator comes from (a folder, a
-//! `.zip`, or a release version cached under `~/.deploykf/assets`), its
+//! `.zip`, or a release version cached under `~/.deploykf/assets`, in plugin
+//! mode under the cache folder), its
 //! hostile-input-safe extraction into a private temporary folder, its
 //! verification (`.deploykf_generator` marker, `templates/`, `helpers/`,
 //! `default_values.yaml`) and its hash, as the Go CLI's `internal/generate`
