@@ -943,6 +943,9 @@ mod tests {
         let err = run_err(&doubling).to_string();
         assert!(err.starts_with("template: t:2:"), "{err}");
         assert!(err.contains("error calling printf: the result would be 134217728 bytes, over the limit of 64 MiB"), "{err}");
+        let hundred = (0..100).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
+        let err = run_err(&format!("{{{{< toJSONPretty (strings.Repeat 1000000 \" \") (coll.Slice {hundred}) >}}}}")).to_string();
+        assert!(err.contains("error calling toJSONPretty: the result would be over the limit of 64 MiB"), "{err}");
         // The output of one template is bounded too.
         let big = format!("{{{{< range coll.Slice {items} >}}}}\n{{{{< strings.Repeat 4000000 \"x\" >}}}}{{{{< end >}}}}");
         let err = run_err(&big).to_string();
