@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{minimal_generator, write_tree, Sandbox};
 
 /// A template that takes many seconds: 5000 × 5000 empty iterations.
-pub const SLOW_TEMPLATE: &str = "{{<- $l := strings.Split \"\" (strings.Repeat 5000 \"x\") >}}\
+const SLOW_TEMPLATE: &str = "{{<- $l := strings.Split \"\" (strings.Repeat 5000 \"x\") >}}\
 {{<- range $l >}}{{<- range $l >}}{{<- end >}}{{<- end >}}";
 
 /// The minimal generator with the slow template (as `generator/`) and without (as `fast/`).
