@@ -946,9 +946,9 @@ mod tests {
         let hundred = (0..100).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
         let err = run_err(&format!("{{{{< toJSONPretty (strings.Repeat 1000000 \" \") (coll.Slice {hundred}) >}}}}")).to_string();
         assert!(err.contains("error calling toJSONPretty: the result would be over the limit of 64 MiB"), "{err}");
-        let err = run_err(&format!("{{{{< regexp.Replace \"a\" (strings.Repeat 1000 \"x\") (strings.Repeat 100000 \"a\") >}}}}")).to_string();
+        let err = run_err("{{< regexp.Replace \"a\" (strings.Repeat 1000 \"x\") (strings.Repeat 100000 \"a\") >}}").to_string();
         assert!(err.contains("error calling Replace: the result would be 100100000 bytes"), "{err}");
-        let err = run_err(&format!("{{{{< join (strings.Split \"\" (strings.Repeat 100000 \"a\")) (strings.Repeat 1000 \"x\") >}}}}")).to_string();
+        let err = run_err("{{< join (strings.Split \"\" (strings.Repeat 100000 \"a\")) (strings.Repeat 1000 \"x\") >}}").to_string();
         assert!(err.contains("error calling join: the result would be 100099000 bytes"), "{err}");
         // The output of one template is bounded too.
         let big = format!("{{{{< range coll.Slice {items} >}}}}\n{{{{< strings.Repeat 4000000 \"x\" >}}}}{{{{< end >}}}}");
