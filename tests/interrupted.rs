@@ -67,10 +67,21 @@ fn sigterm_and_sigint_remove_staging_and_temporary_folders() {
     let sb = Sandbox::new();
     let (slow, _) = generators(&sb);
     for (name, code) in [("TERM", 143), ("INT", 130)] {
-        let child = start_slow_render(&sb, &slow);
+        let mut child = start_slow_render(&sb, &slow);
         signal(&child, name);
-        let output = child.wait_with_output().unwrap();
-        assert_eq!(output.status.code(), Some(code), "SIG{name}");
+        // Bounded: a process ignoring the signal is killed and the test fails.
+        let give_up = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > give_up {
+                child.kill().unwrap();
+                panic!("SIG{name} did not stop the render");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(code), "SIG{name}");
         assert_eq!(named(sb.dir.path(), ".deploykf-output-"), Vec::<String>::new(), "SIG{name}: staging left");
         sb.assert_tmp_clean();
         assert!(!sb.path("out").exists());
