@@ -13,8 +13,10 @@
 //!   evicting, shared while a [`CacheEntry`] is held. Whoever deletes a lock file
 //!   holds its lock, and a locker checks that the file it locked is still the
 //!   one at the path, so deleting lock files never lets two holders in.
-//! - `.tmp-<key>-<random>/`: a render in progress (or abandoned by a crash:
-//!   removed after [`STALE_AFTER`]). Never served.
+//! - `.tmp-<key>-<owner>-<random>/`: a render in progress (see
+//!   [`crate::scratch`]; removed on SIGTERM/SIGINT, and by the next
+//!   [`RenderCache::open`] once its owner process is gone or after
+//!   [`STALE_AFTER`]). Never served.
 //! - `.trash-<key>-<random>/`: an evicted entry being deleted.
 //!
 //! Other names are left alone, so the folder may hold other caches too.
@@ -25,6 +27,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
+
+use crate::scratch;
 
 /// How long a caller waits for another invocation's lock on the same key before
 /// failing: below Argo CD's 60 s budget for a whole request.
@@ -171,16 +175,12 @@ impl RenderCache {
     /// Renders into a fresh temp folder and renames it to `target`. The caller
     /// holds the key's exclusive lock.
     fn render_and_publish(&self, key: &str, target: &Path, render: &mut dyn FnMut(&Path) -> Result<()>) -> Result<()> {
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{key}-"))
-            .rand_bytes(8)
-            .tempdir_in(&self.dir)
-            .with_context(|| format!("cannot create a temp folder in the render cache '{}'", self.dir.display()))?;
+        let tmp = scratch::dir_in(&self.dir, &format!(".tmp-{key}-"), "a temp folder in the render cache")?;
         if let Err(err) = render(tmp.path()) {
             let _ = tmp.close();
             return Err(err);
         }
-        fs::rename(tmp.path(), target).with_context(|| {
+        scratch::publishing(|| fs::rename(tmp.path(), target)).with_context(|| {
             format!("cannot publish the render '{}' as '{}'", tmp.path().display(), target.display())
         })?;
         // The temp path no longer exists: keep TempDir from trying to delete it.
@@ -255,8 +255,9 @@ impl RenderCache {
         out
     }
 
-    /// Removes temp folders and unused lock files older than [`STALE_AFTER`]
-    /// and any trash left by an interrupted eviction. Errors are ignored: a
+    /// Removes temp folders older than [`STALE_AFTER`] or whose owner process
+    /// is gone, unused lock files older than that, and any trash left by an
+    /// interrupted eviction. Errors are ignored: a
     /// concurrent invocation may be removing the same thing.
     fn sweep(&self, now: SystemTime) {
         let Ok(read) = fs::read_dir(&self.dir) else { return };
@@ -268,7 +269,16 @@ impl RenderCache {
             let path = dirent.path();
             let Ok(meta) = fs::symlink_metadata(&path) else { continue };
             let trash = name.starts_with(".trash-");
-            let stale_tmp = name.starts_with(".tmp-") && is_stale(&meta);
+            // `.tmp-<key>-<owner>-<random>`: abandoned once its owner is gone
+            // and nobody holds the key's lock (its renderer holds it
+            // throughout; another host sharing the cache has other pids).
+            let orphan = || {
+                name.get(..70).is_some_and(|prefix| {
+                    scratch::is_orphan(&name, prefix)
+                        && matches!(KeyLock::try_acquire(&self.dir.join(format!("{}.lock", &prefix[5..69])), LockMode::Exclusive), Ok(Some(_)))
+                })
+            };
+            let stale_tmp = name.starts_with(".tmp-") && (is_stale(&meta) || orphan());
             if meta.is_dir() && (trash || stale_tmp) {
                 let _ = fs::remove_dir_all(&path);
             } else if let Some(key) = name.strip_suffix(".lock") {
@@ -476,6 +486,26 @@ mod tests {
         let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn render_folders_of_gone_processes_are_swept_unless_locked() {
+        let tmp = TempDir::new().unwrap();
+        let (a, b) = (CacheKey::from_parts(&[("a", b"1")]), CacheKey::from_parts(&[("b", b"2")]));
+        // pid 4194305 is above Linux's pid_max: that owner is gone.
+        let gone = tmp.path().join(format!(".tmp-{}-4194305.1-x", a.0));
+        let gone_locked = tmp.path().join(format!(".tmp-{}-4194305.1-x", b.0));
+        for d in [&gone, &gone_locked] {
+            fs::create_dir_all(d.join("sub")).unwrap();
+        }
+        let _held = KeyLock::try_acquire(&tmp.path().join(format!("{}.lock", b.0)), LockMode::Exclusive).unwrap().unwrap();
+        let cache = RenderCache::open(tmp.path(), 1 << 30).unwrap();
+        assert!(!gone.exists(), "an orphan is removed");
+        assert!(gone_locked.exists(), "a folder whose key is locked is kept");
+        // A live render of this process is kept.
+        let mine = scratch::dir_in(&cache.dir, &format!(".tmp-{}-", a.0), "x").unwrap();
+        RenderCache::open(tmp.path(), 1 << 30).unwrap();
+        assert!(mine.path().is_dir());
     }
 
     fn set_age(path: &Path, age: Duration) {

@@ -18,6 +18,7 @@ use crate::mirror::pipeline::{self, MirrorSettings};
 use crate::mirror::pull_secret::{self, SecretRef};
 use crate::registry::credentials::Credentials;
 use crate::source::{self, GeneratorSource};
+use crate::user_input;
 
 const GENERATE_HELP: &str = "\
 Generate an output folder of Kubernetes manifests from a deployKF generator and values files.
@@ -70,7 +71,12 @@ Parameters (as the upstream deployKF plugin):
 Environment:
   DEPLOYKF_CMP_CACHE_DIR     the shared render and chart cache (default
                              $XDG_CACHE_HOME/deploykf-cmp, else $TMPDIR/deploykf-cmp-cache)
-  DEPLOYKF_CMP_CACHE_MAX_MB  the cache's size bound (default 2048)
+  DEPLOYKF_CMP_CACHE_MAX_MB  the cache's size bound in MiB (default 2048, at most 1048576)
+  DEPLOYKF_CMP_ASSETS_DIR    where source_version release zips are kept (default
+                             $DEPLOYKF_CMP_CACHE_DIR/assets; never $HOME)
+  DEPLOYKF_CMP_ALLOW_EMPTY   'true' lets 'generate' print a render holding no Kubernetes
+                             object (default: such a render is an error, since Argo CD
+                             would prune every resource of the Application)
   DEPLOYKF_CMP_KUSTOMIZE, DEPLOYKF_CMP_KUBECTL, DEPLOYKF_CMP_HELM
                              the programs to use instead of kustomize/kubectl/helm on PATH
   HELM_REGISTRY_CONFIG       docker config.json with the chart registries' credentials
@@ -532,7 +538,7 @@ impl MirrorArgs {
         let (chart_jobs, charts_left) = match &self.charts_file {
             Some(path) => {
                 let origin = path.display().to_string();
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --charts-file {origin}"))?;
+                let text = user_input::read_file(path, "--charts-file")?;
                 copy::charts::parse_charts(&text, &origin, rules.as_ref())?
             }
             None => Default::default(),
@@ -596,7 +602,7 @@ impl MirrorArgs {
     fn image_list(&self) -> Result<Option<(String, String)>> {
         if let Some(path) = &self.images_file {
             let origin = path.display().to_string();
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --images-file {origin}"))?;
+            let text = user_input::read_file(path, "--images-file")?;
             return Ok(Some((text, origin)));
         }
         let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {

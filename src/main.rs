@@ -3,7 +3,8 @@
 //! [`source`] (the generator) → [`values`] → [`generate`] (with
 //! [`gomplateignore`]) → [`output`] (the output folder and its marker); in
 //! plugin mode [`plugin`] drives the same render through [`cache`] and hands
-//! the output to [`components`] (kustomize, helm).
+//! the output to [`components`] (kustomize, helm). Temporary and staging
+//! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
 
 mod cache;
 mod cli;
@@ -16,7 +17,9 @@ mod mirror;
 mod output;
 mod plugin;
 mod registry;
+mod scratch;
 mod source;
+mod user_input;
 mod values;
 
 use std::process::ExitCode;
@@ -36,7 +39,9 @@ fn main() -> ExitCode {
             };
         }
     };
-    match cli.run() {
+    let result = cli.run();
+    scratch::wait_if_stopping();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {e:#}");

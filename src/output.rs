@@ -12,6 +12,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
 
+use crate::scratch;
+
+/// The name prefix of staging folders (see [`scratch`] for the rest of the name).
+const STAGING_PREFIX: &str = ".deploykf-output-";
+
 /// The marker file that makes an output folder safe to clean.
 pub const OUTPUT_MARKER: &str = ".deploykf_output";
 
@@ -43,10 +48,9 @@ impl OutputDir {
                 given.display()
             )
         })?;
-        let staging = tempfile::Builder::new()
-            .prefix(".deploykf-output-")
-            .tempdir_in(parent)
-            .with_context(|| format!("cannot create a staging folder in '{}'", parent.display()))?;
+        // Staging left beside it by a killed run goes first.
+        scratch::sweep(parent, STAGING_PREFIX);
+        let staging = scratch::dir_in(parent, STAGING_PREFIX, "a staging folder")?;
         Ok(OutputDir {
             given: given.to_path_buf(),
             target,
@@ -69,8 +73,13 @@ impl OutputDir {
         self.staging.path()
     }
 
-    /// Replaces the target's content with the staging folder's content.
+    /// Replaces the target's content with the staging folder's content (a
+    /// SIGTERM waits for it to finish).
     pub fn commit(self) -> Result<()> {
+        scratch::publishing(|| self.publish())
+    }
+
+    fn publish(self) -> Result<()> {
         check_replaceable(&self.target, &self.given)?;
         let given = self.given.display().to_string();
         match fs::symlink_metadata(&self.target) {

@@ -1,5 +1,6 @@
 //! The generator source: where a deployKF generator comes from (a folder, a
-//! `.zip`, or a release version cached under `~/.deploykf/assets`), its
+//! `.zip`, or a release version cached under `~/.deploykf/assets`, in plugin
+//! mode under the cache folder), its
 //! hostile-input-safe extraction into a private temporary folder, its
 //! verification (`.deploykf_generator` marker, `templates/`, `helpers/`,
 //! `default_values.yaml`) and its hash, as the Go CLI's `internal/generate`
@@ -288,6 +289,9 @@ pub fn default_cache_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".deploykf").join("assets"))
 }
 
+/// The name prefix of a download in progress (see [`crate::scratch`]).
+const DOWNLOAD_PREFIX: &str = ".download-";
+
 /// Downloads `url` into a temporary file beside `dest`, then renames it into place.
 fn download(url: &str, dest: &Path) -> Result<()> {
     let limits = ZipLimits::default();
@@ -303,8 +307,8 @@ fn download(url: &str, dest: &Path) -> Result<()> {
         bail!("HTTP {status}");
     }
     let dir = dest.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in '{}'", dir.display()))?;
+    crate::scratch::sweep(dir, DOWNLOAD_PREFIX);
+    let mut tmp = crate::scratch::file_in(dir, DOWNLOAD_PREFIX, "a temporary file for the download")?;
     let copied = io::copy(&mut response.take(limits.max_total_bytes + 1), &mut tmp)?;
     if copied > limits.max_total_bytes {
         bail!(
@@ -319,10 +323,7 @@ fn download(url: &str, dest: &Path) -> Result<()> {
 }
 
 fn new_temp_dir() -> Result<TempDir> {
-    tempfile::Builder::new()
-        .prefix("deploykf-generator-source-")
-        .tempdir()
-        .context("cannot create a temporary folder for the generator source")
+    crate::scratch::temp_dir("deploykf-generator-source-", "a temporary folder for the generator source")
 }
 
 /// Go's `filepath.EvalSymlinks`: the path with symlinks resolved, kept relative

@@ -5,10 +5,14 @@
 //! later files win. Files are read with the engine's YAML decoder, and a merged
 //! result goes through YAML once more (gomplate's `merge:` datasource encodes
 //! the merge with `toYAML` and decodes it again).
+//!
+//! A values file holds one YAML document: gomplate would read only the first
+//! and ignore the rest without a word, so a second document is an error
+//! naming the file and its line (see COMPATIBILITY.md).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use gomplate::{Map, Value};
 
 /// Loads `default_values.yaml` and the `--values` files (in the order given,
@@ -17,12 +21,12 @@ pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
     // Read every file before decoding any, so a missing file is reported first.
     let texts = values_files
         .iter()
-        .map(|file| read(file, "values file"))
+        .map(|file| read_values_file(file, "values file"))
         .collect::<Result<Vec<_>>>()?;
     // The generator is unpacked in a temporary folder: name the file as it is in the generator.
     let shown = Path::new("default_values.yaml");
     let defaults = parse_map(
-        &read(default_values, "generator file")?,
+        &crate::user_input::read_file(default_values, "generator file")?,
         shown,
         "generator file",
     )?;
@@ -48,9 +52,49 @@ pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
     }
 }
 
-fn read(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("{what} '{}': cannot read it", path.display()))
+/// Reads the user's values file `path` (bounded, see
+/// [`crate::user_input::read_file`]) and checks it holds one document;
+/// `what` names it in errors.
+pub fn read_values_file(path: &Path, what: &str) -> Result<String> {
+    let text = crate::user_input::read_file(path, what)?;
+    single_document(&text).map_err(|line| {
+        anyhow!(
+            "{what} '{}': line {line} starts a second YAML document, which would be ignored: \
+             put all values in one document (remove the '---' line) or split them into several values files",
+            path.display()
+        )
+    })?;
+    Ok(text)
+}
+
+/// `Err(line)` when `text` holds content after its first document: the line
+/// of the `---` (or `...`) marker that ends that document. Document markers
+/// sit at column 0, where no scalar of the document can continue.
+pub fn single_document(text: &str) -> Result<(), usize> {
+    // The document holding content first, and the open document with the line of its marker.
+    let (mut with_content, mut doc, mut doc_line) = (None, 0, 1);
+    for (i, line) in text.lines().enumerate() {
+        let after = |m: &str| line.strip_prefix(m).filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
+        let content = if let Some(rest) = after("---") {
+            (doc, doc_line) = (doc + 1, i + 1);
+            let rest = rest.trim();
+            !rest.is_empty() && !rest.starts_with('#')
+        } else if after("...").is_some() {
+            (doc, doc_line) = (doc + 1, i + 1);
+            false
+        } else {
+            let trimmed = line.trim();
+            !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'))
+        };
+        if content {
+            match with_content {
+                None => with_content = Some(doc),
+                Some(first) if first != doc => return Err(doc_line),
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Decodes YAML text that must hold a map (empty text is an empty map); errors name `path`.
@@ -100,6 +144,22 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect()
+    }
+
+    #[test]
+    fn a_second_document_is_found_with_its_line() {
+        for one in ["a: 1\n", "---\na: 1\n", "# c\n---\na: |\n  x\n  ---\n", "a: 1\n---\n# only a comment\n", "a: 1\n...\n", "--- {a: 1}\n"] {
+            assert_eq!(single_document(one), Ok(()), "{one:?}");
+        }
+        assert_eq!(single_document("a: 1\n---\nb: 2\n"), Err(2));
+        assert_eq!(single_document("---\na: 1\n\n--- # two\n\nb: 2\n"), Err(4));
+        assert_eq!(single_document("a: 1\n--- {b: 2}\n"), Err(2));
+        assert_eq!(single_document("a: 1\n...\nb: 2\n"), Err(2));
+        let dir = tempfile::TempDir::new().unwrap();
+        let file = dir.path().join("values.yaml");
+        std::fs::write(&file, "a: 1\n---\nb: 2\n").unwrap();
+        let err = read_values_file(&file, "values file").unwrap_err().to_string();
+        assert!(err.contains("values.yaml': line 2 starts a second YAML document"), "{err}");
     }
 
     #[test]

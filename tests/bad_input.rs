@@ -291,6 +291,60 @@ fn values_file_with_yaml_syntax_error_names_file_and_line() {
 }
 
 #[test]
+fn a_second_yaml_document_in_a_values_file_is_refused_with_its_line() {
+    let sb = Sandbox::new();
+    let g = generator_folder(&sb, &[]);
+    let values = sb.path("two-docs.yaml");
+    fs::write(&values, "greeting: one\n---\ngreeting: two\n").unwrap();
+    let out = sb.path("out");
+    sb.generate(&g, &[&values], &out)
+        .assert_fails_with(&["two-docs.yaml': line 2 starts a second YAML document"]);
+    assert_nothing_written(&sb, &out);
+}
+
+/// `/dev/zero`, a FIFO with no writer and a file over 16 MiB, as values,
+/// mirror or images file: refused at once, naming the file (a FIFO read would
+/// block forever, `/dev/zero` would fill memory).
+#[test]
+fn special_and_oversized_user_files_are_refused() {
+    let sb = Sandbox::new();
+    let g = generator_folder(&sb, &[]);
+    let fifo = sb.path("fifo.yaml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let big = sb.path("big.yaml");
+    fs::File::create(&big).unwrap().set_len((16 << 20) + 1).unwrap();
+    let out = sb.path("out");
+    let source = g.display().to_string();
+    for (flag, what) in [("-f", "values file"), ("--mirror", "--mirror file")] {
+        for (file, problem) in [
+            ("/dev/zero".to_string(), "is not a regular file (a device)"),
+            (fifo.display().to_string(), "is not a regular file (a FIFO)"),
+            (big.display().to_string(), "is larger than the limit of 16 MiB"),
+        ] {
+            sb.run(&["generate", "--source-path", &source, flag, &file, "-O", "out"])
+                .assert_fails_with(&[&format!("{what} '{file}' {problem}")]);
+            assert_nothing_written(&sb, &out);
+        }
+    }
+    let images = sb.run(&["mirror", "--dry-run", "--images-file", "/dev/zero"]);
+    images.assert_fails_with(&["--images-file '/dev/zero' is not a regular file (a device)"]);
+    let env = [("DEPLOYKF_CMP_MIRROR_CONFIG", fifo.to_str().unwrap())];
+    sb.run_with_env(&["generate", "--source-path", &source, "-O", "out"], &env)
+        .assert_fails_with(&["DEPLOYKF_CMP_MIRROR_CONFIG file", "is not a regular file (a FIFO)"]);
+}
+
+/// A 1 MiB line of an images file is quoted in the error cut to 200 bytes.
+#[test]
+fn a_huge_images_file_line_is_cut_in_the_error() {
+    let sb = Sandbox::new();
+    let line = format!("registry.example.com/{}:1", "Ab".repeat(1 << 19));
+    fs::write(sb.path("images.txt"), format!("# images\n{line}\n")).unwrap();
+    let run = sb.run(&["mirror", "--dry-run", "--images-file", "images.txt"]);
+    run.assert_fails_with(&["images.txt:2: ", &format!("…({} bytes)", line.len())]);
+    assert!(run.stderr.len() < 2000, "the line is echoed whole: {} bytes of stderr", run.stderr.len());
+}
+
+#[test]
 fn values_file_that_is_not_a_map_is_named() {
     let sb = Sandbox::new();
     let g = generator_folder(&sb, &[]);
@@ -315,6 +369,18 @@ fn template_syntax_error_names_template_and_line() {
     let out = sb.path("out");
     sb.generate(&g, &[], &out)
         .assert_fails_with(&["templates/apps/broken.yaml:"]);
+    assert_nothing_written(&sb, &out);
+}
+
+/// A template allocating ~100 GB is a template error, not an abort.
+#[test]
+fn a_huge_string_in_a_template_is_a_clean_error() {
+    let sb = Sandbox::new();
+    let g = generator_folder(&sb, &[("templates/big.yaml", Some("a: 1\nb: {{< strings.Repeat 100000000000 \"x\" >}}\n"))]);
+    let out = sb.path("out");
+    let run = sb.generate(&g, &[], &out);
+    run.assert_fails_with(&["templates/big.yaml:2:", "error calling Repeat", "over the limit of 64 MiB"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert_nothing_written(&sb, &out);
 }
 

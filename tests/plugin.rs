@@ -29,7 +29,7 @@ fn generator_files() -> Vec<(String, String)> {
         (".deploykf_generator", "{\"generator_schema\": \"v1\"}"),
         (
             "default_values.yaml",
-            "argocd:\n  source:\n    plugin:\n      enabled: false\napp:\n  greeting: hello\nfail_me: false\n\
+            "argocd:\n  source:\n    plugin:\n      enabled: false\napp:\n  greeting: hello\nfail_me: false\nslow: false\n\
              deps:\n  repository: oci://127.0.0.1:1/charts\n  version: 3.0.1\n",
         ),
         ("helpers/argocd.tpl", "{{<- define \"argocd.repo\" >}}{{< getenv \"ARGOCD_APP_SOURCE_REPO_URL\" | required \"required env-var 'ARGOCD_APP_SOURCE_REPO_URL' is not set\" | quote >}}{{<- end >}}"),
@@ -88,6 +88,11 @@ data:
             "apiVersion: v2\nname: demo-deps\nversion: 1.0.0\ndependencies:\n  - name: kyverno\n    version: {{< .Values.deps.version | quote >}}\n    repository: {{< .Values.deps.repository | quote >}}\n",
         ),
         ("templates/manifests/demo-deps/values.yaml", "kyverno:\n  replicaCount: 1\n"),
+        ("templates/manifests/demo-empty-kustomize/kustomization.yaml", "resources: []\n"),
+        ("templates/manifests/demo-empty-helm/Chart.yaml", "apiVersion: v2\nname: demo-empty-helm\nversion: 1.0.0\n"),
+        ("templates/manifests/demo-empty-helm/templates/nothing.yaml", "# only a comment\n{{- if .Values.enabled }}\nkind: ConfigMap\n{{- end }}\n"),
+        // Many seconds of work when `slow` is set (5000 × 5000 empty iterations).
+        ("templates/slow.yaml", "{{<- if .Values.slow >}}{{<- $l := strings.Split \"\" (strings.Repeat 5000 \"x\") >}}{{<- range $l >}}{{<- range $l >}}{{<- end >}}{{<- end >}}{{<- end >}}"),
         ("templates/fail.yaml", "{{<- if .Values.fail_me >}}{{< fail \"fail_me is set: remove it from your values\" >}}{{<- end >}}"),
     ];
     files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
@@ -138,6 +143,11 @@ impl Repo {
     /// Runs `deploykf-cmp plugin <verb>` in the app folder with only the
     /// environment Argo CD gives a plugin, `params` as ARGOCD_APP_PARAMETERS.
     fn run(&self, verb: &str, app_name: &str, params: &serde_json::Value) -> Run {
+        self.command(verb, app_name, params).output().expect("run deploykf-cmp").into()
+    }
+
+    /// The command [`Repo::run`] runs, for tests that spawn it.
+    fn command(&self, verb: &str, app_name: &str, params: &serde_json::Value) -> Command {
         let path = if self.path.is_empty() {
             self.dir.path().join("empty-bin").into_os_string()
         } else {
@@ -164,7 +174,7 @@ impl Repo {
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run deploykf-cmp").into()
+        cmd
     }
 
     /// `init` then (when it succeeded) `generate`, as the cmp-server does.
@@ -414,6 +424,14 @@ fn values_files_must_exist_inside_the_repository() {
         std::os::unix::fs::symlink(repo.dir.path().join("outside.yaml"), repo.app_dir().join("linked.yaml")).unwrap();
         assert_fails(&repo.run("init", "a", &with(&["./linked.yaml"])), &["the values file './linked.yaml'", "outside the repository"]);
     }
+    // A FIFO (which would block the read) and a second YAML document (which would be ignored) are refused.
+    assert!(Command::new("mkfifo").arg(repo.app_dir().join("fifo.yaml")).status().unwrap().success());
+    assert_fails(&repo.run("init", "a", &with(&["./fifo.yaml"])), &["fifo.yaml' is not a regular file (a FIFO)"]);
+    fs::write(repo.app_dir().join("two.yaml"), "app: {greeting: a}\n---\napp: {greeting: b}\n").unwrap();
+    assert_fails(&repo.run("init", "a", &with(&["./two.yaml"])), &["two.yaml': line 2 starts a second YAML document"]);
+    let mut two = with(&["./values.yaml"]);
+    two.as_array_mut().unwrap().push(string_param("values", "a: 1\n--- {b: 2}\n"));
+    assert_fails(&repo.run("init", "a", &two), &["the 'values' parameter: line 2 starts a second YAML document"]);
     // The generator source is held to the same rule.
     let p = serde_json::json!([{"name": "source_path", "string": "../../../"}]);
     assert_fails(&repo.run("init", "a", &p), &["the generator source '../../../'", "outside the repository"]);
@@ -448,6 +466,95 @@ fn missing_programs_are_named_with_the_variable_to_set() {
     // A variable naming a missing binary is named in the error.
     repo.extra_env.push(("DEPLOYKF_CMP_KUBECTL".into(), "/nonexistent/kubectl".into()));
     assert_fails(&repo.run("generate", "a", &kustomize), &["DEPLOYKF_CMP_KUBECTL is set to '/nonexistent/kubectl'"]);
+}
+
+#[test]
+fn a_component_rendering_no_object_fails_unless_allowed() {
+    let Some(mut repo) = Repo::new().with_tools() else { return };
+    let kustomize = params(&[string_param("output_kustomize_path", "./manifests/demo-empty-kustomize/")]);
+    assert_fails(
+        &repo.render("a", &kustomize),
+        &["'./manifests/demo-empty-kustomize/' rendered no Kubernetes object", "DEPLOYKF_CMP_ALLOW_EMPTY=true"],
+    );
+    let helm = params(&[string_param("output_helm_path", "./manifests/demo-empty-helm/")]);
+    assert_fails(&repo.render("a", &helm), &["'./manifests/demo-empty-helm/' rendered no Kubernetes object"]);
+    // A site that wants an empty Application opts in.
+    repo.extra_env.push(("DEPLOYKF_CMP_ALLOW_EMPTY".into(), "true".into()));
+    assert!(!repo.render("a", &kustomize).assert_ok().stdout.contains("kind:"));
+    repo.render("a", &helm).assert_ok();
+    repo.extra_env.push(("DEPLOYKF_CMP_ALLOW_EMPTY".into(), "maybe".into()));
+    assert_fails(&repo.run("generate", "a", &helm), &["DEPLOYKF_CMP_ALLOW_EMPTY must be 'true' or 'false', not \"maybe\""]);
+}
+
+/// A render killed mid-way (SIGKILL, after Argo CD's SIGTERM was ignored or
+/// came too late) leaves its `.tmp-*` folder in the cache and its temporary
+/// folders; the next `init` removes them. SIGTERM removes them at once.
+#[test]
+fn killed_renders_leave_nothing_after_the_next_run() {
+    let Some(repo) = Repo::new().with_tools() else { return };
+    let renders = repo.dir.path().join("cache/renders");
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        fs::read_dir(dir).map_or(Vec::new(), |d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+    };
+    let slow = params(&[string_param("values", "slow: true\n")]);
+    for signal in ["KILL", "TERM"] {
+        let mut child = repo.command("init", "a", &slow).stdout(std::process::Stdio::null()).spawn().unwrap();
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let started = || names(&renders).iter().any(|n| n.starts_with(".tmp-")) && !names(&repo.dir.path().join("tmp")).is_empty();
+        while !started() {
+            assert!(child.try_wait().unwrap().is_none(), "init ended before its render started");
+            assert!(std::time::Instant::now() < give_up, "the render never started");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
+        let status = child.wait().unwrap();
+        if signal == "KILL" {
+            assert!(names(&renders).iter().any(|n| n.starts_with(".tmp-")), "the killed render left its folder");
+            repo.run("init", "a", &params(&[])).assert_ok();
+        } else {
+            assert_eq!(status.code(), Some(143));
+        }
+        let left: Vec<String> = names(&renders).into_iter().filter(|n| n.starts_with(".tmp-")).collect();
+        assert_eq!(left, Vec::<String>::new(), "after SIG{signal}");
+        assert_eq!(names(&repo.dir.path().join("tmp")), Vec::<String>::new(), "after SIG{signal}");
+    }
+}
+
+/// A cache bound that would wrap around (2^44 MiB is 2^64 bytes) is refused.
+#[test]
+fn the_cache_bound_is_range_checked() {
+    let mut repo = Repo::new();
+    repo.extra_env.push(("DEPLOYKF_CMP_CACHE_MAX_MB".into(), "17592186044416".into()));
+    assert_fails(
+        &repo.run("init", "a", &params(&[])),
+        &["DEPLOYKF_CMP_CACHE_MAX_MB must be a whole number from 1 to 1048576, not \"17592186044416\""],
+    );
+}
+
+/// `source_version` downloads into the cache folder: the sidecar's HOME is
+/// `/`, read-only.
+#[test]
+fn source_version_zips_go_to_the_cache_not_home() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(mut repo) = Repo::new().with_tools() else { return };
+    let entries: Vec<(String, String)> =
+        generator_files().into_iter().map(|(rel, text)| (format!("generator/{rel}"), text)).collect();
+    let zip = repo.dir.path().join("release.zip");
+    common::write_zip(&zip, &entries.iter().map(|(n, t)| common::ZipEntry::File(n, t.as_bytes())).collect::<Vec<_>>());
+    let bytes = fs::read(&zip).unwrap();
+    let asset = "/releases/v7.7.8/deploykf-7.7.8-generator.zip";
+    let server = support::file_server::FileServer::start(|_| [(asset.to_string(), bytes.clone())].into());
+    let home = repo.dir.path().join("home");
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o555)).unwrap();
+    repo.extra_env.push(("DEPLOYKF_CMP_RELEASES_URL".into(), format!("http://{}/releases", server.addr)));
+    let p = serde_json::json!([string_param("source_version", "7.7.8"), string_param("values", "app:\n  greeting: v\n")]);
+    let run = repo.render("deploykf-app-of-apps", &p);
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
+    run.assert_ok();
+    assert!(run.stdout.contains("name: demo-kustomize"), "{}", run.stdout);
+    assert_eq!(fs::read(repo.dir.path().join("cache/assets/deploykf-7.7.8-generator.zip")).unwrap(), bytes);
+    assert!(fs::read_dir(&home).unwrap().next().is_none(), "nothing is written under HOME");
+    assert_eq!(server.count(asset), 1, "init downloads once, generate reuses the zip");
 }
 
 #[test]

@@ -9,5 +9,9 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "../../src/mirror/reference.rs"]
 mod reference;
+// The parser's messages shorten long inputs with it.
+#[path = "../../src/user_input.rs"]
+#[allow(dead_code)]
+mod user_input;
 
 fuzz_target!(|data: &[u8]| reference::fuzz_roundtrip(data));

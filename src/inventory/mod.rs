@@ -53,10 +53,7 @@ pub fn render_all(request: &Request<'_>) -> Result<Rendered> {
     let env_file = std::env::var_os(MIRROR_CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
     let mirror = mirror_config::resolve_sources(request.mirror_file, &mut values, env_file.as_deref())?;
 
-    let scratch = tempfile::Builder::new()
-        .prefix("deploykf-cmp-inventory-")
-        .tempdir()
-        .context("cannot create a temporary folder for the inventory")?;
+    let scratch = crate::scratch::temp_dir("deploykf-cmp-inventory-", "a temporary folder for the inventory")?;
     let render_dir = scratch.path().join("output");
     render::render_generator(request.source, values.clone(), &render_dir)?;
     let tools = Tools::locate(scratch.path())?;

@@ -370,8 +370,7 @@ pub fn resolve_sources(
 /// Loads a YAML file holding a top-level `mirror:` section.
 pub fn load_file(path: &Path, what: &str) -> Result<MirrorRules> {
     let origin = format!("{what} '{}'", path.display());
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("{origin}: cannot read it"))?;
+    let text = crate::user_input::read_file(path, what)?;
     let doc = gomplate::yaml::decode(&text).map_err(|e| anyhow!("{origin}: {e}"))?;
     let Some(top) = doc.as_map() else {
         bail!(

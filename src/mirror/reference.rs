@@ -110,7 +110,8 @@ impl std::fmt::Display for RefError {
             RefError::NameContainsUppercase => f.write_str("repository name must be lowercase"),
             RefError::RemoteUppercase(remote) => write!(
                 f,
-                "invalid reference format: repository name ({remote}) must be lowercase"
+                "invalid reference format: repository name ({}) must be lowercase",
+                crate::user_input::shorten(remote)
             ),
             RefError::NameTooLong => write!(
                 f,
@@ -126,7 +127,8 @@ impl std::fmt::Display for RefError {
             RefError::DigestUnsupported => f.write_str("unsupported digest algorithm"),
             RefError::InvalidHost(host) => write!(
                 f,
-                "invalid reference format: registry host ({host}) is not a valid host name"
+                "invalid reference format: registry host ({}) is not a valid host name",
+                crate::user_input::shorten(host)
             ),
         }
     }
@@ -274,7 +276,7 @@ fn reference_error(input: &str, e: RefError) -> anyhow::Error {
         }
         _ => "",
     };
-    anyhow!("invalid image reference {input:?}: {e}{hint}")
+    anyhow!("invalid image reference {}: {e}{hint}", crate::user_input::quote(input))
 }
 
 impl ImageRef {

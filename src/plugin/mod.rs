@@ -11,6 +11,7 @@
 //! Each command ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`),
 //! before Argo CD's own timeout kills it without a word.
 
+pub mod output_guard;
 pub mod params;
 pub mod render;
 pub mod repo;
@@ -31,6 +32,7 @@ use crate::deadline::{self, Deadline, DEADLINE_ENV};
 use crate::generate;
 use crate::mirror::pipeline;
 use crate::output::lexical_clean;
+use crate::user_input;
 use params::{OutputParam, Parameters};
 use render::{RenderRequest, Rendered};
 use repo::Repository;
@@ -44,10 +46,14 @@ const CHART_DIR: &str = "chart";
 
 /// Names the cache folder.
 pub const CACHE_DIR_ENV: &str = "DEPLOYKF_CMP_CACHE_DIR";
+/// Names the folder of downloaded release zips (default: `assets/` in the cache folder).
+pub const ASSETS_DIR_ENV: &str = "DEPLOYKF_CMP_ASSETS_DIR";
 /// The cache's size bound in MiB.
 pub const CACHE_MAX_MB_ENV: &str = "DEPLOYKF_CMP_CACHE_MAX_MB";
 /// The default size bound in MiB (a deployKF render is about 8 MiB).
 const DEFAULT_CACHE_MAX_MB: u64 = 2048;
+/// The largest size bound accepted, in MiB (1 TiB).
+const MAX_CACHE_MAX_MB: u64 = 1 << 20;
 
 /// `deploykf-cmp plugin init`.
 pub fn init() -> Result<()> {
@@ -75,14 +81,8 @@ impl Invocation {
         let vars = generate::process_env();
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
         let cache_dir = cache_dir(&vars);
-        let cache_max_bytes = match vars.get(CACHE_MAX_MB_ENV).filter(|v| !v.is_empty()) {
-            None => DEFAULT_CACHE_MAX_MB,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| anyhow!("{CACHE_MAX_MB_ENV} must be a whole number of MiB, not '{v}'"))?,
-        } * 1024
-            * 1024;
+        let cache_max_bytes =
+            user_input::env_number(&vars, CACHE_MAX_MB_ENV, 1..=MAX_CACHE_MAX_MB)?.unwrap_or(DEFAULT_CACHE_MAX_MB) << 20;
         let deadline = Deadline::from_var(vars.get(DEADLINE_ENV).map(String::as_str))?;
         Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes, deadline })
     }
@@ -159,6 +159,9 @@ impl Invocation {
         let params = Parameters::from_vars(&self.vars)?;
         let output = params.output()?;
         let state = State::read(&self.state_dir())?;
+        let component = match &output {
+            OutputParam::Kustomize(path) | OutputParam::Helm { path, .. } => path.clone(),
+        };
         let manifests = match output {
             OutputParam::Kustomize(rel) => {
                 let kustomize = Kustomize::locate(|n| self.var(n))?;
@@ -192,6 +195,9 @@ impl Invocation {
                 helm.template(&chart, &options)
             }
         }?;
+        if !output_guard::allow_empty(&self.vars)? {
+            output_guard::ensure_objects(&manifests, &component)?;
+        }
         let request = RenderRequest::new(&params, &self.repository()?, &self.vars)?;
         match request.mirror_rules()? {
             Some(rules) => pipeline::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
@@ -217,6 +223,16 @@ fn cache_dir(vars: &HashMap<String, String>) -> PathBuf {
     set(CACHE_DIR_ENV)
         .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("deploykf-cmp")))
         .unwrap_or_else(|| std::env::temp_dir().join("deploykf-cmp-cache"))
+}
+
+/// Where `source_version` release zips are kept in plugin mode:
+/// `$DEPLOYKF_CMP_ASSETS_DIR`, else `assets/` in the [`cache_dir`] (never
+/// `$HOME`, which is `/` and read-only in the sidecar).
+pub(crate) fn assets_dir(vars: &HashMap<String, String>) -> PathBuf {
+    match vars.get(ASSETS_DIR_ENV).filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => cache_dir(vars).join("assets"),
+    }
 }
 
 /// The folder `rel` of the generator's output `render_dir`; it must exist and
@@ -332,5 +348,7 @@ mod tests {
         assert_eq!(cache_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("XDG_CACHE_HOME", "/x")])), PathBuf::from("/c"));
         assert_eq!(cache_dir(&vars(&[("XDG_CACHE_HOME", "/x")])), PathBuf::from("/x/deploykf-cmp"));
         assert_eq!(cache_dir(&vars(&[])), std::env::temp_dir().join("deploykf-cmp-cache"));
+        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("HOME", "/h")])), PathBuf::from("/c/assets"));
+        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), (ASSETS_DIR_ENV, "/a")])), PathBuf::from("/a"));
     }
 }

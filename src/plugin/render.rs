@@ -61,6 +61,8 @@ pub struct RenderRequest {
     env: BTreeMap<String, String>,
     /// Where the mirror configuration may come from besides the values.
     mirror: MirrorSettings,
+    /// Where release zips of `source_version` are kept (see [`super::assets_dir`]).
+    assets_dir: PathBuf,
 }
 
 /// A finished render, kept from eviction while this value lives.
@@ -91,25 +93,28 @@ impl RenderRequest {
             }
             SourceParam::Version(version) => Source::Version(
                 source::normalize_version(&version)
-                    .map_err(|_| anyhow!("invalid 'source_version' '{version}': expected a deployKF release like \"0.1.5\""))?,
+                    .map_err(|_| {
+                        let version = crate::user_input::quote(&version);
+                        anyhow!("invalid 'source_version' {version}: expected a deployKF release like \"0.1.5\"")
+                    })?,
             ),
         };
         let mut layers = Vec::new();
         for rel in &params.values_files {
             let file = repo.resolve(rel, FileRole { parameter: "values_files", what: "values file" })?;
-            if !file.is_file() {
-                bail!("the values file '{rel}' given in 'values_files' is not a file ('{}')", file.display());
-            }
-            let text = std::fs::read_to_string(&file)
+            let text = values::read_values_file(&file, "values file")
                 .with_context(|| format!("cannot read the values file '{rel}' given in 'values_files'"))?;
             layers.push(Layer { label: format!("values file '{rel}'"), file: Some(file), text });
         }
         if let Some(text) = &params.values {
+            values::single_document(text).map_err(|line| {
+                anyhow!("the 'values' parameter: line {line} starts a second YAML document, which would be ignored: put all values in one document")
+            })?;
             layers.push(Layer { label: "the 'values' parameter".into(), file: None, text: text.clone() });
         }
         layers.push(Layer { label: "the plugin's values".into(), file: None, text: PLUGIN_VALUES.into() });
         let mirror = MirrorSettings::from_vars(None, vars)?;
-        Ok(RenderRequest { source, layers, env: template_env(params, vars), mirror })
+        Ok(RenderRequest { source, layers, env: template_env(params, vars), mirror, assets_dir: super::assets_dir(vars) })
     }
 
     /// The output folder of this request's render: from `cache` when an
@@ -127,14 +132,14 @@ impl RenderRequest {
                 (hash, None)
             }
             Source::Version(version) => {
-                let artifact = source::default_cache_dir()?.join(source::artifact_name(version));
+                let artifact = self.assets_dir.join(source::artifact_name(version));
                 if artifact.is_file() {
                     let hash = source::hash_path(&artifact, &[])
                         .with_context(|| format!("cannot hash the generator source '{}'", artifact.display()))?;
                     (hash, None)
                 } else {
                     // Not downloaded yet: download (and unpack) it now.
-                    let source = GeneratorSource::from_version(version, &source::default_cache_dir()?)?;
+                    let source = GeneratorSource::from_version(version, &self.assets_dir)?;
                     (source.hash().to_string(), Some(source))
                 }
             }
@@ -153,10 +158,7 @@ impl RenderRequest {
                 Some(source) => source,
                 None => self.open_source()?,
             };
-            let scratch = tempfile::Builder::new()
-                .prefix("deploykf-cmp-values-")
-                .tempdir()
-                .context("cannot create a temporary folder for the values")?;
+            let scratch = crate::scratch::temp_dir("deploykf-cmp-values-", "a temporary folder for the values")?;
             let files = self.layer_files(scratch.path())?;
             // The pod images of the folder are not rewritten: `plugin generate`
             // rewrites and checks what kustomize or helm build from it.
@@ -168,7 +170,7 @@ impl RenderRequest {
     fn open_source(&self) -> Result<GeneratorSource> {
         match &self.source {
             Source::Path(path) => GeneratorSource::from_path(path),
-            Source::Version(version) => GeneratorSource::from_version(version, &source::default_cache_dir()?),
+            Source::Version(version) => GeneratorSource::from_version(version, &self.assets_dir),
         }
     }
 
@@ -294,6 +296,7 @@ mod tests {
             layers: layers.iter().map(|t| Layer { label: "layer".into(), file: None, text: t.to_string() }).collect(),
             env: BTreeMap::new(),
             mirror: MirrorSettings::default(),
+            assets_dir: PathBuf::new(),
         }
     }
 

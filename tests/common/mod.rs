@@ -118,7 +118,8 @@ impl Sandbox {
         cmd.output().expect("run deploykf-cmp").into()
     }
 
-    fn command(&self, args: &[&str], tmpdir: &Path) -> Command {
+    /// The command [`run`](Self::run) runs, for tests that spawn it.
+    pub fn command(&self, args: &[&str], tmpdir: &Path) -> Command {
         let mut cmd = Command::new(bin());
         cmd.args(args).current_dir(self.dir.path()).env("TMPDIR", tmpdir).env("HOME", self.path("home"));
         cmd

@@ -259,12 +259,12 @@ impl<'a> State<'a> {
                 out.push_str(text);
                 Ok(())
             }
-            Node::Action { pipe, .. } => {
+            Node::Action { pos, pipe } => {
                 let value = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     value.write_go(out, true);
                 }
-                Ok(())
+                self.check_output(*pos, out)
             }
             Node::If { pipe, list, else_list, .. } => self.walk_if(dot, pipe, list, else_list.as_ref(), false, out),
             Node::With { pipe, list, else_list, .. } => self.walk_if(dot, pipe, list, else_list.as_ref(), true, out),
@@ -282,11 +282,22 @@ impl<'a> State<'a> {
                 let Some(tmpl) = self.lookup(name) else {
                     return Err(self.error(*pos, Some(&format_args!("template {name:?}")), format!("template {name:?} not defined")));
                 };
-                self.call_template(name, &tmpl, new_dot, out)
+                self.call_template(name, &tmpl, new_dot, out)?;
+                self.check_output(*pos, out)
             }
             Node::Break { .. } => Err(Fail::Break),
             Node::Continue { .. } => Err(Fail::Continue),
         }
+    }
+
+    /// Fails at `pos` once `out` is over [`crate::SIZE_LIMIT`] (checked after
+    /// each action, template call and range iteration, so text between them
+    /// adds at most its own length).
+    fn check_output(&self, pos: Pos, out: &str) -> Res<()> {
+        if out.len() <= crate::SIZE_LIMIT {
+            return Ok(());
+        }
+        Err(self.error(pos, None, format!("the output is over the limit of {} MiB for one template", crate::SIZE_LIMIT >> 20)))
     }
 
     /// `if` (and `with`, which also makes the value dot for its true branch):
@@ -353,6 +364,7 @@ impl<'a> State<'a> {
                 Err(Fail::Break) => break,
                 Err(e) => return Err(e),
             }
+            self.check_output(pos, out)?;
         }
         Ok(())
     }
@@ -551,6 +563,11 @@ impl<'a> State<'a> {
             },
         };
         match result {
+            Ok(Value::String(s)) if s.len() > crate::SIZE_LIMIT => Err(self.error(
+                pos,
+                Some(cmd),
+                format!("error calling {}: {}", short_name(name), funcs::strings::over_limit(s.len() as u128).message),
+            )),
             Ok(v) => Ok(v),
             Err(e) => {
                 let kind = if e.is_fail { ErrorKind::Fail } else { ErrorKind::Exec };
@@ -906,6 +923,38 @@ mod tests {
     fn unknown_function_and_template() {
         assert!(run_err("{{< nosuchfunc 1 >}}").to_string().contains("\"nosuchfunc\""));
         assert!(run_err("{{< template \"nope\" >}}").to_string().contains("template \"nope\" not defined"));
+    }
+
+    #[test]
+    fn huge_strings_and_outputs_are_template_errors() {
+        let err = run_err("a\n{{< strings.Repeat 100000000000 \"x\" >}}").to_string();
+        assert_eq!(
+            err,
+            "template: t:2:4: executing \"t\" at <strings.Repeat 100000000000 \"x\">: error calling Repeat: \
+             the result would be 100000000000 bytes, over the limit of 64 MiB for a string"
+        );
+        let err = run_err("{{< strings.Indent 100000000 \"ab\\ncd\" >}}").to_string();
+        assert!(err.contains("error calling Indent: the result would be 200000005 bytes, over the limit"), "{err}");
+        let err = run_err("{{< strings.ReplaceAll \"\" (strings.Repeat 1000 \"x\") (strings.Repeat 1000000 \"y\") >}}").to_string();
+        assert!(err.contains("error calling ReplaceAll: the result would be 1001001000 bytes"), "{err}");
+        // A string doubled in a loop fails at the first result over the limit.
+        let items = (0..30).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
+        let doubling = format!("{{{{< $a := \"0123456789abcdef\" >}}}}{{{{< range coll.Slice {items} >}}}}\n{{{{< $a = printf \"%s%s\" $a $a >}}}}{{{{< end >}}}}");
+        let err = run_err(&doubling).to_string();
+        assert!(err.starts_with("template: t:2:"), "{err}");
+        assert!(err.contains("error calling printf: the result would be 134217728 bytes, over the limit of 64 MiB"), "{err}");
+        let hundred = (0..100).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
+        let err = run_err(&format!("{{{{< toJSONPretty (strings.Repeat 1000000 \" \") (coll.Slice {hundred}) >}}}}")).to_string();
+        assert!(err.contains("error calling toJSONPretty: the result would be over the limit of 64 MiB"), "{err}");
+        let err = run_err("{{< regexp.Replace \"a\" (strings.Repeat 1000 \"x\") (strings.Repeat 100000 \"a\") >}}").to_string();
+        assert!(err.contains("error calling Replace: the result would be 100100000 bytes"), "{err}");
+        let err = run_err("{{< join (strings.Split \"\" (strings.Repeat 100000 \"a\")) (strings.Repeat 1000 \"x\") >}}").to_string();
+        assert!(err.contains("error calling join: the result would be 100099000 bytes"), "{err}");
+        // The output of one template is bounded too.
+        let big = format!("{{{{< range coll.Slice {items} >}}}}\n{{{{< strings.Repeat 4000000 \"x\" >}}}}{{{{< end >}}}}");
+        let err = run_err(&big).to_string();
+        assert!(err.starts_with("template: t:2:4: "), "{err}");
+        assert!(err.ends_with("the output is over the limit of 64 MiB for one template"), "{err}");
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub fn encode(value: &Value) -> Result<String, String> {
 
 /// `data.ToJSONPretty INDENT`: canonical JSON re-indented like Go's `json.Indent`.
 pub fn encode_pretty(indent: &str, value: &Value) -> Result<String, String> {
-    Ok(go_indent(&encode(value)?, indent))
+    go_indent(&encode(value)?, indent)
+        .ok_or_else(|| format!("the result would be over the limit of {} MiB for a string", crate::SIZE_LIMIT >> 20))
 }
 
 fn write_value(out: &mut String, value: &Value) {
@@ -147,18 +148,23 @@ pub fn write_quoted(out: &mut String, s: &str, escapes: Escapes) {
 
 /// Go's `json.Indent(dst, src, "", indent)` for valid compact JSON: a newline
 /// and indentation after `[`, `{` and `,`, a space after `:`, and empty
-/// collections kept as `[]`/`{}`.
-fn go_indent(src: &str, indent: &str) -> String {
+/// collections kept as `[]`/`{}`. `None` once the result would exceed
+/// [`crate::SIZE_LIMIT`] (a long indent repeated on every line).
+fn go_indent(src: &str, indent: &str) -> Option<String> {
     let mut out = String::with_capacity(src.len() * 2);
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
     let mut need_indent = false;
     let newline = |out: &mut String, depth: usize| {
+        if out.len() + depth * indent.len() > crate::SIZE_LIMIT {
+            return None;
+        }
         out.push('\n');
         for _ in 0..depth {
             out.push_str(indent);
         }
+        Some(())
     };
     for c in src.chars() {
         if in_string {
@@ -178,7 +184,7 @@ fn go_indent(src: &str, indent: &str) -> String {
         if need_indent && c != ']' && c != '}' {
             need_indent = false;
             depth += 1;
-            newline(&mut out, depth);
+            newline(&mut out, depth)?;
         }
         match c {
             '"' => {
@@ -191,7 +197,7 @@ fn go_indent(src: &str, indent: &str) -> String {
             }
             ',' => {
                 out.push(c);
-                newline(&mut out, depth);
+                newline(&mut out, depth)?;
             }
             ':' => {
                 out.push(c);
@@ -203,14 +209,14 @@ fn go_indent(src: &str, indent: &str) -> String {
                     need_indent = false;
                 } else {
                     depth = depth.saturating_sub(1);
-                    newline(&mut out, depth);
+                    newline(&mut out, depth)?;
                 }
                 out.push(c);
             }
             c => out.push(c),
         }
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]

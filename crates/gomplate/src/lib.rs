@@ -27,5 +27,11 @@ pub mod value;
 pub mod yaml;
 
 pub use error::{Error, ErrorKind, FuncError};
+
+/// The largest string a function may return, and the largest output of one
+/// template render: 64 MiB, some 60 times deployKF's largest rendered file.
+/// Go has no such bound (a `strings.Repeat` of 100 GB runs the process out of
+/// memory); here it is a template error naming the template and line.
+pub const SIZE_LIMIT: usize = 64 << 20;
 pub use exec::{Engine, Host, MissingKey, NoHost};
 pub use value::{Kind, Map, Value};

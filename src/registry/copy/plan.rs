@@ -28,7 +28,7 @@ pub fn parse_images(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Re
         if line.is_empty() {
             continue;
         }
-        let at = || format!("{origin}:{}: {line:?}", n + 1);
+        let at = || format!("{origin}:{}: {}", n + 1, crate::user_input::quote(line));
         let (source, target) = match line.split_once('=') {
             Some((s, t)) => {
                 let source = ImageRef::parse(s.trim()).with_context(at)?;

@@ -312,6 +312,11 @@ pub fn join(args: &[Value]) -> Result<Value, FuncError> {
     let items = interface_slice(&args[0])
         .map_err(|e| FuncError::new(format!("input to Join must be an array: {}", e.message)))?;
     let parts: Vec<String> = items.iter().map(to_string).collect();
+    let size = parts.iter().map(|p| p.len() as u128).sum::<u128>()
+        + parts.len().saturating_sub(1) as u128 * sep.len() as u128;
+    if size > crate::SIZE_LIMIT as u128 {
+        return Err(super::strings::over_limit(size));
+    }
     Ok(Value::str(parts.join(sep)))
 }
 

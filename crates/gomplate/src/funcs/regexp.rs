@@ -105,7 +105,9 @@ pub fn replace(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 3)?;
     let re = must_compile(&to_string(&args[0]))?;
     let rep = to_string(&args[1]);
-    Ok(Value::str(re.replace_all(&to_string(&args[2]), rep.as_str()).into_owned()))
+    let input = to_string(&args[2]);
+    check_replacement_size(&re, &input, &rep, true)?;
+    Ok(Value::str(re.replace_all(&input, rep.as_str()).into_owned()))
 }
 
 /// `regexp.ReplaceLiteral RE REPLACEMENT INPUT`.
@@ -113,7 +115,29 @@ pub fn replace_literal(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 3)?;
     let re = compile(&to_string(&args[0]))?;
     let rep = to_string(&args[1]);
-    Ok(Value::str(re.replace_all(&to_string(&args[2]), regex::NoExpand(&rep)).into_owned()))
+    let input = to_string(&args[2]);
+    check_replacement_size(&re, &input, &rep, false)?;
+    Ok(Value::str(re.replace_all(&input, regex::NoExpand(&rep)).into_owned()))
+}
+
+/// Fails before replacing when the result could exceed [`crate::SIZE_LIMIT`]:
+/// each match adds at most the replacement, whose `$` references (when
+/// `expand`) each add at most the longest match (a group lies inside it).
+fn check_replacement_size(re: &regex::Regex, input: &str, rep: &str, expand: bool) -> Result<(), FuncError> {
+    if rep.is_empty() {
+        return Ok(());
+    }
+    let (mut matches, mut longest) = (0u128, 0u128);
+    for m in re.find_iter(input) {
+        matches += 1;
+        longest = longest.max(m.len() as u128);
+    }
+    let refs = if expand { rep.matches('$').count() as u128 } else { 0 };
+    let size = input.len() as u128 + matches * (rep.len() as u128 + refs * longest);
+    if size > crate::SIZE_LIMIT as u128 {
+        return Err(super::strings::over_limit(size));
+    }
+    Ok(())
 }
 
 /// `regexp.Split RE [N] INPUT` with Go's `Regexp.Split` rules.

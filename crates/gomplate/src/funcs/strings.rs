@@ -87,7 +87,13 @@ fn abbreviate_full(s: &str, offset: i64, width: i64) -> Result<String, String> {
 pub fn replace_all(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 3)?;
     let (old, new) = (want_str(&args[0])?, want_str(&args[1])?);
-    Ok(Value::str(go_replace_all(&to_string(&args[2]), old, new)))
+    let s = to_string(&args[2]);
+    let matches = if old.is_empty() { s.chars().count() + 1 } else { s.matches(old).count() };
+    let size = s.len() as u128 + matches as u128 * new.len() as u128;
+    if size > crate::SIZE_LIMIT as u128 {
+        return Err(over_limit(size));
+    }
+    Ok(Value::str(go_replace_all(&s, old, new)))
 }
 
 /// Go's `strings.ReplaceAll` (an empty OLD inserts NEW around every rune).
@@ -150,10 +156,19 @@ pub fn repeat(args: &[Value]) -> Result<Value, FuncError> {
         return Err(FuncError::new(format!("negative count {count}")));
     }
     let s = to_string(&args[1]);
-    if count > 0 && (s.len() as u128) * (count as u128) > i64::MAX as u128 {
+    let size = (s.len() as u128) * (count as u128);
+    if count > 0 && size > i64::MAX as u128 {
         return Err(FuncError::new(format!("count {count} too long: causes overflow")));
     }
+    if size > crate::SIZE_LIMIT as u128 {
+        return Err(over_limit(size));
+    }
     Ok(Value::str(s.repeat(count as usize)))
+}
+
+/// The error of a function whose result would be `size` bytes, over [`crate::SIZE_LIMIT`].
+pub(crate) fn over_limit(size: u128) -> FuncError {
+    FuncError::new(format!("the result would be {size} bytes, over the limit of {} MiB for a string", crate::SIZE_LIMIT >> 20))
 }
 
 /// `strings.Sort LIST` (deprecated): items as strings, sorted.
@@ -305,9 +320,14 @@ pub fn trunc(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// gomplate's `strings.Indent`: prefix every non-empty line start.
-fn indent_str(width: i64, indent: &str, s: &str) -> String {
+fn indent_str(width: i64, indent: &str, s: &str) -> Result<String, FuncError> {
     if width <= 0 || indent.contains('\n') {
-        return s.to_string();
+        return Ok(s.to_string());
+    }
+    let lines = s.split('\n').filter(|l| !l.is_empty()).count() as u128;
+    let size = s.len() as u128 + lines * width as u128 * indent.len() as u128;
+    if size > crate::SIZE_LIMIT as u128 {
+        return Err(over_limit(size));
     }
     let indent = indent.repeat(width as usize);
     let mut out = String::with_capacity(s.len() * 2);
@@ -319,7 +339,7 @@ fn indent_str(width: i64, indent: &str, s: &str) -> String {
         out.push(c);
         bol = c == '\n';
     }
-    out
+    Ok(out)
 }
 
 /// `strings.Indent [WIDTH] [INDENT] INPUT` / `indent`.
@@ -347,7 +367,7 @@ pub fn indent(args: &[Value]) -> Result<Value, FuncError> {
         }
         _ => (1, " ".to_string()),
     };
-    Ok(Value::str(indent_str(width, &ind, &input)))
+    Ok(Value::str(indent_str(width, &ind, &input)?))
 }
 
 /// `strings.Quote INPUT` / `quote`: Go's `%q` of the string form.

@@ -1,0 +1,87 @@
+//! The plugin's output guard: `plugin generate` never succeeds with a stream
+//! that holds no Kubernetes object (empty, only comments or `---`, only empty
+//! documents), because Argo CD would then prune every resource of the
+//! Application. A site that really wants an empty Application opts in with
+//! [`ALLOW_EMPTY_ENV`].
+
+use std::collections::HashMap;
+
+use anyhow::{bail, Result};
+use gomplate::Value;
+
+/// `true` lets `plugin generate` print a stream without any Kubernetes object.
+pub const ALLOW_EMPTY_ENV: &str = "DEPLOYKF_CMP_ALLOW_EMPTY";
+
+/// Whether [`ALLOW_EMPTY_ENV`] is set to true (`true`/`1`; `false`/`0`/unset
+/// keep the guard; anything else is an error naming the value).
+pub fn allow_empty(vars: &HashMap<String, String>) -> Result<bool> {
+    match vars.get(ALLOW_EMPTY_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => bail!("{ALLOW_EMPTY_ENV} must be 'true' or 'false', not {}", crate::user_input::quote(&vars[ALLOW_EMPTY_ENV])),
+    }
+}
+
+/// Fails, naming `component`, unless `manifests` holds at least one
+/// Kubernetes object: a document that is a map with a non-empty `kind`.
+pub fn ensure_objects(manifests: &[u8], component: &str) -> Result<()> {
+    let text = String::from_utf8_lossy(manifests);
+    if documents(&text).any(holds_object) {
+        return Ok(());
+    }
+    bail!(
+        "the component '{component}' rendered no Kubernetes object (its output is empty or only comments): \
+         refusing to print an empty manifest list, which would make Argo CD prune every resource of the \
+         Application. Check the component's kustomization or chart and its values; to deploy an empty \
+         Application on purpose, set {ALLOW_EMPTY_ENV}=true in the plugin's environment"
+    )
+}
+
+/// The documents of a YAML stream, split at `---` lines.
+fn documents(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut docs = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed.starts_with("--- ") || trimmed == "..." {
+            docs.push(String::new());
+        } else {
+            docs.last_mut().expect("one document").push_str(line);
+        }
+    }
+    docs.into_iter().filter(|d| d.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')))
+}
+
+/// Whether one document is a Kubernetes object; an undecodable document
+/// counts as one (kubectl and Argo CD report it better than a guess here).
+fn holds_object(doc: String) -> bool {
+    match gomplate::yaml::decode(&doc) {
+        Ok(Value::Map(map)) => map.get("kind").and_then(Value::as_str).is_some_and(|k| !k.is_empty()),
+        Ok(_) => false,
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_without_objects_are_refused() {
+        for empty in ["", "\n", "---\n", "# Source: x\n---\n# only a comment\n", "{}\n", "---\nnull\n---\n[]\n"] {
+            let err = ensure_objects(empty.as_bytes(), "./manifests/app/").unwrap_err().to_string();
+            assert!(err.contains("'./manifests/app/' rendered no Kubernetes object"), "{empty:?}: {err}");
+        }
+        ensure_objects(b"# Source: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "c").unwrap();
+        ensure_objects(b"---\n{}\n---\nkind: Namespace\n", "c").unwrap();
+    }
+
+    #[test]
+    fn the_opt_in_is_a_boolean() {
+        let vars = |v: &str| HashMap::from([(ALLOW_EMPTY_ENV.to_string(), v.to_string())]);
+        assert!(!allow_empty(&HashMap::new()).unwrap());
+        assert!(allow_empty(&vars("true")).unwrap());
+        assert!(!allow_empty(&vars("false")).unwrap());
+        let err = allow_empty(&vars("yes please")).unwrap_err().to_string();
+        assert!(err.ends_with("not \"yes please\""), "{err}");
+    }
+}

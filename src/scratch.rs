@@ -1,0 +1,186 @@
+//! Scratch folders: the temporary and staging folders a run creates (the
+//! generator source unpacked in `$TMPDIR`, the output staging beside
+//! `--output-dir`, the render cache's `.tmp-*` folders, release downloads in
+//! progress). Each is named with its owner, `<prefix><pid>.<start>-<random>`
+//! (`start`: the process start time from `/proc`, so a reused pid is not
+//! taken for the owner), and recorded so
+//! that SIGTERM and SIGINT remove it before the process exits (Argo CD stops
+//! the plugin with SIGTERM, then SIGKILL). Folders left by a killed process are
+//! removed by the next run's [`sweep`] once their owner is gone.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, Result};
+use tempfile::TempDir;
+
+/// Every scratch folder this process created (removed ones included: their
+/// names are random and never reused, so removing them again is a no-op).
+static CREATED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Held while a folder is published (renamed into place, or moved into the
+/// output folder): the signal handler waits for it, so a stop never leaves
+/// half a commit.
+static PUBLISHING: Mutex<()> = Mutex::new(());
+
+/// Set once a stop signal arrived: the handler thread owns the exit from then on.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// When a stop signal arrived, waits for the handler thread to end the process
+/// (it removes the scratch folders first); otherwise returns at once. The
+/// main thread calls this before exiting, so an error caused by folders
+/// vanishing under it neither wins the race nor reaches stderr.
+pub fn wait_if_stopping() {
+    while STOPPING.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+}
+
+/// This process as it appears in scratch folder names: `<pid>.<start>`.
+fn owner() -> &'static str {
+    static OWNER: OnceLock<String> = OnceLock::new();
+    OWNER.get_or_init(|| {
+        let pid = std::process::id();
+        format!("{pid}.{}", start_time(pid).unwrap_or(0))
+    })
+}
+
+/// The start time of process `pid` in clock ticks since boot (field 22 of
+/// `/proc/<pid>/stat`); `Err` with `NotFound` when there is no such process.
+fn start_time(pid: u32) -> std::io::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may hold anything.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    rest.split_whitespace()
+        .nth(19)
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| std::io::Error::other("unreadable /proc stat"))
+}
+
+/// Whether the owner `<pid>.<start>` of a scratch name is gone: no such
+/// process, or one started at another time. Unknown (no `/proc`) counts as alive.
+fn owner_gone(owner: &str) -> bool {
+    if self::owner().ends_with(".0") {
+        // No `/proc` here: every process would look gone.
+        return false;
+    }
+    let Some((pid, start)) = owner.split_once('.') else { return false };
+    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else { return false };
+    match start_time(pid) {
+        Ok(now) => start != 0 && now != start,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// A new folder `<prefix><owner>-<random>` in `parent`, removed on drop and on
+/// SIGTERM/SIGINT. `what` names it in errors.
+pub fn dir_in(parent: &Path, prefix: &str, what: &str) -> Result<TempDir> {
+    install_handler();
+    // Created and recorded under the lock, so a signal never falls in between.
+    let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", owner()))
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot create {what} in '{}'", parent.display()))?;
+    created.push(dir.path().to_path_buf());
+    Ok(dir)
+}
+
+/// A new file `<prefix><owner>-<random>` in `parent` (a download before it is
+/// renamed into place), removed on drop and on SIGTERM/SIGINT.
+pub fn file_in(parent: &Path, prefix: &str, what: &str) -> Result<tempfile::NamedTempFile> {
+    install_handler();
+    let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+    let file = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", owner()))
+        .tempfile_in(parent)
+        .with_context(|| format!("cannot create {what} in '{}'", parent.display()))?;
+    created.push(file.path().to_path_buf());
+    Ok(file)
+}
+
+/// A new folder `<prefix><owner>-<random>` in the temporary folder (`$TMPDIR`),
+/// after sweeping what killed runs left there under the same prefix.
+pub fn temp_dir(prefix: &str, what: &str) -> Result<TempDir> {
+    let parent = std::env::temp_dir();
+    sweep(&parent, prefix);
+    dir_in(&parent, prefix, what)
+}
+
+/// Runs `publish` (a rename into place) with signal cleanup held back, so a
+/// stop arrives before or after it, never during.
+pub fn publishing<T>(publish: impl FnOnce() -> T) -> T {
+    let _guard = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
+    publish()
+}
+
+/// Whether `name` is a scratch name `<prefix><owner>-<random>` whose owner
+/// process is gone.
+pub fn is_orphan(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix).and_then(|rest| rest.split_once('-')).is_some_and(|(owner, _)| owner_gone(owner))
+}
+
+/// Removes the entries `<prefix><owner>-*` of `dir` whose owner process is
+/// gone. Errors are ignored: another run may be sweeping the same folder.
+pub fn sweep(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().is_some_and(|name| is_orphan(name, prefix)) {
+            let path = entry.path();
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => drop(std::fs::remove_dir_all(&path)),
+                Ok(_) => drop(std::fs::remove_file(&path)),
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// Starts (once) the thread that, on SIGTERM or SIGINT, waits for a running
+/// publication, removes every scratch folder and exits with 128 + the signal
+/// number, as a shell reports a process killed by it.
+fn install_handler() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) else { return };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                STOPPING.store(true, Ordering::SeqCst);
+                let _guard = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
+                for path in CREATED.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                    if std::fs::remove_dir_all(path).is_err() {
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+                let name = if signal == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                eprintln!("deploykf-cmp: stopped by {name}; temporary folders removed");
+                std::process::exit(128 + signal);
+            }
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_of_gone_owners_are_swept_and_live_ones_kept() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mine = dir_in(dir.path(), ".x-", "a test folder").unwrap();
+        let name = mine.path().file_name().unwrap().to_str().unwrap().to_string();
+        assert!(name.starts_with(&format!(".x-{}.", std::process::id())), "{name}");
+        // A pid that cannot exist, and this pid with another start time (reused).
+        let dead = dir.path().join(".x-4194305.1-abc");
+        let reused = dir.path().join(format!(".x-{}.1-abc", std::process::id()));
+        let other_prefix = dir.path().join(".y-4194305.1-abc");
+        for d in [&dead, &reused, &other_prefix] {
+            std::fs::create_dir_all(d.join("sub")).unwrap();
+        }
+        sweep(dir.path(), ".x-");
+        assert!(mine.path().is_dir());
+        assert!(!dead.exists() && !reused.exists());
+        assert!(other_prefix.exists());
+    }
+}
