@@ -528,7 +528,7 @@ impl MirrorArgs {
         }
         if self.dry_run {
             for job in &jobs {
-                println!("{} -> {}", job.source, job.target);
+                println!("{job}");
             }
             for job in &chart_jobs {
                 println!("{job}");
