@@ -244,6 +244,11 @@ pub struct MirrorArgs {
     /// Write the mirror configuration matching what was pushed to FILE (`-`: stdout)
     #[arg(long, value_name = "FILE")]
     pub write_mirror: Option<PathBuf>,
+
+    /// With an inventory input: show the warnings kustomize, kubectl and helm print,
+    /// instead of one line counting them
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 /// `deploykf-cmp generate` flags (those of `deploykf generate`).
@@ -409,6 +414,9 @@ DEPLOYKF_CMP_MIRROR_CONFIG) each also shows its mirror location.
 Needs kustomize (or kubectl) and helm, found like the plugin finds them
 (DEPLOYKF_CMP_KUSTOMIZE, DEPLOYKF_CMP_KUBECTL, DEPLOYKF_CMP_HELM, else PATH); chart
 registries use HELM_REGISTRY_CONFIG, SSL_CERT_FILE and DEPLOYKF_CMP_INSECURE_REGISTRIES.
+Pulled charts are cached in DEPLOYKF_CMP_CACHE_DIR (else $XDG_CACHE_HOME/deploykf-cmp, else
+~/.cache/deploykf-cmp) for the next run. The tools' warnings (kustomize deprecations, klog
+lines) are counted in one line on stderr; --verbose shows them.
 
 --output list prints one fully qualified reference per line, sorted and unique: the
 input of 'deploykf-cmp mirror --images-file'.
@@ -423,7 +431,9 @@ List every Helm chart dependency a deployKF values set deploys: each component c
 Chart.yaml dependencies (name, version and the version pulled, repository, mirror
 repository, component), after rendering as 'deploykf-cmp images' does.
 
---output list prints 'repository name version' lines, sorted and unique.
+--output list prints 'repository name version' lines, sorted and unique: the input of
+'deploykf-cmp mirror --charts-file'. Charts of file:// repositories (deployKF's forks inside
+the generator, deployed from there) are left out of the list, with a note on stderr.
 
 Examples:
   deploykf-cmp charts --source-version 0.1.5 --values values.yaml
@@ -452,6 +462,10 @@ pub struct InventoryArgs {
     /// How to print the inventory
     #[arg(short = 'o', long, value_enum, default_value_t = inventory::Format::Text)]
     pub output: inventory::Format,
+
+    /// Show the warnings kustomize, kubectl and helm print, instead of one line counting them
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 impl InventoryArgs {
@@ -466,9 +480,16 @@ impl InventoryArgs {
             source: &source,
             values_files: &self.values,
             mirror_file: self.mirror.as_deref(),
+            verbose: self.verbose,
         })?;
         let text = if charts {
-            inventory::format_charts(&inventory::charts(&rendered), self.output)
+            let entries = inventory::charts(&rendered);
+            if self.output == inventory::Format::List {
+                if let Some(note) = inventory::local_charts_note(&entries) {
+                    eprintln!("{note}");
+                }
+            }
+            inventory::format_charts(&entries, self.output)
         } else {
             inventory::format_images(&inventory::images(&rendered)?, self.output)
         };
@@ -594,6 +615,7 @@ impl MirrorArgs {
             source: &source,
             values_files: &self.values,
             mirror_file: self.mirror.as_deref(),
+            verbose: self.verbose,
         })?;
         let entries = inventory::images(&rendered)?;
         eprintln!("the inventory lists {} images", entries.len());
