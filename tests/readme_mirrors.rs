@@ -3,7 +3,8 @@
 //! the table after it (`| image or chart | result |`) is what the binary does
 //! with that configuration (`mirror --dry-run` for images and charts,
 //! `pull-secret --output values` for the pull secret). The section's key table
-//! also names every key the configuration parser accepts.
+//! also names every key the configuration parser accepts, and the mirror
+//! configuration of deploy/README.md's offline walk-through is valid.
 
 mod common;
 
@@ -186,4 +187,27 @@ fn the_key_table_names_every_key_the_parser_accepts() {
             assert!(line.contains(&format!("{key}: ")), "the row of {documented_as} names {key}: {line}");
         }
     }
+}
+
+#[test]
+fn the_offline_walk_through_mirror_config_is_valid() {
+    let guide = fs::read_to_string(repo_root().join("deploy/README.md")).unwrap();
+    let start = guide.find("```yaml\n## mirror.yaml\n").expect("deploy/README.md shows its mirror.yaml") + "```yaml\n".len();
+    let yaml = &guide[start..start + guide[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = dir.path().join("mirror.yaml");
+    fs::write(&mirror, yaml).unwrap();
+    check_row(
+        dir.path(),
+        &mirror,
+        "docker.io/bitnami/os-shell:12-debian-12-r20",
+        "`registry.example.internal/deploykf/docker.io/bitnami/os-shell:12-debian-12-r20` (pulled from `docker.io/bitnamilegacy/os-shell:12-debian-12-r20`)",
+    );
+    check_row(
+        dir.path(),
+        &mirror,
+        "https://charts.jetstack.io cert-manager v1.12.10",
+        "`oci://registry.example.internal/deploykf/charts/charts.jetstack.io/cert-manager`",
+    );
+    check_row(dir.path(), &mirror, "pull secret", "`argocd/deploykf-registry-credentials`");
 }
