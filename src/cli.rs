@@ -166,7 +166,8 @@ goes where the --mirror FILE rules send it; a line 'SOURCE=TARGET' names its tar
 Charts in OCI registries (oci://host/path/NAME:VERSION) are images here: list them as
 host/path/NAME:VERSION. Or --source-path/--source-version with --values: the inventory of
 that values set (the list 'deploykf-cmp images --output list' prints), each image sent
-where the --mirror FILE rules (required then) send it.
+where the --mirror FILE rules (required then) send it; with mirror.charts in those rules
+(and no --charts-file) the inventory's charts too, from the same render.
 
 --charts-file lists charts of https:// chart repositories, one per line ('#' comments):
   REPOSITORY NAME VERSION [oci://TARGET]
@@ -176,6 +177,10 @@ TARGET/NAME, else where the mirror.charts rules of --mirror FILE send REPOSITORY
 through the repository's index.yaml, checked against its digest, and pushed as `helm push`
 does (the .tgz unchanged as the layer, Chart.yaml as the config), tagged VERSION with '+'
 as '_' and, for 'v1.2.3', also '1.2.3'. A tag already naming the same manifest is left alone.
+
+Source aliases (mirror.images.sources in --mirror FILE): an image under a 'from' prefix is
+pulled from its 'pullFrom' instead and pushed where the rules send the original name;
+--dry-run prints 'SOURCE -> TARGET (pulled from ALIAS)'.
 
 Progress: bars per image on a terminal (stderr), otherwise one line per finished image.
 
@@ -249,6 +254,12 @@ pub struct MirrorArgs {
     /// instead of one line counting them
     #[arg(short = 'v', long)]
     pub verbose: bool,
+}
+
+/// What `mirror` copies: image lines and their origin, chart lines of an inventory.
+struct Lists {
+    images: Option<(String, String)>,
+    charts: Option<String>,
 }
 
 /// `deploykf-cmp generate` flags (those of `deploykf generate`).
@@ -529,8 +540,9 @@ impl MirrorArgs {
             Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
             None => None,
         };
-        let (jobs, left) = match self.image_list()? {
-            Some((text, origin)) => plan::parse_images(&text, &origin, rules.as_ref())?,
+        let lists = self.lists()?;
+        let (jobs, left) = match &lists.images {
+            Some((text, origin)) => plan::parse_images(text, origin, rules.as_ref())?,
             None => Default::default(),
         };
         for image in &left {
@@ -542,7 +554,11 @@ impl MirrorArgs {
                 let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --charts-file {origin}"))?;
                 copy::charts::parse_charts(&text, &origin, rules.as_ref())?
             }
-            None => Default::default(),
+            // The inventory's charts, from the same render, when the rules place charts.
+            None => match (&lists.charts, rules.as_ref().and_then(|r| r.charts.as_ref())) {
+                (Some(text), Some(_)) => copy::charts::parse_charts(text, "the inventory's charts", rules.as_ref())?,
+                _ => Default::default(),
+            },
         };
         for chart in &charts_left {
             eprintln!("chart not mirrored: {chart}");
@@ -596,19 +612,19 @@ impl MirrorArgs {
         self.write_config(&jobs, &chart_jobs, rules.as_ref())
     }
 
-    /// The images to copy as `--images-file` text, and where they come from:
-    /// the file, or the inventory's list (`deploykf-cmp images --output list`).
-    /// The image list and where it comes from; `None` when only charts are mirrored.
-    fn image_list(&self) -> Result<Option<(String, String)>> {
+    /// The image list (as `--images-file` text, and where it comes from) and,
+    /// from an inventory, its chart list (`charts --output list`), both from
+    /// one render.
+    fn lists(&self) -> Result<Lists> {
         if let Some(path) = &self.images_file {
             let origin = path.display().to_string();
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the --images-file {origin}"))?;
-            return Ok(Some((text, origin)));
+            return Ok(Lists { images: Some((text, origin)), charts: None });
         }
         let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {
             (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
             (None, Some(path)) => GeneratorSource::from_path(path)?,
-            (None, None) if self.charts_file.is_some() => return Ok(None),
+            (None, None) if self.charts_file.is_some() => return Ok(Lists { images: None, charts: None }),
             _ => bail!("give exactly one of `--images-file`, `--source-version` or `--source-path`"),
         };
         let rendered = inventory::render_all(&inventory::Request {
@@ -618,8 +634,15 @@ impl MirrorArgs {
             verbose: self.verbose,
         })?;
         let entries = inventory::images(&rendered)?;
-        eprintln!("the inventory lists {} images", entries.len());
-        Ok(Some((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string())))
+        let charts = inventory::charts(&rendered);
+        eprintln!("the inventory lists {} images and {} charts", entries.len(), charts.len());
+        if let Some(note) = inventory::local_charts_note(&charts) {
+            eprintln!("{note}");
+        }
+        Ok(Lists {
+            images: Some((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string())),
+            charts: Some(inventory::format_charts(&charts, inventory::Format::List)),
+        })
     }
 
     fn write_config(

@@ -280,6 +280,30 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
     let plan = run(Command::new(bin()).args(["mirror", "--dry-run", "--images-file"]).arg(&list_file).arg("--mirror").arg(&mirror_file));
     assert_eq!(plan.lines().count(), list_text.lines().count(), "one copy per listed image:\n{plan}");
     assert!(plan.contains("docker.io/istio/proxyv2:1.17.8-distroless -> registry.example.com/deploykf/"), "{plan}");
+
+    // `mirror` with the inventory as input renders once for images and charts:
+    // the same plan, and the charts (here in an OCI registry) named with the
+    // image line that copies them.
+    let mut cmd = Command::new(bin());
+    cmd.args(["mirror", "--dry-run", "--source-path"]).arg(&zip).arg("--mirror").arg(&mirror_file);
+    for v in &values {
+        cmd.arg("--values").arg(v);
+    }
+    cmd.env("HOME", &home)
+        .env("DEPLOYKF_CMP_HELM", &helm)
+        .env("DEPLOYKF_CMP_KUBECTL", &kubectl)
+        .env("DEPLOYKF_CMP_INSECURE_REGISTRIES", &registry_host)
+        .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
+        .env_remove("DEPLOYKF_CMP_CACHE_DIR")
+        .env_remove("XDG_CACHE_HOME");
+    let (inventory_plan, stderr) = run_both(&mut cmd);
+    assert_eq!(inventory_plan, plan, "{stderr}");
+    assert!(stderr.contains(&format!("the inventory lists {} images and {} charts", list_text.lines().count(), CHARTS.len() + 1)), "{stderr}");
+    assert!(
+        stderr.contains(&format!("chart not mirrored: oci://{registry_host}/charts kyverno 3.0.1 (an oci:// chart copies as an image: put the line {registry_host}/charts/kyverno:3.0.1 in --images-file)")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("left out 1 file:// chart"), "{stderr}");
     check_charts(&charts_text, &registry.host());
 }
 
