@@ -167,7 +167,8 @@ Charts in OCI registries (oci://host/path/NAME:VERSION) are images here: list th
 host/path/NAME:VERSION. Or --source-path/--source-version with --values: the inventory of
 that values set (the list 'deploykf-cmp images --output list' prints), each image sent
 where the --mirror FILE rules (required then) send it; with mirror.charts in those rules
-(and no --charts-file) the inventory's charts too, from the same render.
+the inventory's charts too, from the same render (oci:// ones as images; https:// ones
+unless --charts-file is given).
 
 --charts-file lists charts of https:// chart repositories, one per line ('#' comments):
   REPOSITORY NAME VERSION [oci://TARGET]
@@ -639,8 +640,11 @@ impl MirrorArgs {
         if let Some(note) = inventory::local_charts_note(&charts) {
             eprintln!("{note}");
         }
+        // OCI charts copy as images: their lines join the image list.
+        let (chart_images, charts) = inventory::oci_chart_copies(&charts, rendered.mirror.as_ref());
+        let images = inventory::format_images(&entries, inventory::Format::List) + &chart_images;
         Ok(Lists {
-            images: Some((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string())),
+            images: Some((images, "the inventory".to_string())),
             charts: Some(inventory::format_charts(&charts, inventory::Format::List)),
         })
     }

@@ -212,6 +212,26 @@ pub fn local_charts_note(entries: &[ChartEntry]) -> Option<String> {
     ))
 }
 
+/// The `oci://` charts of `entries` that the mirror rules place, as
+/// `SOURCE=TARGET` image lines (an OCI chart copies as an image, tagged as
+/// `helm push` tags it), and the other entries.
+pub fn oci_chart_copies(entries: &[ChartEntry], rules: Option<&MirrorRules>) -> (String, Vec<ChartEntry>) {
+    let mut lines = BTreeSet::new();
+    let mut rest = Vec::new();
+    for e in entries {
+        let target = rules.and_then(|r| r.rewrite_chart_repository(&e.repository));
+        match (e.repository.trim().strip_prefix("oci://"), target.as_deref().and_then(|t| t.strip_prefix("oci://"))) {
+            (Some(source), Some(target)) => {
+                let tag = e.resolved_version.as_deref().unwrap_or(&e.version).replace('+', "_");
+                let (source, target) = (source.trim_end_matches('/'), target.trim_end_matches('/'));
+                lines.insert(format!("{source}/{name}:{tag}={target}/{name}:{tag}\n", name = e.name));
+            }
+            _ => rest.push(e.clone()),
+        }
+    }
+    (lines.into_iter().collect(), rest)
+}
+
 fn is_local(entry: &ChartEntry) -> bool {
     entry.repository.trim_start().starts_with("file://")
 }
@@ -439,6 +459,34 @@ mod tests {
         assert_eq!(json.as_array().unwrap().len(), 3, "the JSON keeps every chart");
         assert_eq!(json[0]["mirrored_repository"], json!("oci://m.example.com/charts"));
         assert_eq!(json[1]["mirrored_repository"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn oci_charts_placed_by_the_rules_copy_as_images() {
+        let entry = |name: &str, version: &str, repository: &str| ChartEntry {
+            name: name.into(),
+            version: "~1".into(),
+            resolved_version: Some(version.into()),
+            repository: repository.into(),
+            mirrored_repository: None,
+            component: "c".into(),
+            chart_path: "p".into(),
+        };
+        let entries = [
+            entry("kyverno", "3.0.1+up", "oci://reg.local:5000/charts/"),
+            entry("istiod", "1.17.8", "https://istio-release.storage.googleapis.com/charts"),
+            entry("fork", "1.0.0", "file://../fork"),
+        ];
+        let doc = gomplate::yaml::decode("images: {registry: m.example.com}\ncharts: {repository: oci://m.example.com/charts}").unwrap();
+        let rules = mirror_config::parse(&doc, "test").unwrap();
+        let (lines, rest) = oci_chart_copies(&entries, Some(&rules));
+        assert_eq!(lines, "reg.local:5000/charts/kyverno:3.0.1_up=m.example.com/charts/reg.local_5000/charts/kyverno:3.0.1_up\n");
+        let names: Vec<&str> = rest.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["istiod", "fork"]);
+        // Without mirror.charts, nothing is placed.
+        let doc = gomplate::yaml::decode("images: {registry: m.example.com}").unwrap();
+        let (lines, rest) = oci_chart_copies(&entries, Some(&mirror_config::parse(&doc, "test").unwrap()));
+        assert_eq!((lines.as_str(), rest.len()), ("", 3));
     }
 
     #[test]
