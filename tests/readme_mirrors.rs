@@ -176,9 +176,10 @@ fn the_key_table_names_every_key_the_parser_accepts() {
             assert!(documented, "the key table documents {full}");
         }
     }
+    let images_with = "images: {registry: r.example.com";
     let items = [
-        (format!("mirror: {{images: {{registry: r.example.com, overrides: [{{zzzzzzzz: 1}}]}}}}"), "mirror.images.overrides[0]", "mirror.images.overrides[]"),
-        (format!("mirror: {{images: {{registry: r.example.com, sources: [{{zzzzzzzz: 1}}]}}}}"), "mirror.images.sources[0]", "mirror.images.sources[]"),
+        (format!("mirror: {{{images_with}, overrides: [{{zzzzzzzz: 1}}]}}}}"), "mirror.images.overrides[0]", "mirror.images.overrides[]"),
+        (format!("mirror: {{{images_with}, sources: [{{zzzzzzzz: 1}}]}}}}"), "mirror.images.sources[0]", "mirror.images.sources[]"),
         (format!("mirror: {{{images}, charts: {{repository: oci://r.example.com/c, overrides: [{{zzzzzzzz: 1}}]}}}}"), "mirror.charts.overrides[0]", "mirror.charts.overrides[]"),
     ];
     for (yaml, path, documented_as) in &items {
