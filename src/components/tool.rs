@@ -102,8 +102,8 @@ impl StderrCapture {
     }
 
     /// Stops capturing: one line counting the lines each program printed
-    /// (`kubectl printed 54 lines on stderr (warnings); --verbose shows them`),
-    /// `None` when none did.
+    /// (`kubectl printed 54 warning lines; --verbose shows them`), `None`
+    /// when none did.
     pub fn summary(self) -> Option<String> {
         let lines = CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
         let mut counts: Vec<(&str, usize)> = Vec::new();
@@ -118,9 +118,9 @@ impl StderrCapture {
         }
         let parts: Vec<String> = counts
             .iter()
-            .map(|(name, n)| format!("{name} printed {n} line{} on stderr", if *n == 1 { "" } else { "s" }))
+            .map(|(name, n)| format!("{name} printed {n} warning line{}", if *n == 1 { "" } else { "s" }))
             .collect();
-        Some(format!("{} (warnings: kustomize deprecations, klog); --verbose shows them", parts.join(", ")))
+        Some(format!("{}; --verbose shows them", parts.join(", ")))
     }
 }
 
@@ -213,7 +213,7 @@ mod tests {
         // A failure keeps its stderr in its error, not in the capture.
         assert!(bad.run(&[], &[]).unwrap_err().to_string().contains("its error"));
         let summary = capture.summary().unwrap();
-        assert!(summary.contains("warner printed 4 lines on stderr"), "{summary}");
+        assert!(summary.contains("warner printed 4 warning lines"), "{summary}");
         assert!(summary.ends_with("--verbose shows them") && !summary.contains("failer"), "{summary}");
     }
 }
