@@ -55,9 +55,10 @@
 //!
 //! **Source aliases** (`images.sources`, [`MirrorRules::pull_source`]) change
 //! only where `deploykf-cmp mirror` pulls an image from: the longest matching
-//! `from` is replaced by its `pullFrom` (tag and digest kept). Rendering and the mirror targets keep
-//! using the `from` name, the one the render holds. deployKF 0.1.x deploys
-//! `docker.io/bitnami/*` images that upstream moved to `docker.io/bitnamilegacy`.
+//! `from` is replaced by its `pullFrom` (tag and digest kept). Rendering and
+//! the mirror targets keep using the `from` name, the one the render holds.
+//! deployKF 0.1.x deploys `docker.io/bitnami/*` images that upstream moved to
+//! `docker.io/bitnamilegacy`.
 //!
 //! **Charts** ([`MirrorRules::rewrite_chart_repository`]): https/http and oci
 //! repositories go under `charts.repository` following the image layout:
@@ -260,20 +261,33 @@ impl MirrorRules {
 
     /// Where `deploykf-cmp mirror` pulls `image` from: the longest matching
     /// `mirror.images.sources[].from` replaced by its `pullFrom`, or `None`
-    /// when no alias applies. Tag and digest are kept.
-    pub fn pull_source(&self, image: &ImageRef) -> Option<ImageRef> {
-        let (alias, rest) = self
+    /// when no alias applies. Tag and digest are kept; an error when the
+    /// result is not a valid reference.
+    pub fn pull_source(&self, image: &ImageRef) -> Result<Option<ImageRef>> {
+        let Some((alias, rest)) = self
             .sources
             .iter()
             .filter_map(|a| a.from.strip(image).map(|rest| (a, rest)))
-            .max_by_key(|(a, _)| a.from.depth())?;
+            .max_by_key(|(a, _)| a.from.depth())
+        else {
+            return Ok(None);
+        };
         let (registry, repository) = alias.pull_from.join(rest);
-        Some(ImageRef {
+        let pulled = ImageRef {
             registry,
             repository,
             tag: image.tag.clone(),
             digest: image.digest.clone(),
-        })
+        };
+        let text = pulled.to_string();
+        match ImageRef::parse(&text) {
+            Ok(parsed) if parsed == pulled => Ok(Some(pulled)),
+            _ => bail!(
+                "the alias {} -> {} makes {image} {text:?}, which is not a valid reference; adjust that mirror.images.sources entry",
+                alias.from,
+                alias.pull_from
+            ),
+        }
     }
 
     /// True when `image` is already under the target registry or an override's `to`.
@@ -1341,7 +1355,7 @@ mirror:
         let r = rules(
             "mirror: {images: {registry: r.example.com/m, sources: [{from: bitnami, pullFrom: docker.io/bitnamilegacy}, {from: docker.io/bitnami/os-shell, pullFrom: quay.io/shells/os-shell}]}}",
         );
-        let pulled = |s: &str| r.pull_source(&img(s)).map(|i| i.to_string());
+        let pulled = |s: &str| r.pull_source(&img(s)).unwrap().map(|i| i.to_string());
         assert_eq!(
             pulled("docker.io/bitnami/kubectl:1.28.5").as_deref(),
             Some("docker.io/bitnamilegacy/kubectl:1.28.5")
@@ -1355,6 +1369,10 @@ mirror:
         // Whole components only; other images have no alias.
         assert_eq!(pulled("docker.io/bitnamix/kubectl:1"), None);
         assert_eq!(pulled("quay.io/bitnami/kubectl:1"), None);
+        // An alias that leaves no repository is an error naming the entry.
+        let r2 = rules("mirror: {images: {registry: r.example.com, sources: [{from: quay.io/a/b, pullFrom: ghcr.io}]}}");
+        let e = format!("{:#}", r2.pull_source(&img("quay.io/a/b:1")).unwrap_err());
+        assert!(e.contains("the alias quay.io/a/b -> ghcr.io makes quay.io/a/b:1 \"ghcr.io/:1\", which is not a valid reference"), "{e}");
         // The render and the target keep the `from` name.
         assert_eq!(
             mirrored(&r, "docker.io/bitnami/kubectl:1.28.5").as_deref(),

@@ -82,7 +82,10 @@ pub fn parse_images(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Re
         if target.tag.is_none() && target.digest.is_none() {
             bail!("{}: the target needs a tag or a digest", at());
         }
-        let original = rules.and_then(|r| r.pull_source(&source));
+        let original = match rules {
+            Some(r) => r.pull_source(&source).with_context(at)?,
+            None => None,
+        };
         let job = match original {
             Some(alias) => CopyJob { source: alias, target, original: Some(source) },
             None => CopyJob { source, target, original: None },
