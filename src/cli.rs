@@ -180,7 +180,9 @@ goes where the --mirror FILE rules send it; a line 'SOURCE=TARGET' names its tar
 Charts in OCI registries (oci://host/path/NAME:VERSION) are images here: list them as
 host/path/NAME:VERSION. Or --source-path/--source-version with --values: the inventory of
 that values set (the list 'deploykf-cmp images --output list' prints), each image sent
-where the --mirror FILE rules (required then) send it.
+where the --mirror FILE rules (required then) send it; with mirror.charts in those rules
+the inventory's charts too, from the same render (oci:// ones as images; https:// ones
+unless --charts-file is given).
 
 --charts-file lists charts of https:// chart repositories, one per line ('#' comments):
   REPOSITORY NAME VERSION [oci://TARGET]
@@ -190,6 +192,10 @@ TARGET/NAME, else where the mirror.charts rules of --mirror FILE send REPOSITORY
 through the repository's index.yaml, checked against its digest, and pushed as `helm push`
 does (the .tgz unchanged as the layer, Chart.yaml as the config), tagged VERSION with '+'
 as '_' and, for 'v1.2.3', also '1.2.3'. A tag already naming the same manifest is left alone.
+
+Source aliases (mirror.images.sources in --mirror FILE): an image under a 'from' prefix is
+pulled from its 'pullFrom' instead and pushed where the rules send the original name;
+--dry-run prints 'SOURCE -> TARGET (pulled from ALIAS)'.
 
 Progress: bars per image on a terminal (stderr), otherwise one line per finished image.
 
@@ -263,6 +269,17 @@ pub struct MirrorArgs {
     /// Write the mirror configuration matching what was pushed to FILE (`-`: stdout)
     #[arg(long, value_name = "FILE")]
     pub write_mirror: Option<PathBuf>,
+
+    /// With an inventory input: show the warnings kustomize, kubectl and helm print,
+    /// instead of one line counting them
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// What `mirror` copies: image lines and their origin, chart lines of an inventory.
+struct Lists {
+    images: Option<(String, String)>,
+    charts: Option<String>,
 }
 
 /// `deploykf-cmp generate` flags (those of `deploykf generate`).
@@ -429,6 +446,9 @@ DEPLOYKF_CMP_MIRROR_CONFIG) each also shows its mirror location.
 Needs kustomize (or kubectl) and helm, found like the plugin finds them
 (DEPLOYKF_CMP_KUSTOMIZE, DEPLOYKF_CMP_KUBECTL, DEPLOYKF_CMP_HELM, else PATH); chart
 registries use HELM_REGISTRY_CONFIG, SSL_CERT_FILE and DEPLOYKF_CMP_INSECURE_REGISTRIES.
+Pulled charts are cached in DEPLOYKF_CMP_CACHE_DIR (else $XDG_CACHE_HOME/deploykf-cmp, else
+~/.cache/deploykf-cmp) for the next run. The tools' warnings (kustomize deprecations, klog
+lines) are counted in one line on stderr; --verbose shows them.
 
 --output list prints one fully qualified reference per line, sorted and unique: the
 input of 'deploykf-cmp mirror --images-file'.
@@ -443,7 +463,9 @@ List every Helm chart dependency a deployKF values set deploys: each component c
 Chart.yaml dependencies (name, version and the version pulled, repository, mirror
 repository, component), after rendering as 'deploykf-cmp images' does.
 
---output list prints 'repository name version' lines, sorted and unique.
+--output list prints 'repository name version' lines, sorted and unique: the input of
+'deploykf-cmp mirror --charts-file'. Charts of file:// repositories (deployKF's forks inside
+the generator, deployed from there) are left out of the list, with a note on stderr.
 
 Examples:
   deploykf-cmp charts --source-version 0.1.5 --values values.yaml
@@ -472,6 +494,10 @@ pub struct InventoryArgs {
     /// How to print the inventory
     #[arg(short = 'o', long, value_enum, default_value_t = inventory::Format::Text)]
     pub output: inventory::Format,
+
+    /// Show the warnings kustomize, kubectl and helm print, instead of one line counting them
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 impl InventoryArgs {
@@ -486,9 +512,16 @@ impl InventoryArgs {
             source: &source,
             values_files: &self.values,
             mirror_file: self.mirror.as_deref(),
+            verbose: self.verbose,
         })?;
         let text = if charts {
-            inventory::format_charts(&inventory::charts(&rendered), self.output)
+            let entries = inventory::charts(&rendered);
+            if self.output == inventory::Format::List {
+                if let Some(note) = inventory::local_charts_note(&entries) {
+                    eprintln!("{note}");
+                }
+            }
+            inventory::format_charts(&entries, self.output)
         } else {
             inventory::format_images(&inventory::images(&rendered)?, self.output)
         };
@@ -528,8 +561,9 @@ impl MirrorArgs {
             Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
             None => None,
         };
-        let (jobs, left) = match self.image_list()? {
-            Some((text, origin)) => plan::parse_images(&text, &origin, rules.as_ref())?,
+        let lists = self.lists()?;
+        let (jobs, left) = match &lists.images {
+            Some((text, origin)) => plan::parse_images(text, origin, rules.as_ref())?,
             None => Default::default(),
         };
         for image in &left {
@@ -541,14 +575,18 @@ impl MirrorArgs {
                 let text = user_input::read_file(path, "--charts-file")?;
                 copy::charts::parse_charts(&text, &origin, rules.as_ref())?
             }
-            None => Default::default(),
+            // The inventory's charts, from the same render, when the rules place charts.
+            None => match (&lists.charts, rules.as_ref().and_then(|r| r.charts.as_ref())) {
+                (Some(text), Some(_)) => copy::charts::parse_charts(text, "the inventory's charts", rules.as_ref())?,
+                _ => Default::default(),
+            },
         };
         for chart in &charts_left {
             eprintln!("chart not mirrored: {chart}");
         }
         if self.dry_run {
             for job in &jobs {
-                println!("{} -> {}", job.source, job.target);
+                println!("{job}");
             }
             for job in &chart_jobs {
                 println!("{job}");
@@ -596,29 +634,40 @@ impl MirrorArgs {
         self.write_config(&jobs, &chart_jobs, rules.as_ref())
     }
 
-    /// The images to copy as `--images-file` text, and where they come from:
-    /// the file, or the inventory's list (`deploykf-cmp images --output list`).
-    /// The image list and where it comes from; `None` when only charts are mirrored.
-    fn image_list(&self) -> Result<Option<(String, String)>> {
+    /// The image list (as `--images-file` text, and where it comes from) and,
+    /// from an inventory, its chart list (`charts --output list`), both from
+    /// one render.
+    fn lists(&self) -> Result<Lists> {
         if let Some(path) = &self.images_file {
             let origin = path.display().to_string();
             let text = user_input::read_file(path, "--images-file")?;
-            return Ok(Some((text, origin)));
+            return Ok(Lists { images: Some((text, origin)), charts: None });
         }
         let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {
             (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
             (None, Some(path)) => GeneratorSource::from_path(path)?,
-            (None, None) if self.charts_file.is_some() => return Ok(None),
+            (None, None) if self.charts_file.is_some() => return Ok(Lists { images: None, charts: None }),
             _ => bail!("give exactly one of `--images-file`, `--source-version` or `--source-path`"),
         };
         let rendered = inventory::render_all(&inventory::Request {
             source: &source,
             values_files: &self.values,
             mirror_file: self.mirror.as_deref(),
+            verbose: self.verbose,
         })?;
         let entries = inventory::images(&rendered)?;
-        eprintln!("the inventory lists {} images", entries.len());
-        Ok(Some((inventory::format_images(&entries, inventory::Format::List), "the inventory".to_string())))
+        let charts = inventory::charts(&rendered);
+        eprintln!("the inventory lists {} images and {} charts", entries.len(), charts.len());
+        if let Some(note) = inventory::local_charts_note(&charts) {
+            eprintln!("{note}");
+        }
+        // OCI charts copy as images: their lines join the image list.
+        let (chart_images, charts) = inventory::oci_chart_copies(&charts, rendered.mirror.as_ref());
+        let images = inventory::format_images(&entries, inventory::Format::List) + &chart_images;
+        Ok(Lists {
+            images: Some((images, "the inventory".to_string())),
+            charts: Some(inventory::format_charts(&charts, inventory::Format::List)),
+        })
     }
 
     fn write_config(

@@ -89,9 +89,23 @@ fn recipe_images(stream: &str, out: &mut BTreeSet<String>) {
 }
 
 fn run(cmd: &mut Command) -> String {
+    run_both(cmd).0
+}
+
+/// stdout and stderr of a command that must succeed.
+fn run_both(cmd: &mut Command) -> (String, String) {
     let out = cmd.output().expect("run");
-    assert!(out.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{cmd:?} failed:\n{stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+/// Chart blobs the registry served so far (from its request log).
+fn blob_downloads(registry: &TestRegistry) -> usize {
+    let log = fs::read_to_string(registry.log_path()).unwrap();
+    log.lines()
+        .filter(|l| l.contains("response completed") && l.contains("http.request.method=GET") && l.contains("/blobs/sha256:"))
+        .count()
 }
 
 /// The test's own build of every component of the generator output `render`.
@@ -195,9 +209,12 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
     fs::create_dir_all(&home).unwrap();
 
     let registry_host = registry.host();
-    let inventory = |command: &str, output: &str, mirror: bool| {
+    let inventory_run = |command: &str, output: &str, mirror: bool, verbose: bool| {
         let mut cmd = Command::new(bin());
         cmd.args([command, "--source-path"]).arg(&zip).args(["--output", output]);
+        if verbose {
+            cmd.arg("--verbose");
+        }
         for v in &values {
             cmd.arg("--values").arg(v);
         }
@@ -209,18 +226,47 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
             .env("DEPLOYKF_CMP_KUBECTL", &kubectl)
             .env("DEPLOYKF_CMP_INSECURE_REGISTRIES", &registry_host)
             .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
-            .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG");
-        run(&mut cmd)
+            .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+            .env_remove("DEPLOYKF_CMP_CACHE_DIR")
+            .env_remove("XDG_CACHE_HOME");
+        run_both(&mut cmd)
     };
+    let inventory = |command: &str, output: &str, mirror: bool| inventory_run(command, output, mirror, false).0;
 
     // The three inventory runs go on while the test builds the tree itself.
     let (list_text, json_text, charts_text, streams) = std::thread::scope(|scope| {
-        let list = scope.spawn(|| inventory("images", "list", false));
-        let json = scope.spawn(|| inventory("images", "json", true));
+        let list = scope.spawn(|| {
+            let (list, stderr) = inventory_run("images", "list", false, false);
+            // The tools' warnings: one line counting them.
+            assert!(!stderr.contains("# Warning:"), "{stderr}");
+            let summary: Vec<&str> = stderr.lines().filter(|l| l.ends_with("--verbose shows them")).collect();
+            assert_eq!(summary.len(), 1, "{stderr}");
+            assert!(summary[0].starts_with("kubectl printed "), "{stderr}");
+            list
+        });
+        let json = scope.spawn(|| {
+            let (json, stderr) = inventory_run("images", "json", true, true);
+            assert!(stderr.contains("# Warning: 'commonLabels' is deprecated") && !stderr.contains("--verbose shows them"), "{stderr}");
+            json
+        });
         let charts = scope.spawn(|| inventory("charts", "json", true));
         let streams = independent_build(&zip, &values, work.path(), &fixtures, &helm, &kubectl);
         (list.join().unwrap(), json.join().unwrap(), charts.join().unwrap(), streams)
     });
+
+    // Pulled charts are kept in the chart cache (~/.cache/deploykf-cmp here):
+    // a later run downloads no chart again, and lists no file:// fork.
+    let cached = fs::read_dir(home.join(".cache/deploykf-cmp/charts/sha256")).unwrap().count();
+    assert_eq!(cached, CHARTS.len(), "one cached archive per pulled chart");
+    let downloads = blob_downloads(&registry);
+    assert!(downloads >= CHARTS.len(), "the first runs pulled the charts ({downloads})");
+    let (charts_list, stderr) = inventory_run("charts", "list", false, false);
+    assert_eq!(blob_downloads(&registry), downloads, "the second run takes the charts from the cache:\n{stderr}");
+    assert_eq!(charts_list.lines().count(), CHARTS.len(), "{charts_list}");
+    assert!(!charts_list.contains("file://"), "{charts_list}");
+    let note: Vec<&str> = stderr.lines().filter(|l| l.contains("file://")).collect();
+    assert_eq!(note.len(), 1, "{stderr}");
+    assert!(note[0].starts_with("left out 1 file:// chart") && note[0].contains("trust-manager"), "{stderr}");
     let (mut pods, mut recipe) = (BTreeSet::new(), BTreeSet::new());
     for s in &streams {
         pod_images(s, &mut pods);
@@ -234,6 +280,32 @@ fn the_inventory_of_deploykf_holds_every_rendered_and_runtime_image() {
     let plan = run(Command::new(bin()).args(["mirror", "--dry-run", "--images-file"]).arg(&list_file).arg("--mirror").arg(&mirror_file));
     assert_eq!(plan.lines().count(), list_text.lines().count(), "one copy per listed image:\n{plan}");
     assert!(plan.contains("docker.io/istio/proxyv2:1.17.8-distroless -> registry.example.com/deploykf/"), "{plan}");
+
+    // `mirror` with the inventory as input renders once for images and charts:
+    // the same plan, plus the charts (here in an OCI registry), which copy as
+    // images to where the rendered values send Helm.
+    let mut cmd = Command::new(bin());
+    cmd.args(["mirror", "--dry-run", "--source-path"]).arg(&zip).arg("--mirror").arg(&mirror_file);
+    for v in &values {
+        cmd.arg("--values").arg(v);
+    }
+    cmd.env("HOME", &home)
+        .env("DEPLOYKF_CMP_HELM", &helm)
+        .env("DEPLOYKF_CMP_KUBECTL", &kubectl)
+        .env("DEPLOYKF_CMP_INSECURE_REGISTRIES", &registry_host)
+        .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
+        .env_remove("DEPLOYKF_CMP_CACHE_DIR")
+        .env_remove("XDG_CACHE_HOME");
+    let (inventory_plan, stderr) = run_both(&mut cmd);
+    let (image_lines, chart_lines): (Vec<&str>, Vec<&str>) = inventory_plan.lines().partition(|l| !l.starts_with(&format!("{registry_host}/charts/")));
+    assert_eq!(image_lines, plan.lines().collect::<Vec<_>>(), "{stderr}");
+    assert_eq!(chart_lines.len(), CHARTS.len(), "{inventory_plan}");
+    let charts: serde_json::Value = serde_json::from_str(&charts_text).unwrap();
+    let kyverno = charts.as_array().unwrap().iter().find(|c| c["name"] == "kyverno").unwrap();
+    let target = kyverno["mirrored_repository"].as_str().unwrap().strip_prefix("oci://").unwrap();
+    assert!(chart_lines.contains(&format!("{registry_host}/charts/kyverno:3.0.1 -> {target}/kyverno:3.0.1").as_str()), "{inventory_plan}");
+    assert!(stderr.contains(&format!("the inventory lists {} images and {} charts", list_text.lines().count(), CHARTS.len() + 1)), "{stderr}");
+    assert!(stderr.contains("left out 1 file:// chart"), "{stderr}");
     check_charts(&charts_text, &registry.host());
 }
 

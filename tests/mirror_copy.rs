@@ -2,8 +2,8 @@
 //! image set copied byte for byte (checked with `skopeo inspect --raw` on both
 //! sides), re-runs that upload nothing, mounts across repositories (and a
 //! target that refuses them), blobs already in the target, platform
-//! filtering, a nested index, a corrupt source blob, a wrong password, and a
-//! target killed mid-copy; plus the benchmark against skopeo. Skipped when
+//! filtering, a nested index, a corrupt source blob, a wrong password, a
+//! target killed mid-copy, and a source alias (`mirror.images.sources`); plus the benchmark against skopeo. Skipped when
 //! docker-registry, htpasswd or skopeo are missing.
 
 mod support;
@@ -173,6 +173,52 @@ fn dry_run_prints_the_plan_and_copies_nothing() {
     assert!(stdout.starts_with(&format!("{}/x/y:2 -> {}/m/x/y:2\n", pair.source.host(), pair.target.host())), "{stdout}");
     assert!(stdout.contains(&format!("{{from: {}/x/y, to: {}/m/x/y}}", pair.source.host(), pair.target.host())), "{stdout}");
     assert!(stderr.contains(&format!("not mirrored (excluded or already in the mirror): {}/m/already:1", pair.target.host())), "{stderr}");
+}
+
+#[test]
+fn a_source_alias_pulls_from_the_alias_and_publishes_the_rendered_path() {
+    let Some(pair) = start() else { return };
+    let (src, dst) = (pair.source.host(), pair.target.host());
+    // As on Docker Hub today: the images exist only under bitnamilegacy.
+    let pusher = pair.source_pusher();
+    let single = pusher.push_image("bitnamilegacy/kubectl", "1.28.5", &[&random_layer(21, 4096)], ("linux", "amd64"), false);
+    let multi = pusher.push_multi_arch("bitnamilegacy/minio", "2024.1.1", &[&random_layer(22, 4096)], 22);
+    let list = pair.dir.path().join("bitnami.txt");
+    fs::write(&list, format!("{src}/bitnami/kubectl:1.28.5\n{src}/bitnami/minio:2024.1.1\n")).unwrap();
+    let rules = pair.dir.path().join("rules.yaml");
+    let plain = format!("mirror:\n  images:\n    registry: {dst}/m\n    layout: drop-host\n");
+    fs::write(&rules, &plain).unwrap();
+
+    // Without the alias the render's path has nothing to copy.
+    let (out, stderr) = pair.run(&list, &["--mirror", rules.to_str().unwrap()]);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("{src}/bitnami/kubectl:1.28.5")), "{stderr}");
+
+    fs::write(&rules, format!("{plain}    sources:\n      - {{from: {src}/bitnami, pullFrom: {src}/bitnamilegacy}}\n")).unwrap();
+    let (out, stderr) = pair.run(&list, &["--mirror", rules.to_str().unwrap(), "--dry-run"]);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{src}/bitnami/kubectl:1.28.5 -> {dst}/m/bitnami/kubectl:1.28.5 (pulled from {src}/bitnamilegacy/kubectl:1.28.5)\n")),
+        "{stdout}"
+    );
+
+    let written = pair.dir.path().join("written.yaml");
+    let (out, stderr) = pair.run(&list, &["--mirror", rules.to_str().unwrap(), "--write-mirror", written.to_str().unwrap()]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("images: 2 copied"), "{stderr}");
+    assert_eq!(digest(&pair.raw(&format!("{dst}/m/bitnami/kubectl:1.28.5"), true)), single);
+    let index_bytes = pair.raw(&format!("{dst}/m/bitnami/minio:2024.1.1"), true);
+    assert_eq!(digest(&index_bytes), multi);
+    let index: serde_json::Value = serde_json::from_slice(&index_bytes).unwrap();
+    for entry in index["manifests"].as_array().unwrap() {
+        let child = entry["digest"].as_str().unwrap();
+        assert_eq!(digest(&pair.raw(&format!("{dst}/m/bitnami/minio@{child}"), true)), child);
+    }
+    // The written config maps the rendered name, not the alias.
+    let config = fs::read_to_string(&written).unwrap();
+    assert!(config.contains(&format!("{{from: {src}/bitnami/kubectl, to: {dst}/m/bitnami/kubectl}}")), "{config}");
+    assert!(!config.contains("bitnamilegacy"), "{config}");
 }
 
 #[test]

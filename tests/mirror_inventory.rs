@@ -4,7 +4,9 @@
 //! Deployment whose two images come from the values) names images pushed into
 //! a real source `docker-registry`; they are copied to a second one (htpasswd
 //! auth). Progress: plain lines off a terminal; bars on one (under `script`).
-//! Skipped when docker-registry, htpasswd or kubectl are missing.
+//! A chart component added to it checks that the inventory's charts are
+//! planned from the same render. Skipped when docker-registry, htpasswd or
+//! kubectl (helm and ../shared for the charts) are missing.
 
 mod support;
 
@@ -12,6 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use support::file_server::{fixture_charts, FileServer};
 use support::images::{random_layer, Pusher};
 use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
 use support::tools::{self, Tool};
@@ -78,7 +81,7 @@ impl Setup {
         cmd
     }
 
-    /// The scratch folder, kubectl on `PATH`, no ambient mirror or CA settings.
+    /// The scratch folder, kubectl on `PATH`, no ambient mirror, cache or CA settings.
     fn environment(&self, cmd: &mut Command) {
         let kubectl = tools::locate(Tool::Kubectl).expect("checked by the caller");
         let mut paths = vec![kubectl.parent().unwrap().to_path_buf()];
@@ -86,6 +89,8 @@ impl Setup {
         cmd.current_dir(self.dir.path())
             .env("PATH", std::env::join_paths(paths).unwrap())
             .env("HOME", self.path("home"))
+            .env_remove("DEPLOYKF_CMP_CACHE_DIR")
+            .env_remove("XDG_CACHE_HOME")
             .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
             .env_remove("SSL_CERT_FILE");
     }
@@ -149,6 +154,53 @@ fn the_inputs_are_exclusive_and_the_inventory_needs_mirror_rules() {
     let (out, _, stderr) = setup.run(&["mirror", "--dry-run"]);
     assert_eq!(out.status.code(), Some(1), "a usage error: {stderr}");
     assert!(stderr.contains("--images-file") && stderr.contains("--source-path"), "{stderr}");
+}
+
+#[test]
+fn the_inventory_charts_are_planned_from_the_same_render() {
+    if !have_kubectl() || tools::helm().is_none() {
+        return;
+    }
+    let Some(charts) = fixture_charts() else { return };
+    let kyverno = fs::read(charts.join("kyverno-3.0.1.tgz")).unwrap();
+    let digest = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&kyverno));
+    let server = FileServer::start(move |_| {
+        let index = format!("apiVersion: v1\nentries:\n  kyverno:\n  - name: kyverno\n    version: 3.0.1\n    digest: {digest}\n    urls: [kyverno-3.0.1.tgz]\n");
+        [("/charts/index.yaml".to_string(), index.into_bytes()), ("/charts/kyverno-3.0.1.tgz".to_string(), kyverno)].into()
+    });
+    let setup = Setup::new("src.registry.test:5000", "dst.registry.test:5000");
+    // A second Application: a chart depending on the served kyverno and on a fork beside it.
+    let generator = setup.path("generator/templates");
+    let repo = format!("http://{}/charts", server.addr);
+    let files = [
+        ("argocd/kustomization.yaml", "resources: [app.yaml, chart.yaml]\n".to_string()),
+        (
+            "argocd/chart.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: chart, namespace: argocd}\nspec:\n  destination: {namespace: chart}\n  source:\n    plugin:\n      parameters:\n        - {name: output_helm_path, string: ./manifests/chart}\n".to_string(),
+        ),
+        (
+            "manifests/chart/Chart.yaml",
+            format!("apiVersion: v2\nname: chart\nversion: 1.0.0\ndependencies:\n  - {{name: kyverno, version: 3.0.1, repository: \"{repo}\"}}\n  - {{name: fork, version: 1.0.0, repository: \"file://../fork\"}}\n"),
+        ),
+        ("manifests/fork/Chart.yaml", "apiVersion: v2\nname: fork\nversion: 1.0.0\n".to_string()),
+    ];
+    for (rel, text) in files {
+        fs::create_dir_all(generator.join(rel).parent().unwrap()).unwrap();
+        fs::write(generator.join(rel), text).unwrap();
+    }
+    fs::write(
+        setup.path("mirror.yaml"),
+        "mirror:\n  images:\n    registry: dst.registry.test:5000/m\n    layout: drop-host\n  charts:\n    repository: oci://dst.registry.test:5000/m/charts\n",
+    )
+    .unwrap();
+
+    let (out, plan, stderr) = setup.run(&setup.mirror_args(&["--dry-run"]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(plan.contains(&format!("{repo} kyverno 3.0.1 -> oci://dst.registry.test:5000/m/charts/charts/kyverno\n")), "{plan}");
+    assert!(plan.contains("src.registry.test:5000/inv/app:1.0 -> dst.registry.test:5000/m/inv/app:1.0\n"), "{plan}");
+    assert!(stderr.contains("the inventory lists ") && stderr.contains(" images and 2 charts"), "{stderr}");
+    assert!(stderr.contains("left out 1 file:// chart (deployKF's forks inside the generator, deployed from there; nothing to mirror): fork (file://../fork)"), "{stderr}");
+    assert_eq!(server.count("/charts/kyverno-3.0.1.tgz"), 1, "one render, one download");
 }
 
 /// The digest the registry gives for `repo:tag` (any manifest type).

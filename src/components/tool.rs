@@ -1,11 +1,14 @@
 //! The external programs components are rendered with (`kustomize`, `kubectl`,
 //! `helm`): finding them (an environment variable naming the binary, else
 //! `PATH`) and running them with stdout captured, so a caller prints manifests
-//! only after the program succeeded.
+//! only after the program succeeded. A successful run's stderr (kustomize
+//! deprecation warnings, klog lines) is passed on to ours, or kept by a
+//! [`StderrCapture`] that commands building many components summarise in one line.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 
@@ -62,7 +65,11 @@ impl Tool {
             bail!("`{shown}` failed ({status}):\n{detail}");
         }
         if !stderr.trim().is_empty() {
-            eprint!("{stderr}");
+            let mut capture = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
+            match capture.as_mut() {
+                Some(lines) => lines.extend(stderr.lines().filter(|l| !l.trim().is_empty()).map(|l| (self.name, l.to_string()))),
+                None => eprint!("{stderr}"),
+            }
         }
         Ok(output.stdout)
     }
@@ -77,6 +84,49 @@ impl Tool {
             shown.push(format!("... ({} more arguments)", args.len() - 2));
         }
         shown.join(" ")
+    }
+}
+
+/// The stderr lines of successful runs, by program, while a [`StderrCapture`] is alive.
+static CAPTURED: Mutex<Option<Vec<(&'static str, String)>>> = Mutex::new(None);
+
+/// Keeps the stderr of successful tool runs (on every thread) instead of
+/// passing it on, until [`summary`](Self::summary) or drop.
+pub struct StderrCapture(());
+
+impl StderrCapture {
+    /// Starts capturing (a capture already running is restarted).
+    pub fn start() -> StderrCapture {
+        *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+        StderrCapture(())
+    }
+
+    /// Stops capturing: one line counting the lines each program printed
+    /// (`kubectl printed 54 warning lines; --verbose shows them`), `None`
+    /// when none did.
+    pub fn summary(self) -> Option<String> {
+        let lines = CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for (name, _) in &lines {
+            match counts.iter_mut().find(|(n, _)| n == name) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((name, 1)),
+            }
+        }
+        if counts.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(name, n)| format!("{name} printed {n} warning line{}", if *n == 1 { "" } else { "s" }))
+            .collect();
+        Some(format!("{}; --verbose shows them", parts.join(", ")))
+    }
+}
+
+impl Drop for StderrCapture {
+    fn drop(&mut self) {
+        CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 }
 
@@ -148,5 +198,22 @@ mod tests {
         let bad = Tool { name: "bad", path: script(dir.path(), "bad", "echo partial; echo 'it broke' >&2; exit 3") };
         let err = bad.run(&["b".into()], &[]).unwrap_err().to_string();
         assert_eq!(err, "`bad b` failed (exit status 3):\nit broke");
+    }
+
+    #[test]
+    fn a_capture_keeps_warnings_and_summarises_them_in_one_line() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let warner = Tool { name: "warner", path: script(dir.path(), "warner", "echo ok; echo '# Warning: a' >&2; echo >&2; echo 'I1205 klog' >&2") };
+        let bad = Tool { name: "failer", path: script(dir.path(), "failer", "echo 'its error' >&2; exit 1") };
+        let capture = StderrCapture::start();
+        assert_eq!(warner.run(&[], &[]).unwrap(), b"ok\n");
+        std::thread::scope(|s| {
+            s.spawn(|| warner.run(&[], &[]).unwrap());
+        });
+        // A failure keeps its stderr in its error, not in the capture.
+        assert!(bad.run(&[], &[]).unwrap_err().to_string().contains("its error"));
+        let summary = capture.summary().unwrap();
+        assert!(summary.contains("warner printed 4 warning lines"), "{summary}");
+        assert!(summary.ends_with("--verbose shows them") && !summary.contains("failer"), "{summary}");
     }
 }

@@ -7,6 +7,11 @@
 //! sidecar, notebook images, pipeline launcher/driver, workflow executor) are
 //! found in the manifests that configure them.
 //!
+//! One invocation renders the generator once and builds each component once;
+//! pulled charts are kept in the chart cache plugin mode uses
+//! ([`render::cache_dir`]), so later runs reuse them. The tools' warnings on
+//! stderr are summarised in one line unless the request is verbose.
+//!
 //! The inventory lists the *source* images and charts (what to copy into a
 //! mirror): with a mirror configuration, each entry also shows where the
 //! mirror rules send it, but rendering uses the upstream locations.
@@ -21,6 +26,7 @@ use anyhow::{anyhow, Context, Result};
 use gomplate::{Map, Value};
 use serde_json::json;
 
+use crate::components::tool::StderrCapture;
 use crate::mirror::config::{self as mirror_config, MirrorRules, MIRROR_CONFIG_ENV};
 use crate::mirror::reference::ImageRef;
 use crate::source::GeneratorSource;
@@ -34,6 +40,8 @@ pub struct Request<'a> {
     /// `--mirror FILE`; else `mirror:` in the values, else the file named by
     /// `DEPLOYKF_CMP_MIRROR_CONFIG`.
     pub mirror_file: Option<&'a Path>,
+    /// Pass the tools' stderr on whole instead of one summary line.
+    pub verbose: bool,
 }
 
 /// Everything rendered, ready for [`images`] and [`charts`].
@@ -57,12 +65,16 @@ pub fn render_all(request: &Request<'_>) -> Result<Rendered> {
     let render_dir = scratch.path().join("output");
     render::render_generator(request.source, values.clone(), &render_dir)?;
     let tools = Tools::locate(scratch.path())?;
+    let capture = (!request.verbose).then(StderrCapture::start);
     let apps = render::applications(&render::app_of_apps_stream(&tools, &render_dir)?)?;
     if apps.is_empty() {
         return Err(anyhow!("the generator's app-of-apps ('argocd/' of its output) lists no Applications"));
     }
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
     let components = render::build_all(&tools, &render_dir, &apps, jobs)?;
+    if let Some(line) = capture.and_then(StderrCapture::summary) {
+        eprintln!("{line}");
+    }
     Ok(Rendered { values, mirror, components })
 }
 
@@ -177,6 +189,50 @@ pub fn charts(rendered: &Rendered) -> Vec<ChartEntry> {
     out
 }
 
+/// The note for `charts --output list`, which leaves `file://` charts out:
+/// they are inside the generator, so there is nothing to mirror.
+pub fn local_charts_note(entries: &[ChartEntry]) -> Option<String> {
+    let local: BTreeSet<String> = entries
+        .iter()
+        .filter(|e| is_local(e))
+        .map(|e| format!("{} ({})", e.name, e.repository))
+        .collect();
+    if local.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = local.into_iter().collect();
+    Some(format!(
+        "left out {} file:// chart{} (deployKF's forks inside the generator, deployed from there; nothing to mirror): {}",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" },
+        list.join(", ")
+    ))
+}
+
+/// The `oci://` charts of `entries` that the mirror rules place, as
+/// `SOURCE=TARGET` image lines (an OCI chart copies as an image, tagged as
+/// `helm push` tags it), and the other entries.
+pub fn oci_chart_copies(entries: &[ChartEntry], rules: Option<&MirrorRules>) -> (String, Vec<ChartEntry>) {
+    let mut lines = BTreeSet::new();
+    let mut rest = Vec::new();
+    for e in entries {
+        let target = rules.and_then(|r| r.rewrite_chart_repository(&e.repository));
+        match (e.repository.trim().strip_prefix("oci://"), target.as_deref().and_then(|t| t.strip_prefix("oci://"))) {
+            (Some(source), Some(target)) => {
+                let tag = e.resolved_version.as_deref().unwrap_or(&e.version).replace('+', "_");
+                let (source, target) = (source.trim_end_matches('/'), target.trim_end_matches('/'));
+                lines.insert(format!("{source}/{name}:{tag}={target}/{name}:{tag}\n", name = e.name));
+            }
+            _ => rest.push(e.clone()),
+        }
+    }
+    (lines.into_iter().collect(), rest)
+}
+
+fn is_local(entry: &ChartEntry) -> bool {
+    entry.repository.trim_start().starts_with("file://")
+}
+
 /// `--output` of the inventory commands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -258,13 +314,17 @@ pub fn format_images(entries: &[ImageEntry], format: Format) -> String {
     }
 }
 
-/// The chart inventory in `format` (`list`: `repository name version` lines).
+/// The chart inventory in `format` (`list`: `repository name version` lines,
+/// without `file://` charts: see [`local_charts_note`]).
 pub fn format_charts(entries: &[ChartEntry], format: Format) -> String {
     let version = |e: &ChartEntry| e.resolved_version.clone().unwrap_or_else(|| e.version.clone());
     match format {
         Format::List => {
-            let set: BTreeSet<String> =
-                entries.iter().map(|e| format!("{} {} {}", e.repository, e.name, version(e))).collect();
+            let set: BTreeSet<String> = entries
+                .iter()
+                .filter(|e| !is_local(e))
+                .map(|e| format!("{} {} {}", e.repository, e.name, version(e)))
+                .collect();
             set.into_iter().map(|s| s + "\n").collect()
         }
         Format::Json => {
@@ -375,19 +435,55 @@ mod tests {
         let entries = [
             entry("istiod", "https://istio-release.storage.googleapis.com/charts", Some("oci://m.example.com/charts")),
             entry("base", "https://istio-release.storage.googleapis.com/charts", None),
+            entry("trust-manager", "file://../trust-manager", None),
         ];
         assert_eq!(
             format_charts(&entries, Format::List),
             "https://istio-release.storage.googleapis.com/charts base 1.17.8\n\
-             https://istio-release.storage.googleapis.com/charts istiod 1.17.8\n"
+             https://istio-release.storage.googleapis.com/charts istiod 1.17.8\n",
+            "file:// forks are not listed"
         );
+        assert_eq!(
+            local_charts_note(&entries).unwrap(),
+            "left out 1 file:// chart (deployKF's forks inside the generator, deployed from there; nothing to mirror): trust-manager (file://../trust-manager)"
+        );
+        assert_eq!(local_charts_note(&entries[..2]), None);
         let text = format_charts(&entries, Format::Text);
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("NAME    VERSION  REPOSITORY"), "{text}");
+        assert!(lines[0].starts_with("NAME  ") && lines[0].contains(" VERSION  REPOSITORY"), "{text}");
         assert!(lines[2].contains(" -  ") && lines[2].ends_with("dkf-dep--istio"), "{text}");
         let json: serde_json::Value = serde_json::from_str(&format_charts(&entries, Format::Json)).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), 3, "the JSON keeps every chart");
         assert_eq!(json[0]["mirrored_repository"], json!("oci://m.example.com/charts"));
         assert_eq!(json[1]["mirrored_repository"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn oci_charts_placed_by_the_rules_copy_as_images() {
+        let entry = |name: &str, version: &str, repository: &str| ChartEntry {
+            name: name.into(),
+            version: "~1".into(),
+            resolved_version: Some(version.into()),
+            repository: repository.into(),
+            mirrored_repository: None,
+            component: "c".into(),
+            chart_path: "p".into(),
+        };
+        let entries = [
+            entry("kyverno", "3.0.1+up", "oci://reg.local:5000/charts/"),
+            entry("istiod", "1.17.8", "https://istio-release.storage.googleapis.com/charts"),
+            entry("fork", "1.0.0", "file://../fork"),
+        ];
+        let doc = gomplate::yaml::decode("images: {registry: m.example.com}\ncharts: {repository: oci://m.example.com/charts}").unwrap();
+        let rules = mirror_config::parse(&doc, "test").unwrap();
+        let (lines, rest) = oci_chart_copies(&entries, Some(&rules));
+        assert_eq!(lines, "reg.local:5000/charts/kyverno:3.0.1_up=m.example.com/charts/reg.local_5000/charts/kyverno:3.0.1_up\n");
+        let names: Vec<&str> = rest.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["istiod", "fork"]);
+        // Without mirror.charts, nothing is placed.
+        let doc = gomplate::yaml::decode("images: {registry: m.example.com}").unwrap();
+        let (lines, rest) = oci_chart_copies(&entries, Some(&mirror_config::parse(&doc, "test").unwrap()));
+        assert_eq!((lines.as_str(), rest.len()), ("", 3));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //!     overrides:
 //!       - {from: docker.io/bitnami, to: registry.example.com/bitnami}
 //!     exclude: ["registry.example.com/*"]
+//!     sources:                                  # where `deploykf-cmp mirror` pulls from
+//!       - {from: docker.io/bitnami, pullFrom: docker.io/bitnamilegacy}
 //!   charts:
 //!     repository: oci://registry.example.com/deploykf/charts
 //!     overrides: [{from: "https://charts.jetstack.io", to: "oci://registry.example.com/jetstack"}]
@@ -50,6 +52,13 @@
 //! **Overrides** may nest (`docker.io/bitnami` and `docker.io/bitnami/kubectl`:
 //! the longest wins), but two overrides may not share a `from` (which one would
 //! apply?) nor a `to` (two sources would land on the same names).
+//!
+//! **Source aliases** (`images.sources`, [`MirrorRules::pull_source`]) change
+//! only where `deploykf-cmp mirror` pulls an image from: the longest matching
+//! `from` is replaced by its `pullFrom` (tag and digest kept). Rendering and
+//! the mirror targets keep using the `from` name, the one the render holds.
+//! deployKF 0.1.x deploys `docker.io/bitnami/*` images that upstream moved to
+//! `docker.io/bitnamilegacy`.
 //!
 //! **Charts** ([`MirrorRules::rewrite_chart_repository`]): https/http and oci
 //! repositories go under `charts.repository` following the image layout:
@@ -159,6 +168,13 @@ impl ExcludePattern {
     }
 }
 
+/// `mirror.images.sources[]`: images named under `from` are pulled from `pull_from`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceAlias {
+    pub from: ImagePrefix,
+    pub pull_from: ImagePrefix,
+}
+
 /// `mirror.charts.overrides[]`: repositories under the URL `from` go under `to`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChartOverride {
@@ -191,6 +207,8 @@ pub struct MirrorRules {
     pub layout: Layout,
     pub overrides: Vec<ImageOverride>,
     pub exclude: Vec<ExcludePattern>,
+    /// `mirror.images.sources`: where `mirror` pulls images from.
+    pub sources: Vec<SourceAlias>,
     /// `mirror.charts`, when given; without it chart repositories stay.
     pub charts: Option<ChartRules>,
     pub pull_secret: Option<PullSecret>,
@@ -238,6 +256,37 @@ impl MirrorRules {
             Err(e) => Err(e).with_context(|| {
                 format!("the mirror location of {image} is not a valid reference; add a mirror.images.overrides entry for it")
             }),
+        }
+    }
+
+    /// Where `deploykf-cmp mirror` pulls `image` from: the longest matching
+    /// `mirror.images.sources[].from` replaced by its `pullFrom`, or `None`
+    /// when no alias applies. Tag and digest are kept; an error when the
+    /// result is not a valid reference.
+    pub fn pull_source(&self, image: &ImageRef) -> Result<Option<ImageRef>> {
+        let Some((alias, rest)) = self
+            .sources
+            .iter()
+            .filter_map(|a| a.from.strip(image).map(|rest| (a, rest)))
+            .max_by_key(|(a, _)| a.from.depth())
+        else {
+            return Ok(None);
+        };
+        let (registry, repository) = alias.pull_from.join(rest);
+        let pulled = ImageRef {
+            registry,
+            repository,
+            tag: image.tag.clone(),
+            digest: image.digest.clone(),
+        };
+        let text = pulled.to_string();
+        match ImageRef::parse(&text) {
+            Ok(parsed) if parsed == pulled => Ok(Some(pulled)),
+            _ => bail!(
+                "the alias {} -> {} makes {image} {text:?}, which is not a valid reference; adjust that mirror.images.sources entry",
+                alias.from,
+                alias.pull_from
+            ),
         }
     }
 
@@ -462,7 +511,7 @@ impl Parser<'_> {
         let images = self.map(
             images,
             "mirror.images",
-            &["registry", "layout", "overrides", "exclude"],
+            &["registry", "layout", "overrides", "exclude", "sources"],
         )?;
         let path = "mirror.images";
         let registry = self.string(images, "registry", path)?.ok_or_else(|| {
@@ -519,6 +568,30 @@ impl Parser<'_> {
             })?;
             exclude.push(self.pattern(text, &at)?);
         }
+        let mut sources: Vec<SourceAlias> = Vec::new();
+        for (i, item) in self.list(images, "sources", path)?.iter().enumerate() {
+            let at = format!("mirror.images.sources[{i}]");
+            let map = self.map(item, &at, &["from", "pullFrom"])?;
+            let field = |key: &str| {
+                self.string(map, key, &at)?
+                    .ok_or_else(|| self.err(&format!("{at}.{key}"), "required"))
+            };
+            let from = self.prefix(field("from")?, &format!("{at}.from"))?;
+            let pull_from = self.prefix(field("pullFrom")?, &format!("{at}.pullFrom"))?;
+            if pull_from == from {
+                return Err(self.err(
+                    &format!("{at}.pullFrom"),
+                    format!("{pull_from} is the same as from; an alias names another place to pull from"),
+                ));
+            }
+            if let Some(j) = sources.iter().position(|o| o.from == from) {
+                return Err(self.err(
+                    &format!("{at}.from"),
+                    format!("{from} is already the source of mirror.images.sources[{j}]; give each source one pullFrom"),
+                ));
+            }
+            sources.push(SourceAlias { from, pull_from });
+        }
         let charts = match top.get("charts") {
             Some(v) if !v.is_nil() => Some(self.charts(v)?),
             _ => None,
@@ -533,6 +606,7 @@ impl Parser<'_> {
             layout,
             overrides,
             exclude,
+            sources,
             charts,
             pull_secret,
         })
@@ -1273,6 +1347,52 @@ mirror:
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn source_aliases_change_where_images_are_pulled_from_only() {
+        let r = rules(
+            "mirror: {images: {registry: r.example.com/m, sources: [{from: bitnami, pullFrom: docker.io/bitnamilegacy}, {from: docker.io/bitnami/os-shell, pullFrom: quay.io/shells/os-shell}]}}",
+        );
+        let pulled = |s: &str| r.pull_source(&img(s)).unwrap().map(|i| i.to_string());
+        assert_eq!(
+            pulled("docker.io/bitnami/kubectl:1.28.5").as_deref(),
+            Some("docker.io/bitnamilegacy/kubectl:1.28.5")
+        );
+        // The longest `from` wins; tag and digest are kept.
+        let digest = format!("sha256:{}", "b".repeat(64));
+        assert_eq!(
+            pulled(&format!("bitnami/os-shell:12@{digest}")),
+            Some(format!("quay.io/shells/os-shell:12@{digest}"))
+        );
+        // Whole components only; other images have no alias.
+        assert_eq!(pulled("docker.io/bitnamix/kubectl:1"), None);
+        assert_eq!(pulled("quay.io/bitnami/kubectl:1"), None);
+        // An alias that leaves no repository is an error naming the entry.
+        let r2 = rules("mirror: {images: {registry: r.example.com, sources: [{from: quay.io/a/b, pullFrom: ghcr.io}]}}");
+        let e = format!("{:#}", r2.pull_source(&img("quay.io/a/b:1")).unwrap_err());
+        assert!(e.contains("the alias quay.io/a/b -> ghcr.io makes quay.io/a/b:1 \"ghcr.io/:1\", which is not a valid reference"), "{e}");
+        // The render and the target keep the `from` name.
+        assert_eq!(
+            mirrored(&r, "docker.io/bitnami/kubectl:1.28.5").as_deref(),
+            Some("r.example.com/m/docker.io/bitnami/kubectl:1.28.5")
+        );
+    }
+
+    #[test]
+    fn source_alias_errors_name_the_key() {
+        let e = error("mirror: {images: {registry: r.example.com, sources: [{from: docker.io/bitnami}]}}");
+        assert_eq!(e, "test: mirror.images.sources[0].pullFrom: required");
+        let e = error("mirror: {images: {registry: r.example.com, sources: [{from: bitnami, pull_from: x.io/y}]}}");
+        assert!(e.starts_with("test: mirror.images.sources[0].pull_from: unknown key (did you mean pullFrom?)"), "{e}");
+        let e = error("mirror: {images: {registry: r.example.com, sources: [{from: bitnami, pullFrom: docker.io/bitnami}]}}");
+        assert!(e.starts_with("test: mirror.images.sources[0].pullFrom: docker.io/bitnami is the same as from"), "{e}");
+        let e = error("mirror: {images: {registry: r.example.com, sources: [{from: bitnami, pullFrom: a.io/b}, {from: docker.io/bitnami/, pullFrom: c.io/d}]}}");
+        assert!(e.starts_with("test: mirror.images.sources[1].from: docker.io/bitnami is already the source of mirror.images.sources[0]"), "{e}");
+        let e = error("mirror: {images: {registry: r.example.com, sources: [{from: bitnami, pullFrom: \"https://a.io/b\"}]}}");
+        assert!(e.starts_with("test: mirror.images.sources[0].pullFrom: \"https://a.io/b\" is not a valid reference prefix"), "{e}");
+        let e = error("mirror: {images: {registry: r.example.com, sources: {from: a}}}");
+        assert_eq!(e, "test: mirror.images.sources: expected a list, found a map");
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl std::fmt::Display for ChartJob {
 /// `deploykf-cmp charts --output json`. Without a target, `rules` give it
 /// (`oci://…/<path>`, the chart name appended). Returns the jobs and notes on
 /// the entries left out (`oci://` charts copy as images, `file://` ones are
-/// local, repositories the rules leave alone).
+/// inside the generator, repositories the rules leave alone).
 pub fn parse_charts(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Result<(Vec<ChartJob>, Vec<String>)> {
     let mut entries: Vec<(String, String, String, Option<String>, String)> = Vec::new();
     if text.trim_start().starts_with('[') {
@@ -79,9 +79,17 @@ pub fn parse_charts(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Re
     let mut jobs = Vec::new();
     let mut left = Vec::new();
     for (repository, name, version, target, at) in entries {
-        if !(repository.starts_with("https://") || repository.starts_with("http://")) {
-            left.push(format!("{repository} {name} {version} (not an https:// chart repository; copy oci:// charts with --images-file)"));
+        if repository.starts_with("file://") {
+            left.push(format!("{repository} {name} {version} (a file:// chart: it is inside the generator and deployed from there, nothing to mirror)"));
             continue;
+        }
+        if let Some(location) = repository.strip_prefix("oci://") {
+            let image = format!("{}/{name}:{}", location.trim_end_matches('/'), version.replace('+', "_"));
+            left.push(format!("{repository} {name} {version} (an oci:// chart copies as an image: put the line {image} in --images-file)"));
+            continue;
+        }
+        if !(repository.starts_with("https://") || repository.starts_with("http://")) {
+            bail!("{at}: {repository:?} is not a chart repository URL: write https://…, oci://… or file://…");
         }
         let target = match target {
             Some(t) => Some(t),
@@ -468,5 +476,18 @@ mod tests {
         let json = r#"[{"name":"kyverno","version":"3.0.x","resolved_version":"3.0.1","repository":"https://kyverno.github.io/kyverno"}]"#;
         let e = parse_charts(json, "f", None).unwrap_err().to_string();
         assert!(e.contains("f: entry 0: no target for https://kyverno.github.io/kyverno"), "{e}");
+    }
+
+    #[test]
+    fn file_and_oci_lines_get_the_right_advice() {
+        let text = "file://../trust-manager trust-manager 0.9.2-deploykf
+oci://ghcr.io/x/ kyverno 3.0.1+up
+";
+        let (jobs, left) = parse_charts(text, "f", None).unwrap();
+        assert!(jobs.is_empty());
+        assert_eq!(left[0], "file://../trust-manager trust-manager 0.9.2-deploykf (a file:// chart: it is inside the generator and deployed from there, nothing to mirror)");
+        assert_eq!(left[1], "oci://ghcr.io/x/ kyverno 3.0.1+up (an oci:// chart copies as an image: put the line ghcr.io/x/kyverno:3.0.1_up in --images-file)");
+        let e = parse_charts("@jetstack cert-manager 1.0\n", "f", None).unwrap_err().to_string();
+        assert_eq!(e, "f:1: \"@jetstack\" is not a chart repository URL: write https://…, oci://… or file://…");
     }
 }

@@ -176,7 +176,7 @@ pub async fn copy_all_with(client: RegistryClient, jobs: Vec<CopyJob>, options: 
         match result {
             Ok(true) => Stats::add(&engine.stats.images_copied, 1),
             Ok(false) => Stats::add(&engine.stats.images_skipped, 1),
-            Err(e) => failures.push((format!("{} -> {}", job.source, job.target), e.message)),
+            Err(e) => failures.push((job.to_string(), e.message)),
         }
     }
     let engine = Arc::try_unwrap(engine).unwrap_or_else(|_| panic!("all copy tasks are done"));

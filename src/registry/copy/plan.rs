@@ -1,6 +1,8 @@
 //! What to copy where: the lines of an `--images-file` (`SOURCE` mapped
 //! through the mirror rules, or an explicit `SOURCE=TARGET`), and the mirror
-//! configuration matching what was pushed (`--write-mirror`).
+//! configuration matching what was pushed (`--write-mirror`). A source alias
+//! of the rules (`mirror.images.sources`) changes where a job pulls from, not
+//! its target.
 
 use std::collections::BTreeSet;
 
@@ -12,14 +14,35 @@ use crate::mirror::reference::ImageRef;
 /// One image to copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopyJob {
+    /// Where the image is pulled from.
     pub source: ImageRef,
     pub target: ImageRef,
+    /// The name the render holds, when a source alias pulls it from elsewhere.
+    pub original: Option<ImageRef>,
+}
+
+impl CopyJob {
+    /// The name the render holds (the alias's `from` side, else the source).
+    pub fn rendered(&self) -> &ImageRef {
+        self.original.as_ref().unwrap_or(&self.source)
+    }
+}
+
+impl std::fmt::Display for CopyJob {
+    /// `SOURCE -> TARGET`, or `ORIGINAL -> TARGET (pulled from ALIAS)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.original {
+            Some(original) => write!(f, "{original} -> {} (pulled from {})", self.target, self.source),
+            None => write!(f, "{} -> {}", self.source, self.target),
+        }
+    }
 }
 
 /// Reads an images file: one reference per line, `#` comments and blank lines
 /// ignored; `SOURCE=TARGET` names the target explicitly, otherwise `rules`
 /// give it. Images the rules leave alone (excluded, already mirrored) are
-/// returned in the second list. Duplicate lines are copied once.
+/// returned in the second list. Duplicate lines are copied once. The rules'
+/// source aliases apply to both kinds of line.
 pub fn parse_images(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Result<(Vec<CopyJob>, Vec<ImageRef>)> {
     let mut jobs: Vec<CopyJob> = Vec::new();
     let mut left = Vec::new();
@@ -59,7 +82,14 @@ pub fn parse_images(text: &str, origin: &str, rules: Option<&MirrorRules>) -> Re
         if target.tag.is_none() && target.digest.is_none() {
             bail!("{}: the target needs a tag or a digest", at());
         }
-        let job = CopyJob { source, target };
+        let original = match rules {
+            Some(r) => r.pull_source(&source).with_context(at)?,
+            None => None,
+        };
+        let job = match original {
+            Some(alias) => CopyJob { source: alias, target, original: Some(source) },
+            None => CopyJob { source, target, original: None },
+        };
         if !jobs.contains(&job) {
             jobs.push(job);
         }
@@ -80,7 +110,7 @@ pub fn mirror_config(jobs: &[CopyJob], charts: &[super::charts::ChartJob], rules
             .or_else(|| charts.first().map(|c| c.target.split('/').next().unwrap_or_default().to_string()))
             .unwrap_or_default(),
     };
-    let pairs: BTreeSet<(String, String)> = jobs.iter().map(|j| (j.source.name(), j.target.name())).collect();
+    let pairs: BTreeSet<(String, String)> = jobs.iter().map(|j| (j.rendered().name(), j.target.name())).collect();
     let mut out = format!("mirror:\n  images:\n    registry: {registry}\n");
     if !pairs.is_empty() {
         out.push_str("    overrides:\n");
@@ -152,6 +182,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!(parsed.rewrite_image(&jobs[0].source), Some(jobs[0].target.clone()));
+    }
+
+    #[test]
+    fn source_aliases_change_the_pull_not_the_target() {
+        let doc = gomplate::yaml::decode(
+            "images:\n  registry: reg.local:5000/m\n  sources: [{from: docker.io/bitnami, pullFrom: docker.io/bitnamilegacy}]\n",
+        )
+        .unwrap();
+        let rules = crate::mirror::config::parse(&doc, "test").unwrap();
+        let text = "docker.io/bitnami/kubectl:1.28\nbitnami/minio:2024=reg.local:5000/pinned/minio\nquay.io/a/b:1\n";
+        let (jobs, _) = parse_images(text, "f", Some(&rules)).unwrap();
+        assert_eq!(jobs[0].source.to_string(), "docker.io/bitnamilegacy/kubectl:1.28");
+        assert_eq!(jobs[0].target.to_string(), "reg.local:5000/m/docker.io/bitnami/kubectl:1.28");
+        assert_eq!(jobs[0].rendered().to_string(), "docker.io/bitnami/kubectl:1.28");
+        assert_eq!(
+            jobs[0].to_string(),
+            "docker.io/bitnami/kubectl:1.28 -> reg.local:5000/m/docker.io/bitnami/kubectl:1.28 (pulled from docker.io/bitnamilegacy/kubectl:1.28)"
+        );
+        // An explicit target keeps its target and is pulled from the alias too.
+        assert_eq!(jobs[1].source.to_string(), "docker.io/bitnamilegacy/minio:2024");
+        assert_eq!(jobs[1].target.to_string(), "reg.local:5000/pinned/minio:2024");
+        // No alias: no original.
+        assert_eq!(jobs[2].original, None);
+        assert_eq!(jobs[2].to_string(), "quay.io/a/b:1 -> reg.local:5000/m/quay.io/a/b:1");
+        // The written config maps the rendered name, which the render holds.
+        let config = mirror_config(&jobs, &[], Some(&rules));
+        assert!(config.contains("{from: docker.io/bitnami/kubectl, to: reg.local:5000/m/docker.io/bitnami/kubectl}"), "{config}");
+        assert!(!config.contains("bitnamilegacy"), "{config}");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! [`Progress`]. On a terminal ([`for_stderr`]) each running image gets a bar
 //! of the bytes it uploads under a bar of the images done; otherwise the
 //! plain lines `copied SRC -> DST`, `present SRC -> DST`, `FAILED SRC -> DST:
-//! why`, one per image, as they finish.
+//! why` (with `(pulled from ALIAS)` after DST under a source alias), one per
+//! image, as they finish.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -33,9 +34,9 @@ pub trait Progress: Send + Sync {
 /// The line printed when an image ends (both renderings).
 pub fn outcome_line(job: &CopyJob, outcome: &Result<bool, Failure>) -> String {
     match outcome {
-        Ok(true) => format!("copied {} -> {}", job.source, job.target),
-        Ok(false) => format!("present {} -> {}", job.source, job.target),
-        Err(e) => format!("FAILED {} -> {}: {e}", job.source, job.target),
+        Ok(true) => format!("copied {job}"),
+        Ok(false) => format!("present {job}"),
+        Err(e) => format!("FAILED {job}: {e}"),
     }
 }
 
@@ -96,7 +97,7 @@ impl Progress for Bars {
         // A spinner until the image streams a blob (it may need none).
         let bar = self.multi.add(ProgressBar::new(0));
         bar.set_style(ProgressStyle::with_template("  {spinner} {msg}").expect("a valid template"));
-        bar.set_message(job.source.to_string());
+        bar.set_message(job.rendered().to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
         self.running.lock().unwrap().insert(image, bar);
     }
@@ -148,7 +149,7 @@ mod tests {
     use crate::mirror::reference::ImageRef;
 
     fn job() -> CopyJob {
-        CopyJob { source: ImageRef::parse("quay.io/a/b:1").unwrap(), target: ImageRef::parse("reg.local/a/b:1").unwrap() }
+        CopyJob { source: ImageRef::parse("quay.io/a/b:1").unwrap(), target: ImageRef::parse("reg.local/a/b:1").unwrap(), original: None }
     }
 
     #[test]
