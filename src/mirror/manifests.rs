@@ -63,7 +63,7 @@ pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<Im
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
         let rewritten = chunk.visit(&mut uses, &mut |spot| {
-            let Ok(parsed) = ImageRef::parse(spot.image) else {
+            let Ok(parsed) = parse_use(spot.image, spot.place) else {
                 return Ok(None);
             };
             let mirrored = rules.try_rewrite_image(&parsed).with_context(|| {
@@ -75,7 +75,7 @@ pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<Im
                     spot.image
                 )
             })?;
-            Ok(mirrored.map(|r| r.to_string()).filter(|m| m != spot.image))
+            Ok(mirrored.map(|r| written_use(&r, spot.place)).filter(|m| m != spot.image))
         })?;
         match rewritten {
             Some(Rewritten::Value(doc)) => chunk.reemit(&doc, &mut out)?,
@@ -84,6 +84,28 @@ pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<Im
         }
     }
     Ok((out, uses))
+}
+
+/// The name a prefix ([`Place::Prefix`]) is probed with: a prefix is mapped
+/// and checked as the images under it are, without Docker's implicit
+/// `library/` that a one-component Docker Hub name would get.
+const PREFIX_PROBE: &str = "x";
+
+/// The reference a use stands for: the image, or for a prefix an image under it.
+fn parse_use(written: &str, place: Place) -> Result<ImageRef> {
+    match place {
+        Place::Prefix => ImageRef::parse(&format!("{written}/{PREFIX_PROBE}")),
+        _ => ImageRef::parse(written),
+    }
+}
+
+/// What a use becomes when `mirrored` is written in its place.
+fn written_use(mirrored: &ImageRef, place: Place) -> String {
+    let text = mirrored.to_string();
+    match place {
+        Place::Prefix => text.strip_suffix(&format!("/{PREFIX_PROBE}")).map(str::to_string).unwrap_or(text),
+        _ => text,
+    }
 }
 
 /// Every image reference of the stream, as written (no rules applied).
@@ -149,7 +171,7 @@ pub fn check(uses: &[ImageUse], rules: &MirrorRules) -> Result<()> {
         Default::default();
     for u in uses {
         let image = u.effective();
-        let reason = match ImageRef::parse(image) {
+        let reason = match parse_use(image, u.place) {
             Ok(r) if rules.is_mirrored(&r) || rules.exclude.iter().any(|p| p.matches(&r)) => {
                 continue
             }

@@ -43,6 +43,10 @@ pub enum Place {
     Runtime,
     /// An `image:` line in text that is neither YAML nor JSON.
     Text,
+    /// A repository prefix images are composed under (Istio's `hub`): mapped
+    /// by the mirror rules like an image and checked like one, but not an
+    /// image to copy.
+    Prefix,
 }
 
 /// One image reference where it was found.
@@ -354,7 +358,9 @@ fn flag_images(args: &mut [Value], field: &str, ctx: &mut Ctx<'_, '_>) -> Result
 /// Istio's injector values: `proxy.image`/`proxy_init.image` without a `/`
 /// are names under `hub`, tagged `tag` (`-variant`), as istiod composes them.
 /// The composed image is visited at the section's `image` field; a new
-/// location is written back as a new `hub`.
+/// location is written back as a new `hub`. A hub no such image names is
+/// still a public location istiod composes other names under (a pod's
+/// `sidecar.istio.io/proxyImage`): it is visited as a [`Place::Prefix`].
 fn istio_hub(map: &mut Map, field: &str, ctx: &mut Ctx<'_, '_>) -> Result<()> {
     let Some(hub) = map.get("hub").and_then(Value::as_str).filter(|h| !h.is_empty()).map(str::to_string) else {
         return Ok(());
@@ -370,11 +376,13 @@ fn istio_hub(map: &mut Map, field: &str, ctx: &mut Ctx<'_, '_>) -> Result<()> {
         tag = format!("{tag}-{variant}");
     }
     let suffix = if tag.is_empty() { String::new() } else { format!(":{tag}") };
+    let mut composed_under_hub = false;
     for section in ["proxy", "proxy_init"] {
         let name = map.get(section).and_then(Value::as_map).and_then(|p| p.get("image")).and_then(Value::as_str);
         let Some(name) = name.filter(|n| !n.contains('/') && !n.is_empty()).map(str::to_string) else {
             continue;
         };
+        composed_under_hub = true;
         let at = join(&join(field, section), "image");
         let mut composed = Value::str(format!("{hub}/{name}{suffix}"));
         // The text holds the hub, not the composed image: only the hub's swap counts.
@@ -390,6 +398,11 @@ fn istio_hub(map: &mut Map, field: &str, ctx: &mut Ctx<'_, '_>) -> Result<()> {
         };
         ctx.swaps.push((hub.clone(), new_hub.to_string()));
         map.insert("hub".to_string(), Value::str(new_hub));
+    }
+    if !composed_under_hub {
+        let mut slot = Value::str(hub.as_str());
+        ctx.slot(&mut slot, &join(field, "hub"), Place::Prefix)?;
+        map.insert("hub".to_string(), slot);
     }
     Ok(())
 }
@@ -730,6 +743,44 @@ data:
         let again = images_in_stream(&out).unwrap();
         assert_eq!(again.len(), 3);
         assert!(again.iter().all(|u| u.image.starts_with(MIRROR)), "{again:?}");
+    }
+
+    #[test]
+    fn an_istio_hub_no_image_is_composed_under_is_mapped_as_a_prefix() {
+        // deployKF 0.1.5's injector values: the proxy images are full
+        // references, so the hub names no image, but istiod would still
+        // compose a pod's short `sidecar.istio.io/proxyImage` under it.
+        let stream = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: istio-sidecar-injector
+  namespace: istio-system
+data:
+  values: |-
+    {
+      "global": {
+        "hub": "docker.io/istio",
+        "proxy": {
+          "image": "docker.io/istio/proxyv2:1.17.8"
+        },
+        "tag": "1.17.8"
+      }
+    }
+"#;
+        let hub = |u: &&ImageUse| u.place == Place::Prefix;
+        let public = images_in_stream(stream).unwrap();
+        assert_eq!(public.iter().filter(hub).map(|u| u.image.as_str()).collect::<Vec<_>>(), ["docker.io/istio"]);
+        let err = check(&public, &rules()).unwrap_err().to_string();
+        assert!(err.contains("\n  docker.io/istio\n    ConfigMap/istio-system/istio-sidecar-injector data[\"values\"] global.hub"), "{err}");
+
+        let (out, uses) = rewrite_stream(stream, &rules()).unwrap();
+        let values = data(&out, "values");
+        assert!(values.contains(&format!("\"hub\": \"{MIRROR}/docker.io/istio\",")), "{values}");
+        assert!(values.contains(&format!("\"image\": \"{MIRROR}/docker.io/istio/proxyv2:1.17.8\"")), "{values}");
+        check(&uses, &rules()).unwrap();
+        // The inventory lists images, not prefixes.
+        let listed = crate::inventory::scan::component_images("istio", stream).unwrap();
+        assert_eq!(listed.iter().map(|f| f.image.to_string()).collect::<Vec<_>>(), ["docker.io/istio/proxyv2:1.17.8"]);
     }
 
     #[test]
