@@ -16,9 +16,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use base64::Engine;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
@@ -28,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::credentials::{Auth, Credentials};
 use super::limits::{self, BodyError};
+pub use super::limits::Timeouts;
 use crate::deadline;
 use crate::mirror::reference::api_host;
 
@@ -138,63 +138,6 @@ pub struct OciSettings {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
-/// Network timeouts of every registry and chart repository request.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Timeouts {
-    /// Establishing a connection (TCP and TLS).
-    pub connect: Duration,
-    /// Silence: no byte of the answer (headers or body) for this long fails the request.
-    pub read: Duration,
-    /// A whole request whose size is bounded (manifests, tokens, checks,
-    /// uploads' control requests): a server drip-feeding its answer fails
-    /// after this long. Blob transfers get this plus their size at
-    /// [`MIN_BLOB_RATE`].
-    pub request: Duration,
-}
-
-/// Bytes per second a blob transfer must average (16 KiB/s, 128 kbit/s).
-pub const MIN_BLOB_RATE: u64 = 16 << 10;
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts { connect: Duration::from_secs(15), read: Duration::from_secs(30), request: Duration::from_secs(120) }
-    }
-}
-
-/// The variables of [`Timeouts::from_env`], in seconds.
-pub const CONNECT_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_CONNECT_TIMEOUT";
-pub const READ_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_READ_TIMEOUT";
-pub const REQUEST_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_REQUEST_TIMEOUT";
-
-impl Timeouts {
-    /// The defaults, each replaced by its environment variable when set
-    /// (seconds, decimals allowed, 0.1 to 3600).
-    pub fn from_env() -> Result<Timeouts> {
-        let mut t = Timeouts::default();
-        for (name, field) in [(CONNECT_TIMEOUT_ENV, &mut t.connect), (READ_TIMEOUT_ENV, &mut t.read), (REQUEST_TIMEOUT_ENV, &mut t.request)] {
-            if let Some(value) = std::env::var_os(name).filter(|v| !v.is_empty()) {
-                *field = parse_seconds(&value.to_string_lossy()).with_context(|| format!("invalid {name}"))?;
-            }
-        }
-        Ok(t)
-    }
-
-    /// The deadline of a blob transfer of `size` bytes.
-    pub fn blob(&self, size: u64) -> Duration {
-        self.request + Duration::from_secs(size / MIN_BLOB_RATE)
-    }
-}
-
-/// Seconds (`30`, `0.5`) between 0.1 and 3600.
-pub fn parse_seconds(text: &str) -> Result<Duration> {
-    let shown: String = text.chars().take(40).collect();
-    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown:?} is not a number of seconds"))?;
-    if !(0.1..=3600.0).contains(&seconds) {
-        bail!("{shown:?} seconds is out of range (0.1 to 3600)");
-    }
-    Ok(Duration::from_secs_f64(seconds))
-}
-
 /// An OCI registry client for chart pulls. The HTTP client is built on first
 /// use (loading the system roots costs milliseconds); Bearer tokens are kept
 /// per registry and repository for the client's life.
@@ -241,6 +184,11 @@ impl ChartRegistry {
         Ok(self.http.get_or_init(|| http))
     }
 
+    /// The timeouts every request of this client honours.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.settings.timeouts
+    }
+
     fn scheme(&self, host: &str) -> &'static str {
         if self.settings.insecure_registries.iter().any(|h| h == host) {
             "http"
@@ -271,7 +219,7 @@ impl ChartRegistry {
     async fn bearer_challenge(&self, host: &str) -> Result<Option<(String, Option<String>)>, OciError> {
         let ping = format!("{}/v2/", self.base(host));
         deadline::doing(format!("asking {host} how to authenticate (GET {ping})"));
-        let response = limits::send(self.http()?.get(&ping)).await.map_err(|e| body_error(host, "the /v2/ answer", e))?;
+        let response = limits::send(self.http()?.get(&ping), &self.settings.timeouts).await.map_err(|e| body_error(host, "the /v2/ answer", e))?;
         Ok(header(response.headers(), WWW_AUTHENTICATE).as_deref().and_then(parse_bearer_challenge))
     }
 
@@ -309,7 +257,7 @@ impl ChartRegistry {
             form.push(("service", service));
         }
         deadline::doing(format!("exchanging the identity token for {host} at {realm}"));
-        let response = limits::send(self.http()?.post(&realm).form(&form)).await.map_err(|e| body_error(host, "the token", e))?;
+        let response = limits::send(self.http()?.post(&realm).form(&form), &self.settings.timeouts).await.map_err(|e| body_error(host, "the token", e))?;
         let status = response.status();
         if status == 401 || status == 403 || status == 400 {
             return Err(OciError::Unauthorized(format!("the token endpoint {realm} refused the identity token ({status})")).into());
@@ -317,7 +265,7 @@ impl ChartRegistry {
         if !status.is_success() {
             return Err(OciError::Other(format!("HTTP {status} from the token endpoint {realm}")).into());
         }
-        let access = read_token(response, &realm).await?;
+        let access = read_token(response, &realm, &self.settings.timeouts).await?;
         Ok(RegistryAuth::Bearer(access))
     }
 
@@ -342,7 +290,7 @@ impl ChartRegistry {
                 request = request.basic_auth(user, Some(password));
             }
             deadline::doing(format!("fetching a token for {host} from {realm}"));
-            let response = limits::send(request).await.map_err(|e| body_error(host, "the token", e))?;
+            let response = limits::send(request, &self.settings.timeouts).await.map_err(|e| body_error(host, "the token", e))?;
             let status = response.status();
             if status == 401 || status == 403 {
                 return Err(unauthorized(&format!("the token endpoint {realm} refused the credentials (HTTP {status})")));
@@ -350,7 +298,7 @@ impl ChartRegistry {
             if !status.is_success() {
                 return Err(OciError::Other(format!("HTTP {status} from the token endpoint {realm} of {host}")));
             }
-            return Ok(format!("Bearer {}", read_token(response, &realm).await?));
+            return Ok(format!("Bearer {}", read_token(response, &realm, &self.settings.timeouts).await?));
         }
         if challenge.to_ascii_lowercase().starts_with("basic") {
             if let RegistryAuth::Basic(user, password) = auth {
@@ -376,7 +324,7 @@ impl ChartRegistry {
                 request = request.header(AUTHORIZATION, value);
             }
             deadline::doing(format!("fetching {what} from {} (GET {url})", api_host(host)));
-            let response = limits::send(request).await.map_err(|e| body_error(api_host(host), what, e))?;
+            let response = limits::send(request, &self.settings.timeouts).await.map_err(|e| body_error(api_host(host), what, e))?;
             if response.status() != 401 || answered {
                 return Ok(response);
             }
@@ -399,16 +347,16 @@ impl ChartRegistry {
         let response = self.get(host, repository, &format!("manifests/{tag}"), auth, &what).await?;
         let host = api_host(host);
         if response.status() == 404 {
-            return match failure(host, &what, response).await {
+            return match failure(host, &what, response, &self.settings.timeouts).await {
                 OciError::NotFound(_) => Ok(None),
                 other => Err(other),
             };
         }
         if !response.status().is_success() {
-            return Err(failure(host, &what, response).await);
+            return Err(failure(host, &what, response, &self.settings.timeouts).await);
         }
         let content_type = header(response.headers(), CONTENT_TYPE).unwrap_or_default();
-        let body = limits::read_limited(response, limits::MANIFEST_MAX).await.map_err(|e| body_error(host, &what, e))?;
+        let body = limits::read_limited(response, limits::MANIFEST_MAX, &self.settings.timeouts).await.map_err(|e| body_error(host, &what, e))?;
         let manifest: OciImageManifest = serde_json::from_slice(&body).map_err(|e| {
             if content_type.contains("json") {
                 OciError::Other(format!("{what} from {host} is not an OCI image manifest: {e}"))
@@ -445,9 +393,9 @@ impl ChartRegistry {
             let response = self.get(host, repository, &tail, auth, &what).await?;
             let api = api_host(host);
             if !response.status().is_success() {
-                return Err(failure(api, &what, response).await);
+                return Err(failure(api, &what, response, &self.settings.timeouts).await);
             }
-            let body = limits::read_limited(response, limits::TAG_LIST_PAGE_MAX).await.map_err(|e| body_error(api, &what, e))?;
+            let body = limits::read_limited(response, limits::TAG_LIST_PAGE_MAX, &self.settings.timeouts).await.map_err(|e| body_error(api, &what, e))?;
             let listing: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| OciError::Other(format!("{what} from {api}: not a tag listing: {e}")))?;
             let tags: Vec<String> = match listing.get("tags") {
@@ -483,9 +431,9 @@ impl ChartRegistry {
         }
         let response = self.get(host, repository, &format!("blobs/{digest}"), auth, &what).await?;
         if !response.status().is_success() {
-            return Err(failure(api, &what, response).await);
+            return Err(failure(api, &what, response, &self.settings.timeouts).await);
         }
-        let bytes = limits::read_limited(response, limits::CHART_ARCHIVE_MAX).await.map_err(|e| body_error(api, &what, e))?;
+        let bytes = limits::read_limited(response, limits::CHART_ARCHIVE_MAX, &self.settings.timeouts).await.map_err(|e| body_error(api, &what, e))?;
         let actual = format!("sha256:{:x}", Sha256::digest(&bytes));
         if &actual != digest {
             return Err(OciError::Other(format!("{what} from {api} does not match its digest (got {actual})")));
@@ -509,8 +457,8 @@ fn url_escape(value: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// The access token of a token endpoint's answer (`token` or `access_token`).
-async fn read_token(response: reqwest::Response, realm: &str) -> Result<String, OciError> {
-    let body = limits::read_limited(response, limits::TOKEN_MAX)
+async fn read_token(response: reqwest::Response, realm: &str, timeouts: &Timeouts) -> Result<String, OciError> {
+    let body = limits::read_limited(response, limits::TOKEN_MAX, timeouts)
         .await
         .map_err(|e| OciError::Other(format!("the answer of the token endpoint {realm}: {e}")))?;
     let json: serde_json::Value =
@@ -530,11 +478,11 @@ fn not_a_registry(host: &str, what: &str, status: &str, content_type: &str) -> O
 /// The error of a non-success answer: the registry's own error codes (a
 /// bounded, shortened excerpt of the body) or, for a 404 without them, a
 /// host that is not a registry.
-async fn failure(host: &str, what: &str, response: reqwest::Response) -> OciError {
+async fn failure(host: &str, what: &str, response: reqwest::Response, timeouts: &Timeouts) -> OciError {
     let status = response.status();
     let content_type = header(response.headers(), CONTENT_TYPE).unwrap_or_default();
     let registry_header = response.headers().contains_key("docker-distribution-api-version");
-    let text = limits::error_text(response).await;
+    let text = limits::error_text(response, timeouts).await;
     let codes: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("errors")?.as_array().cloned())
@@ -717,17 +665,6 @@ mod tests {
         let paths = server.join().unwrap();
         assert!(paths[0].ends_with("/tags/list?n=1000"), "{paths:?}");
         assert!(paths[1].ends_with("last=1.1.0") && paths[3].ends_with("last=v2.1.0"), "{paths:?}");
-    }
-
-    #[test]
-    fn timeouts_are_seconds_in_range() {
-        assert_eq!(parse_seconds("2").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_seconds(" 0.5 ").unwrap(), Duration::from_millis(500));
-        for bad in ["0", "-1", "3601", "1e9", "NaN", "soon", ""] {
-            let error = parse_seconds(bad).unwrap_err().to_string();
-            assert!(error.contains("out of range") || error.contains("not a number"), "{bad}: {error}");
-        }
-        assert_eq!(Timeouts::default().blob(32 << 10), Duration::from_secs(122));
     }
 
     #[test]

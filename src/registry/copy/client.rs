@@ -12,9 +12,10 @@
 //! whose `/v2/` does not answer as a registry (404, a web page, a redirect
 //! elsewhere) fails every request with that explanation; so does one whose
 //! `/v2/` never answered [`UNANSWERED_PROBES`] times. What a server sends
-//! is read with limits ([`MAX_MANIFEST`], [`MAX_TOKEN`], [`MAX_ERROR_BODY`]),
-//! and every request with a deadline. Credentials never go to a plain
-//! `http://` token realm of an `https://` registry.
+//! is read through [`limits`] (manifests, tokens and error answers bounded
+//! while streaming, silences bounded by [`Timeouts::read`]), and every request
+//! has a deadline. Credentials never go to a plain `http://` token realm of an
+//! `https://` registry.
 //!
 //! Errors name the URL contacted, carry whether retrying may help
 //! ([`Failure::transient`]) and never contain a secret.
@@ -24,14 +25,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
-use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
 
 use crate::mirror::reference::api_host;
 use crate::registry::credentials::{Auth, Credentials};
-use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings, Timeouts};
+use crate::registry::limits::{self, BodyError, Timeouts};
+use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings};
 
 /// Every manifest media type a copy accepts.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -39,13 +40,6 @@ application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
-/// The largest manifest or index read (4 MiB, the limit of containerd and of
-/// the distribution spec).
-pub const MAX_MANIFEST: u64 = 4 << 20;
-/// The largest token endpoint answer read (1 MiB; tokens are a few KiB).
-pub const MAX_TOKEN: u64 = 1 << 20;
-/// The most of an error answer read (64 KiB; its first 300 characters are shown).
-pub const MAX_ERROR_BODY: u64 = 64 << 10;
 /// Probes of `/v2/` without an answer after which a host that never answered
 /// in this run is not tried again (each image would otherwise wait out its
 /// own retries).
@@ -98,61 +92,39 @@ impl Failure {
             return Failure::fatal(format!("{what}: TLS failed ({text}); trust the registry's CA with SSL_CERT_FILE"));
         }
         if e.is_timeout() || lower.contains("timed out") {
-            return Failure::transient(format!(
-                "{what}: timed out ({text}); the limits are DEPLOYKF_CMP_CONNECT_TIMEOUT, DEPLOYKF_CMP_READ_TIMEOUT \
-                 (silence) and DEPLOYKF_CMP_REQUEST_TIMEOUT (whole request), in seconds"
-            ));
+            return Failure::transient(format!("{what}: timed out ({text}); {TIMEOUT_HINT}"));
         }
         // Connection errors and broken bodies are worth another try.
         Failure::transient(format!("{what}: {text}"))
     }
 
     /// A failure from an unexpected HTTP status (body: the registry's error
-    /// JSON, of which at most [`MAX_ERROR_BODY`] is read).
-    async fn from_status(what: &str, response: Response) -> Failure {
+    /// JSON, of which at most [`limits::ERROR_BODY_MAX`] is read and 300
+    /// characters shown).
+    async fn from_status(what: &str, response: Response, timeouts: &Timeouts) -> Failure {
         let status = response.status();
-        let body = read_capped(response, MAX_ERROR_BODY).await;
-        let detail: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+        let body = limits::error_text(response, timeouts).await;
         let message = match status.as_u16() {
             401 | 403 => format!("{what}: access denied ({status}); check the credentials for this registry (--authfile, docker login)"),
-            _ => format!("{what}: {status} {}", detail.trim()),
+            _ => format!("{what}: {status} {}", limits::excerpt(&body, 300)),
         };
         let transient = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT;
         Failure { transient, message }
     }
-}
 
-/// At most `limit` bytes of the body (the rest is not read; errors end it).
-async fn read_capped(response: Response, limit: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = limit as usize - out.len();
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() as u64 >= limit {
-            break;
+    /// A body that could not be read whole within its limit (`kind` names it).
+    fn from_body(what: &str, kind: &str, error: BodyError) -> Failure {
+        match error {
+            BodyError::TooLarge { limit } => Failure::fatal(format!("{what}: the {kind} is larger than {} KiB, the limit for it", limit >> 10)),
+            BodyError::Stalled(_) => Failure::transient(format!("{what}: timed out ({error}); {TIMEOUT_HINT}")),
+            BodyError::Http(e) => Failure::from_reqwest(what, &e),
         }
     }
-    out
 }
 
-/// The whole body, failing as soon as it exceeds `limit` bytes (`kind` names it in the error).
-async fn read_limited(response: Response, limit: u64, what: &str, kind: &str) -> Result<bytes::Bytes, Failure> {
-    let too_large = || Failure::fatal(format!("{what}: the {kind} is larger than {} KiB, the limit for it", limit >> 10));
-    if response.content_length().is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut out = bytes::BytesMut::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Failure::from_reqwest(what, &e))?;
-        if (out.len() + chunk.len()) as u64 > limit {
-            return Err(too_large());
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out.freeze())
-}
+/// The knobs named by a timeout's message.
+const TIMEOUT_HINT: &str = "the limits are DEPLOYKF_CMP_CONNECT_TIMEOUT, DEPLOYKF_CMP_READ_TIMEOUT \
+                            (silence) and DEPLOYKF_CMP_REQUEST_TIMEOUT (whole request), in seconds";
 
 /// How a registry host asked to be authenticated (from `GET /v2/`).
 #[derive(Clone, Debug)]
@@ -275,7 +247,7 @@ impl RegistryClient {
                 None => Challenge::Basic,
             }
         } else if status.is_server_error() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         } else if reqwest::Url::parse(&url).ok().is_none_or(|u| u.origin() != response.url().origin() || u.path() != response.url().path()) {
             Challenge::NotRegistry(format!("{what} was redirected to {} ({status})", response.url()))
         } else if status == StatusCode::NOT_FOUND || (status.is_success() && html) {
@@ -363,9 +335,11 @@ impl RegistryClient {
         let response =
             request.timeout(self.timeouts().request).send().await.map_err(|e| Failure::from_reqwest(&what, &e))?;
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
-        let bytes = read_limited(response, MAX_TOKEN, &what, "token answer").await?;
+        let bytes = limits::read_limited(response, limits::TOKEN_MAX, self.timeouts())
+            .await
+            .map_err(|e| Failure::from_body(&what, "token answer", e))?;
         let body: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| Failure::fatal(format!("{what}: unreadable answer: {e}")))?;
         let token = body.get("token").or_else(|| body.get("access_token")).and_then(|t| t.as_str());
@@ -425,7 +399,7 @@ impl RegistryClient {
         self.http()
     }
 
-    /// `GET` a manifest by tag or digest (at most [`MAX_MANIFEST`] bytes);
+    /// `GET` a manifest by tag or digest (at most [`limits::MANIFEST_MAX`] bytes);
     /// `None` when the registry answers 404.
     pub async fn get_manifest(&self, host: &str, repository: &str, reference: &str) -> Result<Option<RawManifest>, Failure> {
         let url = self.manifest_url(host, repository, reference);
@@ -436,10 +410,13 @@ impl RegistryClient {
             return Ok(None);
         }
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
         let header_type = header_str(response.headers(), CONTENT_TYPE.as_str());
-        let bytes = read_limited(response, MAX_MANIFEST, &what, "manifest").await?;
+        let bytes = limits::read_limited(response, limits::MANIFEST_MAX, self.timeouts())
+            .await
+            .map_err(|e| Failure::from_body(&what, "manifest", e))?;
+        let bytes = bytes::Bytes::from(bytes);
         let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
             return Err(Failure::fatal(format!(
                 "{what}: the answer (Content-Type {}) is not a JSON manifest",
@@ -461,7 +438,7 @@ impl RegistryClient {
         match response.status() {
             s if s.is_success() => Ok(header_str(response.headers(), "docker-content-digest")),
             StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(Failure::from_status(&what, response).await),
+            _ => Err(Failure::from_status(&what, response, self.timeouts()).await),
         }
     }
 
@@ -474,7 +451,7 @@ impl RegistryClient {
             .send(&scope, &what, |c| c.put(&url).header(CONTENT_TYPE, &manifest.media_type).body(manifest.bytes.clone()))
             .await?;
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
         if let Some(d) = header_str(response.headers(), "docker-content-digest") {
             if d != manifest.digest {
@@ -498,7 +475,7 @@ impl RegistryClient {
         match response.status() {
             s if s.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
-            _ => Err(Failure::from_status(&what, response).await),
+            _ => Err(Failure::from_status(&what, response, self.timeouts()).await),
         }
     }
 
@@ -510,7 +487,7 @@ impl RegistryClient {
         let scope = Scope { host, repository, push: false, also_pull: None };
         let response = self.send_within(&scope, &what, self.timeouts().blob(size), |c| c.get(&url)).await?;
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
         Ok(response)
     }
@@ -538,7 +515,7 @@ impl RegistryClient {
                     .ok_or_else(|| Failure::fatal(format!("{what}: no Location in the answer")))?;
                 Ok(Some(absolute(&base, &location)))
             }
-            _ => Err(Failure::from_status(&what, response).await),
+            _ => Err(Failure::from_status(&what, response, self.timeouts()).await),
         }
     }
 
