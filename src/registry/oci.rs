@@ -5,11 +5,12 @@
 //! registries listed as insecure, Docker Hub reached at its API host
 //! (`registry-1.docker.io`), and authentication from [`Credentials`] (basic,
 //! Bearer tokens from the registry's token endpoint, identity tokens exchanged
-//! there as docker does; credentials never go to a plain-HTTP token endpoint of
-//! an HTTPS registry). oci-client provides the reference and manifest types: its
-//! own client reads bodies whole, without a bound. Failures are classified
-//! ([`OciError`]) and name the host and HTTP status; no secret ever reaches a
-//! message.
+//! there as docker does), answered with the copy client's rules of [`auth`]
+//! (challenge, realm check, token answers). oci-client provides the reference
+//! and manifest types: its own client reads bodies whole, without a bound.
+//! Failures are classified ([`OciError`], transport errors through
+//! [`transport::classify`]) and name the host and HTTP status; no secret ever
+//! reaches a message.
 //! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) also configure the
 //! plain reqwest client of [`ChartRegistry::http`] that copies share.
 
@@ -18,14 +19,15 @@ use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{anyhow, Context, Result};
-use base64::Engine;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::Reference;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use sha2::{Digest, Sha256};
 
 use super::credentials::{Auth, Credentials};
+use super::transport::{self, Cause};
+use super::auth::{self, parse_bearer_challenge};
 use super::limits::{self, BodyError};
 pub use super::limits::Timeouts;
 use crate::deadline;
@@ -72,30 +74,14 @@ impl std::fmt::Display for OciError {
 
 impl std::error::Error for OciError {}
 
-/// The text of an error and all its sources.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 /// Classifies a failed HTTP request (TLS, connection, authorization).
 pub fn classify_reqwest(error: &reqwest::Error) -> OciError {
-    let text = chain(error);
-    let lower = text.to_lowercase();
-    if ["certificate", "tls", "handshake", "corrupt message"].iter().any(|w| lower.contains(w)) {
-        OciError::Tls(text)
-    } else if error.is_connect() || error.is_timeout() {
-        OciError::Unreachable(text)
-    } else if error.status().is_some_and(|s| s == 401 || s == 403) {
-        OciError::Unauthorized(text)
-    } else {
-        OciError::Other(text)
+    let (cause, text) = transport::classify(error);
+    match cause {
+        Cause::PlainHttp | Cause::Tls => OciError::Tls(text),
+        Cause::Timeout | Cause::Connect => OciError::Unreachable(text),
+        Cause::Other if error.status().is_some_and(|s| s == 401 || s == 403) => OciError::Unauthorized(text),
+        Cause::Other => OciError::Other(text),
     }
 }
 
@@ -144,7 +130,7 @@ pub struct OciSettings {
 pub struct ChartRegistry {
     http: OnceLock<reqwest::Client>,
     settings: OciSettings,
-    tokens: Mutex<HashMap<String, String>>,
+    tokens: Mutex<HashMap<String, HeaderValue>>,
 }
 
 /// One chart found in a registry: its tag and chart layer.
@@ -180,7 +166,7 @@ impl ChartRegistry {
             let cert = reqwest::Certificate::from_pem(pem).map_err(|e| OciError::Other(format!("invalid CA certificate: {e}")))?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder.build().map_err(|e| OciError::Other(format!("cannot configure the HTTP client: {}", chain(&e))))?;
+        let http = builder.build().map_err(|e| OciError::Other(format!("cannot configure the HTTP client: {}", transport::chain(&e))))?;
         Ok(self.http.get_or_init(|| http))
     }
 
@@ -224,15 +210,10 @@ impl ChartRegistry {
     }
 
     /// Refuses a token endpoint reached over plain HTTP for an HTTPS registry
-    /// when credentials would go there; https realms on other hosts are used
-    /// as docker and containerd use them.
+    /// when credentials would go there ([`auth::realm_may_get_credentials`]).
     fn check_realm(&self, host: &str, realm: &str) -> Result<(), OciError> {
-        if self.scheme(host) == "https" && !realm.to_ascii_lowercase().starts_with("https://") {
-            return Err(OciError::Other(format!(
-                "the HTTPS registry {host} names the token endpoint {} (realm), which is not HTTPS: the credentials for {host} \
-                 are not sent in cleartext; fix the registry's token realm, or pull anonymously",
-                limits::excerpt(realm, 200)
-            )));
+        if !auth::realm_may_get_credentials(self.scheme(host) == "https", realm) {
+            return Err(OciError::Other(auth::cleartext_realm_refused(host, realm)));
         }
         Ok(())
     }
@@ -247,15 +228,7 @@ impl ChartRegistry {
         };
         self.check_realm(host, &realm)?;
         let scope = format!("repository:{repository}:pull");
-        let mut form = vec![
-            ("grant_type", "refresh_token"),
-            ("refresh_token", token),
-            ("client_id", "deploykf-cmp"),
-            ("scope", scope.as_str()),
-        ];
-        if let Some(service) = service.as_deref() {
-            form.push(("service", service));
-        }
+        let form = auth::refresh_token_form(token, &scope, service.as_deref());
         deadline::doing(format!("exchanging the identity token for {host} at {realm}"));
         let response = limits::send(self.http()?.post(&realm).form(&form), &self.settings.timeouts).await.map_err(|e| body_error(host, "the token", e))?;
         let status = response.status();
@@ -270,12 +243,12 @@ impl ChartRegistry {
     }
 
     /// The `Authorization` value answering `challenge` from `host` for a pull of `repository`.
-    async fn authorize(&self, host: &str, repository: &str, challenge: Option<&str>, auth: &RegistryAuth) -> Result<String, OciError> {
+    async fn authorize(&self, host: &str, repository: &str, challenge: Option<&str>, auth: &RegistryAuth) -> Result<HeaderValue, OciError> {
         let unauthorized = |why: &str| OciError::Unauthorized(format!("HTTP 401 from {host} for {repository}: {why}"));
         let challenge = challenge.unwrap_or_default();
         if let Some((realm, service)) = parse_bearer_challenge(challenge) {
             let basic = match auth {
-                RegistryAuth::Bearer(token) => return Ok(format!("Bearer {token}")),
+                RegistryAuth::Bearer(token) => return bearer(host, token),
                 RegistryAuth::Basic(user, password) => {
                     self.check_realm(host, &realm)?;
                     Some((user, password))
@@ -298,12 +271,11 @@ impl ChartRegistry {
             if !status.is_success() {
                 return Err(OciError::Other(format!("HTTP {status} from the token endpoint {realm} of {host}")));
             }
-            return Ok(format!("Bearer {}", read_token(response, &realm, &self.settings.timeouts).await?));
+            return bearer(host, &read_token(response, &realm, &self.settings.timeouts).await?);
         }
         if challenge.to_ascii_lowercase().starts_with("basic") {
             if let RegistryAuth::Basic(user, password) = auth {
-                let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                return Ok(format!("Basic {pair}"));
+                return Ok(auth::basic_header(user, password));
             }
             return Err(unauthorized("the registry asks for credentials"));
         }
@@ -456,15 +428,17 @@ fn url_escape(value: &str) -> impl Iterator<Item = char> + '_ {
     })
 }
 
-/// The access token of a token endpoint's answer (`token` or `access_token`).
+/// The access token of a token endpoint's answer ([`auth::access_token`]).
 async fn read_token(response: reqwest::Response, realm: &str, timeouts: &Timeouts) -> Result<String, OciError> {
     let body = limits::read_limited(response, limits::TOKEN_MAX, timeouts)
         .await
         .map_err(|e| OciError::Other(format!("the answer of the token endpoint {realm}: {e}")))?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| OciError::Other(format!("unreadable answer from the token endpoint {realm}: {e}")))?;
-    let access = json.get("access_token").or_else(|| json.get("token")).and_then(|t| t.as_str());
-    access.map(str::to_string).ok_or_else(|| OciError::Other(format!("the token endpoint {realm} returned no access token")))
+    auth::access_token(&body).map_err(|e| OciError::Other(format!("the token endpoint {realm}: {e}")))
+}
+
+/// The `Authorization` value of a Bearer token from or for `host`.
+fn bearer(host: &str, token: &str) -> Result<HeaderValue, OciError> {
+    auth::bearer_header(token).ok_or_else(|| OciError::Other(format!("the token for {host} holds characters not allowed in a header")))
 }
 
 fn not_a_registry(host: &str, what: &str, status: &str, content_type: &str) -> OciError {
@@ -515,45 +489,9 @@ fn chart_layer(reference: &Reference, manifest: OciImageManifest) -> Result<Char
     Ok(ChartManifest { tag: reference.tag().unwrap_or_default().to_string(), layer })
 }
 
-/// `realm` and `service` of a `Bearer realm="…",service="…"` challenge.
-pub fn parse_bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
-    let rest = header.trim().strip_prefix("Bearer ").or_else(|| header.trim().strip_prefix("bearer "))?;
-    let mut realm = None;
-    let mut service = None;
-    let mut chars = rest.trim();
-    while !chars.is_empty() {
-        let eq = chars.find('=')?;
-        let key = chars[..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
-        let after = &chars[eq + 1..];
-        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
-            let end = quoted.find('"')?;
-            (&quoted[..end], &quoted[end + 1..])
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (&after[..end], &after[end..])
-        };
-        match key.as_str() {
-            "realm" => realm = Some(value.to_string()),
-            "service" => service = Some(value.to_string()),
-            _ => {}
-        }
-        chars = next.trim_start_matches(',').trim();
-    }
-    Some((realm?, service))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_challenge() {
-        let (realm, service) =
-            parse_bearer_challenge(r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull""#).unwrap();
-        assert_eq!(realm, "https://auth.example/token");
-        assert_eq!(service.as_deref(), Some("registry.example"));
-        assert!(parse_bearer_challenge(r#"Basic realm="Registry Realm""#).is_none());
-    }
 
     /// Serves one scripted response per connection on 127.0.0.1 (the script
     /// gets the server's address) and returns each request, head and body,

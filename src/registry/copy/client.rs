@@ -15,7 +15,7 @@
 //! is read through [`limits`] (manifests, tokens and error answers bounded
 //! while streaming, silences bounded by [`Timeouts::read`]), and every request
 //! has a deadline. Credentials never go to a plain `http://` token realm of an
-//! `https://` registry.
+//! `https://` registry ([`auth`], the rules chart pulls follow too).
 //!
 //! Errors name the URL contacted, carry whether retrying may help
 //! ([`Failure::transient`]) and never contain a secret.
@@ -24,7 +24,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use base64::Engine as _;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
@@ -32,7 +31,9 @@ use sha2::{Digest as _, Sha256};
 use crate::mirror::reference::api_host;
 use crate::registry::credentials::{Auth, Credentials};
 use crate::registry::limits::{self, BodyError, Timeouts};
-use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings};
+use crate::registry::auth::{self, basic_header, parse_bearer_challenge};
+use crate::registry::oci::{ChartRegistry, OciSettings};
+use crate::registry::transport::{self, Cause};
 
 /// Every manifest media type a copy accepts.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -70,32 +71,23 @@ impl Failure {
         Failure { transient: true, message: message.into() }
     }
 
-    /// A request that got no (complete) answer: TLS, connection, timeout, broken body.
+    /// A request that got no (complete) answer: TLS, connection, timeout,
+    /// broken body ([`transport::classify`]).
     pub fn from_reqwest(what: &str, e: &reqwest::Error) -> Failure {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
+        let (cause, text) = transport::classify(e);
+        match cause {
+            Cause::PlainHttp => {
+                let host = e.url().map(transport::host_port).unwrap_or_else(|| "HOST".to_string());
+                Failure::fatal(format!(
+                    "{what}: TLS failed ({text}): the server answered in plain HTTP, not TLS; if {host} is a plain-HTTP registry, \
+                     pass --insecure-registry {host} (or list it in DEPLOYKF_CMP_INSECURE_REGISTRIES)"
+                ))
+            }
+            Cause::Tls => Failure::fatal(format!("{what}: TLS failed ({text}); trust the registry's CA with SSL_CERT_FILE")),
+            Cause::Timeout => Failure::transient(format!("{what}: timed out ({text}); {TIMEOUT_HINT}")),
+            // Connection errors and broken bodies are worth another try.
+            Cause::Connect | Cause::Other => Failure::transient(format!("{what}: {text}")),
         }
-        let lower = text.to_lowercase();
-        if ["invalidcontenttype", "wrong version number", "corrupt message"].iter().any(|w| lower.contains(w)) {
-            let host = e.url().map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.port().map(|p| format!(":{p}")).unwrap_or_default()));
-            let host = host.unwrap_or_else(|| "HOST".to_string());
-            return Failure::fatal(format!(
-                "{what}: TLS failed ({text}): the server answered in plain HTTP, not TLS; if {host} is a plain-HTTP registry, \
-                 pass --insecure-registry {host} (or list it in DEPLOYKF_CMP_INSECURE_REGISTRIES)"
-            ));
-        }
-        if lower.contains("certificate") || lower.contains("handshake") {
-            return Failure::fatal(format!("{what}: TLS failed ({text}); trust the registry's CA with SSL_CERT_FILE"));
-        }
-        if e.is_timeout() || lower.contains("timed out") {
-            return Failure::transient(format!("{what}: timed out ({text}); {TIMEOUT_HINT}"));
-        }
-        // Connection errors and broken bodies are worth another try.
-        Failure::transient(format!("{what}: {text}"))
     }
 
     /// A failure from an unexpected HTTP status (body: the registry's error
@@ -301,24 +293,14 @@ impl RegistryClient {
     async fn fetch_token(&self, host: &str, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<HeaderValue, Failure> {
         let what = format!("token for {host} from {realm}");
         let auth = self.auth_for(host)?;
-        let cleartext = realm.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")) && self.base(host).starts_with("https://");
-        if cleartext && !matches!(auth, Auth::Anonymous) {
-            return Err(Failure::fatal(format!(
-                "{host} (https) sends clients to the plain-http token realm {realm}: refusing to send the credentials for \
-                 {host} there in cleartext; the registry's token realm must be an https:// URL"
-            )));
+        if !matches!(auth, Auth::Anonymous) && !auth::realm_may_get_credentials(self.base(host).starts_with("https://"), realm) {
+            return Err(Failure::fatal(auth::cleartext_realm_refused(host, realm)));
         }
         let request = match &auth {
             Auth::Bearer(token) => return bearer_header(token),
             Auth::IdentityToken(token) => {
-                let mut form: Vec<(&str, &str)> =
-                    vec![("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", "deploykf-cmp")];
                 let joined = scopes.join(" ");
-                form.push(("scope", &joined));
-                if let Some(s) = service {
-                    form.push(("service", s));
-                }
-                self.http()?.post(realm).form(&form)
+                self.http()?.post(realm).form(&auth::refresh_token_form(token, &joined, service))
             }
             Auth::Basic { .. } | Auth::Anonymous => {
                 let mut query: Vec<(&str, &str)> = scopes.iter().map(|s| ("scope", s.as_str())).collect();
@@ -340,10 +322,8 @@ impl RegistryClient {
         let bytes = limits::read_limited(response, limits::TOKEN_MAX, self.timeouts())
             .await
             .map_err(|e| Failure::from_body(&what, "token answer", e))?;
-        let body: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| Failure::fatal(format!("{what}: unreadable answer: {e}")))?;
-        let token = body.get("token").or_else(|| body.get("access_token")).and_then(|t| t.as_str());
-        bearer_header(token.ok_or_else(|| Failure::fatal(format!("{what}: the answer holds no token")))?)
+        let token = auth::access_token(&bytes).map_err(|e| Failure::fatal(format!("{what}: {e}")))?;
+        bearer_header(&token)
     }
 
     /// Sends `build(client)` with authorization for `scope` and the request
@@ -545,23 +525,14 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|h| h.to_str().ok()).map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
 }
 
-fn basic_header(user: &str, password: &str) -> HeaderValue {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let mut h = HeaderValue::from_str(&format!("Basic {encoded}")).expect("base64 is a valid header");
-    h.set_sensitive(true);
-    h
-}
-
 fn bearer_header(token: &str) -> Result<HeaderValue, Failure> {
-    let mut h = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| Failure::fatal("the registry token holds characters not allowed in a header"))?;
-    h.set_sensitive(true);
-    Ok(h)
+    auth::bearer_header(token).ok_or_else(|| Failure::fatal("the registry token holds characters not allowed in a header"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn locations_and_queries() {
