@@ -124,6 +124,22 @@ pub struct OciSettings {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
+impl OciSettings {
+    /// Whether `host` is reached over HTTPS (not listed as insecure, under
+    /// its own name or its API host's).
+    pub fn https(&self, host: &str) -> bool {
+        let api = api_host(host);
+        !self.insecure_registries.iter().any(|h| h == host || h == api)
+    }
+
+    /// `scheme://api-host` of `host`: Docker Hub (`docker.io`,
+    /// `index.docker.io`) answers at `registry-1.docker.io`, as the docker CLI
+    /// and containers/image address it.
+    pub fn base(&self, host: &str) -> String {
+        format!("{}://{}", if self.https(host) { "https" } else { "http" }, api_host(host))
+    }
+}
+
 /// An OCI registry client for chart pulls. The HTTP client is built on first
 /// use (loading the system roots costs milliseconds); Bearer tokens are kept
 /// per registry and repository for the client's life.
@@ -175,18 +191,8 @@ impl ChartRegistry {
         &self.settings.timeouts
     }
 
-    fn scheme(&self, host: &str) -> &'static str {
-        if self.settings.insecure_registries.iter().any(|h| h == host) {
-            "http"
-        } else {
-            "https"
-        }
-    }
-
-    /// `scheme://api-host` of `host`: Docker Hub (`docker.io`, `index.docker.io`)
-    /// answers at `registry-1.docker.io`, as the docker CLI and containers/image address it.
     fn base(&self, host: &str) -> String {
-        format!("{}://{}", self.scheme(host), api_host(host))
+        self.settings.base(host)
     }
 
     /// The oci-client authentication for `host`, pulling `repository`.
@@ -212,7 +218,7 @@ impl ChartRegistry {
     /// Refuses a token endpoint reached over plain HTTP for an HTTPS registry
     /// when credentials would go there ([`auth::realm_may_get_credentials`]).
     fn check_realm(&self, host: &str, realm: &str) -> Result<(), OciError> {
-        if !auth::realm_may_get_credentials(self.scheme(host) == "https", realm) {
+        if !auth::realm_may_get_credentials(self.settings.https(host), realm) {
             return Err(OciError::Other(auth::cleartext_realm_refused(host, realm)));
         }
         Ok(())

@@ -8,7 +8,7 @@
 //! the binary.
 //!
 //! Requests for Docker Hub (`docker.io`) go to its API host
-//! ([`api_host`]); credentials stay keyed by the registry's own name. A host
+//! ([`OciSettings::base`], as chart pulls address it); credentials stay keyed by the registry's own name. A host
 //! whose `/v2/` does not answer as a registry (404, a web page, a redirect
 //! elsewhere) fails every request with that explanation; so does one whose
 //! `/v2/` never answered [`UNANSWERED_PROBES`] times. What a server sends
@@ -28,7 +28,6 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYP
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
 
-use crate::mirror::reference::api_host;
 use crate::registry::credentials::{Auth, Credentials};
 use crate::registry::limits::{self, BodyError, Timeouts};
 use crate::registry::auth::{self, basic_header, parse_bearer_challenge};
@@ -197,11 +196,9 @@ impl RegistryClient {
     }
 
     /// `http://` for registries marked insecure, else `https://`, and the
-    /// host the registry's API answers at ([`api_host`]).
+    /// host the registry's API answers at ([`OciSettings::base`]).
     pub fn base(&self, host: &str) -> String {
-        let api = api_host(host);
-        let insecure = self.settings.insecure_registries.iter().any(|h| h == host || h == api);
-        format!("{}://{api}", if insecure { "http" } else { "https" })
+        self.settings.base(host)
     }
 
     /// The URL of a manifest.
@@ -293,7 +290,7 @@ impl RegistryClient {
     async fn fetch_token(&self, host: &str, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<HeaderValue, Failure> {
         let what = format!("token for {host} from {realm}");
         let auth = self.auth_for(host)?;
-        if !matches!(auth, Auth::Anonymous) && !auth::realm_may_get_credentials(self.base(host).starts_with("https://"), realm) {
+        if !matches!(auth, Auth::Anonymous) && !auth::realm_may_get_credentials(self.settings.https(host), realm) {
             return Err(Failure::fatal(auth::cleartext_realm_refused(host, realm)));
         }
         let request = match &auth {
