@@ -38,6 +38,7 @@ use crate::deadline::{self, Deadline};
 use crate::registry::credentials::Credentials;
 use crate::registry::limits::{self, BodyError, Timeouts};
 use crate::registry::oci::{self, ChartManifest, ChartRegistry, OciError, OciSettings};
+use crate::registry::transport;
 
 /// The environment variable listing registries (`host[:port]`, comma or space
 /// separated) reached over plain HTTP.
@@ -375,8 +376,7 @@ pub(crate) async fn http_get(http: &reqwest::Client, timeouts: &Timeouts, url: &
 /// `GET url` (`what` it is), failing as soon as the body passes `limit` bytes
 /// or stalls; errors name the host and the HTTP status.
 async fn http_get_limited(http: &reqwest::Client, timeouts: &Timeouts, url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let host = reqwest::Url::parse(url).ok().and_then(|u| Some(format!("{}{}", u.host_str()?, u.port().map(|p| format!(":{p}")).unwrap_or_default())));
-    let host = host.unwrap_or_else(|| url.to_string());
+    let host = reqwest::Url::parse(url).ok().map(|u| transport::host_port(&u)).unwrap_or_else(|| url.to_string());
     deadline::doing(format!("fetching {what} from {host} (GET {url})"));
     let failed = |e: BodyError| match e {
         BodyError::Http(e) => match oci::classify_reqwest(&e) {

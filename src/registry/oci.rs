@@ -25,11 +25,11 @@ use oci_client::Reference;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use sha2::{Digest, Sha256};
 
-use super::credentials::{Auth, Credentials};
-use super::transport::{self, Cause};
 use super::auth::{self, parse_bearer_challenge};
+use super::credentials::{Auth, Credentials};
 use super::limits::{self, BodyError};
 pub use super::limits::Timeouts;
+use super::transport::{self, Cause};
 use crate::deadline;
 use crate::mirror::reference::api_host;
 
@@ -191,10 +191,6 @@ impl ChartRegistry {
         &self.settings.timeouts
     }
 
-    fn base(&self, host: &str) -> String {
-        self.settings.base(host)
-    }
-
     /// The oci-client authentication for `host`, pulling `repository`.
     pub async fn auth(&self, credentials: &Credentials, host: &str, repository: &str) -> Result<RegistryAuth> {
         let auth = credentials.for_registry(host)?;
@@ -209,7 +205,7 @@ impl ChartRegistry {
 
     /// The Bearer challenge of `host`'s `/v2/`, if it sends one.
     async fn bearer_challenge(&self, host: &str) -> Result<Option<(String, Option<String>)>, OciError> {
-        let ping = format!("{}/v2/", self.base(host));
+        let ping = format!("{}/v2/", self.settings.base(host));
         deadline::doing(format!("asking {host} how to authenticate (GET {ping})"));
         let response = limits::send(self.http()?.get(&ping), &self.settings.timeouts).await.map_err(|e| body_error(host, "the /v2/ answer", e))?;
         Ok(header(response.headers(), WWW_AUTHENTICATE).as_deref().and_then(parse_bearer_challenge))
@@ -291,7 +287,7 @@ impl ChartRegistry {
     /// `GET <registry>/v2/<repository>/<tail>`, answering the registry's
     /// authentication challenge once; the answer's status is not checked.
     async fn get(&self, host: &str, repository: &str, tail: &str, auth: &RegistryAuth, what: &str) -> Result<reqwest::Response, OciError> {
-        let url = format!("{}/v2/{repository}/{tail}", self.base(host));
+        let url = format!("{}/v2/{repository}/{tail}", self.settings.base(host));
         let key = format!("{host}/{repository}");
         let mut authorization = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
         // One challenge is answered per request (a stale cached token is replaced once).
