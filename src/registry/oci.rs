@@ -11,8 +11,8 @@
 //! Failures are classified ([`OciError`], transport errors through
 //! [`transport::classify`]) and name the host and HTTP status; no secret ever
 //! reaches a message.
-//! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) also configure the
-//! plain reqwest client of [`ChartRegistry::http`] that copies share.
+//! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) build the one kind
+//! of HTTP client ([`OciSettings::http_client`]) that chart pulls and copies use.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -138,6 +138,30 @@ impl OciSettings {
     pub fn base(&self, host: &str) -> String {
         format!("{}://{}", if self.https(host) { "https" } else { "http" }, api_host(host))
     }
+
+    /// Fails when an extra root is not a PEM certificate.
+    pub fn check_roots(&self) -> Result<()> {
+        for pem in &self.extra_roots {
+            reqwest::Certificate::from_pem(pem).context("invalid CA certificate (SSL_CERT_FILE)")?;
+        }
+        Ok(())
+    }
+
+    /// The HTTP client every registry and chart repository request of these
+    /// settings goes through: the system roots plus the extra ones, the
+    /// connect and read [`Timeouts`], the fixed addresses of `resolve`.
+    /// Building it loads the system roots (milliseconds): clients keep it.
+    pub fn http_client(&self) -> Result<reqwest::Client, OciError> {
+        let mut builder = reqwest::Client::builder().connect_timeout(self.timeouts.connect).read_timeout(self.timeouts.read);
+        for (host, addr) in &self.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        for pem in &self.extra_roots {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| OciError::Other(format!("invalid CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        builder.build().map_err(|e| OciError::Other(format!("cannot configure the HTTP client: {}", transport::chain(&e))))
+    }
 }
 
 /// An OCI registry client for chart pulls. The HTTP client is built on first
@@ -161,28 +185,17 @@ pub struct ChartManifest {
 impl ChartRegistry {
     /// A client trusting the system roots plus `settings.extra_roots` (checked here).
     pub fn new(settings: &OciSettings) -> Result<ChartRegistry> {
-        for pem in &settings.extra_roots {
-            reqwest::Certificate::from_pem(pem).context("invalid CA certificate (SSL_CERT_FILE)")?;
-        }
+        settings.check_roots()?;
         Ok(ChartRegistry { http: OnceLock::new(), settings: settings.clone(), tokens: Mutex::new(HashMap::new()) })
     }
 
-    /// The plain HTTP client with the same trust roots and [`Timeouts`]
-    /// (copies, chart repositories, token endpoints).
+    /// The HTTP client of the settings ([`OciSettings::http_client`]), built
+    /// on first use (chart pulls and chart repositories).
     pub fn http(&self) -> Result<&reqwest::Client, OciError> {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let timeouts = &self.settings.timeouts;
-        let mut builder = reqwest::Client::builder().connect_timeout(timeouts.connect).read_timeout(timeouts.read);
-        for (host, addr) in &self.settings.resolve {
-            builder = builder.resolve(host, *addr);
-        }
-        for pem in &self.settings.extra_roots {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| OciError::Other(format!("invalid CA certificate: {e}")))?;
-            builder = builder.add_root_certificate(cert);
-        }
-        let http = builder.build().map_err(|e| OciError::Other(format!("cannot configure the HTTP client: {}", transport::chain(&e))))?;
+        let http = self.settings.http_client()?;
         Ok(self.http.get_or_init(|| http))
     }
 

@@ -3,9 +3,9 @@
 //! streamed uploads, with registry authentication (no auth, basic, or the
 //! token flow: `401` + `WWW-Authenticate: Bearer realm=…` → a token for the
 //! needed scopes, fetched with the [`Credentials`] of the host). The reqwest
-//! client comes from [`ChartRegistry::http`] so TLS roots (`SSL_CERT_FILE`),
-//! insecure (plain HTTP) registries and [`Timeouts`] are configured once for
-//! the binary.
+//! client comes from [`OciSettings::http_client`], as chart pulls' does, so TLS
+//! roots (`SSL_CERT_FILE`), insecure (plain HTTP) registries and [`Timeouts`]
+//! are configured once for the binary.
 //!
 //! Requests for Docker Hub (`docker.io`) go to its API host
 //! ([`OciSettings::base`], as chart pulls address it); credentials stay keyed by the registry's own name. A host
@@ -21,7 +21,7 @@
 //! ([`Failure::transient`]) and never contain a secret.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
@@ -31,7 +31,7 @@ use sha2::{Digest as _, Sha256};
 use crate::registry::credentials::{Auth, Credentials};
 use crate::registry::limits::{self, BodyError, Timeouts};
 use crate::registry::auth::{self, basic_header, parse_bearer_challenge};
-use crate::registry::oci::{ChartRegistry, OciSettings};
+use crate::registry::oci::OciSettings;
 use crate::registry::transport::{self, Cause};
 
 /// Every manifest media type a copy accepts.
@@ -143,7 +143,7 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 
 /// Registry access for copies, shared by every task of a run.
 pub struct RegistryClient {
-    charts: ChartRegistry,
+    http: OnceLock<reqwest::Client>,
     settings: OciSettings,
     credentials: Credentials,
     challenges: Mutex<HashMap<String, Challenge>>,
@@ -176,8 +176,9 @@ impl Scope<'_> {
 
 impl RegistryClient {
     pub fn new(settings: &OciSettings, credentials: Credentials) -> anyhow::Result<RegistryClient> {
+        settings.check_roots()?;
         Ok(RegistryClient {
-            charts: ChartRegistry::new(settings)?,
+            http: OnceLock::new(),
             settings: settings.clone(),
             credentials,
             challenges: Mutex::new(HashMap::new()),
@@ -188,7 +189,11 @@ impl RegistryClient {
     }
 
     fn http(&self) -> Result<&reqwest::Client, Failure> {
-        self.charts.http().map_err(|e| Failure::fatal(e.to_string()))
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let http = self.settings.http_client().map_err(|e| Failure::fatal(e.to_string()))?;
+        Ok(self.http.get_or_init(|| http))
     }
 
     pub fn timeouts(&self) -> &Timeouts {
