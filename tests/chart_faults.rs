@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{bin, write_tree, Run};
-use support::fault_server::{Answer, FaultServer, Request};
+use support::fault_server::{pairs, Answer, FaultServer, Request};
 use tempfile::TempDir;
 
 /// The plugin deadline the runs get (`DEPLOYKF_CMP_DEADLINE_SECONDS`).
@@ -180,12 +180,17 @@ fn hang() -> Answer {
     Answer::Hang
 }
 
+fn manifest_type() -> Vec<(String, String)> {
+    pairs(&[("Content-Type", "application/vnd.oci.image.manifest.v1+json")])
+}
+
+/// A 200 whose body comes one byte per 100 ms, without end.
 fn drip() -> Answer {
-    Answer::Drip { headers: vec![("Content-Type".into(), "application/vnd.oci.image.manifest.v1+json".into())] }
+    Answer::Drip { status: 200, headers: manifest_type(), length: None, every: Duration::from_millis(100) }
 }
 
 fn endless() -> Answer {
-    Answer::Endless { headers: vec![("Content-Type".into(), "application/vnd.oci.image.manifest.v1+json".into())] }
+    Answer::Endless { status: 200, headers: manifest_type(), fill: b'#' }
 }
 
 fn server_error() -> Answer {

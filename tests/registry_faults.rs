@@ -1,5 +1,5 @@
 //! `deploykf-cmp mirror` against a misbehaving registry
-//! (`support::faulty_registry`): a server that accepts and never answers,
+//! (`support::fault_server`): a server that accepts and never answers,
 //! one that drip-feeds, endless manifest, error and blob bodies, 500s, a wrong
 //! blob digest, an oversized manifest, a host that is no registry (told apart
 //! from a missing tag), a plain HTTP registry reached over https, an https
@@ -14,7 +14,7 @@ use std::fs;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::faulty_registry::{FaultyRegistry, Reply, Request};
+use support::fault_server::{pairs, Answer, FaultServer, Request};
 use support::images::digest;
 use support::tools::{self, Tool};
 
@@ -114,17 +114,15 @@ fn assert_failed_cleanly(run: &Run, host: &str, expected: &[&str]) {
 
 const NO_AUTH: &str = r#"{"auths":{}}"#;
 
-fn api_version() -> String {
-    "Docker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\n".to_string()
-}
+const API_VERSION: &[(&str, &str)] = &[("Docker-Distribution-API-Version", "registry/2.0"), ("Content-Type", "application/json")];
 
 /// `/v2/` answers as a registry; the target repository has nothing.
-fn registry_basics(request: &Request) -> Option<Reply> {
-    if request.path == "/v2/" {
-        return Some(Reply::Full("200 OK", api_version(), b"{}".to_vec()));
+fn registry_basics(request: &Request) -> Option<Answer> {
+    if request.path() == "/v2/" {
+        return Some(Answer::full(200, API_VERSION, b"{}".to_vec()));
     }
-    if request.path.starts_with("/v2/dst/") && request.method == "HEAD" {
-        return Some(Reply::Full("404 Not Found", api_version(), Vec::new()));
+    if request.path().starts_with("/v2/dst/") && request.method == "HEAD" {
+        return Some(Answer::full(404, API_VERSION, Vec::new()));
     }
     None
 }
@@ -141,20 +139,18 @@ fn manifest_for(layer: &[u8]) -> Vec<u8> {
     .unwrap()
 }
 
-fn manifest_headers() -> String {
-    format!("Content-Type: {OCI_MANIFEST}\r\n")
-}
+const MANIFEST_HEADERS: &[(&str, &str)] = &[("Content-Type", OCI_MANIFEST)];
 
 #[test]
 fn a_registry_that_accepts_and_never_answers_times_out() {
-    let server = FaultyRegistry::start(|_, _| Reply::Hang);
+    let server = FaultServer::start(|_: &Request| Answer::Hang);
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &["timed out", "DEPLOYKF_CMP_READ_TIMEOUT", "gave up after 5 attempts"]);
 }
 
 #[test]
 fn a_host_that_never_answered_is_not_waited_for_again_by_every_image() {
-    let server = FaultyRegistry::start(|_, _| Reply::Hang);
+    let server = FaultServer::start(|_: &Request| Answer::Hang);
     // One image at a time: each would otherwise wait out its own 5 attempts.
     let run = mirror_images(&server.addr, 6, true, &[("DEPLOYKF_CMP_JOBS_UNUSED", String::new())], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &["6 of 6 images failed", "requests in this run, not tried again"]);
@@ -164,8 +160,8 @@ fn a_host_that_never_answered_is_not_waited_for_again_by_every_image() {
 
 #[test]
 fn a_drip_fed_manifest_hits_the_request_deadline() {
-    let server = FaultyRegistry::start(|request, _| {
-        registry_basics(request).unwrap_or(Reply::Drip("200 OK", manifest_headers(), 1 << 20, Duration::from_millis(200)))
+    let server = FaultServer::start(|request: &Request| {
+        registry_basics(request).unwrap_or(Answer::Drip { status: 200, headers: pairs(MANIFEST_HEADERS), length: Some(1 << 20), every: Duration::from_millis(200) })
     });
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &["timed out", "/v2/src/app/manifests/1", "gave up after 5 attempts"]);
@@ -173,7 +169,7 @@ fn a_drip_fed_manifest_hits_the_request_deadline() {
 
 #[test]
 fn an_endless_manifest_stops_at_the_manifest_limit() {
-    let server = FaultyRegistry::start(|request, _| registry_basics(request).unwrap_or(Reply::Endless("200 OK", manifest_headers(), b' ')));
+    let server = FaultServer::start(|request: &Request| registry_basics(request).unwrap_or(Answer::Endless { status: 200, headers: pairs(MANIFEST_HEADERS), fill: b' ' }));
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &["/v2/src/app/manifests/1", "larger than 4096 KiB"]);
 }
@@ -185,14 +181,14 @@ fn an_oversized_manifest_is_refused_not_pushed() {
     let mut doc: serde_json::Value = serde_json::from_slice(&manifest_for(&layer)).unwrap();
     doc["annotations"] = serde_json::json!({ "padding": "x".repeat(100 << 20) });
     let huge = serde_json::to_vec(&doc).unwrap();
-    let server = FaultyRegistry::start(move |request, _| {
+    let server = FaultServer::start(move |request: &Request| {
         if let Some(reply) = registry_basics(request) {
             return reply;
         }
-        match (request.method.as_str(), request.path.as_str()) {
-            ("GET", "/v2/src/app/manifests/1") => Reply::Full("200 OK", manifest_headers(), huge.clone()),
-            ("GET", p) if p.starts_with("/v2/src/app/blobs/") => Reply::Full("200 OK", String::new(), b"layer".to_vec()),
-            _ => Reply::Full("201 Created", "Location: /v2/dst/app/blobs/uploads/1\r\n".into(), Vec::new()),
+        match (request.method.as_str(), request.path()) {
+            ("GET", "/v2/src/app/manifests/1") => Answer::full(200, MANIFEST_HEADERS, huge.clone()),
+            ("GET", p) if p.starts_with("/v2/src/app/blobs/") => Answer::full(200, &[], b"layer".to_vec()),
+            _ => Answer::full(201, &[("Location", "/v2/dst/app/blobs/uploads/1")], Vec::new()),
         }
     });
     let run = mirror(&server.addr, true, &[], NO_AUTH);
@@ -203,31 +199,31 @@ fn an_oversized_manifest_is_refused_not_pushed() {
 
 #[test]
 fn five_hundreds_with_endless_error_bodies_are_retried_then_reported() {
-    let server = FaultyRegistry::start(|request, _| registry_basics(request).unwrap_or(Reply::Endless("500 Internal Server Error", String::new(), b'e')));
+    let server = FaultServer::start(|request: &Request| registry_basics(request).unwrap_or(Answer::Endless { status: 500, headers: Vec::new(), fill: b'e' }));
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &["500 Internal Server Error", "gave up after 5 attempts"]);
-    let gets = server.requests().iter().filter(|r| r.path == "/v2/src/app/manifests/1").count();
+    let gets = server.requests().iter().filter(|r| r.path() == "/v2/src/app/manifests/1").count();
     assert_eq!(gets, 5, "the manifest is asked for once per attempt");
 }
 
 /// A server whose layer blob is `served` while the manifest names `layer`;
 /// the target accepts uploads. Returns the server.
-fn serving_a_wrong_blob(layer: Vec<u8>, served: Reply) -> FaultyRegistry {
+fn serving_a_wrong_blob(layer: Vec<u8>, served: Answer) -> FaultServer {
     let manifest = manifest_for(&layer);
     let (config_digest, served) = (digest(b"{}"), std::sync::Mutex::new(Some(served)));
-    FaultyRegistry::start(move |request, _| {
+    FaultServer::start(move |request: &Request| {
         if let Some(reply) = registry_basics(request) {
             return reply;
         }
-        match (request.method.as_str(), request.path.as_str()) {
-            ("GET", "/v2/src/app/manifests/1") => Reply::Full("200 OK", manifest_headers(), manifest.clone()),
-            ("GET", p) if p.ends_with(&config_digest) => Reply::Full("200 OK", String::new(), b"{}".to_vec()),
+        match (request.method.as_str(), request.path()) {
+            ("GET", "/v2/src/app/manifests/1") => Answer::full(200, MANIFEST_HEADERS, manifest.clone()),
+            ("GET", p) if p.ends_with(&config_digest) => Answer::full(200, &[], b"{}".to_vec()),
             ("GET", p) if p.starts_with("/v2/src/app/blobs/") => {
-                served.lock().unwrap().take().unwrap_or(Reply::Full("500 Internal Server Error", String::new(), Vec::new()))
+                served.lock().unwrap().take().unwrap_or(Answer::full(500, &[], Vec::new()))
             }
-            ("POST", _) => Reply::Full("202 Accepted", "Location: /v2/dst/app/blobs/uploads/1\r\n".into(), Vec::new()),
-            ("PATCH", _) => Reply::Full("202 Accepted", "Location: /v2/dst/app/blobs/uploads/1\r\n".into(), Vec::new()),
-            _ => Reply::Full("201 Created", String::new(), Vec::new()),
+            ("POST", _) => Answer::full(202, &[("Location", "/v2/dst/app/blobs/uploads/1")], Vec::new()),
+            ("PATCH", _) => Answer::full(202, &[("Location", "/v2/dst/app/blobs/uploads/1")], Vec::new()),
+            _ => Answer::full(201, &[], Vec::new()),
         }
     })
 }
@@ -235,12 +231,12 @@ fn serving_a_wrong_blob(layer: Vec<u8>, served: Reply) -> FaultyRegistry {
 #[test]
 fn a_blob_of_the_wrong_digest_is_reported_and_not_committed() {
     let layer = b"the layer the manifest names".to_vec();
-    let server = serving_a_wrong_blob(layer.clone(), Reply::Full("200 OK", String::new(), b"something else entirely!!!!!".to_vec()));
+    let server = serving_a_wrong_blob(layer.clone(), Answer::full(200, &[], b"something else entirely!!!!!".to_vec()));
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     let url = format!("GET http://{}/v2/src/app/blobs/{}", server.addr, digest(&layer));
     assert_failed_cleanly(&run, &server.addr, &[&url, "corrupt source blob, not pushed"]);
     let sent: Vec<Request> =
-        server.requests().into_iter().filter(|r| r.method == "PATCH" || r.path.contains(&format!("digest={}", digest(&layer)))).collect();
+        server.requests().into_iter().filter(|r| r.method == "PATCH" || r.path().contains(&format!("digest={}", digest(&layer)))).collect();
     assert!(sent.is_empty(), "nothing of the wrong blob is sent: {sent:?}");
 }
 
@@ -249,22 +245,22 @@ fn an_endless_blob_is_cut_at_its_descriptor_size() {
     // Over 1 MiB: the streamed upload path. (Were the first 2 MiB the
     // layer, cutting there would copy it correctly.)
     let layer = vec![8u8; 2 << 20];
-    let server = serving_a_wrong_blob(layer.clone(), Reply::Endless("200 OK", String::new(), 7));
+    let server = serving_a_wrong_blob(layer.clone(), Answer::Endless { status: 200, headers: Vec::new(), fill: 7 });
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &[&format!("/v2/src/app/blobs/{}", digest(&layer)), "(expected 2097152 bytes", "corrupt source blob"]);
     let committed = format!("digest={}", digest(&layer));
-    assert!(!server.requests().iter().any(|r| r.path.contains(&committed)), "the blob is never committed");
+    assert!(!server.requests().iter().any(|r| r.path().contains(&committed)), "the blob is never committed");
 }
 
 #[test]
 fn a_host_that_is_no_registry_is_told_apart_from_a_missing_tag() {
-    let server = FaultyRegistry::start(|_, _| Reply::Full("404 Not Found", "Content-Type: text/html\r\n".into(), b"<html>not here</html>".to_vec()));
+    let server = FaultServer::start(|_: &Request| Answer::full(404, &[("Content-Type", "text/html")], b"<html>not here</html>".to_vec()));
     let run = mirror(&server.addr, true, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &["did not answer as a registry", "/v2/ answered 404 Not Found"]);
     assert!(!run.stderr.contains("manifest unknown"), "{}", run.stderr);
 
     // A registry that does not have the tag says so, naming the URL and status.
-    let registry = FaultyRegistry::start(|request, _| registry_basics(request).unwrap_or(Reply::Full("404 Not Found", api_version(), Vec::new())));
+    let registry = FaultServer::start(|request: &Request| registry_basics(request).unwrap_or(Answer::full(404, API_VERSION, Vec::new())));
     let run = mirror(&registry.addr, true, &[], NO_AUTH);
     let url = format!("GET http://{}/v2/src/app/manifests/1 answered 404 Not Found", registry.addr);
     assert_failed_cleanly(&run, &registry.addr, &["manifest unknown", &url, "the tag or repository does not exist there"]);
@@ -272,7 +268,7 @@ fn a_host_that_is_no_registry_is_told_apart_from_a_missing_tag() {
 
 #[test]
 fn a_plain_http_registry_reached_over_https_suggests_insecure_registry() {
-    let server = FaultyRegistry::start(|request, _| registry_basics(request).unwrap_or(Reply::Full("404 Not Found", api_version(), Vec::new())));
+    let server = FaultServer::start(|request: &Request| registry_basics(request).unwrap_or(Answer::full(404, API_VERSION, Vec::new())));
     let run = mirror(&server.addr, false, &[], NO_AUTH);
     assert_failed_cleanly(&run, &server.addr, &[&format!("--insecure-registry {}", server.addr)]);
 }
@@ -282,14 +278,14 @@ fn credentials_go_to_an_https_token_realm_never_to_a_plain_http_one() {
     let Some(openssl) = tools::require(&[Tool::Openssl]).map(|mut t| t.remove(0)) else { return };
     let certs = tempfile::tempdir().unwrap();
     support::registry::make_certificates(&openssl, certs.path(), &["localhost".to_string()]);
-    let realm = FaultyRegistry::start(|_, _| Reply::Full("200 OK", "Content-Type: application/json\r\n".into(), br#"{"token":"t"}"#.to_vec()));
+    let realm = FaultServer::start(|_: &Request| Answer::full(200, &[("Content-Type", "application/json")], br#"{"token":"t"}"#.to_vec()));
     let realm_url = format!("http://{}/token", realm.addr);
-    let registry = FaultyRegistry::start_tls(&certs.path().join("server.pem"), &certs.path().join("server.key"), move |request, _| {
-        if request.authorization.starts_with("Bearer ") {
-            return Reply::Full("404 Not Found", api_version(), Vec::new());
+    let registry = FaultServer::start_tls(certs.path(), move |request: &Request| {
+        if request.authorization().starts_with("Bearer ") {
+            return Answer::full(404, API_VERSION, Vec::new());
         }
-        let challenge = format!("WWW-Authenticate: Bearer realm=\"{realm_url}\",service=\"faulty\"\r\n");
-        Reply::Full("401 Unauthorized", challenge, Vec::new())
+        let challenge = format!("Bearer realm=\"{realm_url}\",service=\"faulty\"");
+        Answer::full(401, &[("WWW-Authenticate", &challenge)], Vec::new())
     });
     let auth = base64_auth("mirror-bot", "Realm-Secret-42");
     let authfile = serde_json::json!({"auths": {&registry.addr: {"auth": auth}}}).to_string();
@@ -300,20 +296,19 @@ fn credentials_go_to_an_https_token_realm_never_to_a_plain_http_one() {
     assert!(realm.requests().is_empty(), "the realm got no request: {:?}", realm.requests());
 
     // An https realm on another host gets them, as docker and containerd send them.
-    let (cert, key) = (certs.path().join("server.pem"), certs.path().join("server.key"));
-    let realm = FaultyRegistry::start_tls(&cert, &key, |_, _| {
-        Reply::Full("200 OK", "Content-Type: application/json\r\n".into(), br#"{"token":"from-https-realm"}"#.to_vec())
+    let realm = FaultServer::start_tls(certs.path(), |_: &Request| {
+        Answer::full(200, &[("Content-Type", "application/json")], br#"{"token":"from-https-realm"}"#.to_vec())
     });
     let realm_url = format!("https://localhost:{}/token", realm.addr.rsplit(':').next().unwrap());
-    let registry = FaultyRegistry::start_tls(&cert, &key, move |request, _| match request.authorization.as_str() {
-        "Bearer from-https-realm" => Reply::Full("404 Not Found", api_version(), Vec::new()),
-        _ => Reply::Full("401 Unauthorized", format!("WWW-Authenticate: Bearer realm=\"{realm_url}\",service=\"faulty\"\r\n"), Vec::new()),
+    let registry = FaultServer::start_tls(certs.path(), move |request: &Request| match request.authorization() {
+        "Bearer from-https-realm" => Answer::full(404, API_VERSION, Vec::new()),
+        _ => Answer::full(401, &[("WWW-Authenticate", &format!("Bearer realm=\"{realm_url}\",service=\"faulty\""))], Vec::new()),
     });
     let authfile = serde_json::json!({"auths": {&registry.addr: {"auth": auth}}}).to_string();
     let run = mirror(&registry.addr, false, &ca, &authfile);
     assert_failed_cleanly(&run, &registry.addr, &["manifest unknown"]);
     let asked = realm.requests();
-    assert!(asked.iter().any(|r| r.path.starts_with("/token?") && r.authorization == format!("Basic {auth}")), "{asked:?}");
+    assert!(asked.iter().any(|r| r.path().starts_with("/token?") && r.authorization() == format!("Basic {auth}")), "{asked:?}");
 }
 
 fn base64_auth(user: &str, password: &str) -> String {

@@ -19,7 +19,8 @@
 //! share the folder.
 //!
 //! Every download is bounded ([`crate::registry::limits`]: `index.yaml`
-//! 64 MiB, chart archives 32 MiB, OCI manifests 4 MiB) and, in plugin mode,
+//! 64 MiB, chart archives 32 MiB, OCI manifests 4 MiB), every request honours
+//! the [`Timeouts`] of `DEPLOYKF_CMP_*_TIMEOUT` and, in plugin mode, every fetch is
 //! cut short at the run's [`Deadline`] with a message naming what was being
 //! fetched from which host.
 
@@ -35,8 +36,9 @@ use super::chart::{ChartMetadata, Dependency};
 use super::version_constraint::{self, VersionConstraint};
 use crate::deadline::{self, Deadline};
 use crate::registry::credentials::Credentials;
-use crate::registry::limits::{self, BodyError};
+use crate::registry::limits::{self, BodyError, Timeouts};
 use crate::registry::oci::{self, ChartManifest, ChartRegistry, OciError, OciSettings};
+use crate::registry::transport;
 
 /// The environment variable listing registries (`host[:port]`, comma or space
 /// separated) reached over plain HTTP.
@@ -55,11 +57,14 @@ pub struct ResolveOptions {
     pub insecure_registries: Vec<String>,
     /// When the resolve must be done (plugin mode); `None`: no deadline.
     pub deadline: Option<Deadline>,
+    /// Connect, read and request timeouts of every download.
+    pub timeouts: Timeouts,
 }
 
 impl ResolveOptions {
     /// Credentials from `HELM_REGISTRY_CONFIG`, extra CAs from `SSL_CERT_FILE`,
-    /// insecure registries from `DEPLOYKF_CMP_INSECURE_REGISTRIES`; no cache.
+    /// insecure registries from `DEPLOYKF_CMP_INSECURE_REGISTRIES`, timeouts
+    /// from `DEPLOYKF_CMP_*_TIMEOUT` ([`Timeouts::from_env`]); no cache.
     pub fn from_env() -> Result<ResolveOptions> {
         Ok(ResolveOptions {
             credentials: Credentials::from_helm_env()?,
@@ -67,6 +72,7 @@ impl ResolveOptions {
             extra_ca_file: std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
             insecure_registries: parse_registry_list(&std::env::var(INSECURE_REGISTRIES_ENV).unwrap_or_default()),
             deadline: None,
+            timeouts: Timeouts::from_env()?,
         })
     }
 }
@@ -118,7 +124,12 @@ impl Fetcher<'_> {
                 Some(path) => oci::pem_certificates(path)?,
                 None => Vec::new(),
             };
-            let settings = OciSettings { extra_roots, insecure_registries: self.options.insecure_registries.clone(), ..Default::default() };
+            let settings = OciSettings {
+                extra_roots,
+                insecure_registries: self.options.insecure_registries.clone(),
+                timeouts: self.options.timeouts,
+                ..Default::default()
+            };
             self.registry = Some(ChartRegistry::new(&settings)?);
         }
         Ok(self.registry.as_ref().expect("set above"))
@@ -140,8 +151,8 @@ impl Fetcher<'_> {
             pull_oci(registry, self.options, charts, dep, host, path, &auth).await
         } else if repo.starts_with("https://") || repo.starts_with("http://") {
             let cache = self.options.cache_dir.clone();
-            let http = self.registry()?.http()?;
-            download_from_index(http, cache.as_deref(), charts, dep, repo).await
+            let registry = self.registry()?;
+            download_from_index(registry.http()?, registry.timeouts(), cache.as_deref(), charts, dep, repo).await
         } else {
             bail!(
                 "unsupported repository {repo:?}: use oci://host/path, https://… (a chart repository URL) or file://path; \
@@ -358,15 +369,14 @@ pub(crate) fn index_entries(index: &gomplate::Value, name: &str) -> Vec<IndexEnt
 
 /// `GET url` of a chart repository, at most [`limits::INDEX_MAX`] bytes (the
 /// larger of the index and archive limits), with errors saying what to do.
-pub(crate) async fn http_get(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
-    http_get_limited(http, url, limits::INDEX_MAX, "a download").await
+pub(crate) async fn http_get(http: &reqwest::Client, timeouts: &Timeouts, url: &str) -> Result<Vec<u8>> {
+    http_get_limited(http, timeouts, url, limits::INDEX_MAX, "a download").await
 }
 
 /// `GET url` (`what` it is), failing as soon as the body passes `limit` bytes
 /// or stalls; errors name the host and the HTTP status.
-async fn http_get_limited(http: &reqwest::Client, url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let host = reqwest::Url::parse(url).ok().and_then(|u| Some(format!("{}{}", u.host_str()?, u.port().map(|p| format!(":{p}")).unwrap_or_default())));
-    let host = host.unwrap_or_else(|| url.to_string());
+async fn http_get_limited(http: &reqwest::Client, timeouts: &Timeouts, url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
+    let host = reqwest::Url::parse(url).ok().map(|u| transport::host_port(&u)).unwrap_or_else(|| url.to_string());
     deadline::doing(format!("fetching {what} from {host} (GET {url})"));
     let failed = |e: BodyError| match e {
         BodyError::Http(e) => match oci::classify_reqwest(&e) {
@@ -379,7 +389,7 @@ async fn http_get_limited(http: &reqwest::Client, url: &str, limit: u64, what: &
         BodyError::TooLarge { limit } => anyhow!("{what} {url} from {host} is larger than the limit of {}", limits::size(limit)),
         stalled => anyhow!("cannot fetch {what} {url} from {host}: {stalled}"),
     };
-    let response = limits::send(http.get(url)).await.map_err(failed)?;
+    let response = limits::send(http.get(url), timeouts).await.map_err(failed)?;
     let status = response.status();
     if status == 401 || status == 403 {
         bail!("HTTP {status} from {host} for {url}: chart repositories that need credentials are not supported; mirror the chart to an OCI registry");
@@ -387,13 +397,13 @@ async fn http_get_limited(http: &reqwest::Client, url: &str, limit: u64, what: &
     if !status.is_success() {
         bail!("HTTP {status} from {host} for {url}: check the repository URL");
     }
-    limits::read_limited(response, limit).await.map_err(failed)
+    limits::read_limited(response, limit, timeouts).await.map_err(failed)
 }
 
-async fn download_from_index(http: &reqwest::Client, cache_dir: Option<&Path>, charts: &Path, dep: &Dependency, repo: &str) -> Result<()> {
+async fn download_from_index(http: &reqwest::Client, timeouts: &Timeouts, cache_dir: Option<&Path>, charts: &Path, dep: &Dependency, repo: &str) -> Result<()> {
     let base = reqwest::Url::parse(&format!("{}/", repo.trim_end_matches('/'))).with_context(|| format!("invalid repository URL {repo}"))?;
     let index_url = base.join("index.yaml")?;
-    let text = http_get_limited(http, index_url.as_str(), limits::INDEX_MAX, "the chart repository index").await?;
+    let text = http_get_limited(http, timeouts, index_url.as_str(), limits::INDEX_MAX, "the chart repository index").await?;
     let text = String::from_utf8(text).map_err(|_| anyhow!("{index_url} is not UTF-8 text"))?;
     let index = gomplate::yaml::decode(&text).map_err(|e| anyhow!("{index_url}: {e}"))?;
     let entries = index_entries(&index, &dep.name);
@@ -414,7 +424,7 @@ async fn download_from_index(http: &reqwest::Client, cache_dir: Option<&Path>, c
     let bytes = match cached {
         Some(bytes) => bytes,
         None => {
-            let bytes = http_get_limited(http, url.as_str(), limits::CHART_ARCHIVE_MAX, "the chart archive").await?;
+            let bytes = http_get_limited(http, timeouts, url.as_str(), limits::CHART_ARCHIVE_MAX, "the chart archive").await?;
             if let Some(expected) = digest.as_deref() {
                 let actual = sha256_hex(&bytes);
                 if actual != expected {

@@ -1,10 +1,13 @@
-//! Bounds on what chart pulls read from the network: the size limit of each
-//! kind of body, the time allowed for an answer and between two chunks of a
-//! body, and the streaming reader that enforces them, so that nothing larger
-//! than its limit is ever held in memory whatever a server sends.
+//! Bounds on what every registry and chart repository client (chart pulls,
+//! index downloads, copies) reads from the network: the size limit of each kind
+//! of body, the [`Timeouts`] of a request (from `DEPLOYKF_CMP_CONNECT_TIMEOUT`,
+//! `_READ_TIMEOUT`, `_REQUEST_TIMEOUT`), and the streaming reader that enforces
+//! them, so that nothing larger than its limit is ever held in memory whatever
+//! a server sends.
 
 use std::time::Duration;
 
+use anyhow::{anyhow, bail, Context, Result};
 use reqwest::{RequestBuilder, Response};
 
 /// An OCI manifest (containerd and the distribution spec use 4 MiB).
@@ -23,10 +26,63 @@ pub const INDEX_MAX: u64 = 64 << 20;
 /// A chart archive (`.tgz`). Helm refuses charts that decompress to more than
 /// 100 MiB; real charts compress several times, deployKF's largest is < 1 MiB.
 pub const CHART_ARCHIVE_MAX: u64 = 32 << 20;
-/// How long a server may take to start answering a request.
-pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a body may pause between two chunks.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Network timeouts of every registry and chart repository request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timeouts {
+    /// Establishing a connection (TCP and TLS).
+    pub connect: Duration,
+    /// Silence: no byte of the answer (headers or body) for this long fails the request.
+    pub read: Duration,
+    /// A whole request whose size is bounded (manifests, tokens, checks,
+    /// uploads' control requests): a server drip-feeding its answer fails
+    /// after this long. Blob transfers get this plus their size at
+    /// [`MIN_BLOB_RATE`].
+    pub request: Duration,
+}
+
+/// Bytes per second a blob transfer must average (16 KiB/s, 128 kbit/s).
+pub const MIN_BLOB_RATE: u64 = 16 << 10;
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts { connect: Duration::from_secs(15), read: Duration::from_secs(30), request: Duration::from_secs(120) }
+    }
+}
+
+/// The variables of [`Timeouts::from_env`], in seconds.
+pub const CONNECT_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_CONNECT_TIMEOUT";
+pub const READ_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_READ_TIMEOUT";
+pub const REQUEST_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_REQUEST_TIMEOUT";
+
+impl Timeouts {
+    /// The defaults, each replaced by its environment variable when set
+    /// (seconds, decimals allowed, 0.1 to 3600).
+    pub fn from_env() -> Result<Timeouts> {
+        let mut t = Timeouts::default();
+        for (name, field) in [(CONNECT_TIMEOUT_ENV, &mut t.connect), (READ_TIMEOUT_ENV, &mut t.read), (REQUEST_TIMEOUT_ENV, &mut t.request)] {
+            if let Some(value) = std::env::var_os(name).filter(|v| !v.is_empty()) {
+                *field = parse_seconds(&value.to_string_lossy()).with_context(|| format!("invalid {name}"))?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// The deadline of a blob transfer of `size` bytes.
+    pub fn blob(&self, size: u64) -> Duration {
+        self.request + Duration::from_secs(size / MIN_BLOB_RATE)
+    }
+}
+
+/// Seconds (`30`, `0.5`) between 0.1 and 3600.
+pub fn parse_seconds(text: &str) -> Result<Duration> {
+    let shown: String = text.chars().take(40).collect();
+    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown:?} is not a number of seconds"))?;
+    if !(0.1..=3600.0).contains(&seconds) {
+        bail!("{shown:?} seconds is out of range (0.1 to 3600)");
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
 
 /// Why a request or body read failed.
 #[derive(Debug)]
@@ -43,7 +99,7 @@ impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BodyError::TooLarge { limit } => write!(f, "larger than the limit of {}", size(*limit)),
-            BodyError::Stalled(t) => write!(f, "the server sent nothing for {} s", t.as_secs()),
+            BodyError::Stalled(t) => write!(f, "the server sent nothing for {} s", t.as_secs_f64()),
             BodyError::Http(e) => write!(f, "{e}"),
         }
     }
@@ -60,25 +116,26 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
-/// Sends `request`, waiting at most [`ANSWER_TIMEOUT`] for the answer's head.
-pub async fn send(request: RequestBuilder) -> Result<Response, BodyError> {
-    match tokio::time::timeout(ANSWER_TIMEOUT, request.send()).await {
+/// Sends `request`, waiting at most [`Timeouts::request`] for the answer's head
+/// (the client's own read timeout ends a silent server earlier).
+pub async fn send(request: RequestBuilder, timeouts: &Timeouts) -> Result<Response, BodyError> {
+    match tokio::time::timeout(timeouts.request, request.send()).await {
         Ok(result) => result.map_err(BodyError::Http),
-        Err(_) => Err(BodyError::Stalled(ANSWER_TIMEOUT)),
+        Err(_) => Err(BodyError::Stalled(timeouts.request)),
     }
 }
 
 /// The whole body of `response`, failing as soon as it passes `limit` bytes
-/// (or announces more in `Content-Length`) or pauses longer than [`IDLE_TIMEOUT`].
-pub async fn read_limited(mut response: Response, limit: u64) -> Result<Vec<u8>, BodyError> {
+/// (or announces more in `Content-Length`) or pauses longer than [`Timeouts::read`].
+pub async fn read_limited(mut response: Response, limit: u64, timeouts: &Timeouts) -> Result<Vec<u8>, BodyError> {
     if response.content_length().is_some_and(|n| n > limit) {
         return Err(BodyError::TooLarge { limit });
     }
     let mut body = Vec::new();
     loop {
-        let chunk = match tokio::time::timeout(IDLE_TIMEOUT, response.chunk()).await {
+        let chunk = match tokio::time::timeout(timeouts.read, response.chunk()).await {
             Ok(chunk) => chunk.map_err(BodyError::Http)?,
-            Err(_) => return Err(BodyError::Stalled(IDLE_TIMEOUT)),
+            Err(_) => return Err(BodyError::Stalled(timeouts.read)),
         };
         let Some(chunk) = chunk else { return Ok(body) };
         if body.len() as u64 + chunk.len() as u64 > limit {
@@ -89,11 +146,11 @@ pub async fn read_limited(mut response: Response, limit: u64) -> Result<Vec<u8>,
 }
 
 /// At most [`ERROR_BODY_MAX`] bytes of an error answer, as text; whatever
-/// cannot be read in time is left out.
-pub async fn error_text(mut response: Response) -> String {
+/// cannot be read within [`Timeouts::read`] is left out.
+pub async fn error_text(mut response: Response, timeouts: &Timeouts) -> String {
     let mut body = Vec::new();
     while (body.len() as u64) < ERROR_BODY_MAX {
-        match tokio::time::timeout(IDLE_TIMEOUT, response.chunk()).await {
+        match tokio::time::timeout(timeouts.read, response.chunk()).await {
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
             _ => break,
         }
@@ -122,5 +179,16 @@ mod tests {
         assert_eq!(size(1000), "1000 bytes");
         assert_eq!(excerpt("  short  ", 10), "short");
         assert_eq!(excerpt(&"x".repeat(1000), 5), "xxxxx… (1000 bytes in all)");
+    }
+
+    #[test]
+    fn timeouts_are_seconds_in_range() {
+        assert_eq!(parse_seconds("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_seconds(" 0.5 ").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "3601", "1e9", "NaN", "soon", ""] {
+            let error = parse_seconds(bad).unwrap_err().to_string();
+            assert!(error.contains("out of range") || error.contains("not a number"), "{bad}: {error}");
+        }
+        assert_eq!(Timeouts::default().blob(32 << 10), Duration::from_secs(122));
     }
 }

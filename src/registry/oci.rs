@@ -5,29 +5,31 @@
 //! registries listed as insecure, Docker Hub reached at its API host
 //! (`registry-1.docker.io`), and authentication from [`Credentials`] (basic,
 //! Bearer tokens from the registry's token endpoint, identity tokens exchanged
-//! there as docker does; credentials never go to a plain-HTTP token endpoint of
-//! an HTTPS registry). oci-client provides the reference and manifest types: its
-//! own client reads bodies whole, without a bound. Failures are classified
-//! ([`OciError`]) and name the host and HTTP status; no secret ever reaches a
-//! message.
-//! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) also configure the
-//! plain reqwest client of [`ChartRegistry::http`] that copies share.
+//! there as docker does), answered with the copy client's rules of [`auth`]
+//! (challenge, realm check, token answers). oci-client provides the reference
+//! and manifest types: its own client reads bodies whole, without a bound.
+//! Failures are classified ([`OciError`], transport errors through
+//! [`transport::classify`]) and name the host and HTTP status; no secret ever
+//! reaches a message.
+//! [`OciSettings`] (roots, insecure hosts, [`Timeouts`]) build the one kind
+//! of HTTP client ([`OciSettings::http_client`]) that chart pulls and copies use.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
-use base64::Engine;
+use anyhow::{anyhow, Context, Result};
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::Reference;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use sha2::{Digest, Sha256};
 
+use super::auth::{self, parse_bearer_challenge};
 use super::credentials::{Auth, Credentials};
 use super::limits::{self, BodyError};
+pub use super::limits::Timeouts;
+use super::transport::{self, Cause};
 use crate::deadline;
 use crate::mirror::reference::api_host;
 
@@ -72,30 +74,14 @@ impl std::fmt::Display for OciError {
 
 impl std::error::Error for OciError {}
 
-/// The text of an error and all its sources.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 /// Classifies a failed HTTP request (TLS, connection, authorization).
 pub fn classify_reqwest(error: &reqwest::Error) -> OciError {
-    let text = chain(error);
-    let lower = text.to_lowercase();
-    if ["certificate", "tls", "handshake", "corrupt message"].iter().any(|w| lower.contains(w)) {
-        OciError::Tls(text)
-    } else if error.is_connect() || error.is_timeout() {
-        OciError::Unreachable(text)
-    } else if error.status().is_some_and(|s| s == 401 || s == 403) {
-        OciError::Unauthorized(text)
-    } else {
-        OciError::Other(text)
+    let (cause, text) = transport::classify(error);
+    match cause {
+        Cause::PlainHttp | Cause::Tls => OciError::Tls(text),
+        Cause::Timeout | Cause::Connect => OciError::Unreachable(text),
+        Cause::Other if error.status().is_some_and(|s| s == 401 || s == 403) => OciError::Unauthorized(text),
+        Cause::Other => OciError::Other(text),
     }
 }
 
@@ -138,61 +124,44 @@ pub struct OciSettings {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
-/// Network timeouts of every registry and chart repository request.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Timeouts {
-    /// Establishing a connection (TCP and TLS).
-    pub connect: Duration,
-    /// Silence: no byte of the answer (headers or body) for this long fails the request.
-    pub read: Duration,
-    /// A whole request whose size is bounded (manifests, tokens, checks,
-    /// uploads' control requests): a server drip-feeding its answer fails
-    /// after this long. Blob transfers get this plus their size at
-    /// [`MIN_BLOB_RATE`].
-    pub request: Duration,
-}
-
-/// Bytes per second a blob transfer must average (16 KiB/s, 128 kbit/s).
-pub const MIN_BLOB_RATE: u64 = 16 << 10;
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts { connect: Duration::from_secs(15), read: Duration::from_secs(30), request: Duration::from_secs(120) }
+impl OciSettings {
+    /// Whether `host` is reached over HTTPS (not listed as insecure, under
+    /// its own name or its API host's).
+    pub fn https(&self, host: &str) -> bool {
+        let api = api_host(host);
+        !self.insecure_registries.iter().any(|h| h == host || h == api)
     }
-}
 
-/// The variables of [`Timeouts::from_env`], in seconds.
-pub const CONNECT_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_CONNECT_TIMEOUT";
-pub const READ_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_READ_TIMEOUT";
-pub const REQUEST_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_REQUEST_TIMEOUT";
+    /// `scheme://api-host` of `host`: Docker Hub (`docker.io`,
+    /// `index.docker.io`) answers at `registry-1.docker.io`, as the docker CLI
+    /// and containers/image address it.
+    pub fn base(&self, host: &str) -> String {
+        format!("{}://{}", if self.https(host) { "https" } else { "http" }, api_host(host))
+    }
 
-impl Timeouts {
-    /// The defaults, each replaced by its environment variable when set
-    /// (seconds, decimals allowed, 0.1 to 3600).
-    pub fn from_env() -> Result<Timeouts> {
-        let mut t = Timeouts::default();
-        for (name, field) in [(CONNECT_TIMEOUT_ENV, &mut t.connect), (READ_TIMEOUT_ENV, &mut t.read), (REQUEST_TIMEOUT_ENV, &mut t.request)] {
-            if let Some(value) = std::env::var_os(name).filter(|v| !v.is_empty()) {
-                *field = parse_seconds(&value.to_string_lossy()).with_context(|| format!("invalid {name}"))?;
-            }
+    /// Fails when an extra root is not a PEM certificate.
+    pub fn check_roots(&self) -> Result<()> {
+        for pem in &self.extra_roots {
+            reqwest::Certificate::from_pem(pem).context("invalid CA certificate (SSL_CERT_FILE)")?;
         }
-        Ok(t)
+        Ok(())
     }
 
-    /// The deadline of a blob transfer of `size` bytes.
-    pub fn blob(&self, size: u64) -> Duration {
-        self.request + Duration::from_secs(size / MIN_BLOB_RATE)
+    /// The HTTP client every registry and chart repository request of these
+    /// settings goes through: the system roots plus the extra ones, the
+    /// connect and read [`Timeouts`], the fixed addresses of `resolve`.
+    /// Building it loads the system roots (milliseconds): clients keep it.
+    pub fn http_client(&self) -> Result<reqwest::Client, OciError> {
+        let mut builder = reqwest::Client::builder().connect_timeout(self.timeouts.connect).read_timeout(self.timeouts.read);
+        for (host, addr) in &self.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        for pem in &self.extra_roots {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| OciError::Other(format!("invalid CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        builder.build().map_err(|e| OciError::Other(format!("cannot configure the HTTP client: {}", transport::chain(&e))))
     }
-}
-
-/// Seconds (`30`, `0.5`) between 0.1 and 3600.
-pub fn parse_seconds(text: &str) -> Result<Duration> {
-    let shown: String = text.chars().take(40).collect();
-    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown:?} is not a number of seconds"))?;
-    if !(0.1..=3600.0).contains(&seconds) {
-        bail!("{shown:?} seconds is out of range (0.1 to 3600)");
-    }
-    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// An OCI registry client for chart pulls. The HTTP client is built on first
@@ -201,7 +170,7 @@ pub fn parse_seconds(text: &str) -> Result<Duration> {
 pub struct ChartRegistry {
     http: OnceLock<reqwest::Client>,
     settings: OciSettings,
-    tokens: Mutex<HashMap<String, String>>,
+    tokens: Mutex<HashMap<String, HeaderValue>>,
 }
 
 /// One chart found in a registry: its tag and chart layer.
@@ -216,43 +185,23 @@ pub struct ChartManifest {
 impl ChartRegistry {
     /// A client trusting the system roots plus `settings.extra_roots` (checked here).
     pub fn new(settings: &OciSettings) -> Result<ChartRegistry> {
-        for pem in &settings.extra_roots {
-            reqwest::Certificate::from_pem(pem).context("invalid CA certificate (SSL_CERT_FILE)")?;
-        }
+        settings.check_roots()?;
         Ok(ChartRegistry { http: OnceLock::new(), settings: settings.clone(), tokens: Mutex::new(HashMap::new()) })
     }
 
-    /// The plain HTTP client with the same trust roots and [`Timeouts`]
-    /// (copies, chart repositories, token endpoints).
+    /// The HTTP client of the settings ([`OciSettings::http_client`]), built
+    /// on first use (chart pulls and chart repositories).
     pub fn http(&self) -> Result<&reqwest::Client, OciError> {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let timeouts = &self.settings.timeouts;
-        let mut builder = reqwest::Client::builder().connect_timeout(timeouts.connect).read_timeout(timeouts.read);
-        for (host, addr) in &self.settings.resolve {
-            builder = builder.resolve(host, *addr);
-        }
-        for pem in &self.settings.extra_roots {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| OciError::Other(format!("invalid CA certificate: {e}")))?;
-            builder = builder.add_root_certificate(cert);
-        }
-        let http = builder.build().map_err(|e| OciError::Other(format!("cannot configure the HTTP client: {}", chain(&e))))?;
+        let http = self.settings.http_client()?;
         Ok(self.http.get_or_init(|| http))
     }
 
-    fn scheme(&self, host: &str) -> &'static str {
-        if self.settings.insecure_registries.iter().any(|h| h == host) {
-            "http"
-        } else {
-            "https"
-        }
-    }
-
-    /// `scheme://api-host` of `host`: Docker Hub (`docker.io`, `index.docker.io`)
-    /// answers at `registry-1.docker.io`, as the docker CLI and containers/image address it.
-    fn base(&self, host: &str) -> String {
-        format!("{}://{}", self.scheme(host), api_host(host))
+    /// The timeouts every request of this client honours.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.settings.timeouts
     }
 
     /// The oci-client authentication for `host`, pulling `repository`.
@@ -269,22 +218,17 @@ impl ChartRegistry {
 
     /// The Bearer challenge of `host`'s `/v2/`, if it sends one.
     async fn bearer_challenge(&self, host: &str) -> Result<Option<(String, Option<String>)>, OciError> {
-        let ping = format!("{}/v2/", self.base(host));
+        let ping = format!("{}/v2/", self.settings.base(host));
         deadline::doing(format!("asking {host} how to authenticate (GET {ping})"));
-        let response = limits::send(self.http()?.get(&ping)).await.map_err(|e| body_error(host, "the /v2/ answer", e))?;
+        let response = limits::send(self.http()?.get(&ping), &self.settings.timeouts).await.map_err(|e| body_error(host, "the /v2/ answer", e))?;
         Ok(header(response.headers(), WWW_AUTHENTICATE).as_deref().and_then(parse_bearer_challenge))
     }
 
     /// Refuses a token endpoint reached over plain HTTP for an HTTPS registry
-    /// when credentials would go there; https realms on other hosts are used
-    /// as docker and containerd use them.
+    /// when credentials would go there ([`auth::realm_may_get_credentials`]).
     fn check_realm(&self, host: &str, realm: &str) -> Result<(), OciError> {
-        if self.scheme(host) == "https" && !realm.to_ascii_lowercase().starts_with("https://") {
-            return Err(OciError::Other(format!(
-                "the HTTPS registry {host} names the token endpoint {} (realm), which is not HTTPS: the credentials for {host} \
-                 are not sent in cleartext; fix the registry's token realm, or pull anonymously",
-                limits::excerpt(realm, 200)
-            )));
+        if !auth::realm_may_get_credentials(self.settings.https(host), realm) {
+            return Err(OciError::Other(auth::cleartext_realm_refused(host, realm)));
         }
         Ok(())
     }
@@ -299,17 +243,9 @@ impl ChartRegistry {
         };
         self.check_realm(host, &realm)?;
         let scope = format!("repository:{repository}:pull");
-        let mut form = vec![
-            ("grant_type", "refresh_token"),
-            ("refresh_token", token),
-            ("client_id", "deploykf-cmp"),
-            ("scope", scope.as_str()),
-        ];
-        if let Some(service) = service.as_deref() {
-            form.push(("service", service));
-        }
+        let form = auth::refresh_token_form(token, &scope, service.as_deref());
         deadline::doing(format!("exchanging the identity token for {host} at {realm}"));
-        let response = limits::send(self.http()?.post(&realm).form(&form)).await.map_err(|e| body_error(host, "the token", e))?;
+        let response = limits::send(self.http()?.post(&realm).form(&form), &self.settings.timeouts).await.map_err(|e| body_error(host, "the token", e))?;
         let status = response.status();
         if status == 401 || status == 403 || status == 400 {
             return Err(OciError::Unauthorized(format!("the token endpoint {realm} refused the identity token ({status})")).into());
@@ -317,17 +253,17 @@ impl ChartRegistry {
         if !status.is_success() {
             return Err(OciError::Other(format!("HTTP {status} from the token endpoint {realm}")).into());
         }
-        let access = read_token(response, &realm).await?;
+        let access = read_token(response, &realm, &self.settings.timeouts).await?;
         Ok(RegistryAuth::Bearer(access))
     }
 
     /// The `Authorization` value answering `challenge` from `host` for a pull of `repository`.
-    async fn authorize(&self, host: &str, repository: &str, challenge: Option<&str>, auth: &RegistryAuth) -> Result<String, OciError> {
+    async fn authorize(&self, host: &str, repository: &str, challenge: Option<&str>, auth: &RegistryAuth) -> Result<HeaderValue, OciError> {
         let unauthorized = |why: &str| OciError::Unauthorized(format!("HTTP 401 from {host} for {repository}: {why}"));
         let challenge = challenge.unwrap_or_default();
         if let Some((realm, service)) = parse_bearer_challenge(challenge) {
             let basic = match auth {
-                RegistryAuth::Bearer(token) => return Ok(format!("Bearer {token}")),
+                RegistryAuth::Bearer(token) => return bearer(host, token),
                 RegistryAuth::Basic(user, password) => {
                     self.check_realm(host, &realm)?;
                     Some((user, password))
@@ -342,7 +278,7 @@ impl ChartRegistry {
                 request = request.basic_auth(user, Some(password));
             }
             deadline::doing(format!("fetching a token for {host} from {realm}"));
-            let response = limits::send(request).await.map_err(|e| body_error(host, "the token", e))?;
+            let response = limits::send(request, &self.settings.timeouts).await.map_err(|e| body_error(host, "the token", e))?;
             let status = response.status();
             if status == 401 || status == 403 {
                 return Err(unauthorized(&format!("the token endpoint {realm} refused the credentials (HTTP {status})")));
@@ -350,12 +286,11 @@ impl ChartRegistry {
             if !status.is_success() {
                 return Err(OciError::Other(format!("HTTP {status} from the token endpoint {realm} of {host}")));
             }
-            return Ok(format!("Bearer {}", read_token(response, &realm).await?));
+            return bearer(host, &read_token(response, &realm, &self.settings.timeouts).await?);
         }
         if challenge.to_ascii_lowercase().starts_with("basic") {
             if let RegistryAuth::Basic(user, password) = auth {
-                let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                return Ok(format!("Basic {pair}"));
+                return Ok(auth::basic_header(user, password));
             }
             return Err(unauthorized("the registry asks for credentials"));
         }
@@ -365,7 +300,7 @@ impl ChartRegistry {
     /// `GET <registry>/v2/<repository>/<tail>`, answering the registry's
     /// authentication challenge once; the answer's status is not checked.
     async fn get(&self, host: &str, repository: &str, tail: &str, auth: &RegistryAuth, what: &str) -> Result<reqwest::Response, OciError> {
-        let url = format!("{}/v2/{repository}/{tail}", self.base(host));
+        let url = format!("{}/v2/{repository}/{tail}", self.settings.base(host));
         let key = format!("{host}/{repository}");
         let mut authorization = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned());
         // One challenge is answered per request (a stale cached token is replaced once).
@@ -376,7 +311,7 @@ impl ChartRegistry {
                 request = request.header(AUTHORIZATION, value);
             }
             deadline::doing(format!("fetching {what} from {} (GET {url})", api_host(host)));
-            let response = limits::send(request).await.map_err(|e| body_error(api_host(host), what, e))?;
+            let response = limits::send(request, &self.settings.timeouts).await.map_err(|e| body_error(api_host(host), what, e))?;
             if response.status() != 401 || answered {
                 return Ok(response);
             }
@@ -399,16 +334,16 @@ impl ChartRegistry {
         let response = self.get(host, repository, &format!("manifests/{tag}"), auth, &what).await?;
         let host = api_host(host);
         if response.status() == 404 {
-            return match failure(host, &what, response).await {
+            return match failure(host, &what, response, &self.settings.timeouts).await {
                 OciError::NotFound(_) => Ok(None),
                 other => Err(other),
             };
         }
         if !response.status().is_success() {
-            return Err(failure(host, &what, response).await);
+            return Err(failure(host, &what, response, &self.settings.timeouts).await);
         }
         let content_type = header(response.headers(), CONTENT_TYPE).unwrap_or_default();
-        let body = limits::read_limited(response, limits::MANIFEST_MAX).await.map_err(|e| body_error(host, &what, e))?;
+        let body = limits::read_limited(response, limits::MANIFEST_MAX, &self.settings.timeouts).await.map_err(|e| body_error(host, &what, e))?;
         let manifest: OciImageManifest = serde_json::from_slice(&body).map_err(|e| {
             if content_type.contains("json") {
                 OciError::Other(format!("{what} from {host} is not an OCI image manifest: {e}"))
@@ -445,9 +380,9 @@ impl ChartRegistry {
             let response = self.get(host, repository, &tail, auth, &what).await?;
             let api = api_host(host);
             if !response.status().is_success() {
-                return Err(failure(api, &what, response).await);
+                return Err(failure(api, &what, response, &self.settings.timeouts).await);
             }
-            let body = limits::read_limited(response, limits::TAG_LIST_PAGE_MAX).await.map_err(|e| body_error(api, &what, e))?;
+            let body = limits::read_limited(response, limits::TAG_LIST_PAGE_MAX, &self.settings.timeouts).await.map_err(|e| body_error(api, &what, e))?;
             let listing: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| OciError::Other(format!("{what} from {api}: not a tag listing: {e}")))?;
             let tags: Vec<String> = match listing.get("tags") {
@@ -483,9 +418,9 @@ impl ChartRegistry {
         }
         let response = self.get(host, repository, &format!("blobs/{digest}"), auth, &what).await?;
         if !response.status().is_success() {
-            return Err(failure(api, &what, response).await);
+            return Err(failure(api, &what, response, &self.settings.timeouts).await);
         }
-        let bytes = limits::read_limited(response, limits::CHART_ARCHIVE_MAX).await.map_err(|e| body_error(api, &what, e))?;
+        let bytes = limits::read_limited(response, limits::CHART_ARCHIVE_MAX, &self.settings.timeouts).await.map_err(|e| body_error(api, &what, e))?;
         let actual = format!("sha256:{:x}", Sha256::digest(&bytes));
         if &actual != digest {
             return Err(OciError::Other(format!("{what} from {api} does not match its digest (got {actual})")));
@@ -508,15 +443,17 @@ fn url_escape(value: &str) -> impl Iterator<Item = char> + '_ {
     })
 }
 
-/// The access token of a token endpoint's answer (`token` or `access_token`).
-async fn read_token(response: reqwest::Response, realm: &str) -> Result<String, OciError> {
-    let body = limits::read_limited(response, limits::TOKEN_MAX)
+/// The access token of a token endpoint's answer ([`auth::access_token`]).
+async fn read_token(response: reqwest::Response, realm: &str, timeouts: &Timeouts) -> Result<String, OciError> {
+    let body = limits::read_limited(response, limits::TOKEN_MAX, timeouts)
         .await
         .map_err(|e| OciError::Other(format!("the answer of the token endpoint {realm}: {e}")))?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| OciError::Other(format!("unreadable answer from the token endpoint {realm}: {e}")))?;
-    let access = json.get("access_token").or_else(|| json.get("token")).and_then(|t| t.as_str());
-    access.map(str::to_string).ok_or_else(|| OciError::Other(format!("the token endpoint {realm} returned no access token")))
+    auth::access_token(&body).map_err(|e| OciError::Other(format!("the token endpoint {realm}: {e}")))
+}
+
+/// The `Authorization` value of a Bearer token from or for `host`.
+fn bearer(host: &str, token: &str) -> Result<HeaderValue, OciError> {
+    auth::bearer_header(token).ok_or_else(|| OciError::Other(format!("the token for {host} holds characters not allowed in a header")))
 }
 
 fn not_a_registry(host: &str, what: &str, status: &str, content_type: &str) -> OciError {
@@ -530,11 +467,11 @@ fn not_a_registry(host: &str, what: &str, status: &str, content_type: &str) -> O
 /// The error of a non-success answer: the registry's own error codes (a
 /// bounded, shortened excerpt of the body) or, for a 404 without them, a
 /// host that is not a registry.
-async fn failure(host: &str, what: &str, response: reqwest::Response) -> OciError {
+async fn failure(host: &str, what: &str, response: reqwest::Response, timeouts: &Timeouts) -> OciError {
     let status = response.status();
     let content_type = header(response.headers(), CONTENT_TYPE).unwrap_or_default();
     let registry_header = response.headers().contains_key("docker-distribution-api-version");
-    let text = limits::error_text(response).await;
+    let text = limits::error_text(response, timeouts).await;
     let codes: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("errors")?.as_array().cloned())
@@ -567,45 +504,9 @@ fn chart_layer(reference: &Reference, manifest: OciImageManifest) -> Result<Char
     Ok(ChartManifest { tag: reference.tag().unwrap_or_default().to_string(), layer })
 }
 
-/// `realm` and `service` of a `Bearer realm="…",service="…"` challenge.
-pub fn parse_bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
-    let rest = header.trim().strip_prefix("Bearer ").or_else(|| header.trim().strip_prefix("bearer "))?;
-    let mut realm = None;
-    let mut service = None;
-    let mut chars = rest.trim();
-    while !chars.is_empty() {
-        let eq = chars.find('=')?;
-        let key = chars[..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
-        let after = &chars[eq + 1..];
-        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
-            let end = quoted.find('"')?;
-            (&quoted[..end], &quoted[end + 1..])
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (&after[..end], &after[end..])
-        };
-        match key.as_str() {
-            "realm" => realm = Some(value.to_string()),
-            "service" => service = Some(value.to_string()),
-            _ => {}
-        }
-        chars = next.trim_start_matches(',').trim();
-    }
-    Some((realm?, service))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_challenge() {
-        let (realm, service) =
-            parse_bearer_challenge(r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull""#).unwrap();
-        assert_eq!(realm, "https://auth.example/token");
-        assert_eq!(service.as_deref(), Some("registry.example"));
-        assert!(parse_bearer_challenge(r#"Basic realm="Registry Realm""#).is_none());
-    }
 
     /// Serves one scripted response per connection on 127.0.0.1 (the script
     /// gets the server's address) and returns each request, head and body,
@@ -717,17 +618,6 @@ mod tests {
         let paths = server.join().unwrap();
         assert!(paths[0].ends_with("/tags/list?n=1000"), "{paths:?}");
         assert!(paths[1].ends_with("last=1.1.0") && paths[3].ends_with("last=v2.1.0"), "{paths:?}");
-    }
-
-    #[test]
-    fn timeouts_are_seconds_in_range() {
-        assert_eq!(parse_seconds("2").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_seconds(" 0.5 ").unwrap(), Duration::from_millis(500));
-        for bad in ["0", "-1", "3601", "1e9", "NaN", "soon", ""] {
-            let error = parse_seconds(bad).unwrap_err().to_string();
-            assert!(error.contains("out of range") || error.contains("not a number"), "{bad}: {error}");
-        }
-        assert_eq!(Timeouts::default().blob(32 << 10), Duration::from_secs(122));
     }
 
     #[test]

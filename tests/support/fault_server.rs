@@ -1,9 +1,11 @@
-//! A misbehaving HTTP(S) server on 127.0.0.1 for fault-injection tests: a
-//! script maps each request to an [`Answer`], which may be an ordinary reply
-//! or a fault (hang, drip-feed, endless body). It also serves as a plain HTTP
-//! proxy target (absolute-form request targets are kept, so a test sees which
-//! host a client meant). Every loop is bounded (stop flag, time and size caps)
-//! and the server stops on drop.
+//! The one misbehaving HTTP(S) server of the fault-injection tests (registries
+//! for `mirror`, chart repositories and registries for `plugin init`), on
+//! 127.0.0.1: a script maps each request to an [`Answer`], which may be an
+//! ordinary reply or a fault (hang, drip-feed, endless body). Over plain HTTP
+//! it answers a TLS handshake with a 400, as HTTP servers do. It also serves as
+//! a plain HTTP proxy target (absolute-form request targets are kept, so a test
+//! sees which host a client meant). Every loop is bounded (stop flag, time and
+//! size caps) and the server stops on drop.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -17,6 +19,10 @@ use std::time::{Duration, Instant};
 const FAULT_MAX: Duration = Duration::from_secs(120);
 /// How much an endless body sends at most.
 const ENDLESS_MAX: u64 = 2 << 30;
+/// How much of a request body is kept (the rest, up to [`BODY_MAX`], is read and dropped).
+const BODY_KEPT: usize = 1 << 20;
+/// The most of a request body read.
+const BODY_MAX: usize = 64 << 20;
 
 /// One request as received.
 #[derive(Clone, Debug)]
@@ -34,6 +40,11 @@ impl Request {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// The `Authorization` header, empty when absent.
+    pub fn authorization(&self) -> &str {
+        self.header("authorization").unwrap_or_default()
+    }
+
     /// The target's path and query (the scheme and host of an absolute URL dropped).
     pub fn path(&self) -> &str {
         match self.target.split_once("://") {
@@ -49,17 +60,27 @@ pub enum Answer {
     Reply { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
     /// Reads the request and never answers.
     Hang,
-    /// A 200 head (with `headers`), then one body byte every 100 ms.
-    Drip { headers: Vec<(String, String)> },
-    /// A 200 head (with `headers`, no length), then 64 KiB chunks as fast as they are read.
-    Endless { headers: Vec<(String, String)> },
+    /// A head (announcing `length` bytes when set), then one body byte per `every`.
+    Drip { status: u16, headers: Vec<(String, String)>, length: Option<usize>, every: Duration },
+    /// A head without a length, then 64 KiB chunks of `fill` as fast as they are read.
+    Endless { status: u16, headers: Vec<(String, String)>, fill: u8 },
 }
 
 impl Answer {
     /// A complete answer with one `Content-Type`.
     pub fn reply(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Answer {
-        Answer::Reply { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into() }
+        Answer::full(status, &[("Content-Type", content_type)], body)
     }
+
+    /// A complete answer with `headers`.
+    pub fn full(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Answer {
+        Answer::Reply { status, headers: pairs(headers), body: body.into() }
+    }
+}
+
+/// Header pairs as [`Answer`] holds them.
+pub fn pairs(headers: &[(&str, &str)]) -> Vec<(String, String)> {
+    headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
 }
 
 type Script = dyn Fn(&Request) -> Answer + Send + Sync;
@@ -116,6 +137,7 @@ impl FaultServer {
                 let (stop, requests, script, tls) = (stop2.clone(), requests2.clone(), script.clone(), tls.clone());
                 std::thread::spawn(move || {
                     let shutdown = tcp.try_clone().ok();
+                    let plain = tls.is_none();
                     let mut stream: Box<dyn Stream> = match tls {
                         Some(config) => match rustls::ServerConnection::new(config) {
                             Ok(conn) => Box::new(rustls::StreamOwned::new(conn, tcp)),
@@ -123,7 +145,7 @@ impl FaultServer {
                         },
                         None => Box::new(tcp),
                     };
-                    if let Some(request) = read_request(&mut stream) {
+                    if let Some(request) = read_request(&mut stream, plain) {
                         let answer = script(&request);
                         requests.lock().unwrap().push(request);
                         respond(&mut stream, answer, &stop);
@@ -154,12 +176,17 @@ impl Drop for FaultServer {
     }
 }
 
-/// The request head (at most 64 KiB) and a body of at most 1 MiB.
-fn read_request(stream: &mut dyn Stream) -> Option<Request> {
+/// The request head (at most 64 KiB) and its body (the first [`BODY_KEPT`]
+/// bytes kept). Over `plain` HTTP, a TLS handshake gets a 400 and no request.
+fn read_request(stream: &mut dyn Stream, plain: bool) -> Option<Request> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         if head.len() > 64 << 10 || stream.read(&mut byte).ok()? != 1 {
+            return None;
+        }
+        if plain && head.is_empty() && byte[0] == 0x16 {
+            let _ = stream.write_all(&head_of(400, &[], Some(0)));
             return None;
         }
         head.push(byte[0]);
@@ -173,14 +200,23 @@ fn read_request(stream: &mut dyn Stream) -> Option<Request> {
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     let length = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0);
-    let mut body = vec![0u8; length.min(1 << 20)];
+    let mut body = vec![0u8; length.min(BODY_KEPT)];
     stream.read_exact(&mut body).ok()?;
+    let mut rest = length.min(BODY_MAX) - body.len();
+    let mut buf = [0u8; 64 << 10];
+    while rest > 0 {
+        let n = stream.read(&mut buf[..rest.min(64 << 10)]).ok().filter(|n| *n > 0)?;
+        rest -= n;
+    }
     Some(Request { method, target, headers, body })
 }
 
-fn head(status: u16, headers: &[(String, String)], length: Option<usize>) -> Vec<u8> {
+fn head_of(status: u16, headers: &[(String, String)], length: Option<usize>) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         500 => "Internal Server Error",
@@ -202,26 +238,31 @@ fn respond(stream: &mut dyn Stream, answer: Answer, stop: &AtomicBool) {
     let going = || !stop.load(Ordering::SeqCst) && started.elapsed() < FAULT_MAX;
     match answer {
         Answer::Reply { status, headers, body } => {
-            let _ = stream.write_all(&[head(status, &headers, Some(body.len())), body].concat());
+            let _ = stream.write_all(&[head_of(status, &headers, Some(body.len())), body].concat());
         }
         Answer::Hang => {
             while going() {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        Answer::Drip { headers } => {
-            if stream.write_all(&head(200, &headers, None)).is_err() {
+        Answer::Drip { status, headers, length, every } => {
+            if stream.write_all(&head_of(status, &headers, length)).and_then(|()| stream.flush()).is_err() {
                 return;
             }
-            while going() && stream.write_all(b" ").and_then(|()| stream.flush()).is_ok() {
-                std::thread::sleep(Duration::from_millis(100));
+            let mut sent = 0;
+            while going() && length.is_none_or(|n| sent < n) {
+                std::thread::sleep(every);
+                if stream.write_all(b" ").and_then(|()| stream.flush()).is_err() {
+                    return;
+                }
+                sent += 1;
             }
         }
-        Answer::Endless { headers } => {
-            if stream.write_all(&head(200, &headers, None)).is_err() {
+        Answer::Endless { status, headers, fill } => {
+            if stream.write_all(&head_of(status, &headers, None)).is_err() {
                 return;
             }
-            let chunk = vec![b'#'; 64 << 10];
+            let chunk = vec![fill; 64 << 10];
             let mut sent = 0u64;
             while going() && sent < ENDLESS_MAX && stream.write_all(&chunk).is_ok() {
                 sent += chunk.len() as u64;

@@ -1,13 +1,12 @@
 //! Support for integration tests that drive external tools: finding them
 //! ([`tools`]), running a real OCI registry ([`registry`]) and building images
-//! for it ([`images`]), a scripted misbehaving registry ([`faulty_registry`]),
-//! a misbehaving HTTP(S) server for chart fault injection ([`fault_server`]), a
-//! rewriting TCP proxy in front of a server ([`proxy`]), and running deployKF's app-of-apps through the Argo CD plugin
-//! harness ([`harness`]).
+//! for it ([`images`]), a scripted misbehaving HTTP(S) server standing for a
+//! registry or chart repository in fault injection ([`fault_server`]), a
+//! rewriting TCP proxy in front of a server ([`proxy`]), and running deployKF's
+//! app-of-apps through the Argo CD plugin harness ([`harness`]).
 
 #![allow(dead_code)]
 
-pub mod faulty_registry;
 pub mod fault_server;
 pub mod file_server;
 pub mod harness;

@@ -479,3 +479,57 @@ fn concurrent_resolves_share_one_cache() {
     let cached: Vec<_> = std::fs::read_dir(work.path().join("cache/sha256")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(cached.len(), 2, "one entry per archive, no temporaries: {cached:?}");
 }
+
+/// A server on 127.0.0.1 that accepts connections, reads nothing and never
+/// answers, until it is dropped (or after 60 s).
+struct SilentServer {
+    addr: String,
+    stop: std::sync::mpsc::Sender<()>,
+}
+
+impl SilentServer {
+    fn start() -> SilentServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            let end = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < end && stopped.recv_timeout(Duration::from_millis(20)) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                if let Ok((stream, _)) = listener.accept() {
+                    held.push(stream);
+                }
+            }
+        });
+        SilentServer { addr, stop }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+    }
+}
+
+#[test]
+fn chart_pulls_and_index_downloads_honour_the_configured_timeouts() {
+    let server = SilentServer::start();
+    let addr = server.addr.clone();
+    let work = tempfile::tempdir().unwrap();
+    let chart_dir = work.path().join("chart");
+    // A read timeout of 1 s ends each fetch long before the run's deadline of
+    // 40 s, which the defaults (30 s of silence) would reach first.
+    let options = ResolveOptions {
+        insecure_registries: vec![addr.clone()],
+        deadline: crate::deadline::Deadline::from_var(Some("40")).unwrap(),
+        timeouts: Timeouts { connect: Duration::from_secs(1), read: Duration::from_secs(1), request: Duration::from_secs(2) },
+        ..Default::default()
+    };
+    for repository in [format!("http://{addr}/charts"), format!("oci://{addr}/charts")] {
+        write_chart(&chart_dir, &format!("  - name: base\n    version: 1.17.8\n    repository: {repository}\n"));
+        let message = err(resolve(&chart_dir, &options));
+        assert!(message.contains(&addr) && !message.contains("deadline"), "{repository}: {message}");
+        assert!(message.contains("timed out") || message.contains("sent nothing"), "{repository}: {message}");
+    }
+}

@@ -22,6 +22,7 @@ use super::retry;
 use crate::components::dependencies::{http_get, index_entries, sha256_hex};
 use crate::components::version_constraint;
 use crate::mirror::config::MirrorRules;
+use crate::registry::limits::Timeouts;
 use crate::registry::oci::{HELM_CHART_MEDIA_TYPE, HELM_CONFIG_MEDIA_TYPE};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -306,11 +307,11 @@ pub fn chart_manifest(archive: &[u8]) -> Result<(Vec<u8>, RawManifest)> {
 /// Downloads a chart archive through its repository's `index.yaml`, checked
 /// against the index's digest when it has one. Returns the archive and the
 /// index's version text.
-pub async fn download(http: &reqwest::Client, job: &ChartJob) -> Result<(Vec<u8>, String)> {
+pub async fn download(http: &reqwest::Client, timeouts: &Timeouts, job: &ChartJob) -> Result<(Vec<u8>, String)> {
     let base = reqwest::Url::parse(&format!("{}/", job.repository.trim_end_matches('/')))
         .with_context(|| format!("invalid repository URL {}", job.repository))?;
     let index_url = base.join("index.yaml")?;
-    let text = http_get(http, index_url.as_str()).await?;
+    let text = http_get(http, timeouts, index_url.as_str()).await?;
     let text = String::from_utf8(text).map_err(|_| anyhow!("{index_url} is not UTF-8 text"))?;
     let index = gomplate::yaml::decode(&text).map_err(|e| anyhow!("{index_url}: {e}"))?;
     let entries = index_entries(&index, &job.name);
@@ -328,7 +329,7 @@ pub async fn download(http: &reqwest::Client, job: &ChartJob) -> Result<(Vec<u8>
     };
     let url = entry.urls.first().ok_or_else(|| anyhow!("{index_url}: {} {} has no `urls`", job.name, entry.version))?;
     let url = base.join(url).with_context(|| format!("{index_url}: invalid chart URL {url}"))?;
-    let bytes = http_get(http, url.as_str()).await?;
+    let bytes = http_get(http, timeouts, url.as_str()).await?;
     if let Some(expected) = entry.digest.as_deref().map(|d| d.trim_start_matches("sha256:").to_ascii_lowercase()) {
         let actual = sha256_hex(&bytes);
         if actual != expected {
@@ -381,7 +382,7 @@ pub async fn mirror_all(client: &RegistryClient, jobs: &[ChartJob], width: usize
 /// Mirrors one chart; `Ok(false)` when every tag already named its manifest.
 async fn mirror_one(client: &RegistryClient, job: &ChartJob) -> Result<bool> {
     let http = client.client().map_err(fail)?;
-    let (archive, version) = download(http, job).await?;
+    let (archive, version) = download(http, client.timeouts(), job).await?;
     let (config, manifest) = chart_manifest(&archive)?;
     let (host, repository) = job.target.split_once('/').ok_or_else(|| anyhow!("target {} has no repository", job.target))?;
     let mut pushed = false;

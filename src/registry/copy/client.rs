@@ -3,35 +3,36 @@
 //! streamed uploads, with registry authentication (no auth, basic, or the
 //! token flow: `401` + `WWW-Authenticate: Bearer realm=…` → a token for the
 //! needed scopes, fetched with the [`Credentials`] of the host). The reqwest
-//! client comes from [`ChartRegistry::http`] so TLS roots (`SSL_CERT_FILE`),
-//! insecure (plain HTTP) registries and [`Timeouts`] are configured once for
-//! the binary.
+//! client comes from [`OciSettings::http_client`], as chart pulls' does, so TLS
+//! roots (`SSL_CERT_FILE`), insecure (plain HTTP) registries and [`Timeouts`]
+//! are configured once for the binary.
 //!
 //! Requests for Docker Hub (`docker.io`) go to its API host
-//! ([`api_host`]); credentials stay keyed by the registry's own name. A host
+//! ([`OciSettings::base`], as chart pulls address it); credentials stay keyed by the registry's own name. A host
 //! whose `/v2/` does not answer as a registry (404, a web page, a redirect
 //! elsewhere) fails every request with that explanation; so does one whose
 //! `/v2/` never answered [`UNANSWERED_PROBES`] times. What a server sends
-//! is read with limits ([`MAX_MANIFEST`], [`MAX_TOKEN`], [`MAX_ERROR_BODY`]),
-//! and every request with a deadline. Credentials never go to a plain
-//! `http://` token realm of an `https://` registry.
+//! is read through [`limits`] (manifests, tokens and error answers bounded
+//! while streaming, silences bounded by [`Timeouts::read`]), and every request
+//! has a deadline. Credentials never go to a plain `http://` token realm of an
+//! `https://` registry ([`auth`], the rules chart pulls follow too).
 //!
 //! Errors name the URL contacted, carry whether retrying may help
 //! ([`Failure::transient`]) and never contain a secret.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use base64::Engine as _;
-use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
 
-use crate::mirror::reference::api_host;
 use crate::registry::credentials::{Auth, Credentials};
-use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings, Timeouts};
+use crate::registry::limits::{self, BodyError, Timeouts};
+use crate::registry::auth::{self, basic_header, parse_bearer_challenge};
+use crate::registry::oci::OciSettings;
+use crate::registry::transport::{self, Cause};
 
 /// Every manifest media type a copy accepts.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -39,13 +40,6 @@ application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
-/// The largest manifest or index read (4 MiB, the limit of containerd and of
-/// the distribution spec).
-pub const MAX_MANIFEST: u64 = 4 << 20;
-/// The largest token endpoint answer read (1 MiB; tokens are a few KiB).
-pub const MAX_TOKEN: u64 = 1 << 20;
-/// The most of an error answer read (64 KiB; its first 300 characters are shown).
-pub const MAX_ERROR_BODY: u64 = 64 << 10;
 /// Probes of `/v2/` without an answer after which a host that never answered
 /// in this run is not tried again (each image would otherwise wait out its
 /// own retries).
@@ -76,83 +70,52 @@ impl Failure {
         Failure { transient: true, message: message.into() }
     }
 
-    /// A request that got no (complete) answer: TLS, connection, timeout, broken body.
+    /// A request that got no (complete) answer: TLS, connection, timeout,
+    /// broken body ([`transport::classify`]).
     pub fn from_reqwest(what: &str, e: &reqwest::Error) -> Failure {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
+        let (cause, text) = transport::classify(e);
+        match cause {
+            Cause::PlainHttp => {
+                let host = e.url().map(transport::host_port).unwrap_or_else(|| "HOST".to_string());
+                Failure::fatal(format!(
+                    "{what}: TLS failed ({text}): the server answered in plain HTTP, not TLS; if {host} is a plain-HTTP registry, \
+                     pass --insecure-registry {host} (or list it in DEPLOYKF_CMP_INSECURE_REGISTRIES)"
+                ))
+            }
+            Cause::Tls => Failure::fatal(format!("{what}: TLS failed ({text}); trust the registry's CA with SSL_CERT_FILE")),
+            Cause::Timeout => Failure::transient(format!("{what}: timed out ({text}); {TIMEOUT_HINT}")),
+            // Connection errors and broken bodies are worth another try.
+            Cause::Connect | Cause::Other => Failure::transient(format!("{what}: {text}")),
         }
-        let lower = text.to_lowercase();
-        if ["invalidcontenttype", "wrong version number", "corrupt message"].iter().any(|w| lower.contains(w)) {
-            let host = e.url().map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.port().map(|p| format!(":{p}")).unwrap_or_default()));
-            let host = host.unwrap_or_else(|| "HOST".to_string());
-            return Failure::fatal(format!(
-                "{what}: TLS failed ({text}): the server answered in plain HTTP, not TLS; if {host} is a plain-HTTP registry, \
-                 pass --insecure-registry {host} (or list it in DEPLOYKF_CMP_INSECURE_REGISTRIES)"
-            ));
-        }
-        if lower.contains("certificate") || lower.contains("handshake") {
-            return Failure::fatal(format!("{what}: TLS failed ({text}); trust the registry's CA with SSL_CERT_FILE"));
-        }
-        if e.is_timeout() || lower.contains("timed out") {
-            return Failure::transient(format!(
-                "{what}: timed out ({text}); the limits are DEPLOYKF_CMP_CONNECT_TIMEOUT, DEPLOYKF_CMP_READ_TIMEOUT \
-                 (silence) and DEPLOYKF_CMP_REQUEST_TIMEOUT (whole request), in seconds"
-            ));
-        }
-        // Connection errors and broken bodies are worth another try.
-        Failure::transient(format!("{what}: {text}"))
     }
 
     /// A failure from an unexpected HTTP status (body: the registry's error
-    /// JSON, of which at most [`MAX_ERROR_BODY`] is read).
-    async fn from_status(what: &str, response: Response) -> Failure {
+    /// JSON, of which at most [`limits::ERROR_BODY_MAX`] is read and 300
+    /// characters shown).
+    async fn from_status(what: &str, response: Response, timeouts: &Timeouts) -> Failure {
         let status = response.status();
-        let body = read_capped(response, MAX_ERROR_BODY).await;
-        let detail: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+        let body = limits::error_text(response, timeouts).await;
         let message = match status.as_u16() {
             401 | 403 => format!("{what}: access denied ({status}); check the credentials for this registry (--authfile, docker login)"),
-            _ => format!("{what}: {status} {}", detail.trim()),
+            _ => format!("{what}: {status} {}", limits::excerpt(&body, 300)),
         };
         let transient = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT;
         Failure { transient, message }
     }
-}
 
-/// At most `limit` bytes of the body (the rest is not read; errors end it).
-async fn read_capped(response: Response, limit: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = limit as usize - out.len();
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() as u64 >= limit {
-            break;
+    /// A body that could not be read whole within its limit (`kind` names it).
+    fn from_body(what: &str, kind: &str, error: BodyError) -> Failure {
+        match error {
+            BodyError::TooLarge { limit } => Failure::fatal(format!("{what}: the {kind} is larger than {} KiB, the limit for it", limit >> 10)),
+            BodyError::Stalled(_) => Failure::transient(format!("{what}: timed out ({error}); {TIMEOUT_HINT}")),
+            BodyError::Http(e) => Failure::from_reqwest(what, &e),
         }
     }
-    out
 }
 
-/// The whole body, failing as soon as it exceeds `limit` bytes (`kind` names it in the error).
-async fn read_limited(response: Response, limit: u64, what: &str, kind: &str) -> Result<bytes::Bytes, Failure> {
-    let too_large = || Failure::fatal(format!("{what}: the {kind} is larger than {} KiB, the limit for it", limit >> 10));
-    if response.content_length().is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut out = bytes::BytesMut::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Failure::from_reqwest(what, &e))?;
-        if (out.len() + chunk.len()) as u64 > limit {
-            return Err(too_large());
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out.freeze())
-}
+/// The knobs named by a timeout's message.
+const TIMEOUT_HINT: &str = "the limits are DEPLOYKF_CMP_CONNECT_TIMEOUT, DEPLOYKF_CMP_READ_TIMEOUT \
+                            (silence) and DEPLOYKF_CMP_REQUEST_TIMEOUT (whole request), in seconds";
 
 /// How a registry host asked to be authenticated (from `GET /v2/`).
 #[derive(Clone, Debug)]
@@ -180,7 +143,7 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 
 /// Registry access for copies, shared by every task of a run.
 pub struct RegistryClient {
-    charts: ChartRegistry,
+    http: OnceLock<reqwest::Client>,
     settings: OciSettings,
     credentials: Credentials,
     challenges: Mutex<HashMap<String, Challenge>>,
@@ -213,8 +176,9 @@ impl Scope<'_> {
 
 impl RegistryClient {
     pub fn new(settings: &OciSettings, credentials: Credentials) -> anyhow::Result<RegistryClient> {
+        settings.check_roots()?;
         Ok(RegistryClient {
-            charts: ChartRegistry::new(settings)?,
+            http: OnceLock::new(),
             settings: settings.clone(),
             credentials,
             challenges: Mutex::new(HashMap::new()),
@@ -225,7 +189,11 @@ impl RegistryClient {
     }
 
     fn http(&self) -> Result<&reqwest::Client, Failure> {
-        self.charts.http().map_err(|e| Failure::fatal(e.to_string()))
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let http = self.settings.http_client().map_err(|e| Failure::fatal(e.to_string()))?;
+        Ok(self.http.get_or_init(|| http))
     }
 
     pub fn timeouts(&self) -> &Timeouts {
@@ -233,11 +201,9 @@ impl RegistryClient {
     }
 
     /// `http://` for registries marked insecure, else `https://`, and the
-    /// host the registry's API answers at ([`api_host`]).
+    /// host the registry's API answers at ([`OciSettings::base`]).
     pub fn base(&self, host: &str) -> String {
-        let api = api_host(host);
-        let insecure = self.settings.insecure_registries.iter().any(|h| h == host || h == api);
-        format!("{}://{api}", if insecure { "http" } else { "https" })
+        self.settings.base(host)
     }
 
     /// The URL of a manifest.
@@ -275,7 +241,7 @@ impl RegistryClient {
                 None => Challenge::Basic,
             }
         } else if status.is_server_error() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         } else if reqwest::Url::parse(&url).ok().is_none_or(|u| u.origin() != response.url().origin() || u.path() != response.url().path()) {
             Challenge::NotRegistry(format!("{what} was redirected to {} ({status})", response.url()))
         } else if status == StatusCode::NOT_FOUND || (status.is_success() && html) {
@@ -329,24 +295,14 @@ impl RegistryClient {
     async fn fetch_token(&self, host: &str, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<HeaderValue, Failure> {
         let what = format!("token for {host} from {realm}");
         let auth = self.auth_for(host)?;
-        let cleartext = realm.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")) && self.base(host).starts_with("https://");
-        if cleartext && !matches!(auth, Auth::Anonymous) {
-            return Err(Failure::fatal(format!(
-                "{host} (https) sends clients to the plain-http token realm {realm}: refusing to send the credentials for \
-                 {host} there in cleartext; the registry's token realm must be an https:// URL"
-            )));
+        if !matches!(auth, Auth::Anonymous) && !auth::realm_may_get_credentials(self.settings.https(host), realm) {
+            return Err(Failure::fatal(auth::cleartext_realm_refused(host, realm)));
         }
         let request = match &auth {
             Auth::Bearer(token) => return bearer_header(token),
             Auth::IdentityToken(token) => {
-                let mut form: Vec<(&str, &str)> =
-                    vec![("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", "deploykf-cmp")];
                 let joined = scopes.join(" ");
-                form.push(("scope", &joined));
-                if let Some(s) = service {
-                    form.push(("service", s));
-                }
-                self.http()?.post(realm).form(&form)
+                self.http()?.post(realm).form(&auth::refresh_token_form(token, &joined, service))
             }
             Auth::Basic { .. } | Auth::Anonymous => {
                 let mut query: Vec<(&str, &str)> = scopes.iter().map(|s| ("scope", s.as_str())).collect();
@@ -363,13 +319,13 @@ impl RegistryClient {
         let response =
             request.timeout(self.timeouts().request).send().await.map_err(|e| Failure::from_reqwest(&what, &e))?;
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
-        let bytes = read_limited(response, MAX_TOKEN, &what, "token answer").await?;
-        let body: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| Failure::fatal(format!("{what}: unreadable answer: {e}")))?;
-        let token = body.get("token").or_else(|| body.get("access_token")).and_then(|t| t.as_str());
-        bearer_header(token.ok_or_else(|| Failure::fatal(format!("{what}: the answer holds no token")))?)
+        let bytes = limits::read_limited(response, limits::TOKEN_MAX, self.timeouts())
+            .await
+            .map_err(|e| Failure::from_body(&what, "token answer", e))?;
+        let token = auth::access_token(&bytes).map_err(|e| Failure::fatal(format!("{what}: {e}")))?;
+        bearer_header(&token)
     }
 
     /// Sends `build(client)` with authorization for `scope` and the request
@@ -425,7 +381,7 @@ impl RegistryClient {
         self.http()
     }
 
-    /// `GET` a manifest by tag or digest (at most [`MAX_MANIFEST`] bytes);
+    /// `GET` a manifest by tag or digest (at most [`limits::MANIFEST_MAX`] bytes);
     /// `None` when the registry answers 404.
     pub async fn get_manifest(&self, host: &str, repository: &str, reference: &str) -> Result<Option<RawManifest>, Failure> {
         let url = self.manifest_url(host, repository, reference);
@@ -436,10 +392,13 @@ impl RegistryClient {
             return Ok(None);
         }
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
         let header_type = header_str(response.headers(), CONTENT_TYPE.as_str());
-        let bytes = read_limited(response, MAX_MANIFEST, &what, "manifest").await?;
+        let bytes = limits::read_limited(response, limits::MANIFEST_MAX, self.timeouts())
+            .await
+            .map_err(|e| Failure::from_body(&what, "manifest", e))?;
+        let bytes = bytes::Bytes::from(bytes);
         let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
             return Err(Failure::fatal(format!(
                 "{what}: the answer (Content-Type {}) is not a JSON manifest",
@@ -461,7 +420,7 @@ impl RegistryClient {
         match response.status() {
             s if s.is_success() => Ok(header_str(response.headers(), "docker-content-digest")),
             StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(Failure::from_status(&what, response).await),
+            _ => Err(Failure::from_status(&what, response, self.timeouts()).await),
         }
     }
 
@@ -474,7 +433,7 @@ impl RegistryClient {
             .send(&scope, &what, |c| c.put(&url).header(CONTENT_TYPE, &manifest.media_type).body(manifest.bytes.clone()))
             .await?;
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
         if let Some(d) = header_str(response.headers(), "docker-content-digest") {
             if d != manifest.digest {
@@ -498,7 +457,7 @@ impl RegistryClient {
         match response.status() {
             s if s.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
-            _ => Err(Failure::from_status(&what, response).await),
+            _ => Err(Failure::from_status(&what, response, self.timeouts()).await),
         }
     }
 
@@ -510,7 +469,7 @@ impl RegistryClient {
         let scope = Scope { host, repository, push: false, also_pull: None };
         let response = self.send_within(&scope, &what, self.timeouts().blob(size), |c| c.get(&url)).await?;
         if !response.status().is_success() {
-            return Err(Failure::from_status(&what, response).await);
+            return Err(Failure::from_status(&what, response, self.timeouts()).await);
         }
         Ok(response)
     }
@@ -538,7 +497,7 @@ impl RegistryClient {
                     .ok_or_else(|| Failure::fatal(format!("{what}: no Location in the answer")))?;
                 Ok(Some(absolute(&base, &location)))
             }
-            _ => Err(Failure::from_status(&what, response).await),
+            _ => Err(Failure::from_status(&what, response, self.timeouts()).await),
         }
     }
 
@@ -568,23 +527,14 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|h| h.to_str().ok()).map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
 }
 
-fn basic_header(user: &str, password: &str) -> HeaderValue {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let mut h = HeaderValue::from_str(&format!("Basic {encoded}")).expect("base64 is a valid header");
-    h.set_sensitive(true);
-    h
-}
-
 fn bearer_header(token: &str) -> Result<HeaderValue, Failure> {
-    let mut h = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| Failure::fatal("the registry token holds characters not allowed in a header"))?;
-    h.set_sensitive(true);
-    Ok(h)
+    auth::bearer_header(token).ok_or_else(|| Failure::fatal("the registry token holds characters not allowed in a header"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn locations_and_queries() {
