@@ -90,8 +90,8 @@ Environment:
   DEPLOYKF_CMP_RELEASES_URL  a mirror of github.com/deployKF/deployKF/releases/download for
                              source_version (zips fetched from <url>/v<version>/)
   DEPLOYKF_CMP_DEADLINE_SECONDS
-                             each command's deadline (default 50, below Argo CD's 60 s request
-                             timeout; 0: none). When it passes, the command fails naming the host
+                             the request's deadline, counted from the start of init for both
+                             commands (default 50, below Argo CD's 60 s request timeout; 0: none). When it passes, the command fails naming the host
                              and what it was fetching. Raise it together with Argo CD's timeouts
                              (see deploy/README.md)
 

@@ -1,10 +1,11 @@
-//! The overall deadline of one plugin run (`DEPLOYKF_CMP_DEADLINE_SECONDS`,
-//! default 50 s so that a run ends before Argo CD's 60 s request budget), and
+//! The overall deadline of one plugin request (`DEPLOYKF_CMP_DEADLINE_SECONDS`,
+//! default 50 s so that `init` and `generate` together end before Argo CD's
+//! 60 s request budget; `generate` counts from the start of its `init`), and
 //! what the run is fetching right now, so that a run cut short names the host
 //! it was waiting for. Network code records its current fetch with [`doing`].
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Result};
 
@@ -45,8 +46,10 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// The deadline `value` seconds (else [`DEFAULT_SECONDS`]) from now; `None` for `0`.
-    pub fn from_var(value: Option<&str>) -> Result<Option<Deadline>> {
+    /// The deadline `value` seconds (else [`DEFAULT_SECONDS`]) after `started`
+    /// (the start of the request's `init`, kept in the working directory), now
+    /// at the earliest; `None` for `0`.
+    pub fn from_var_since(value: Option<&str>, started: SystemTime) -> Result<Option<Deadline>> {
         let seconds = match value.map(str::trim).filter(|v| !v.is_empty()) {
             None => DEFAULT_SECONDS,
             Some(v) => match v.parse::<u64>() {
@@ -54,7 +57,9 @@ impl Deadline {
                 _ => bail!("{DEADLINE_ENV} must be a whole number of seconds from 0 (no deadline) to {MAX_SECONDS}, not '{v}'"),
             },
         };
-        Ok((seconds > 0).then(|| Deadline { at: Instant::now() + Duration::from_secs(seconds), seconds }))
+        let end = started + Duration::from_secs(seconds);
+        let left = end.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+        Ok((seconds > 0).then(|| Deadline { at: Instant::now() + left, seconds }))
     }
 
     /// The error of a run that reached the deadline, naming what it was fetching.
@@ -87,14 +92,24 @@ mod tests {
 
     #[test]
     fn the_deadline_is_range_checked_and_zero_turns_it_off() {
-        let default = Deadline::from_var(None).unwrap().unwrap();
+        let default = Deadline::from_var_since(None, SystemTime::now()).unwrap().unwrap();
         assert_eq!(default.seconds, DEFAULT_SECONDS);
-        assert_eq!(Deadline::from_var(Some(" 7 ")).unwrap().unwrap().seconds, 7);
-        assert!(Deadline::from_var(Some("0")).unwrap().is_none());
+        assert_eq!(Deadline::from_var_since(Some(" 7 "), SystemTime::now()).unwrap().unwrap().seconds, 7);
+        assert!(Deadline::from_var_since(Some("0"), SystemTime::now()).unwrap().is_none());
         for bad in ["-1", "1.5", "ten", "86401", "17592186044416"] {
-            let message = Deadline::from_var(Some(bad)).unwrap_err().to_string();
+            let message = Deadline::from_var_since(Some(bad), SystemTime::now()).unwrap_err().to_string();
             assert!(message.contains(DEADLINE_ENV) && message.contains(bad), "{message}");
         }
+    }
+
+    #[test]
+    fn generate_gets_what_init_left_of_the_request_budget() {
+        let init_started = SystemTime::now() - Duration::from_secs(40);
+        let left = Deadline::from_var_since(None, init_started).unwrap().unwrap().at - Instant::now();
+        assert!(left <= Duration::from_secs(10) && left > Duration::from_secs(5), "{left:?}");
+        let long_ago = SystemTime::now() - Duration::from_secs(3600);
+        assert!(Deadline::from_var_since(Some("50"), long_ago).unwrap().unwrap().at <= Instant::now());
+        assert!(Deadline::from_var_since(Some("0"), long_ago).unwrap().is_none());
     }
 
     #[test]

@@ -621,3 +621,23 @@ fn helm_dependencies_come_from_a_private_registry() {
     no_password(&unreachable);
     assert_fails(&unreachable, &[&host]);
 }
+
+#[test]
+fn generate_shares_the_deadline_of_the_request_with_init() {
+    let Some(repo) = Repo::new().with_tools() else { return };
+    let p = params(&[string_param("output_kustomize_path", "./manifests/demo-kustomize/")]);
+    repo.run("init", "demo-kustomize", &p).assert_ok();
+    // As if init had started a minute ago: Argo CD's budget covers both
+    // commands, so generate has no time left.
+    let state = repo.app_dir().join(".deploykf-cmp/state.json");
+    let mut json: serde_json::Value = serde_json::from_str(&fs::read_to_string(&state).unwrap()).unwrap();
+    let started = json["started_ms"].as_u64().expect("init records when it started");
+    json["started_ms"] = (started - 60_000).into();
+    fs::write(&state, json.to_string()).unwrap();
+    let run = repo.run("generate", "demo-kustomize", &p);
+    assert_fails(&run, &["deadline of 50 s (DEPLOYKF_CMP_DEADLINE_SECONDS) passed"]);
+    // Within the budget it renders.
+    json["started_ms"] = started.into();
+    fs::write(&state, json.to_string()).unwrap();
+    repo.run("generate", "demo-kustomize", &p).assert_ok();
+}

@@ -8,7 +8,8 @@
 //! when one is configured (see [`crate::mirror::pipeline`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
-//! Each command ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`),
+//! The request ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`, counted from
+//! the start of `init` for both commands),
 //! before Argo CD's own timeout kills it without a word.
 
 pub mod output_guard;
@@ -20,7 +21,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -62,7 +63,7 @@ pub fn init() -> Result<()> {
 
 /// `deploykf-cmp plugin generate`: the manifests go to stdout only once complete.
 pub fn generate() -> Result<()> {
-    let manifests = Invocation::from_process()?.watched().generate()?;
+    let manifests = Invocation::from_process()?.after_init()?.watched().generate()?;
     let mut stdout = io::stdout().lock();
     stdout.write_all(&manifests).and_then(|()| stdout.flush()).context("cannot write the manifests to stdout")
 }
@@ -73,6 +74,8 @@ struct Invocation {
     cwd: PathBuf,
     cache_dir: PathBuf,
     cache_max_bytes: u64,
+    /// When the request started (for `generate`, when its `init` started).
+    started: SystemTime,
     deadline: Option<Deadline>,
 }
 
@@ -83,8 +86,22 @@ impl Invocation {
         let cache_dir = cache_dir(&vars);
         let cache_max_bytes =
             user_input::env_number(&vars, CACHE_MAX_MB_ENV, 1..=MAX_CACHE_MAX_MB)?.unwrap_or(DEFAULT_CACHE_MAX_MB) << 20;
-        let deadline = Deadline::from_var(vars.get(DEADLINE_ENV).map(String::as_str))?;
-        Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes, deadline })
+        let started = SystemTime::now();
+        let deadline = Deadline::from_var_since(vars.get(DEADLINE_ENV).map(String::as_str), started)?;
+        Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes, started, deadline })
+    }
+
+    /// For `generate`: the request started with its `init` (one budget for both).
+    fn after_init(mut self) -> Result<Invocation> {
+        if let Ok(state) = State::read(&self.state_dir()) {
+            self.started = state.started;
+            self.deadline = Deadline::from_var_since(self.vars.get(DEADLINE_ENV).map(String::as_str), self.started)?;
+        }
+        if let Some(deadline) = self.deadline.filter(|d| d.at <= Instant::now()) {
+            deadline::doing("starting `plugin generate` (its `init` used the request's time)");
+            return Err(deadline.expired());
+        }
+        Ok(self)
     }
 
     /// Starts the deadline's watchdog for this process.
@@ -152,7 +169,7 @@ impl Invocation {
                 eprintln!("deploykf-cmp: chart dependencies resolved in {} ms", started.elapsed().as_millis());
             }
         }
-        State { render_dir }.write(&state_dir)
+        State { render_dir, started: self.started }.write(&state_dir)
     }
 
     fn generate(&self) -> Result<Vec<u8>> {
@@ -276,12 +293,15 @@ pub(crate) fn chart_values_files(chart: &Path, entries: &[String]) -> Result<Vec
 struct State {
     /// The generator's output folder (in the render cache).
     render_dir: PathBuf,
+    /// When `init` started.
+    started: SystemTime,
 }
 
 impl State {
     fn write(&self, state_dir: &Path) -> Result<()> {
         let path = state_dir.join(STATE_FILE);
-        let json = serde_json::json!({ "render_dir": self.render_dir.to_string_lossy() });
+        let started_ms = self.started.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let json = serde_json::json!({ "render_dir": self.render_dir.to_string_lossy(), "started_ms": started_ms });
         std::fs::write(&path, json.to_string()).with_context(|| format!("cannot write '{}'", path.display()))
     }
 
@@ -296,7 +316,8 @@ impl State {
         })?;
         let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("'{}' is damaged", path.display()))?;
         let render_dir = json["render_dir"].as_str().with_context(|| format!("'{}' is damaged", path.display()))?;
-        Ok(State { render_dir: PathBuf::from(render_dir) })
+        let started_ms = json["started_ms"].as_u64().with_context(|| format!("'{}' is damaged", path.display()))?;
+        Ok(State { render_dir: PathBuf::from(render_dir), started: UNIX_EPOCH + Duration::from_millis(started_ms) })
     }
 }
 
@@ -333,7 +354,8 @@ mod tests {
     #[test]
     fn state_round_trips_and_a_missing_one_says_to_run_init() {
         let dir = tempfile::TempDir::new().unwrap();
-        let state = State { render_dir: PathBuf::from("/cache/renders/abc") };
+        let started = UNIX_EPOCH + Duration::from_millis(1_780_000_000_123);
+        let state = State { render_dir: PathBuf::from("/cache/renders/abc"), started };
         state.write(dir.path()).unwrap();
         assert_eq!(State::read(dir.path()).unwrap(), state);
         let err = State::read(&dir.path().join("none")).unwrap_err().to_string();
