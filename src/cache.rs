@@ -274,7 +274,7 @@ impl RenderCache {
             // throughout; another host sharing the cache has other pids).
             let orphan = || {
                 name.get(..70).is_some_and(|prefix| {
-                    scratch::is_orphan(&name, prefix)
+                    scratch::is_orphan(&path, prefix)
                         && matches!(KeyLock::try_acquire(&self.dir.join(format!("{}.lock", &prefix[5..69])), LockMode::Exclusive), Ok(Some(_)))
                 })
             };
@@ -492,9 +492,8 @@ mod tests {
     fn render_folders_of_gone_processes_are_swept_unless_locked() {
         let tmp = TempDir::new().unwrap();
         let (a, b) = (CacheKey::from_parts(&[("a", b"1")]), CacheKey::from_parts(&[("b", b"2")]));
-        // pid 4194305 is above Linux's pid_max: that owner is gone.
-        let gone = tmp.path().join(format!(".tmp-{}-4194305.1-x", a.0));
-        let gone_locked = tmp.path().join(format!(".tmp-{}-4194305.1-x", b.0));
+        let gone = tmp.path().join(format!(".tmp-{}-{}-x", a.0, scratch::gone_owner()));
+        let gone_locked = tmp.path().join(format!(".tmp-{}-{}-x", b.0, scratch::gone_owner()));
         for d in [&gone, &gone_locked] {
             fs::create_dir_all(d.join("sub")).unwrap();
         }

@@ -1,9 +1,11 @@
 //! Scratch folders: the temporary and staging folders a run creates (the
 //! generator source unpacked in `$TMPDIR`, the output staging beside
 //! `--output-dir`, the render cache's `.tmp-*` folders, release downloads in
-//! progress). Each is named with its owner, `<prefix><pid>.<start>-<random>`
+//! progress). Each is named with its owner, `<prefix><pid>.<start>.<pidns>-<random>`
 //! (`start`: the process start time from `/proc`, so a reused pid is not
-//! taken for the owner), and recorded so
+//! taken for the owner; `pidns`: the pid namespace the pid belongs to, since a
+//! `/tmp` or cache may be shared with processes of other namespaces, whose
+//! pids mean nothing here), and recorded so
 //! that SIGTERM and SIGINT remove it before the process exits (Argo CD stops
 //! the plugin with SIGTERM, then SIGKILL). Folders left by a killed process are
 //! removed by the next run's [`sweep`] once their owner is gone.
@@ -11,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use tempfile::TempDir;
@@ -36,13 +39,27 @@ pub fn wait_if_stopping() {
     }
 }
 
-/// This process as it appears in scratch folder names: `<pid>.<start>`.
+/// How old a scratch folder of another pid namespace must be before it
+/// counts as abandoned: its owner cannot be looked up from here (a container
+/// restarted with a new namespace leaves folders nobody else will remove).
+const FOREIGN_ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// This process as it appears in scratch folder names: `<pid>.<start>.<pidns>`.
 fn owner() -> &'static str {
     static OWNER: OnceLock<String> = OnceLock::new();
     OWNER.get_or_init(|| {
         let pid = std::process::id();
-        format!("{pid}.{}", start_time(pid).unwrap_or(0))
+        format!("{pid}.{}.{}", start_time(pid).unwrap_or(0), pid_namespace())
     })
+}
+
+/// The inode of this process's pid namespace (`/proc/self/ns/pid` links to
+/// `pid:[<inode>]`); 0 when unknown.
+fn pid_namespace() -> u64 {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|link| link.to_str()?.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The start time of process `pid` in clock ticks since boot (field 22 of
@@ -57,15 +74,33 @@ fn start_time(pid: u32) -> std::io::Result<u64> {
         .ok_or_else(|| std::io::Error::other("unreadable /proc stat"))
 }
 
-/// Whether the owner `<pid>.<start>` of a scratch name is gone: no such
-/// process, or one started at another time. Unknown (no `/proc`) counts as alive.
-fn owner_gone(owner: &str) -> bool {
-    if self::owner().ends_with(".0") {
+/// An owner of this pid namespace that is gone (pid 4194305 is above Linux's
+/// `pid_max`), for tests of sweeping.
+#[cfg(test)]
+pub fn gone_owner() -> String {
+    format!("4194305.1.{}", pid_namespace())
+}
+
+/// Whether the owner `<pid>.<start>.<pidns>` of a scratch entry `age` old is
+/// gone: in this pid namespace, no such process or one started at another
+/// time; in another, an entry older than [`FOREIGN_ABANDONED_AFTER`]. Unknown
+/// (no `/proc`) counts as alive.
+fn owner_gone(owner: &str, age: Duration) -> bool {
+    let mut mine = self::owner().split('.').skip(1);
+    let (my_start, my_ns) = (mine.next().unwrap_or("0"), mine.next().unwrap_or("0"));
+    if my_start == "0" || my_ns == "0" {
         // No `/proc` here: every process would look gone.
         return false;
     }
-    let Some((pid, start)) = owner.split_once('.') else { return false };
-    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else { return false };
+    let mut parts = owner.split('.');
+    let (Some(Ok(pid)), Some(Ok(start)), Some(ns), None) =
+        (parts.next().map(str::parse::<u32>), parts.next().map(str::parse::<u64>), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    if ns != my_ns {
+        return age > FOREIGN_ABANDONED_AFTER;
+    }
     match start_time(pid) {
         Ok(now) => start != 0 && now != start,
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
@@ -114,10 +149,17 @@ pub fn publishing<T>(publish: impl FnOnce() -> T) -> T {
     publish()
 }
 
-/// Whether `name` is a scratch name `<prefix><owner>-<random>` whose owner
+/// Whether `path` is a scratch entry `<prefix><owner>-<random>` whose owner
 /// process is gone.
-pub fn is_orphan(name: &str, prefix: &str) -> bool {
-    name.strip_prefix(prefix).and_then(|rest| rest.split_once('-')).is_some_and(|(owner, _)| owner_gone(owner))
+pub fn is_orphan(path: &Path, prefix: &str) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let Some((owner, _)) = name.strip_prefix(prefix).and_then(|rest| rest.split_once('-')) else { return false };
+    let age = std::fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| SystemTime::now().duration_since(modified).ok())
+        .unwrap_or(Duration::ZERO);
+    owner_gone(owner, age)
 }
 
 /// Removes the entries `<prefix><owner>-*` of `dir` whose owner process is
@@ -125,8 +167,8 @@ pub fn is_orphan(name: &str, prefix: &str) -> bool {
 pub fn sweep(dir: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
-        if entry.file_name().to_str().is_some_and(|name| is_orphan(name, prefix)) {
-            let path = entry.path();
+        let path = entry.path();
+        if is_orphan(&path, prefix) {
             match std::fs::symlink_metadata(&path) {
                 Ok(meta) if meta.is_dir() => drop(std::fs::remove_dir_all(&path)),
                 Ok(_) => drop(std::fs::remove_file(&path)),
@@ -171,16 +213,23 @@ mod tests {
         let mine = dir_in(dir.path(), ".x-", "a test folder").unwrap();
         let name = mine.path().file_name().unwrap().to_str().unwrap().to_string();
         assert!(name.starts_with(&format!(".x-{}.", std::process::id())), "{name}");
+        let ns = pid_namespace();
         // A pid that cannot exist, and this pid with another start time (reused).
-        let dead = dir.path().join(".x-4194305.1-abc");
-        let reused = dir.path().join(format!(".x-{}.1-abc", std::process::id()));
-        let other_prefix = dir.path().join(".y-4194305.1-abc");
-        for d in [&dead, &reused, &other_prefix] {
+        let dead = dir.path().join(format!(".x-4194305.1.{ns}-abc"));
+        let reused = dir.path().join(format!(".x-{}.1.{ns}-abc", std::process::id()));
+        let other_prefix = dir.path().join(format!(".y-4194305.1.{ns}-abc"));
+        // Owners in another pid namespace (a test process in its own, sharing
+        // this folder): their pids mean nothing here, so only age counts.
+        let foreign_new = dir.path().join(format!(".x-4194305.1.{}-abc", ns + 1));
+        let foreign_old = dir.path().join(format!(".x-4194305.1.{}-def", ns + 1));
+        for d in [&dead, &reused, &other_prefix, &foreign_new, &foreign_old] {
             std::fs::create_dir_all(d.join("sub")).unwrap();
         }
+        let long_ago = SystemTime::now() - FOREIGN_ABANDONED_AFTER - Duration::from_secs(60);
+        std::fs::File::open(&foreign_old).unwrap().set_modified(long_ago).unwrap();
         sweep(dir.path(), ".x-");
         assert!(mine.path().is_dir());
-        assert!(!dead.exists() && !reused.exists());
-        assert!(other_prefix.exists());
+        assert!(!dead.exists() && !reused.exists() && !foreign_old.exists());
+        assert!(other_prefix.exists() && foreign_new.exists());
     }
 }
