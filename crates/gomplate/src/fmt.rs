@@ -844,6 +844,28 @@ impl Printer {
         }
     }
 
+    /// An unsigned integer (Go's `fmtInteger` with `isSigned` false).
+    fn fmt_uint(&mut self, u: u64, verb: char, arg: &Value) {
+        match verb {
+            'v' if self.f.sharp_v => {
+                // Go's `fmt0x64(v, true)`.
+                let sharp = self.f.sharp;
+                self.f.sharp = true;
+                self.fmt_integer(u, 16, false, 'v', false);
+                self.f.sharp = sharp;
+            }
+            'v' | 'd' => self.fmt_integer(u, 10, false, verb, false),
+            'b' => self.fmt_integer(u, 2, false, verb, false),
+            'o' | 'O' => self.fmt_integer(u, 8, false, verb, false),
+            'x' => self.fmt_integer(u, 16, false, verb, false),
+            'X' => self.fmt_integer(u, 16, false, verb, true),
+            'c' => self.fmt_c(u),
+            'q' => self.fmt_qc(u),
+            'U' => self.fmt_unicode(u),
+            _ => self.bad_verb(verb, Some(arg)),
+        }
+    }
+
     fn fmt_float_verb(&mut self, v: f64, verb: char, arg: &Value) {
         match verb {
             'v' => self.fmt_float(v, b'g', -1),
@@ -907,6 +929,7 @@ impl Printer {
             }
             Value::Bool(b) => self.fmt_bool(*b, verb, v),
             Value::Int(i) => self.fmt_int(*i, verb, v),
+            Value::Uint8(b) => self.fmt_uint(u64::from(*b), verb, v),
             Value::Float(f) => self.fmt_float_verb(*f, verb, v),
             Value::String(s) => self.fmt_string(s, verb, v),
             Value::List(items) => {
@@ -1012,6 +1035,7 @@ impl Printer {
         }
         let (num, is_int) = match args[arg_num] {
             Value::Int(n) if !too_large(n) => (n, true),
+            Value::Uint8(n) => (i64::from(n), true),
             _ => (0, false),
         };
         (num, is_int, arg_num + 1)

@@ -40,6 +40,9 @@ fn write_value(out: &mut String, value: &Value) {
         Value::Int(i) => {
             let _ = write!(out, "{i}");
         }
+        Value::Uint8(b) => {
+            let _ = write!(out, "{b}");
+        }
         Value::Float(f) => write_float(out, *f),
         Value::String(s) => write_quoted(out, s, Escapes::Ugorji),
         Value::List(items) => {

@@ -23,6 +23,8 @@ pub enum Value {
     Bool(bool),
     /// Go `int` (64-bit).
     Int(i64),
+    /// Go `uint8`: what `index` returns for a byte of a string.
+    Uint8(u8),
     /// Go `float64`.
     Float(f64),
     String(Arc<str>),
@@ -38,6 +40,7 @@ pub enum Kind {
     Invalid,
     Bool,
     Int,
+    Uint8,
     Float64,
     String,
     Slice,
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Invalid => "invalid",
             Kind::Bool => "bool",
             Kind::Int => "int",
+            Kind::Uint8 => "uint8",
             Kind::Float64 => "float64",
             Kind::String => "string",
             Kind::Slice => "slice",
@@ -81,6 +85,7 @@ impl Value {
             Value::Missing | Value::Nil => Kind::Invalid,
             Value::Bool(_) => Kind::Bool,
             Value::Int(_) => Kind::Int,
+            Value::Uint8(_) => Kind::Uint8,
             Value::Float(_) => Kind::Float64,
             Value::String(_) => Kind::String,
             Value::List(_) => Kind::Slice,
@@ -94,6 +99,7 @@ impl Value {
             Value::Missing | Value::Nil => "<nil>",
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
+            Value::Uint8(_) => "uint8",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "[]interface {}",
@@ -113,6 +119,7 @@ impl Value {
             Value::Missing | Value::Nil => false,
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
+            Value::Uint8(b) => *b != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
@@ -161,6 +168,9 @@ impl Value {
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
             }
+            Value::Uint8(b) => {
+                let _ = write!(out, "{b}");
+            }
             Value::Float(f) => out.push_str(&format_float_g(*f)),
             Value::String(s) => out.push_str(s),
             Value::List(items) => {
@@ -197,6 +207,7 @@ impl PartialEq for Value {
             (a, b) if a.is_nil() && b.is_nil() => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Uint8(a), Value::Uint8(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
