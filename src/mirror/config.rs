@@ -752,7 +752,7 @@ fn describe(v: &Value) -> &'static str {
         Value::Map(_) => "a map",
         Value::List(_) => "a list",
         Value::String(_) => "a string",
-        Value::Int(_) | Value::Float(_) => "a number",
+        Value::Int(_) | Value::Uint8(_) | Value::Float(_) => "a number",
         Value::Bool(_) => "a boolean",
         Value::Nil | Value::Missing => "null",
     }
