@@ -321,7 +321,12 @@ impl<'a> State<'a> {
         };
         if items.is_empty() {
             if let Some(else_list) = else_list {
-                return self.walk(dot, else_list, out);
+                // As in Go, a `break` (of an outer range) in the else branch
+                // ends this range statement only.
+                return match self.walk(dot, else_list, out) {
+                    Err(Fail::Break) => Ok(()),
+                    result => result,
+                };
             }
             return Ok(());
         }
