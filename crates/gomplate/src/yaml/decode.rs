@@ -169,8 +169,16 @@ impl<'a> Reader<'a> {
                 }
                 Event::Scalar(value, style, anchor, tag) => {
                     let tag = tag.map(|t| short_tag(&t.handle, &t.suffix));
+                    let mut value = value.into_owned();
+                    if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) && self.ends_input(span) {
+                        // libyaml keeps (clip, keep) the line break that
+                        // follows the last line; at the end of the input there is none.
+                        if value.ends_with('\n') {
+                            value.pop();
+                        }
+                    }
                     let kind = Kind::Scalar {
-                        value: value.into_owned(),
+                        value,
                         style,
                         tag,
                     };
@@ -208,7 +216,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn byte_offset(&mut self, char_index: usize) -> usize {
+    /// True when a block scalar's last line is the input's last line and has
+    /// no line break: nothing but blanks follows the span, and the text after
+    /// the last line break is not blank.
+    fn ends_input(&mut self, span: Span) -> bool {
+        let end = self.byte_offset(span.end.index());
+        let last_line = self.text.rsplit('\n').next().unwrap_or_default();
+        self.text[end..].trim().is_empty() && !last_line.trim().is_empty()
+    }
+
+        fn byte_offset(&mut self, char_index: usize) -> usize {
         let text = self.text;
         let offsets = self.char_offsets.get_or_insert_with(|| {
             let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
