@@ -105,8 +105,13 @@ impl Engine {
     }
 
     /// Executes template `name` with `data` as dot (and as the default context
-    /// of `tmpl.Exec` and `tpl`).
+    /// of `tmpl.Exec` and `tpl`). A map becomes a [`Value::Context`]: like
+    /// gomplate, templates get a pointer to their context.
     pub fn render(&self, name: &str, data: &Value, host: &mut dyn Host) -> Result<String, Error> {
+        let data = &match data {
+            Value::Map(map) => Value::Context(map.clone()),
+            other => other.clone(),
+        };
         let mut state = State {
             engine: self,
             inline: HashMap::new(),
@@ -158,6 +163,14 @@ fn add_tree(set: &mut HashMap<String, Template>, name: &str, tree: crate::ast::T
         set.insert(name.to_string(), tmpl.clone());
     }
     tmpl
+}
+
+/// True for the builtins that see a context pointer as such (`fmt` printing,
+/// `eq`/`ne` comparing it); the others (`index`, `len`, the escapers, which
+/// print through text/template's `printableValue`) and gomplate's functions
+/// get the map it points to.
+fn sees_pointers(name: &str) -> bool {
+    matches!(name, "print" | "printf" | "println" | "eq" | "ne")
 }
 
 /// Non-local exits of `walk`: errors, and Go's `break`/`continue` panics.
@@ -310,7 +323,7 @@ impl<'a> State<'a> {
         let mark = self.vars.len();
         let items: Vec<(Value, Value)> = match &value {
             Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::Int(i as i64), v.clone())).collect(),
-            Value::Map(map) => map.iter().map(|(k, v)| (Value::str(k.as_str()), v.clone())).collect(),
+            Value::Map(map) | Value::Context(map) => map.iter().map(|(k, v)| (Value::str(k.as_str()), v.clone())).collect(),
             Value::Missing | Value::Nil => Vec::new(),
             Value::Int(n) => {
                 return Err(self.error(pos, Some(pipe), format!("range can't iterate over {n}")));
@@ -500,7 +513,7 @@ impl<'a> State<'a> {
                 Value::Nil => {
                     return Err(self.error(pos, Some(node), format!("nil pointer evaluating interface {{}}.{field}")));
                 }
-                Value::Map(map) => match map.get(field.as_str()) {
+                Value::Map(map) | Value::Context(map) => match map.get(field.as_str()) {
                     Some(v) => v.clone(),
                     None if strict => {
                         return Err(self.error(pos, Some(node), format!("map has no entry for key {field:?}")));
@@ -551,7 +564,8 @@ impl<'a> State<'a> {
             "env.ExpandEnv" => Err(FuncError::new("env.ExpandEnv is not supported")),
             "call" => Err(FuncError::new("call: templates here have no function values")),
             _ => match funcs::lookup(name) {
-                Some(f) => f(&argv),
+                Some(f) if sees_pointers(name) => f(&argv),
+                Some(f) => f(&argv.into_iter().map(Value::deref).collect::<Vec<_>>()),
                 None => return Err(self.error(pos, Some(cmd), format!("function {name:?} not defined"))),
             },
         };

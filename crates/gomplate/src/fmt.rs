@@ -19,7 +19,7 @@
 //! Not reproduced: `%p` (Go prints a memory address; here every operand gets
 //! Go's "not a pointer" error form, `%!p(type=value)`).
 
-use crate::value::Value;
+use crate::value::{Map, Value};
 
 /// `fmt.Sprint(args...)`: operands in their default format, with a space
 /// between two operands when neither is a string.
@@ -906,7 +906,7 @@ impl Printer {
                 return;
             }
             // `%w` outside `Errorf` is an error for the operand as a whole.
-            'w' if matches!(arg, Value::List(_) | Value::Map(_)) => {
+            'w' if matches!(arg, Value::List(_) | Value::Map(_) | Value::Context(_)) => {
                 self.bad_verb(verb, Some(arg));
                 return;
             }
@@ -947,25 +947,34 @@ impl Printer {
                 }
                 self.buf.push(if self.f.sharp_v { '}' } else { ']' });
             }
-            Value::Map(map) => {
-                if self.f.sharp_v {
-                    self.buf.push_str(v.type_name());
-                    self.buf.push('{');
-                } else {
-                    self.buf.push_str("map[");
-                }
-                for (i, (k, val)) in map.iter().enumerate() {
-                    if i > 0 {
-                        self.buf.push_str(if self.f.sharp_v { ", " } else { " " });
-                    }
-                    let key = Value::str(k.as_str());
-                    self.fmt_string(k, verb, &key);
-                    self.buf.push(':');
-                    self.print_value(val, verb);
-                }
-                self.buf.push(if self.f.sharp_v { '}' } else { ']' });
+            // Only ever an operand: Go prints a pointer to a map operand as
+            // `&` and the map, named by its type for `%#v`.
+            Value::Context(map) => {
+                self.buf.push('&');
+                self.print_map(map, "gomplate.tmplctx", verb);
             }
+            Value::Map(map) => self.print_map(map, v.type_name(), verb),
         }
+    }
+
+    /// A map's entries in key order, as `map[k:v ...]` or, for `%#v`, `TYPE{"k":v, ...}`.
+    fn print_map(&mut self, map: &Map, type_name: &str, verb: char) {
+        if self.f.sharp_v {
+            self.buf.push_str(type_name);
+            self.buf.push('{');
+        } else {
+            self.buf.push_str("map[");
+        }
+        for (i, (k, val)) in map.iter().enumerate() {
+            if i > 0 {
+                self.buf.push_str(if self.f.sharp_v { ", " } else { " " });
+            }
+            let key = Value::str(k.as_str());
+            self.fmt_string(k, verb, &key);
+            self.buf.push(':');
+            self.print_value(val, verb);
+        }
+        self.buf.push(if self.f.sharp_v { '}' } else { ']' });
     }
 
     // ----- the format string -----

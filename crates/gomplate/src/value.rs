@@ -32,6 +32,12 @@ pub enum Value {
     List(Arc<Vec<Value>>),
     /// Go `map[string]interface{}`.
     Map(Arc<Map>),
+    /// Dot as gomplate passes it: a pointer to its context map
+    /// (`*gomplate.tmplctx`), made by [`Engine::render`](crate::Engine::render).
+    /// Fields, `range`, `with`, `len` and template calls see the map; `fmt`
+    /// prints it with `&`, and it is comparable (`eq . .`). Functions other
+    /// than Go's builtins receive the map.
+    Context(Arc<Map>),
 }
 
 /// The Go kind of a value, as `reflect.Kind.String()` and gomplate's `kind` name it.
@@ -45,6 +51,7 @@ pub enum Kind {
     String,
     Slice,
     Map,
+    Ptr,
 }
 
 impl Kind {
@@ -59,6 +66,7 @@ impl Kind {
             Kind::String => "string",
             Kind::Slice => "slice",
             Kind::Map => "map",
+            Kind::Ptr => "ptr",
         }
     }
 }
@@ -90,6 +98,7 @@ impl Value {
             Value::String(_) => Kind::String,
             Value::List(_) => Kind::Slice,
             Value::Map(_) => Kind::Map,
+            Value::Context(_) => Kind::Ptr,
         }
     }
 
@@ -104,6 +113,7 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "[]interface {}",
             Value::Map(_) => "map[string]interface {}",
+            Value::Context(_) => "*gomplate.tmplctx",
         }
     }
 
@@ -124,6 +134,7 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
+            Value::Context(_) => true,
         }
     }
 
@@ -140,6 +151,15 @@ impl Value {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
+        }
+    }
+
+    /// What a function other than Go's builtins receives: the map a
+    /// [`Value::Context`] points to, any other value as it is.
+    pub fn deref(self) -> Value {
+        match self {
+            Value::Context(map) => Value::Map(map),
+            v => v,
         }
     }
 
@@ -183,7 +203,8 @@ impl Value {
                 }
                 out.push(']');
             }
-            Value::Map(map) => {
+            // text/template prints what a pointer points to.
+            Value::Map(map) | Value::Context(map) => {
                 out.push_str("map[");
                 for (i, (k, v)) in map.iter().enumerate() {
                     if i > 0 {
@@ -211,7 +232,7 @@ impl PartialEq for Value {
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) | (Value::Context(a), Value::Context(b)) => a == b,
             _ => false,
         }
     }

@@ -3,6 +3,8 @@
 //! the escapers `html`, `js`, `urlquery`. (`and`/`or`/`call` live in the
 //! executor; `slice` is gomplate's `coll.Slice`.)
 
+use std::sync::Arc;
+
 use super::{arity, arity_min};
 use crate::error::FuncError;
 use crate::fmt;
@@ -145,6 +147,8 @@ fn eq_pair(a: &Value, b: &Value) -> Result<bool, FuncError> {
         return Ok(false);
     }
     Ok(match (a, b) {
+        // Pointers compare by address: there is one context per render.
+        (Value::Context(x), Value::Context(y)) => Arc::ptr_eq(x, y),
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,

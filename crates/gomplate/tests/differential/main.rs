@@ -11,7 +11,7 @@ mod generate;
 #[path = "../support/mod.rs"]
 mod support;
 
-use generate::{Gen, Known};
+use generate::Gen;
 use support::reference::{self, agree, show, Case};
 
 /// Seeds run on every test run: enough cases to cover the generator's
@@ -22,9 +22,7 @@ const SEEDS: u64 = 3000;
 fn engine_agrees_with_go_on_random_templates() {
     let Some(go) = reference::build_go() else { return };
     let seeds = std::env::var("DIFFERENTIAL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
-    // The known differences (COMPATIBILITY.md) stay out of the cases.
-    let known = Known::default();
-    let cases: Vec<Case> = (0..seeds).map(|seed| Gen::new(seed, known).case()).collect();
+    let cases: Vec<Case> = (0..seeds).map(|seed| Gen::new(seed).case()).collect();
     let want = reference::render_go(&go, &cases);
     let mut disagreements = Vec::new();
     let mut rendered = 0;
