@@ -737,81 +737,18 @@ mod tests {
         run_with(&[], text, &mut NoHost).expect_err(text)
     }
 
+    // Printing, trimming, if/range/with, break/continue, variables and
+    // and/or are case files checked against Go: tests/cases/exec-*.txt.
+
     #[test]
-    fn prints_values_like_go() {
+    fn missing_keys_print_no_value_with_missingkey_invalid() {
         check(&[
-            ("{{< .s >}} {{< .n >}} {{< .f >}} {{< .t >}}", "hello 3 1.5 true"),
             ("{{< .missing >}}|{{< .z >}}", "<no value>|<no value>"),
-            ("{{< .list >}} {{< .m >}}", "[a b c] map[a:1 b:2 c:3]"),
             ("{{< .missing.deeper >}}", "<no value>"),
-        ]);
-    }
-
-    #[test]
-    fn trims_whitespace_and_comments() {
-        check(&[
-            ("a  {{<- .s ->}}  b", "ahellob"),
-            ("a {{<- /* note */ ->}}\n b", "ab"),
-        ]);
-    }
-
-    #[test]
-    fn if_else_chains() {
-        check(&[
-            ("{{< if .t >}}yes{{< else >}}no{{< end >}}", "yes"),
-            ("{{< if .empty >}}1{{< else if .z >}}2{{< else if .list >}}3{{< end >}}", "3"),
             ("{{< if .missing >}}1{{< else >}}0{{< end >}}", "0"),
-        ]);
-    }
-
-    #[test]
-    fn range_over_lists_and_sorted_maps() {
-        check(&[
-            ("{{< range .list >}}<{{< . >}}>{{< end >}}", "<a><b><c>"),
-            ("{{< range $i, $v := .list >}}{{< $i >}}={{< $v >}},{{< end >}}", "0=a,1=b,2=c,"),
-            ("{{< range $k, $v := .m >}}{{< $k >}}{{< $v >}}{{< end >}}", "a1b2c3"),
-            ("{{< range $v := .m >}}{{< $v >}}{{< end >}}", "123"),
             ("{{< range .missing >}}x{{< else >}}none{{< end >}}", "none"),
-            ("{{< range .people >}}{{< .name >}} {{< end >}}", "ann bob "),
-        ]);
-    }
-
-    #[test]
-    fn break_and_continue() {
-        assert_eq!(
-            run("{{< range .list >}}{{< if eq . \"b\" >}}{{< continue >}}{{< end >}}{{< . >}}{{< end >}}"),
-            "ac"
-        );
-        check(&[("{{< range .list >}}{{< if eq . \"b\" >}}{{< break >}}{{< end >}}{{< . >}}{{< end >}}", "a")]);
-    }
-
-    #[test]
-    fn with_and_else() {
-        check(&[
-            ("{{< with .nested.inner >}}{{< .x >}}{{< end >}}", "deep"),
             ("{{< with .missing >}}x{{< else >}}{{< .s >}}{{< end >}}", "hello"),
-        ]);
-    }
-
-    #[test]
-    fn variables_scope_and_assignment() {
-        check(&[
-            ("{{< $x := 1 >}}{{< if .t >}}{{< $x = 2 >}}{{< end >}}{{< $x >}}", "2"),
-            ("{{< $x := 1 >}}{{< if .t >}}{{< $x := 2 >}}{{< end >}}{{< $x >}}", "1"),
-            ("{{< range .list >}}{{< $.s >}}{{< end >}}", "hellohellohello"),
-            ("{{< $m := .nested >}}{{< $m.inner.x >}}", "deep"),
-        ]);
-    }
-
-    #[test]
-    fn and_or_short_circuit_and_return_operands() {
-        check(&[
-            ("{{< and 1 0 \"x\" >}}", "0"),
-            ("{{< or 0 \"\" \"x\" >}}", "x"),
             ("{{< or .missing .s >}}", "hello"),
-            // the second operand would fail if evaluated
-            ("{{< or .t (fail \"boom\") >}}", "true"),
-            ("{{< and .empty (fail \"boom\") >}}", ""),
         ]);
     }
 
