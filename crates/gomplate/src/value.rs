@@ -20,6 +20,7 @@ pub enum Value {
     Missing,
     /// A nil interface (YAML `null`). Prints as `<nil>`.
     Nil,
+    /// Go `bool`.
     Bool(bool),
     /// Go `int` (64-bit).
     Int(i64),
@@ -27,6 +28,7 @@ pub enum Value {
     Uint8(u8),
     /// Go `float64`.
     Float(f64),
+    /// Go `string`.
     String(Arc<str>),
     /// Go `[]interface{}`.
     List(Arc<Vec<Value>>),
@@ -43,14 +45,23 @@ pub enum Value {
 /// The Go kind of a value, as `reflect.Kind.String()` and gomplate's `kind` name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// Nil or missing.
     Invalid,
+    /// `bool`.
     Bool,
+    /// `int`.
     Int,
+    /// `uint8`.
     Uint8,
+    /// `float64`.
     Float64,
+    /// `string`.
     String,
+    /// `[]interface{}`.
     Slice,
+    /// `map[string]interface{}`.
     Map,
+    /// A pointer: dot as gomplate passes it.
     Ptr,
 }
 

@@ -298,7 +298,7 @@ impl Gen {
             2 => format!("slice {}", self.args(0, 4)),
             3 => format!("print {}", self.args(0, 4)),
             4 => format!("println {}", self.args(0, 3)),
-            5 | 6 | 7 => {
+            5..=7 => {
                 let f = self.format();
                 format!("printf {f} {}", self.args(0, 4))
             }
