@@ -1,5 +1,5 @@
-// Command render is the reference side of the engine's differential test
-// (crates/gomplate/tests/differential.rs): Go's own text/template, fmt and
+// Command render is the reference side of the engine's checks against Go
+// (crates/gomplate/tests/differential, tests/cases.rs): Go's own text/template, fmt and
 // yaml.v3, set up the way gomplate 3.11 runs a deployKF generator.
 //
 // Input on stdin, repeated: a line "D O T" (byte lengths), then the defaults
