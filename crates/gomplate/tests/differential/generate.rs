@@ -78,17 +78,28 @@ pub struct Gen {
     next_var: usize,
     /// Field paths (`.a.b`) the generated values hold, for templates to reach.
     paths: Vec<String>,
+    /// True once the named template `d` exists.
+    defined: bool,
 }
 
 impl Gen {
     pub fn new(seed: u64) -> Gen {
-        Gen { rng: Rng::new(seed), vars: Vec::new(), ranges: 0, depth: 0, next_var: 0, paths: Vec::new() }
+        Gen { rng: Rng::new(seed), vars: Vec::new(), ranges: 0, depth: 0, next_var: 0, paths: Vec::new(), defined: false }
     }
 
     pub fn case(&mut self) -> Case {
         let defaults = self.values(6);
         let overrides = if self.rng.one_in(2) { self.values(3) } else { String::new() };
-        let template = self.list(4);
+        // A named template first (its body sees only its own `$`), then the
+        // main template, which may call it.
+        let mut template = String::new();
+        if self.rng.one_in(3) {
+            let (vars, ranges) = (std::mem::take(&mut self.vars), std::mem::take(&mut self.ranges));
+            template = format!("{{{{< define \"d\" >}}}}{}{{{{< end >}}}}", self.list(3));
+            (self.vars, self.ranges) = (vars, ranges);
+            self.defined = true;
+        }
+        template += &self.list(4);
         Case { defaults, overrides, template }
     }
 
@@ -192,6 +203,10 @@ impl Gen {
             8 if self.ranges > 0 => self.rng.pick(&["{{< break >}}", "{{< continue >}}"]).to_string(),
             9 => self.rng.pick(&["{{</* c */>}}", "{{<- /* c */ ->}}", "{{< /* c */ ->}}"]).to_string(),
             10 => self.context_use(),
+            11 if self.defined => {
+                let arg = if self.rng.one_in(4) { String::new() } else { format!(" {}", self.value_pipeline()) };
+                format!("{{{{< template \"d\"{arg} >}}}}")
+            }
             _ => self.action(),
         };
         self.depth -= 1;
