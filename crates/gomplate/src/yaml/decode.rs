@@ -177,12 +177,43 @@ impl<'a> Reader<'a> {
                             value.pop();
                         }
                     }
+                    let mut single_pair = false;
+                    if style == ScalarStyle::Plain && tag.is_none() && flow_key(&value) {
+                        // libyaml reads `?` as the key indicator anywhere in a
+                        // flow collection, also with no space after it.
+                        // (Block collections cannot nest in flow ones, and the
+                        // single-pair mapping of `[k: v]` has no `{`.)
+                        if let Some(open) = stack.last().filter(|_| stack.iter().any(|open| open.flow)) {
+                            match &nodes[open.node].kind {
+                                Kind::Map(items) if items.len() % 2 == 1 => {
+                                    return Err(YamlError {
+                                        line: 0,
+                                        message: "did not find expected node content".into(),
+                                    })
+                                }
+                                // `[?x]` is a single-pair mapping `{x: null}`.
+                                Kind::Seq(_) => single_pair = true,
+                                _ => {}
+                            }
+                            value.remove(0);
+                        }
+                    }
                     let kind = Kind::Scalar {
                         value,
                         style,
                         tag,
                     };
-                    let id = add(&mut nodes, &mut stack, Node { kind, line });
+                    let id = if single_pair {
+                        let map = add(&mut nodes, &mut stack, Node { kind: Kind::Map(Vec::new()), line });
+                        stack.push(Open { node: map, start_line: line, flow: true, is_map: true });
+                        add(&mut nodes, &mut stack, Node { kind, line });
+                        let null = Kind::Scalar { value: "null".into(), style: ScalarStyle::Plain, tag: None };
+                        add(&mut nodes, &mut stack, Node { kind: null, line });
+                        stack.pop();
+                        map
+                    } else {
+                        add(&mut nodes, &mut stack, Node { kind, line })
+                    };
                     if anchor != 0 {
                         anchors.insert(anchor, id);
                     }
@@ -237,6 +268,15 @@ impl<'a> Reader<'a> {
 }
 
 /// yaml.v3's short form of a tag (`!!str`, `!local`, `!`).
+/// True for a plain scalar that libyaml, inside a flow collection, reads as
+/// the key indicator `?` followed by a plain key (`?x`); the rarer forms (a
+/// quoted, tagged or anchored key after it) are left as saphyr reads them.
+fn flow_key(value: &str) -> bool {
+    let mut chars = value.chars();
+    chars.next() == Some('?')
+        && chars.next().is_some_and(|c| !c.is_whitespace() && !"?\"'&*!|>%@`[]{},#".contains(c))
+}
+
 fn short_tag(handle: &str, suffix: &str) -> String {
     match handle {
         "tag:yaml.org,2002:" | "!!" => format!("!!{suffix}"),

@@ -3,7 +3,7 @@
 //! flow, variables, printf verbs/flags/widths, printing of every value kind).
 //! The same seed always gives the same case. What COMPATIBILITY.md lists as
 //! different from Go is never generated: `%p`, YAML timestamps, integers past
-//! 2^63, `\/` and `?x` in YAML flow collections, dot inside a collection.
+//! 2^63, `\/` in YAML, dot inside a collection.
 
 use crate::support::reference::Case;
 
@@ -51,7 +51,8 @@ const SCALARS: &[&str] = &[
 /// Flow collections and other inline values.
 const FLOWS: &[&str] = &[
     "[]", "{}", "[1, two, 3.5]", "[a, [b, c], {d: e}]", "{x: 1, y: [a]}", "[null, ~, true]", "{a: {b: {c: 1}}}",
-    "[ '', \"\" ]", "{k: v, n: 1.0}", "[-1, 0x10, .inf]",
+    "[ '', \"\" ]", "{k: v, n: 1.0}", "[-1, 0x10, .inf]", "[?x]", "{?x: 1, ?y}", "[a, ?x y: 2]", "[!!str , x]",
+    "{x: !!str }", "[!!null , 1]",
 ];
 
 /// Block scalars, each ending with a line break.
