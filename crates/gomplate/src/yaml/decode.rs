@@ -251,12 +251,15 @@ impl<'a> Reader<'a> {
     /// no line break: nothing but blanks follows the span, and the text after
     /// the last line break is not blank.
     fn ends_input(&mut self, span: Span) -> bool {
-        let end = self.byte_offset(span.end.index());
         let last_line = self.text.rsplit('\n').next().unwrap_or_default();
-        self.text[end..].trim().is_empty() && !last_line.trim().is_empty()
+        if last_line.trim().is_empty() {
+            return false;
+        }
+        let end = self.byte_offset(span.end.index());
+        self.text[end..].trim().is_empty()
     }
 
-        fn byte_offset(&mut self, char_index: usize) -> usize {
+    fn byte_offset(&mut self, char_index: usize) -> usize {
         let text = self.text;
         let offsets = self.char_offsets.get_or_insert_with(|| {
             let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
@@ -267,7 +270,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// yaml.v3's short form of a tag (`!!str`, `!local`, `!`).
 /// True for a plain scalar that libyaml, inside a flow collection, reads as
 /// the key indicator `?` followed by a plain key (`?x`); the rarer forms (a
 /// quoted, tagged or anchored key after it) are left as saphyr reads them.
@@ -277,6 +279,7 @@ fn flow_key(value: &str) -> bool {
         && chars.next().is_some_and(|c| !c.is_whitespace() && !"?\"'&*!|>%@`[]{},#".contains(c))
 }
 
+/// yaml.v3's short form of a tag (`!!str`, `!local`, `!`).
 fn short_tag(handle: &str, suffix: &str) -> String {
     match handle {
         "tag:yaml.org,2002:" | "!!" => format!("!!{suffix}"),
