@@ -118,7 +118,7 @@ fn case_files() -> Vec<CaseFile> {
 fn engine_cases() {
     let files = case_files();
     let regenerate = std::env::var_os("REGENERATE_CASES").is_some();
-    let go = reference::build_go().map(|go| reference::render_go(&go, &files.iter().map(|f| f.case.clone()).collect::<Vec<_>>()));
+    let go = reference::build_go("cases").map(|go| reference::render_go(&go, &files.iter().map(|f| f.case.clone()).collect::<Vec<_>>()));
     assert!(go.is_some() || !regenerate, "regenerating the cases needs go");
     let mut failures = Vec::new();
     for (i, file) in files.iter().enumerate() {

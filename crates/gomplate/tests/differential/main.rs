@@ -20,7 +20,7 @@ const SEEDS: u64 = 3000;
 
 #[test]
 fn engine_agrees_with_go_on_random_templates() {
-    let Some(go) = reference::build_go() else { return };
+    let Some(go) = reference::build_go("differential") else { return };
     let seeds = std::env::var("DIFFERENTIAL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
     let cases: Vec<Case> = (0..seeds).map(|seed| Gen::new(seed).case()).collect();
     let want = reference::render_go(&go, &cases);

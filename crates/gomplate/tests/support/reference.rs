@@ -58,10 +58,11 @@ pub fn render_here(case: &Case) -> Outcome {
     engine.render("t", &dot, &mut NoHost).map(String::into_bytes).map_err(|e| e.to_string())
 }
 
-/// Builds the Go program into the target folder (Go's build cache makes a
-/// rebuild quick), or prints why not and returns `None` when `go` is missing.
-/// Under `CI=true` a missing `go` fails instead.
-pub fn build_go() -> Option<PathBuf> {
+/// Builds the Go program into the target folder, in a folder of its own for
+/// each `user` (tests run in parallel; Go's build cache makes a rebuild
+/// quick), or prints why not and returns `None` when `go` is missing. Under
+/// `CI=true` a missing `go` fails instead.
+pub fn build_go(user: &str) -> Option<PathBuf> {
     if Command::new("go").arg("version").output().is_err() {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true");
         assert!(!ci, "go is not installed (CI=true): run scripts/install-test-tools");
@@ -69,7 +70,7 @@ pub fn build_go() -> Option<PathBuf> {
         return None;
     }
     let gopath = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/go");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gomplate-go-render/render");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gomplate-go-render").join(user).join("render");
     let status = Command::new("go")
         .args(["build", "-o"])
         .arg(&out)
