@@ -822,10 +822,10 @@ pub(crate) fn is_dns_name(s: &str, max: usize, dots: bool) -> bool {
 
 fn describe(v: &Value) -> &'static str {
     match v {
-        Value::Map(_) => "a map",
+        Value::Map(_) | Value::Context(_) => "a map",
         Value::List(_) => "a list",
         Value::String(_) => "a string",
-        Value::Int(_) | Value::Float(_) => "a number",
+        Value::Int(_) | Value::Uint8(_) | Value::Float(_) => "a number",
         Value::Bool(_) => "a boolean",
         Value::Nil | Value::Missing => "null",
     }

@@ -19,6 +19,7 @@ pub enum ErrorKind {
 /// A template error with its location.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
+    /// What went wrong.
     pub kind: ErrorKind,
     /// The name of the template where it happened.
     pub template: String,
@@ -62,6 +63,7 @@ impl std::error::Error for Error {}
 /// `error calling NAME: MESSAGE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FuncError {
+    /// The message, as Go's function would return it.
     pub message: String,
     /// True when raised by `fail`: the message is shown to users as is.
     pub is_fail: bool,

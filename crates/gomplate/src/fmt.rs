@@ -19,7 +19,7 @@
 //! Not reproduced: `%p` (Go prints a memory address; here every operand gets
 //! Go's "not a pointer" error form, `%!p(type=value)`).
 
-use crate::value::Value;
+use crate::value::{Map, Value};
 
 /// `fmt.Sprint(args...)`: operands in their default format, with a space
 /// between two operands when neither is a string.
@@ -844,6 +844,28 @@ impl Printer {
         }
     }
 
+    /// An unsigned integer (Go's `fmtInteger` with `isSigned` false).
+    fn fmt_uint(&mut self, u: u64, verb: char, arg: &Value) {
+        match verb {
+            'v' if self.f.sharp_v => {
+                // Go's `fmt0x64(v, true)`.
+                let sharp = self.f.sharp;
+                self.f.sharp = true;
+                self.fmt_integer(u, 16, false, 'v', false);
+                self.f.sharp = sharp;
+            }
+            'v' | 'd' => self.fmt_integer(u, 10, false, verb, false),
+            'b' => self.fmt_integer(u, 2, false, verb, false),
+            'o' | 'O' => self.fmt_integer(u, 8, false, verb, false),
+            'x' => self.fmt_integer(u, 16, false, verb, false),
+            'X' => self.fmt_integer(u, 16, false, verb, true),
+            'c' => self.fmt_c(u),
+            'q' => self.fmt_qc(u),
+            'U' => self.fmt_unicode(u),
+            _ => self.bad_verb(verb, Some(arg)),
+        }
+    }
+
     fn fmt_float_verb(&mut self, v: f64, verb: char, arg: &Value) {
         match verb {
             'v' => self.fmt_float(v, b'g', -1),
@@ -884,7 +906,7 @@ impl Printer {
                 return;
             }
             // `%w` outside `Errorf` is an error for the operand as a whole.
-            'w' if matches!(arg, Value::List(_) | Value::Map(_)) => {
+            'w' if matches!(arg, Value::List(_) | Value::Map(_) | Value::Context(_)) => {
                 self.bad_verb(verb, Some(arg));
                 return;
             }
@@ -907,6 +929,7 @@ impl Printer {
             }
             Value::Bool(b) => self.fmt_bool(*b, verb, v),
             Value::Int(i) => self.fmt_int(*i, verb, v),
+            Value::Uint8(b) => self.fmt_uint(u64::from(*b), verb, v),
             Value::Float(f) => self.fmt_float_verb(*f, verb, v),
             Value::String(s) => self.fmt_string(s, verb, v),
             Value::List(items) => {
@@ -924,25 +947,34 @@ impl Printer {
                 }
                 self.buf.push(if self.f.sharp_v { '}' } else { ']' });
             }
-            Value::Map(map) => {
-                if self.f.sharp_v {
-                    self.buf.push_str(v.type_name());
-                    self.buf.push('{');
-                } else {
-                    self.buf.push_str("map[");
-                }
-                for (i, (k, val)) in map.iter().enumerate() {
-                    if i > 0 {
-                        self.buf.push_str(if self.f.sharp_v { ", " } else { " " });
-                    }
-                    let key = Value::str(k.as_str());
-                    self.fmt_string(k, verb, &key);
-                    self.buf.push(':');
-                    self.print_value(val, verb);
-                }
-                self.buf.push(if self.f.sharp_v { '}' } else { ']' });
+            // Only ever an operand: Go prints a pointer to a map operand as
+            // `&` and the map, named by its type for `%#v`.
+            Value::Context(map) => {
+                self.buf.push('&');
+                self.print_map(map, "gomplate.tmplctx", verb);
             }
+            Value::Map(map) => self.print_map(map, v.type_name(), verb),
         }
+    }
+
+    /// A map's entries in key order, as `map[k:v ...]` or, for `%#v`, `TYPE{"k":v, ...}`.
+    fn print_map(&mut self, map: &Map, type_name: &str, verb: char) {
+        if self.f.sharp_v {
+            self.buf.push_str(type_name);
+            self.buf.push('{');
+        } else {
+            self.buf.push_str("map[");
+        }
+        for (i, (k, val)) in map.iter().enumerate() {
+            if i > 0 {
+                self.buf.push_str(if self.f.sharp_v { ", " } else { " " });
+            }
+            let key = Value::str(k.as_str());
+            self.fmt_string(k, verb, &key);
+            self.buf.push(':');
+            self.print_value(val, verb);
+        }
+        self.buf.push(if self.f.sharp_v { '}' } else { ']' });
     }
 
     // ----- the format string -----
@@ -1012,6 +1044,7 @@ impl Printer {
         }
         let (num, is_int) = match args[arg_num] {
             Value::Int(n) if !too_large(n) => (n, true),
+            Value::Uint8(n) => (i64::from(n), true),
             _ => (0, false),
         };
         (num, is_int, arg_num + 1)

@@ -41,6 +41,10 @@ fn write_value(out: &mut String, value: &Value) {
         Value::Int(i) => {
             let _ = write!(out, "{i}");
         }
+        Value::Uint8(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Value::Context(map) => write_value(out, &Value::Map(map.clone())),
         Value::Float(f) => write_float(out, *f),
         Value::String(s) => write_quoted(out, s, Escapes::Ugorji),
         Value::List(items) => {

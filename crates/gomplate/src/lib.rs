@@ -6,18 +6,21 @@
 //! ([`Engine::add_template`]) and supply a [`Host`] for the few functions that
 //! touch the outside world (`getenv`, `file.Write`).
 //!
-//! Modules, in the order text flows through them: [`lexer`] → [`parse`] →
-//! [`ast`] → [`exec`], which calls [`funcs`] (formatting in [`fmt`], data
-//! formats in [`yaml`] and [`json`]) on [`Value`]s.
+//! Modules, in the order text flows through them: `lexer` → `parse` → `ast`
+//! (private) → [`exec`], which calls [`funcs`] (formatting in [`fmt`], data
+//! formats in [`yaml`] and [`json`]) on [`Value`]s. Usage and how the engine is
+//! checked against Go: `README.md`.
 
-pub mod ast;
+#![warn(missing_docs)]
+
+mod ast;
 mod error;
 pub mod exec;
 pub mod fmt;
 pub mod funcs;
 pub mod json;
-pub mod lexer;
-pub mod parse;
+mod lexer;
+mod parse;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
@@ -35,3 +38,8 @@ pub use error::{Error, ErrorKind, FuncError};
 pub const SIZE_LIMIT: usize = 64 << 20;
 pub use exec::{Engine, Host, MissingKey, NoHost};
 pub use value::{Kind, Map, Value};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -9,9 +9,10 @@
 //! as separate trees sharing the lexer. Node positions are 1-based line and
 //! byte column of the node's first token (Go prints the column 0-based).
 //!
+//! As in Go, a function name must be defined ([`funcs::is_defined`]) where it
+//! is parsed, even in a branch that never runs.
+//!
 //! Differences from Go, by design:
-//! - the "function %q not defined" check is left to execution, since the
-//!   parser does not know the function table;
 //! - complex constants (`1+2i`, `2i`) and integers that only fit in a uint64
 //!   are rejected here (values have no complex or uint type; Go fails at
 //!   execution time for the latter);
@@ -595,7 +596,12 @@ impl<'a> Parser<'a> {
     fn term(&mut self) -> PResult<Option<Arg>> {
         let token = self.next_non_space();
         let arg = match token.typ {
-            ItemType::Identifier => Arg::Identifier(token.val.into_owned()),
+            ItemType::Identifier => {
+                if !crate::funcs::is_defined(&token.val) {
+                    return Err(self.errorf(format!("function {} not defined", go_quote(&token.val))));
+                }
+                Arg::Identifier(token.val.into_owned())
+            }
             ItemType::Dot => Arg::Dot,
             ItemType::Nil => Arg::Nil,
             ItemType::Variable => self.use_var(&token.val)?,
@@ -1106,7 +1112,9 @@ mod tests {
         assert_eq!(err("{{ .X) }}"), "template: t:1: unexpected right paren");
         assert_eq!(err("{{ .X \"y\"z }}"), "template: t:1: unexpected \"z\" in operand");
         assert_eq!(err("{{ (1) 2 | . }}"), "template: t:1: non executable command in pipeline stage 2");
-        assert_eq!(err("{{ x := 1 }}"), "template: t:1: unexpected \":=\" in operand");
+        assert_eq!(err("{{ x := 1 }}"), "template: t:1: function \"x\" not defined");
+        assert_eq!(err("{{ print (nosuch 1) }}"), "template: t:1: function \"nosuch\" not defined");
+        assert_eq!(err("{{ if false }}{{ nosuch }}{{ end }}"), "template: t:1: function \"nosuch\" not defined");
         assert_eq!(err("{{ |x }}"), "template: t:1: unexpected \"|\" in command");
         assert_eq!(err("{{ ( ) }}"), "template: t:1: missing value for parenthesized pipeline");
         assert_eq!(err("x {{/* c"), "template: t:1: unclosed comment");
@@ -1136,7 +1144,7 @@ mod tests {
             ("{{ block\n\"x\" .\n}}\n{{ else }}\n{{ end }}", "t:3: unexpected {{else}} in block clause"),
             ("x\n{{- /* c\n*/ -}}\ny\n{{ /* bad */ }}", "t:5: unexpected \"/\" in command"),
             ("{{ .A }}\n{{ .B\n", "t:3: unclosed action started at t:2"),
-            ("{{ `raw\nstring\n` | f\n}}\n{{ $z }}", "t:5: undefined variable \"$z\""),
+            ("{{ `raw\nstring\n` | print\n}}\n{{ $z }}", "t:5: undefined variable \"$z\""),
             ("{{ 'a\n' }}", "t:1: unterminated character constant"),
             ("{{ ( ( .X ) }}", "t:1: unclosed left paren"),
             ("{{ $x, $y := 1 }}", "t:1: too many declarations in command"),
@@ -1152,7 +1160,7 @@ mod tests {
             ("{{ 123456789012345678901234567890 }}", "t:1: integer overflow: \"123456789012345678901234567890\""),
             ("{{ '\\18' }}", "t:1: invalid syntax"),
             ("{{ \"\\U00110000\" }}", "t:1: invalid syntax"),
-            ("{{ f·g }}", "t:1: bad character U+00B7 '·'"),
+            ("{{ print·g }}", "t:1: bad character U+00B7 '·'"),
             ("{{ \u{0} }}", "t:1: unrecognized character in action: U+0000"),
             ("{{ .X , .Y }}", "t:1: unexpected \",\" in operand"),
             ("{{ .X = 1 }}", "t:1: unexpected \"=\" in operand"),
@@ -1207,11 +1215,11 @@ mod tests {
 
     #[test]
     fn parse_display_matches_go_string() {
-        let tree = p("{{$x := tmpl.Exec \"a\" . | fromYaml}}{{fail \"msg\"}}{{.Values.x | quote}}");
+        let tree = p("{{$x := tmpl.Exec \"a\" . | toYAML}}{{fail \"msg\"}}{{.Values.x | quote}}");
         let strings: Vec<String> = tree.root.iter().map(|n| n.to_string()).collect();
         assert_eq!(
             strings,
-            vec!["{{$x := tmpl.Exec \"a\" . | fromYaml}}", "{{fail \"msg\"}}", "{{.Values.x | quote}}"]
+            vec!["{{$x := tmpl.Exec \"a\" . | toYAML}}", "{{fail \"msg\"}}", "{{.Values.x | quote}}"]
         );
         let Node::Action { pipe, .. } = &tree.root[1] else { panic!() };
         assert_eq!(pipe.to_string(), "fail \"msg\"");

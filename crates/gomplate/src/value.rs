@@ -20,28 +20,49 @@ pub enum Value {
     Missing,
     /// A nil interface (YAML `null`). Prints as `<nil>`.
     Nil,
+    /// Go `bool`.
     Bool(bool),
     /// Go `int` (64-bit).
     Int(i64),
+    /// Go `uint8`: what `index` returns for a byte of a string.
+    Uint8(u8),
     /// Go `float64`.
     Float(f64),
+    /// Go `string`.
     String(Arc<str>),
     /// Go `[]interface{}`.
     List(Arc<Vec<Value>>),
     /// Go `map[string]interface{}`.
     Map(Arc<Map>),
+    /// Dot as gomplate passes it: a pointer to its context map
+    /// (`*gomplate.tmplctx`), made by [`Engine::render`](crate::Engine::render).
+    /// Fields, `range`, `with`, `len` and template calls see the map; `fmt`
+    /// prints it with `&`, and it is comparable (`eq . .`). Functions other
+    /// than Go's builtins receive the map.
+    Context(Arc<Map>),
 }
 
 /// The Go kind of a value, as `reflect.Kind.String()` and gomplate's `kind` name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// Nil or missing.
     Invalid,
+    /// `bool`.
     Bool,
+    /// `int`.
     Int,
+    /// `uint8`.
+    Uint8,
+    /// `float64`.
     Float64,
+    /// `string`.
     String,
+    /// `[]interface{}`.
     Slice,
+    /// `map[string]interface{}`.
     Map,
+    /// A pointer: dot as gomplate passes it.
+    Ptr,
 }
 
 impl Kind {
@@ -51,10 +72,12 @@ impl Kind {
             Kind::Invalid => "invalid",
             Kind::Bool => "bool",
             Kind::Int => "int",
+            Kind::Uint8 => "uint8",
             Kind::Float64 => "float64",
             Kind::String => "string",
             Kind::Slice => "slice",
             Kind::Map => "map",
+            Kind::Ptr => "ptr",
         }
     }
 }
@@ -81,10 +104,12 @@ impl Value {
             Value::Missing | Value::Nil => Kind::Invalid,
             Value::Bool(_) => Kind::Bool,
             Value::Int(_) => Kind::Int,
+            Value::Uint8(_) => Kind::Uint8,
             Value::Float(_) => Kind::Float64,
             Value::String(_) => Kind::String,
             Value::List(_) => Kind::Slice,
             Value::Map(_) => Kind::Map,
+            Value::Context(_) => Kind::Ptr,
         }
     }
 
@@ -94,10 +119,12 @@ impl Value {
             Value::Missing | Value::Nil => "<nil>",
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
+            Value::Uint8(_) => "uint8",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "[]interface {}",
             Value::Map(_) => "map[string]interface {}",
+            Value::Context(_) => "*gomplate.tmplctx",
         }
     }
 
@@ -113,10 +140,12 @@ impl Value {
             Value::Missing | Value::Nil => false,
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
+            Value::Uint8(b) => *b != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
+            Value::Context(_) => true,
         }
     }
 
@@ -133,6 +162,15 @@ impl Value {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
+        }
+    }
+
+    /// What a function other than Go's builtins receives: the map a
+    /// [`Value::Context`] points to, any other value as it is.
+    pub fn deref(self) -> Value {
+        match self {
+            Value::Context(map) => Value::Map(map),
+            v => v,
         }
     }
 
@@ -161,6 +199,9 @@ impl Value {
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
             }
+            Value::Uint8(b) => {
+                let _ = write!(out, "{b}");
+            }
             Value::Float(f) => out.push_str(&format_float_g(*f)),
             Value::String(s) => out.push_str(s),
             Value::List(items) => {
@@ -173,7 +214,8 @@ impl Value {
                 }
                 out.push(']');
             }
-            Value::Map(map) => {
+            // text/template prints what a pointer points to.
+            Value::Map(map) | Value::Context(map) => {
                 out.push_str("map[");
                 for (i, (k, v)) in map.iter().enumerate() {
                     if i > 0 {
@@ -197,10 +239,11 @@ impl PartialEq for Value {
             (a, b) if a.is_nil() && b.is_nil() => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Uint8(a), Value::Uint8(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) | (Value::Context(a), Value::Context(b)) => a == b,
             _ => false,
         }
     }

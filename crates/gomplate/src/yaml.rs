@@ -19,7 +19,9 @@ use crate::value::Value;
 /// which list their own lines, possibly several) it is the first one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlError {
+    /// The line yaml.v3 reports (0 when it reports none).
     pub line: usize,
+    /// yaml.v3's message, without the `yaml: line N:` prefix.
     pub message: String,
 }
 

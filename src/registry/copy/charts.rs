@@ -274,10 +274,11 @@ fn to_json(v: &gomplate::Value) -> serde_json::Value {
         gomplate::Value::Missing | gomplate::Value::Nil => serde_json::Value::Null,
         gomplate::Value::Bool(b) => (*b).into(),
         gomplate::Value::Int(i) => (*i).into(),
+        gomplate::Value::Uint8(b) => (*b).into(),
         gomplate::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
         gomplate::Value::String(s) => s.to_string().into(),
         gomplate::Value::List(l) => l.iter().map(to_json).collect(),
-        gomplate::Value::Map(m) => m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<serde_json::Map<_, _>>().into(),
+        gomplate::Value::Map(m) | gomplate::Value::Context(m) => m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<serde_json::Map<_, _>>().into(),
     }
 }
 

@@ -3,6 +3,8 @@
 //! the escapers `html`, `js`, `urlquery`. (`and`/`or`/`call` live in the
 //! executor; `slice` is gomplate's `coll.Slice`.)
 
+use std::sync::Arc;
+
 use super::{arity, arity_min};
 use crate::error::FuncError;
 use crate::fmt;
@@ -35,6 +37,7 @@ pub fn len(args: &[Value]) -> Result<Value, FuncError> {
 fn index_arg(index: &Value, cap: usize) -> Result<usize, FuncError> {
     let x = match index {
         Value::Int(i) => *i,
+        Value::Uint8(b) => i64::from(*b),
         Value::Missing | Value::Nil => return Err("cannot index slice/array with nil".into()),
         v => return Err(FuncError::new(format!("cannot index slice/array with type {}", v.type_name()))),
     };
@@ -69,7 +72,7 @@ pub fn index(args: &[Value]) -> Result<Value, FuncError> {
                 if x == s.len() {
                     return Err(FuncError::new(format!("index out of range: {x}")));
                 }
-                Value::Int(s.as_bytes()[x] as i64)
+                Value::Uint8(s.as_bytes()[x])
             }
             Value::Map(m) => match idx {
                 Value::String(k) => m.get(&**k).cloned().unwrap_or(Value::Nil),
@@ -114,15 +117,28 @@ enum BasicKind {
 fn basic_kind(v: &Value) -> BasicKind {
     match v {
         Value::Bool(_) => BasicKind::Bool,
-        Value::Int(_) => BasicKind::Int,
+        Value::Int(_) | Value::Uint8(_) => BasicKind::Int,
         Value::Float(_) => BasicKind::Float,
         Value::String(_) => BasicKind::String,
         _ => BasicKind::Invalid,
     }
 }
 
+/// The value of a signed or unsigned integer.
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Uint8(b) => Some(i64::from(*b)),
+        _ => None,
+    }
+}
+
 /// Go's `eq` for one pair, after both sides had their interface removed.
 fn eq_pair(a: &Value, b: &Value) -> Result<bool, FuncError> {
+    // Go compares signed and unsigned integers by value.
+    if let (Some(x), Some(y)) = (integer(a), integer(b)) {
+        return Ok(x == y);
+    }
     let (k1, k2) = (basic_kind(a), basic_kind(b));
     if k1 != k2 {
         if !a.is_nil() && !b.is_nil() {
@@ -131,6 +147,8 @@ fn eq_pair(a: &Value, b: &Value) -> Result<bool, FuncError> {
         return Ok(false);
     }
     Ok(match (a, b) {
+        // Pointers compare by address: there is one context per render.
+        (Value::Context(x), Value::Context(y)) => Arc::ptr_eq(x, y),
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
@@ -186,8 +204,10 @@ fn lt_pair(a: &Value, b: &Value) -> Result<bool, FuncError> {
     if k1 != k2 {
         return Err(ERR_BAD_COMPARISON.into());
     }
+    if let (Some(x), Some(y)) = (integer(a), integer(b)) {
+        return Ok(x < y);
+    }
     match (a, b) {
-        (Value::Int(x), Value::Int(y)) => Ok(x < y),
         (Value::Float(x), Value::Float(y)) => Ok(x < y),
         (Value::String(x), Value::String(y)) => Ok(x < y),
         _ => Err(ERR_BAD_COMPARISON_TYPE.into()),
@@ -370,7 +390,7 @@ mod tests {
         assert_eq!(index(&[m.clone(), s("missing")]).unwrap(), Value::Nil);
         assert_eq!(err(index(&[m.clone(), s("missing"), s("x")])), "index of nil pointer");
         assert_eq!(err(index(&[m.clone(), Value::Int(1)])), "value has type int; should be string");
-        assert_eq!(index(&[s("abc"), Value::Int(1)]).unwrap(), Value::Int(98));
+        assert_eq!(index(&[s("abc"), Value::Int(1)]).unwrap(), Value::Uint8(98));
         assert_eq!(index(std::slice::from_ref(&m)).unwrap(), m);
     }
 

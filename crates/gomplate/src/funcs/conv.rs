@@ -27,6 +27,7 @@ pub fn to_bool(v: &Value) -> bool {
             matches!(s.as_str(), "1" | "t" | "true" | "yes") || str_to_float64(&s) == 1.0
         }
         Value::Int(i) => *i == 1,
+        Value::Uint8(b) => *b == 1,
         Value::Float(f) => *f == 1.0,
         _ => false,
     }
@@ -39,6 +40,7 @@ pub fn to_int64(v: &Value) -> i64 {
     match v {
         Value::String(s) => str_to_int64(s),
         Value::Int(i) => *i,
+        Value::Uint8(b) => i64::from(*b),
         Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => *b as i64,
         _ => 0,
@@ -50,6 +52,7 @@ pub fn to_float64(v: &Value) -> f64 {
     match v {
         Value::String(s) => str_to_float64(s),
         Value::Int(i) => *i as f64,
+        Value::Uint8(b) => f64::from(*b),
         Value::Float(f) => *f,
         Value::Bool(b) => *b as i64 as f64,
         _ => 0.0,

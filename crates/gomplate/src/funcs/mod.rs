@@ -238,6 +238,31 @@ pub fn lookup(name: &str) -> Option<Func> {
     )
 }
 
+/// True when a template may call `name`: Go's builtins and every name in
+/// gomplate 3.11's function map (namespaces and top-level aliases), also those
+/// this crate does not implement, which fail when they run. Go checks this
+/// while parsing, so an unknown name is an error even in a branch never run.
+pub fn is_defined(name: &str) -> bool {
+    is_namespace(name)
+        || matches!(
+            name,
+            // text/template builtins (gomplate's `slice` replaces Go's)
+            "and" | "call" | "eq" | "ge" | "gt" | "html" | "index" | "js" | "le" | "len" | "lt" | "ne" | "not"
+                | "or" | "print" | "printf" | "println" | "slice" | "urlquery"
+                // gomplate 3.11's other top-level names
+                | "add" | "append" | "assert" | "aws" | "bool" | "contains" | "csv" | "csvByColumn"
+                | "csvByRow" | "datasource" | "datasourceExists" | "datasourceReachable" | "default"
+                | "defineDatasource" | "dict" | "div" | "ds" | "ec2dynamic" | "ec2meta" | "ec2region"
+                | "ec2tag" | "ec2tags" | "fail" | "flatten" | "gcp" | "getenv" | "has" | "hasPrefix"
+                | "hasSuffix" | "include" | "indent" | "isKind" | "join" | "json" | "jsonArray" | "jsonpath"
+                | "keys" | "kind" | "listDatasources" | "merge" | "mul" | "pow" | "prepend" | "quote" | "rem"
+                | "replaceAll" | "required" | "reverse" | "seq" | "shellQuote" | "sort" | "split" | "splitN"
+                | "squote" | "sub" | "ternary" | "title" | "toCSV" | "toJSON" | "toJSONPretty" | "toLower"
+                | "toTOML" | "toUpper" | "toYAML" | "toml" | "tpl" | "trim" | "trimSpace" | "uniq"
+                | "urlParse" | "values" | "yaml" | "yamlArray"
+        )
+}
+
 /// True when `name` is a gomplate namespace (`coll`, `conv`, `tmpl`, ...), so
 /// that `ns.Func` is a function call rather than a field access.
 pub fn is_namespace(name: &str) -> bool {
@@ -245,7 +270,7 @@ pub fn is_namespace(name: &str) -> bool {
         name,
         "base64" | "coll" | "conv" | "crypto" | "data" | "env" | "file" | "filepath" | "math"
             | "path" | "regexp" | "strings" | "test" | "time" | "tmpl" | "uuid" | "random"
-            | "sockaddr" | "net" | "semver"
+            | "sockaddr" | "net" | "semver" | "aws" | "gcp"
     )
 }
 

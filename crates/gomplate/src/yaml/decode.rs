@@ -169,12 +169,51 @@ impl<'a> Reader<'a> {
                 }
                 Event::Scalar(value, style, anchor, tag) => {
                     let tag = tag.map(|t| short_tag(&t.handle, &t.suffix));
+                    let mut value = value.into_owned();
+                    if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) && self.ends_input(span) {
+                        // libyaml keeps (clip, keep) the line break that
+                        // follows the last line; at the end of the input there is none.
+                        if value.ends_with('\n') {
+                            value.pop();
+                        }
+                    }
+                    let mut single_pair = false;
+                    if style == ScalarStyle::Plain && tag.is_none() && flow_key(&value) {
+                        // libyaml reads `?` as the key indicator anywhere in a
+                        // flow collection, also with no space after it.
+                        // (Block collections cannot nest in flow ones, and the
+                        // single-pair mapping of `[k: v]` has no `{`.)
+                        if let Some(open) = stack.last().filter(|_| stack.iter().any(|open| open.flow)) {
+                            match &nodes[open.node].kind {
+                                Kind::Map(items) if items.len() % 2 == 1 => {
+                                    return Err(YamlError {
+                                        line: 0,
+                                        message: "did not find expected node content".into(),
+                                    })
+                                }
+                                // `[?x]` is a single-pair mapping `{x: null}`.
+                                Kind::Seq(_) => single_pair = true,
+                                _ => {}
+                            }
+                            value.remove(0);
+                        }
+                    }
                     let kind = Kind::Scalar {
-                        value: value.into_owned(),
+                        value,
                         style,
                         tag,
                     };
-                    let id = add(&mut nodes, &mut stack, Node { kind, line });
+                    let id = if single_pair {
+                        let map = add(&mut nodes, &mut stack, Node { kind: Kind::Map(Vec::new()), line });
+                        stack.push(Open { node: map, start_line: line, flow: true, is_map: true });
+                        add(&mut nodes, &mut stack, Node { kind, line });
+                        let null = Kind::Scalar { value: "null".into(), style: ScalarStyle::Plain, tag: None };
+                        add(&mut nodes, &mut stack, Node { kind: null, line });
+                        stack.pop();
+                        map
+                    } else {
+                        add(&mut nodes, &mut stack, Node { kind, line })
+                    };
                     if anchor != 0 {
                         anchors.insert(anchor, id);
                     }
@@ -208,6 +247,18 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// True when a block scalar's last line is the input's last line and has
+    /// no line break: nothing but blanks follows the span, and the text after
+    /// the last line break is not blank.
+    fn ends_input(&mut self, span: Span) -> bool {
+        let last_line = self.text.rsplit('\n').next().unwrap_or_default();
+        if last_line.trim().is_empty() {
+            return false;
+        }
+        let end = self.byte_offset(span.end.index());
+        self.text[end..].trim().is_empty()
+    }
+
     fn byte_offset(&mut self, char_index: usize) -> usize {
         let text = self.text;
         let offsets = self.char_offsets.get_or_insert_with(|| {
@@ -217,6 +268,15 @@ impl<'a> Reader<'a> {
         });
         offsets.get(char_index).copied().unwrap_or(text.len())
     }
+}
+
+/// True for a plain scalar that libyaml, inside a flow collection, reads as
+/// the key indicator `?` followed by a plain key (`?x`); the rarer forms (a
+/// quoted, tagged or anchored key after it) are left as saphyr reads them.
+fn flow_key(value: &str) -> bool {
+    let mut chars = value.chars();
+    chars.next() == Some('?')
+        && chars.next().is_some_and(|c| !c.is_whitespace() && !"?\"'&*!|>%@`[]{},#".contains(c))
 }
 
 /// yaml.v3's short form of a tag (`!!str`, `!local`, `!`).

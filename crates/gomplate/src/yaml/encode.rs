@@ -137,6 +137,8 @@ impl Emitter {
                 simple_key,
             ),
             Value::Int(i) => self.scalar(&i.to_string(), Style::Plain, parent, simple_key),
+            Value::Uint8(b) => self.scalar(&b.to_string(), Style::Plain, parent, simple_key),
+            Value::Context(map) => self.node(&Value::Map(map.clone()), parent, simple_key),
             Value::Float(f) => {
                 let s = match format_float_g(*f).as_str() {
                     "+Inf" => ".inf".to_string(),
