@@ -28,7 +28,7 @@ use serde_json::json;
 
 use crate::components::tool::StderrCapture;
 use crate::mirror::config::{self as mirror_config, MirrorRules, MIRROR_CONFIG_ENV};
-use crate::mirror::reference::ImageRef;
+use image_ref::ImageRef;
 use crate::source::GeneratorSource;
 use render::{Component, Tools};
 use scan::{How, Source};

@@ -14,7 +14,7 @@ use gomplate::{Map, Value};
 
 use crate::mirror::manifests;
 use crate::mirror::recognize::{as_image, is_image_key, Place};
-use crate::mirror::reference::ImageRef;
+use image_ref::ImageRef;
 
 /// How an image was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

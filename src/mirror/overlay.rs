@@ -21,7 +21,7 @@ use anyhow::{anyhow, bail, Result};
 use gomplate::{Map, Value};
 
 use super::config::MirrorRules;
-use super::reference::ImageRef;
+use image_ref::ImageRef;
 
 /// What a location holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -32,7 +32,7 @@ use anyhow::{bail, Result};
 use gomplate::{Map, Value};
 use regex::Regex;
 
-use super::reference::ImageRef;
+use image_ref::ImageRef;
 
 /// The kind of place an image was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

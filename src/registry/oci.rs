@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use super::credentials::{Auth, Credentials};
 use super::limits::{self, BodyError};
 use crate::deadline;
-use crate::mirror::reference::api_host;
+use image_ref::api_host;
 
 /// Helm's chart config media type.
 pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";

@@ -29,7 +29,7 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYP
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
 
-use crate::mirror::reference::api_host;
+use image_ref::api_host;
 use crate::registry::credentials::{Auth, Credentials};
 use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings, Timeouts};
 
@@ -720,7 +720,7 @@ mod tests {
             ..Default::default()
         };
         let client = RegistryClient::new(&settings, Credentials::load(&config).unwrap()).unwrap();
-        let image = crate::mirror::reference::ImageRef::parse("docker.io/library/busybox:1.36").unwrap();
+        let image = image_ref::ImageRef::parse("docker.io/library/busybox:1.36").unwrap();
         let tag = image.tag.clone().unwrap();
         let manifest = client.get_manifest(&image.registry, &image.repository, &tag).await.unwrap().unwrap();
         assert_eq!(&manifest.bytes[..], br#"{"schemaVersion":2}"#);

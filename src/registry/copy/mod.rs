@@ -50,7 +50,7 @@ use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::mirror::reference::api_host;
+use image_ref::api_host;
 use client::{with_query, Failure, RawManifest, RegistryClient, Scope};
 pub use plan::CopyJob;
 use progress::Progress;

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::mirror::config::MirrorRules;
-use crate::mirror::reference::ImageRef;
+use image_ref::ImageRef;
 
 /// One image to copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
