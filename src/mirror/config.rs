@@ -72,7 +72,6 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::{Map, Value};
-
 use image_ref::ImageRef;
 
 /// The sidecar's environment variable naming a site-wide mirror config file

@@ -21,10 +21,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::Value;
+use image_ref::ImageRef;
 
 use super::config::MirrorRules;
 use super::recognize::{self, Place, Spot};
-use image_ref::ImageRef;
 
 /// An image reference found in a manifest.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -30,9 +30,8 @@ use std::sync::{Arc, LazyLock};
 
 use anyhow::{bail, Result};
 use gomplate::{Map, Value};
-use regex::Regex;
-
 use image_ref::ImageRef;
+use regex::Regex;
 
 /// The kind of place an image was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

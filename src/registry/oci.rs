@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
+use image_ref::api_host;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::Reference;
@@ -29,7 +30,6 @@ use sha2::{Digest, Sha256};
 use super::credentials::{Auth, Credentials};
 use super::limits::{self, BodyError};
 use crate::deadline;
-use image_ref::api_host;
 
 /// Helm's chart config media type.
 pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";

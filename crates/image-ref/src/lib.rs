@@ -16,6 +16,22 @@
 //! shortened by [`quote`] and [`shorten`], which are public so that a program
 //! echoes its other values the same way. [`api_host`] gives the host that
 //! serves a registry's distribution API (Docker Hub's differs from its name).
+//!
+//! ```
+//! use image_ref::ImageRef;
+//!
+//! let nginx = ImageRef::parse("nginx:1.25")?;
+//! assert_eq!(nginx.to_string(), "docker.io/library/nginx:1.25");
+//! assert_eq!(nginx.familiar(), "nginx:1.25");
+//! assert_eq!(image_ref::api_host(&nginx.registry), "registry-1.docker.io");
+//!
+//! let kubectl = ImageRef::parse_loose("bitnami/kubectl", Some("1.26"))?;
+//! assert_eq!(kubectl.path_with_host(), "docker.io/bitnami/kubectl");
+//!
+//! let err = ImageRef::parse("Nginx").unwrap_err().to_string();
+//! assert!(err.starts_with("invalid image reference \"Nginx\": "));
+//! # Ok::<(), image_ref::Error>(())
+//! ```
 
 mod error;
 #[cfg(any(test, fuzzing))]

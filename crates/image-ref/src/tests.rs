@@ -597,6 +597,32 @@ fn errors_carry_the_go_text_and_the_input() {
     );
 }
 
+/// Every message echoes what it refuses, cut when long: a megabyte of input
+/// gives a message of a few hundred bytes.
+#[test]
+fn errors_stay_short_for_long_inputs() {
+    let huge = "x".repeat(1 << 20);
+    let base = ImageRef::parse("busybox").unwrap();
+    let messages = [
+        ImageRef::parse(&format!("{huge}!")).unwrap_err(),
+        ImageRef::parse(&format!("a/{}", huge.to_uppercase())).unwrap_err(),
+        base.with_tag(&format!("-{huge}")).unwrap_err(),
+        base.with_digest(&format!("sha256:{}", "f".repeat(1 << 20))).unwrap_err(),
+        ImageRef::parse_loose("busybox:1", Some(&huge)).unwrap_err(),
+        ImageRef::parse_loose(&format!("{}:1", "a".repeat(1000)), Some("2")).unwrap_err(),
+        ImageRef::parse_loose("busybox", Some(&format!("1@{huge}"))).unwrap_err(),
+    ]
+    .map(|e| e.to_string());
+    for m in &messages {
+        assert!(m.len() < 1000, "{} bytes: {}", m.len(), &m[..300]);
+        assert!(m.contains("bytes)"), "{m}");
+    }
+    assert!(messages[2].starts_with("invalid tag format \"-xxx"), "{}", messages[2]);
+    assert!(messages[3].starts_with("invalid checksum digest length \"sha256:fff"), "{}", messages[3]);
+    assert!(messages[4].starts_with("image repository \"busybox:1\" already has a tag or digest, and tag \"xxx"));
+    assert!(messages[6].contains("(tag \"1@xxx"), "{}", messages[6]);
+}
+
 /// Go's `Parse` reports "must be lowercase" when only lowercasing would
 /// help; normalisation catches those cases earlier, so this is checked on
 /// the grammar itself.

@@ -25,11 +25,11 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use futures_util::StreamExt;
+use image_ref::api_host;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
 
-use image_ref::api_host;
 use crate::registry::credentials::{Auth, Credentials};
 use crate::registry::oci::{parse_bearer_challenge, ChartRegistry, OciSettings, Timeouts};
 
