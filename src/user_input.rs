@@ -12,6 +12,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
+
 /// Values echoed in messages are cut as image references' errors cut them:
 /// over 200 bytes, at a character boundary, marked with their full size.
 pub use image_ref::quote;
