@@ -13,14 +13,15 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 
+/// Values echoed in messages are cut as image references' errors cut them:
+/// over 200 bytes, at a character boundary, marked with their full size.
+pub use image_ref::quote;
+
 /// The size limit of a values, mirror, images or charts file: 16 MiB, far
 /// above deployKF's sample values (~100 KiB) and an image list of thousands
 /// of lines, and low enough that a wrong path (a log, a disk image) fails at
 /// once instead of filling memory.
 pub const USER_FILE_LIMIT: u64 = 16 << 20;
-
-/// The longest value [`quote`] prints whole, in bytes.
-const QUOTE_LIMIT: usize = 200;
 
 /// Reads the user's file `path` as UTF-8 text. `what` names it in errors
 /// ("values file", "--images-file"). Anything but a regular file (a FIFO, a
@@ -80,37 +81,6 @@ where
     }
 }
 
-/// `value` quoted for a message (as Rust's `{:?}` quotes it: control
-/// characters escaped); one longer than 200 bytes is cut at a character
-/// boundary and marked with its full size: `"abc"…(1048576 bytes)`.
-pub fn quote(value: &str) -> String {
-    match cut(value) {
-        None => format!("{value:?}"),
-        Some(head) => format!("{head:?}…({} bytes)", value.len()),
-    }
-}
-
-/// [`quote`] without the quotes, for messages that print a value bare (Go's
-/// texts): `abc…(1048576 bytes)` when longer than 200 bytes.
-pub fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
-    match cut(value) {
-        None => value.into(),
-        Some(head) => format!("{head}…({} bytes)", value.len()).into(),
-    }
-}
-
-/// The first 200 bytes of `value` (at a character boundary) when it is longer.
-fn cut(value: &str) -> Option<&str> {
-    if value.len() <= QUOTE_LIMIT {
-        return None;
-    }
-    let mut end = QUOTE_LIMIT;
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    Some(&value[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,16 +115,5 @@ mod tests {
             let err = env_number::<u64>(&vars(bad), "N", 1..=10).unwrap_err().to_string();
             assert_eq!(err, format!("N must be a whole number from 1 to 10, not \"{bad}\""));
         }
-    }
-
-    #[test]
-    fn long_values_are_cut_in_messages() {
-        assert_eq!(quote("a\tb"), "\"a\\tb\"");
-        let long = "é".repeat(600_000);
-        let quoted = quote(&long);
-        assert!(quoted.len() < QUOTE_LIMIT + 40, "{}", quoted.len());
-        assert!(quoted.starts_with("\"éé") && quoted.ends_with("é\"…(1200000 bytes)"), "{quoted}");
-        assert_eq!(shorten("a b"), "a b");
-        assert_eq!(shorten(&"x".repeat(1000)), format!("{}…(1000 bytes)", "x".repeat(200)));
     }
 }

@@ -24,11 +24,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use gomplate::{Map, Value};
+use image_ref::ImageRef;
 use serde_json::json;
 
 use crate::components::tool::StderrCapture;
 use crate::mirror::config::{self as mirror_config, MirrorRules, MIRROR_CONFIG_ENV};
-use crate::mirror::reference::ImageRef;
 use crate::source::GeneratorSource;
 use render::{Component, Tools};
 use scan::{How, Source};

@@ -11,10 +11,10 @@
 
 use anyhow::{anyhow, Result};
 use gomplate::{Map, Value};
+use image_ref::ImageRef;
 
 use crate::mirror::manifests;
 use crate::mirror::recognize::{as_image, is_image_key, Place};
-use crate::mirror::reference::ImageRef;
 
 /// How an image was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

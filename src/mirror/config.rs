@@ -72,8 +72,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::{Map, Value};
-
-use super::reference::ImageRef;
+use image_ref::ImageRef;
 
 /// The sidecar's environment variable naming a site-wide mirror config file
 /// (lowest precedence).

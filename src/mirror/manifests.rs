@@ -21,10 +21,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::Value;
+use image_ref::ImageRef;
 
 use super::config::MirrorRules;
 use super::recognize::{self, Place, Spot};
-use super::reference::ImageRef;
 
 /// An image reference found in a manifest.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -93,10 +93,11 @@ const PREFIX_PROBE: &str = "x";
 
 /// The reference a use stands for: the image, or for a prefix an image under it.
 fn parse_use(written: &str, place: Place) -> Result<ImageRef> {
-    match place {
+    let image = match place {
         Place::Prefix => ImageRef::parse(&format!("{written}/{PREFIX_PROBE}")),
         _ => ImageRef::parse(written),
-    }
+    };
+    Ok(image?)
 }
 
 /// What a use becomes when `mirrored` is written in its place.

@@ -19,9 +19,9 @@
 
 use anyhow::{anyhow, bail, Result};
 use gomplate::{Map, Value};
+use image_ref::ImageRef;
 
 use super::config::MirrorRules;
-use super::reference::ImageRef;
 
 /// What a location holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,9 +30,8 @@ use std::sync::{Arc, LazyLock};
 
 use anyhow::{bail, Result};
 use gomplate::{Map, Value};
+use image_ref::ImageRef;
 use regex::Regex;
-
-use super::reference::ImageRef;
 
 /// The kind of place an image was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -19,6 +19,7 @@ use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{anyhow, Context, Result};
+use image_ref::api_host;
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::Reference;
@@ -31,7 +32,6 @@ use super::limits::{self, BodyError};
 pub use super::limits::Timeouts;
 use super::transport::{self, Cause};
 use crate::deadline;
-use crate::mirror::reference::api_host;
 
 /// Helm's chart config media type.
 pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";

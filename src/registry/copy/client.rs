@@ -670,7 +670,7 @@ mod tests {
             ..Default::default()
         };
         let client = RegistryClient::new(&settings, Credentials::load(&config).unwrap()).unwrap();
-        let image = crate::mirror::reference::ImageRef::parse("docker.io/library/busybox:1.36").unwrap();
+        let image = image_ref::ImageRef::parse("docker.io/library/busybox:1.36").unwrap();
         let tag = image.tag.clone().unwrap();
         let manifest = client.get_manifest(&image.registry, &image.repository, &tag).await.unwrap().unwrap();
         assert_eq!(&manifest.bytes[..], br#"{"schemaVersion":2}"#);

@@ -47,10 +47,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use image_ref::api_host;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::mirror::reference::api_host;
 use client::{with_query, Failure, RawManifest, RegistryClient, Scope};
 pub use plan::CopyJob;
 use progress::Progress;

@@ -7,9 +7,9 @@
 use std::collections::BTreeSet;
 
 use anyhow::{anyhow, bail, Context, Result};
+use image_ref::ImageRef;
 
 use crate::mirror::config::MirrorRules;
-use crate::mirror::reference::ImageRef;
 
 /// One image to copy.
 #[derive(Clone, Debug, PartialEq, Eq)]

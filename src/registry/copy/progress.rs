@@ -146,7 +146,7 @@ impl Progress for Bars {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mirror::reference::ImageRef;
+    use image_ref::ImageRef;
 
     fn job() -> CopyJob {
         CopyJob { source: ImageRef::parse("quay.io/a/b:1").unwrap(), target: ImageRef::parse("reg.local/a/b:1").unwrap(), original: None }
