@@ -10,14 +10,14 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-use crate::generate;
 use crate::inventory;
 use crate::plugin;
-use crate::mirror::config::{self as mirror_config, MIRROR_CONFIG_ENV};
+use crate::mirror::config as mirror_config;
 use crate::mirror::pipeline::{self, MirrorSettings};
 use crate::mirror::pull_secret::{self, SecretRef};
 use crate::registry::credentials::Credentials;
-use crate::source::{self, GeneratorSource};
+use crate::settings::{self, Cmd, Settings, MIRROR_CONFIG_ENV};
+use crate::source::GeneratorSource;
 use crate::user_input;
 
 const GENERATE_HELP: &str = "\
@@ -68,33 +68,7 @@ Parameters (as the upstream deployKF plugin):
   output_helm_path          the output chart to 'helm template' (at most one of the two)
   output_helm_values_files  values files of that chart (array, missing ones skipped)
 
-Environment:
-  DEPLOYKF_CMP_CACHE_DIR     the shared render and chart cache (default
-                             $XDG_CACHE_HOME/deploykf-cmp, else $TMPDIR/deploykf-cmp-cache)
-  DEPLOYKF_CMP_CACHE_MAX_MB  the cache's size bound in MiB (default 2048, at most 1048576)
-  DEPLOYKF_CMP_ASSETS_DIR    where source_version release zips are kept (default
-                             $DEPLOYKF_CMP_CACHE_DIR/assets; never $HOME)
-  DEPLOYKF_CMP_ALLOW_EMPTY   'true' lets 'generate' print a render holding no Kubernetes
-                             object (default: such a render is an error, since Argo CD
-                             would prune every resource of the Application)
-  DEPLOYKF_CMP_KUSTOMIZE, DEPLOYKF_CMP_KUBECTL, DEPLOYKF_CMP_HELM
-                             the programs to use instead of kustomize/kubectl/helm on PATH
-  HELM_REGISTRY_CONFIG       docker config.json with the chart registries' credentials
-  SSL_CERT_FILE              extra CA certificates (PEM) to trust for chart registries
-  DEPLOYKF_CMP_INSECURE_REGISTRIES
-                             chart registries (host[:port], comma-separated) reached over plain HTTP
-  DEPLOYKF_CMP_MIRROR_CONFIG a file with a top-level 'mirror:' section (site-wide private
-                             mirrors; a 'mirror:' key in the values wins over it)
-  DEPLOYKF_CMP_MIRROR_ENFORCE
-                             'false' lets images outside the mirror through (default: refused)
-  DEPLOYKF_CMP_RELEASES_URL  a mirror of github.com/deployKF/deployKF/releases/download for
-                             source_version (zips fetched from <url>/v<version>/)
-  DEPLOYKF_CMP_DEADLINE_SECONDS
-                             each command's deadline (default 50, below Argo CD's 60 s request
-                             timeout; 0: none). When it passes, the command fails naming the host
-                             and what it was fetching. Raise it together with Argo CD's timeouts
-                             (see deploy/README.md)
-
+When the deadline passes, the command fails naming the host and what it was fetching.
 'generate' prints the manifests on stdout and nothing else; on any failure it
 prints nothing there and exits non-zero.";
 
@@ -141,22 +115,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate Kubernetes manifests from deployKF templates and config values
-    #[command(long_about = GENERATE_HELP)]
+    #[command(long_about = GENERATE_HELP, after_long_help = settings::help(Cmd::Generate))]
     Generate(GenerateArgs),
     /// The Argo CD plugin's commands (run by argocd-cmp-server)
-    #[command(long_about = PLUGIN_HELP, subcommand)]
+    #[command(long_about = PLUGIN_HELP, after_long_help = settings::help(Cmd::Plugin), subcommand)]
     Plugin(PluginCommand),
     /// Print the image pull Secret for the mirror registry, or deployKF's values using it
-    #[command(long_about = PULL_SECRET_HELP)]
+    #[command(long_about = PULL_SECRET_HELP, after_long_help = settings::help(Cmd::PullSecret))]
     PullSecret(PullSecretArgs),
     /// List every container image a values set deploys (rendered, runtime-only included)
-    #[command(long_about = IMAGES_HELP)]
+    #[command(long_about = IMAGES_HELP, after_long_help = settings::help(Cmd::Inventory))]
     Images(InventoryArgs),
     /// List every Helm chart dependency a values set deploys
-    #[command(long_about = CHARTS_HELP)]
+    #[command(long_about = CHARTS_HELP, after_long_help = settings::help(Cmd::Inventory))]
     Charts(InventoryArgs),
     /// Copy images into a private registry (byte-exact, streaming, resumable)
-    #[command(long_about = MIRROR_HELP)]
+    #[command(long_about = MIRROR_HELP, after_long_help = settings::help(Cmd::Mirror))]
     Mirror(MirrorArgs),
 }
 
@@ -203,10 +177,8 @@ Credentials: --authfile, else REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker/confi
 Extra CAs: SSL_CERT_FILE. Plain HTTP: --insecure-registry HOST[:PORT] (or
 DEPLOYKF_CMP_INSECURE_REGISTRIES). Docker Hub (docker.io) is reached at registry-1.docker.io.
 
-Timeouts (seconds): DEPLOYKF_CMP_CONNECT_TIMEOUT (default 15), DEPLOYKF_CMP_READ_TIMEOUT
-(silence, default 30), DEPLOYKF_CMP_REQUEST_TIMEOUT (a whole manifest, token or check
-request, default 120; a blob gets this plus 1 s per 16 KiB). Failed requests are tried 5
-times. Manifests over 4 MiB and token answers over 1 MiB are refused.
+Failed requests are tried 5 times (timeouts below). Manifests over 4 MiB and token answers
+over 1 MiB are refused.
 
 Exits non-zero listing every image and chart that failed.
 
@@ -316,21 +288,22 @@ pub struct GenerateArgs {
 impl Cli {
     /// Runs the chosen subcommand.
     pub fn run(self) -> Result<()> {
+        let settings = Settings::from_process();
         match self.command {
-            Command::Generate(args) => args.run(),
-            Command::Plugin(PluginCommand::Init) => plugin::init(),
-            Command::Plugin(PluginCommand::Generate) => plugin::generate(),
-            Command::PullSecret(args) => args.run(),
-            Command::Images(args) => args.run(false),
-            Command::Charts(args) => args.run(true),
-            Command::Mirror(args) => args.run(),
+            Command::Generate(args) => args.run(&settings),
+            Command::Plugin(PluginCommand::Init) => plugin::init(settings),
+            Command::Plugin(PluginCommand::Generate) => plugin::generate(settings),
+            Command::PullSecret(args) => args.run(&settings),
+            Command::Images(args) => args.run(false, &settings),
+            Command::Charts(args) => args.run(true, &settings),
+            Command::Mirror(args) => args.run(&settings),
         }
     }
 }
 
 impl GenerateArgs {
     /// Generates the output folder.
-    pub fn run(self) -> Result<()> {
+    pub fn run(self, settings: &Settings) -> Result<()> {
         let version = self.source_version.as_deref().filter(|v| !v.is_empty());
         let path = self
             .source_path
@@ -341,16 +314,16 @@ impl GenerateArgs {
                 bail!("only one of `--source-version` or `--source-path` may be provided")
             }
             (Some(version), None) => {
-                GeneratorSource::from_version(version, &source::default_cache_dir()?)?
+                GeneratorSource::from_version(version, &settings.assets_dir()?, settings.releases_url().as_deref())?
             }
             (None, Some(path)) => GeneratorSource::from_path(path)?,
             (None, None) => {
                 bail!("at least one of `--source-version` or `--source-path` must be provided")
             }
         };
-        let env = generate::process_env();
-        let mirror = MirrorSettings::from_vars(self.mirror.as_deref(), &env)?;
-        pipeline::generate_into(&source, &self.values, &self.output_dir, Arc::new(env), &mirror, true)?;
+        let mirror = MirrorSettings::new(self.mirror.as_deref(), settings)?;
+        let env = Arc::new(settings.vars().clone());
+        pipeline::generate_into(&source, &self.values, &self.output_dir, env, &mirror, true)?;
         eprintln!("Generated manifests at: {}", self.output_dir.display());
         Ok(())
     }
@@ -395,10 +368,8 @@ pub enum PullSecretOutput {
 
 impl PullSecretArgs {
     /// Prints the Secret or the values.
-    pub fn run(self) -> Result<()> {
-        let env_file = std::env::var_os(MIRROR_CONFIG_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
+    pub fn run(self, settings: &Settings) -> Result<()> {
+        let env_file = settings.mirror_config();
         let mirror = mirror_config::resolve_sources(
             self.mirror.as_deref(),
             &mut Default::default(),
@@ -420,7 +391,7 @@ impl PullSecretArgs {
                  {MIRROR_CONFIG_ENV}) with the mirror configuration"
             ),
         };
-        let credentials = Credentials::discover(self.authfile.as_deref())?;
+        let credentials = Credentials::discover_in(self.authfile.as_deref(), &|n| settings.var_os(n))?;
         let config = pull_secret::docker_config_json(&credentials, &registries)?;
         write_stdout(&pull_secret::secret_manifest(&secret, &config, &registries))
     }
@@ -502,9 +473,11 @@ pub struct InventoryArgs {
 
 impl InventoryArgs {
     /// Renders everything and prints the images (or, with `charts`, the charts).
-    pub fn run(self, charts: bool) -> Result<()> {
+    pub fn run(self, charts: bool, settings: &Settings) -> Result<()> {
         let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {
-            (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
+            (Some(version), None) => {
+                GeneratorSource::from_version(version, &settings.assets_dir()?, settings.releases_url().as_deref())?
+            }
             (None, Some(path)) => GeneratorSource::from_path(path)?,
             _ => bail!("give exactly one of `--source-version` or `--source-path`"),
         };
@@ -513,6 +486,7 @@ impl InventoryArgs {
             values_files: &self.values,
             mirror_file: self.mirror.as_deref(),
             verbose: self.verbose,
+            settings,
         })?;
         let text = if charts {
             let entries = inventory::charts(&rendered);
@@ -540,7 +514,7 @@ fn write_stdout(text: &str) -> Result<()> {
 
 impl MirrorArgs {
     /// Copies the images and charts; fails listing every one that failed.
-    pub fn run(self) -> Result<()> {
+    pub fn run(self, settings: &Settings) -> Result<()> {
         use crate::registry::copy::{self, client::RegistryClient, plan, CopyOptions};
         use crate::registry::{credentials::Credentials, oci};
         use anyhow::Context;
@@ -561,7 +535,7 @@ impl MirrorArgs {
             Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
             None => None,
         };
-        let lists = self.lists()?;
+        let lists = self.lists(settings)?;
         let (jobs, left) = match &lists.images {
             Some((text, origin)) => plan::parse_images(text, origin, rules.as_ref())?,
             None => Default::default(),
@@ -593,16 +567,14 @@ impl MirrorArgs {
             }
             return self.write_config(&jobs, &chart_jobs, rules.as_ref());
         }
-        let credentials = Credentials::discover(self.authfile.as_deref())?;
+        let credentials = Credentials::discover_in(self.authfile.as_deref(), &|n| settings.var_os(n))?;
         let mut insecure = self.insecure_registries.clone();
-        insecure.extend(crate::components::dependencies::parse_registry_list(
-            &std::env::var(crate::components::dependencies::INSECURE_REGISTRIES_ENV).unwrap_or_default(),
-        ));
-        let extra_roots = match std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
-            Some(path) => oci::pem_certificates(std::path::Path::new(&path))?,
+        insecure.extend(settings.insecure_registries());
+        let extra_roots = match settings.extra_ca_file() {
+            Some(path) => oci::pem_certificates(&path)?,
             None => Vec::new(),
         };
-        let timeouts = oci::Timeouts::from_env()?;
+        let timeouts = settings.timeouts()?;
         let settings = oci::OciSettings { extra_roots, insecure_registries: insecure, timeouts, ..Default::default() };
         let client = RegistryClient::new(&settings, credentials)?;
         let options = CopyOptions { jobs: self.jobs, platforms: self.platforms.clone() };
@@ -637,14 +609,16 @@ impl MirrorArgs {
     /// The image list (as `--images-file` text, and where it comes from) and,
     /// from an inventory, its chart list (`charts --output list`), both from
     /// one render.
-    fn lists(&self) -> Result<Lists> {
+    fn lists(&self, settings: &Settings) -> Result<Lists> {
         if let Some(path) = &self.images_file {
             let origin = path.display().to_string();
             let text = user_input::read_file(path, "--images-file")?;
             return Ok(Lists { images: Some((text, origin)), charts: None });
         }
         let source = match (self.source_version.as_deref(), self.source_path.as_deref()) {
-            (Some(version), None) => GeneratorSource::from_version(version, &source::default_cache_dir()?)?,
+            (Some(version), None) => {
+                GeneratorSource::from_version(version, &settings.assets_dir()?, settings.releases_url().as_deref())?
+            }
             (None, Some(path)) => GeneratorSource::from_path(path)?,
             (None, None) if self.charts_file.is_some() => return Ok(Lists { images: None, charts: None }),
             _ => bail!("give exactly one of `--images-file`, `--source-version` or `--source-path`"),
@@ -654,6 +628,7 @@ impl MirrorArgs {
             values_files: &self.values,
             mirror_file: self.mirror.as_deref(),
             verbose: self.verbose,
+            settings,
         })?;
         let entries = inventory::images(&rendered)?;
         let charts = inventory::charts(&rendered);

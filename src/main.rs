@@ -18,6 +18,7 @@ mod output;
 mod plugin;
 mod registry;
 mod scratch;
+mod settings;
 mod source;
 mod user_input;
 mod values;

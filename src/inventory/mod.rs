@@ -27,8 +27,9 @@ use gomplate::{Map, Value};
 use serde_json::json;
 
 use crate::components::tool::StderrCapture;
-use crate::mirror::config::{self as mirror_config, MirrorRules, MIRROR_CONFIG_ENV};
+use crate::mirror::config::{self as mirror_config, MirrorRules};
 use crate::mirror::reference::ImageRef;
+use crate::settings::Settings;
 use crate::source::GeneratorSource;
 use render::{Component, Tools};
 use scan::{How, Source};
@@ -42,6 +43,8 @@ pub struct Request<'a> {
     pub mirror_file: Option<&'a Path>,
     /// Pass the tools' stderr on whole instead of one summary line.
     pub verbose: bool,
+    /// The environment: the mirror file, tools, chart registries and cache.
+    pub settings: &'a Settings,
 }
 
 /// Everything rendered, ready for [`images`] and [`charts`].
@@ -58,13 +61,13 @@ pub fn render_all(request: &Request<'_>) -> Result<Rendered> {
         return Err(anyhow!("the merged values are not a map"));
     };
     let mut values = std::sync::Arc::unwrap_or_clone(values);
-    let env_file = std::env::var_os(MIRROR_CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env_file = request.settings.mirror_config();
     let mirror = mirror_config::resolve_sources(request.mirror_file, &mut values, env_file.as_deref())?;
 
     let scratch = crate::scratch::temp_dir("deploykf-cmp-inventory-", "a temporary folder for the inventory")?;
     let render_dir = scratch.path().join("output");
     render::render_generator(request.source, values.clone(), &render_dir)?;
-    let tools = Tools::locate(scratch.path())?;
+    let tools = Tools::locate(request.settings, scratch.path())?;
     let capture = (!request.verbose).then(StderrCapture::start);
     let apps = render::applications(&render::app_of_apps_stream(&tools, &render_dir)?)?;
     if apps.is_empty() {

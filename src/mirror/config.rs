@@ -74,10 +74,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use gomplate::{Map, Value};
 
 use super::reference::ImageRef;
-
-/// The sidecar's environment variable naming a site-wide mirror config file
-/// (lowest precedence).
-pub const MIRROR_CONFIG_ENV: &str = "DEPLOYKF_CMP_MIRROR_CONFIG";
+use crate::settings::MIRROR_CONFIG_ENV;
 
 /// How a source image's location maps below the target registry prefix.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

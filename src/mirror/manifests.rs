@@ -965,7 +965,7 @@ spec: {containers: [{name: a, image: busybox}]}
             output_dir: out_dir.clone(),
             mirror: None,
         }
-        .run()
+        .run(&crate::settings::Settings::default())
         .unwrap();
 
         let r = rules(

@@ -3,23 +3,20 @@
 //! key, apply the overlay) and the after-render stages (rewrite the image
 //! references of an output folder or a manifest stream, then the leak check).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use gomplate::{Map, Value};
 
-use super::config::{self, MirrorRules, MIRROR_CONFIG_ENV};
+use super::config::{self, MirrorRules};
 use super::manifests::{self, ImageUse};
 use super::overlay::{self, Kind, Outcome};
 use crate::generate::{self, Env};
 use crate::output::OutputDir;
 use crate::source::GeneratorSource;
+use crate::settings::{Settings, MIRROR_ENFORCE_ENV};
 use crate::values;
-
-/// Turns the leak check off with `false` (on by default when a mirror is configured).
-pub const MIRROR_ENFORCE_ENV: &str = "DEPLOYKF_CMP_MIRROR_ENFORCE";
 
 /// Where a mirror configuration may come from besides a `mirror:` key in the
 /// values, and whether leaks fail the render.
@@ -27,26 +24,21 @@ pub const MIRROR_ENFORCE_ENV: &str = "DEPLOYKF_CMP_MIRROR_ENFORCE";
 pub struct MirrorSettings {
     /// `--mirror FILE` (highest precedence).
     pub cli_file: Option<PathBuf>,
-    /// The file named by [`MIRROR_CONFIG_ENV`] (lowest precedence).
+    /// The file named by `DEPLOYKF_CMP_MIRROR_CONFIG` (lowest precedence).
     pub env_file: Option<PathBuf>,
     /// Whether an image outside the mirror fails the render.
     pub enforce: bool,
 }
 
 impl MirrorSettings {
-    /// The settings from the environment `vars` ([`MIRROR_CONFIG_ENV`],
+    /// The settings from the environment (`DEPLOYKF_CMP_MIRROR_CONFIG`,
     /// [`MIRROR_ENFORCE_ENV`]) and the `--mirror` file, if any.
-    pub fn from_vars(cli_file: Option<&Path>, vars: &HashMap<String, String>) -> Result<MirrorSettings> {
-        let env_file = vars.get(MIRROR_CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
-        let enforce = match vars.get(MIRROR_ENFORCE_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("" | "true" | "1" | "yes" | "on") => true,
-            Some("false" | "0" | "no" | "off") => false,
-            Some(_) => bail!(
-                "{MIRROR_ENFORCE_ENV} must be 'true' or 'false', not '{}'",
-                vars[MIRROR_ENFORCE_ENV]
-            ),
-        };
-        Ok(MirrorSettings { cli_file: cli_file.map(Path::to_path_buf), env_file, enforce })
+    pub fn new(cli_file: Option<&Path>, settings: &Settings) -> Result<MirrorSettings> {
+        Ok(MirrorSettings {
+            cli_file: cli_file.map(Path::to_path_buf),
+            env_file: settings.mirror_config(),
+            enforce: settings.mirror_enforce()?,
+        })
     }
 
     /// The mirror configuration of the highest-precedence source present
@@ -153,10 +145,11 @@ fn report_rewrites(uses: &[ImageUse], place: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::MIRROR_CONFIG_ENV;
     use std::fs;
 
-    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    fn vars(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     fn yaml(text: &str) -> Value {
@@ -167,16 +160,16 @@ mod tests {
 
     #[test]
     fn settings_come_from_the_environment() {
-        let s = MirrorSettings::from_vars(Some(Path::new("m.yaml")), &vars(&[(MIRROR_CONFIG_ENV, "/etc/m.yaml")])).unwrap();
+        let s = MirrorSettings::new(Some(Path::new("m.yaml")), &vars(&[(MIRROR_CONFIG_ENV, "/etc/m.yaml")])).unwrap();
         assert_eq!(
             s,
             MirrorSettings { cli_file: Some("m.yaml".into()), env_file: Some("/etc/m.yaml".into()), enforce: true }
         );
         for (value, enforce) in [("false", false), ("0", false), ("No", false), ("true", true), ("", true)] {
-            let s = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, value), (MIRROR_CONFIG_ENV, "")])).unwrap();
+            let s = MirrorSettings::new(None, &vars(&[(MIRROR_ENFORCE_ENV, value), (MIRROR_CONFIG_ENV, "")])).unwrap();
             assert_eq!((s.enforce, s.env_file), (enforce, None), "{value:?}");
         }
-        let err = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, "maybe")])).unwrap_err().to_string();
+        let err = MirrorSettings::new(None, &vars(&[(MIRROR_ENFORCE_ENV, "maybe")])).unwrap_err().to_string();
         assert_eq!(err, "DEPLOYKF_CMP_MIRROR_ENFORCE must be 'true' or 'false', not 'maybe'");
     }
 

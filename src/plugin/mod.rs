@@ -28,11 +28,10 @@ use crate::cache::RenderCache;
 use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::deadline::{self, Deadline, DEADLINE_ENV};
-use crate::generate;
+use crate::deadline::{self, Deadline};
 use crate::mirror::pipeline;
 use crate::output::lexical_clean;
-use crate::user_input;
+use crate::settings::{Settings, CACHE_DIR_ENV};
 use params::{OutputParam, Parameters};
 use render::{RenderRequest, Rendered};
 use repo::Repository;
@@ -44,31 +43,22 @@ const STATE_FILE: &str = "state.json";
 /// The Helm chart copy in [`STATE_DIR`].
 const CHART_DIR: &str = "chart";
 
-/// Names the cache folder.
-pub const CACHE_DIR_ENV: &str = "DEPLOYKF_CMP_CACHE_DIR";
-/// Names the folder of downloaded release zips (default: `assets/` in the cache folder).
-pub const ASSETS_DIR_ENV: &str = "DEPLOYKF_CMP_ASSETS_DIR";
-/// The cache's size bound in MiB.
-pub const CACHE_MAX_MB_ENV: &str = "DEPLOYKF_CMP_CACHE_MAX_MB";
-/// The default size bound in MiB (a deployKF render is about 8 MiB).
-const DEFAULT_CACHE_MAX_MB: u64 = 2048;
-/// The largest size bound accepted, in MiB (1 TiB).
-const MAX_CACHE_MAX_MB: u64 = 1 << 20;
-
 /// `deploykf-cmp plugin init`.
-pub fn init() -> Result<()> {
-    Invocation::from_process()?.watched().init()
+pub fn init(settings: Settings) -> Result<()> {
+    Invocation::new(settings)?.watched().init()
 }
 
 /// `deploykf-cmp plugin generate`: the manifests go to stdout only once complete.
-pub fn generate() -> Result<()> {
-    let manifests = Invocation::from_process()?.watched().generate()?;
+pub fn generate(settings: Settings) -> Result<()> {
+    let manifests = Invocation::new(settings)?.watched().generate()?;
     let mut stdout = io::stdout().lock();
     stdout.write_all(&manifests).and_then(|()| stdout.flush()).context("cannot write the manifests to stdout")
 }
 
 /// One run of the plugin: its environment, working directory and cache.
 struct Invocation {
+    settings: Settings,
+    /// The variables of `settings` (Argo CD's `ARGOCD_APP_*`, `PARAM_*`).
     vars: HashMap<String, String>,
     cwd: PathBuf,
     cache_dir: PathBuf,
@@ -77,14 +67,13 @@ struct Invocation {
 }
 
 impl Invocation {
-    fn from_process() -> Result<Invocation> {
-        let vars = generate::process_env();
+    fn new(settings: Settings) -> Result<Invocation> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        let cache_dir = cache_dir(&vars);
-        let cache_max_bytes =
-            user_input::env_number(&vars, CACHE_MAX_MB_ENV, 1..=MAX_CACHE_MAX_MB)?.unwrap_or(DEFAULT_CACHE_MAX_MB) << 20;
-        let deadline = Deadline::from_var(vars.get(DEADLINE_ENV).map(String::as_str))?;
-        Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes, deadline })
+        let cache_dir = settings.plugin_cache_dir();
+        let cache_max_bytes = settings.cache_max_bytes()?;
+        let deadline = settings.deadline()?;
+        let vars = settings.vars().clone();
+        Ok(Invocation { settings, vars, cwd, cache_dir, cache_max_bytes, deadline })
     }
 
     /// Starts the deadline's watchdog for this process.
@@ -96,7 +85,7 @@ impl Invocation {
     }
 
     fn var(&self, name: &str) -> Option<OsString> {
-        self.vars.get(name).map(OsString::from)
+        self.settings.var_os(name)
     }
 
     fn repository(&self) -> Result<Repository> {
@@ -111,7 +100,7 @@ impl Invocation {
     fn render(&self, params: &Parameters) -> Result<Rendered> {
         let started = Instant::now();
         deadline::doing("rendering the generator");
-        let request = RenderRequest::new(params, &self.repository()?, &self.vars)?;
+        let request = RenderRequest::new(params, &self.repository()?, &self.settings)?;
         let renders = self.cache_dir.join("renders");
         let cache = RenderCache::open(&renders, self.cache_max_bytes)
             .with_context(|| format!("cannot open the render cache '{}' (set {CACHE_DIR_ENV} to a writable folder)", renders.display()))?;
@@ -195,10 +184,10 @@ impl Invocation {
                 helm.template(&chart, &options)
             }
         }?;
-        if !output_guard::allow_empty(&self.vars)? {
+        if !self.settings.allow_empty()? {
             output_guard::ensure_objects(&manifests, &component)?;
         }
-        let request = RenderRequest::new(&params, &self.repository()?, &self.vars)?;
+        let request = RenderRequest::new(&params, &self.repository()?, &self.settings)?;
         match request.mirror_rules()? {
             Some(rules) => pipeline::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
             None => Ok(manifests),
@@ -212,26 +201,7 @@ impl Invocation {
     /// Credentials from `HELM_REGISTRY_CONFIG`, extra CAs from `SSL_CERT_FILE`,
     /// pulled charts cached under the cache folder, this run's deadline.
     fn resolve_options(&self) -> Result<ResolveOptions> {
-        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), deadline: self.deadline, ..ResolveOptions::from_env()? })
-    }
-}
-
-/// The cache folder: `$DEPLOYKF_CMP_CACHE_DIR`, else `$XDG_CACHE_HOME/deploykf-cmp`,
-/// else `deploykf-cmp-cache` in the temporary folder (the sidecar's own `/tmp`).
-fn cache_dir(vars: &HashMap<String, String>) -> PathBuf {
-    let set = |name: &str| vars.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    set(CACHE_DIR_ENV)
-        .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("deploykf-cmp")))
-        .unwrap_or_else(|| std::env::temp_dir().join("deploykf-cmp-cache"))
-}
-
-/// Where `source_version` release zips are kept in plugin mode:
-/// `$DEPLOYKF_CMP_ASSETS_DIR`, else `assets/` in the [`cache_dir`] (never
-/// `$HOME`, which is `/` and read-only in the sidecar).
-pub(crate) fn assets_dir(vars: &HashMap<String, String>) -> PathBuf {
-    match vars.get(ASSETS_DIR_ENV).filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => cache_dir(vars).join("assets"),
+        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), deadline: self.deadline, ..ResolveOptions::from_settings(&self.settings)? })
     }
 }
 
@@ -338,17 +308,5 @@ mod tests {
         assert_eq!(State::read(dir.path()).unwrap(), state);
         let err = State::read(&dir.path().join("none")).unwrap_err().to_string();
         assert!(err.contains("init command must run before generate"), "{err}");
-    }
-
-    #[test]
-    fn the_cache_folder_follows_the_environment() {
-        let vars = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-        };
-        assert_eq!(cache_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("XDG_CACHE_HOME", "/x")])), PathBuf::from("/c"));
-        assert_eq!(cache_dir(&vars(&[("XDG_CACHE_HOME", "/x")])), PathBuf::from("/x/deploykf-cmp"));
-        assert_eq!(cache_dir(&vars(&[])), std::env::temp_dir().join("deploykf-cmp-cache"));
-        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("HOME", "/h")])), PathBuf::from("/c/assets"));
-        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), (ASSETS_DIR_ENV, "/a")])), PathBuf::from("/a"));
     }
 }

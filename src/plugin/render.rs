@@ -23,6 +23,7 @@ use crate::cache::{CacheEntry, CacheKey, RenderCache};
 use crate::generate::Env;
 use crate::mirror::config::MirrorRules;
 use crate::mirror::pipeline::{self, MirrorSettings};
+use crate::settings::Settings;
 use crate::source::{self, GeneratorSource};
 use crate::values;
 
@@ -61,8 +62,10 @@ pub struct RenderRequest {
     env: BTreeMap<String, String>,
     /// Where the mirror configuration may come from besides the values.
     mirror: MirrorSettings,
-    /// Where release zips of `source_version` are kept (see [`super::assets_dir`]).
+    /// Where release zips of `source_version` are kept ([`Settings::plugin_assets_dir`]).
     assets_dir: PathBuf,
+    /// The mirror of the release downloads, if any.
+    releases_url: Option<String>,
 }
 
 /// A finished render, kept from eviction while this value lives.
@@ -85,8 +88,8 @@ impl Rendered {
 
 impl RenderRequest {
     /// The request for `params`: the source and values files are resolved in
-    /// `repo` (they must exist inside it); `vars` is the process environment.
-    pub fn new(params: &Parameters, repo: &Repository, vars: &HashMap<String, String>) -> Result<RenderRequest> {
+    /// `repo` (they must exist inside it).
+    pub fn new(params: &Parameters, repo: &Repository, settings: &Settings) -> Result<RenderRequest> {
         let source = match params.source()? {
             SourceParam::Path(rel) => {
                 Source::Path(repo.resolve(&rel, FileRole { parameter: "source_path", what: "generator source" })?)
@@ -113,8 +116,14 @@ impl RenderRequest {
             layers.push(Layer { label: "the 'values' parameter".into(), file: None, text: text.clone() });
         }
         layers.push(Layer { label: "the plugin's values".into(), file: None, text: PLUGIN_VALUES.into() });
-        let mirror = MirrorSettings::from_vars(None, vars)?;
-        Ok(RenderRequest { source, layers, env: template_env(params, vars), mirror, assets_dir: super::assets_dir(vars) })
+        Ok(RenderRequest {
+            source,
+            layers,
+            env: template_env(params, settings.vars()),
+            mirror: MirrorSettings::new(None, settings)?,
+            assets_dir: settings.plugin_assets_dir(),
+            releases_url: settings.releases_url(),
+        })
     }
 
     /// The output folder of this request's render: from `cache` when an
@@ -139,7 +148,7 @@ impl RenderRequest {
                     (hash, None)
                 } else {
                     // Not downloaded yet: download (and unpack) it now.
-                    let source = GeneratorSource::from_version(version, &self.assets_dir)?;
+                    let source = GeneratorSource::from_version(version, &self.assets_dir, self.releases_url.as_deref())?;
                     (source.hash().to_string(), Some(source))
                 }
             }
@@ -170,7 +179,7 @@ impl RenderRequest {
     fn open_source(&self) -> Result<GeneratorSource> {
         match &self.source {
             Source::Path(path) => GeneratorSource::from_path(path),
-            Source::Version(version) => GeneratorSource::from_version(version, &self.assets_dir),
+            Source::Version(version) => GeneratorSource::from_version(version, &self.assets_dir, self.releases_url.as_deref()),
         }
     }
 
@@ -297,6 +306,7 @@ mod tests {
             env: BTreeMap::new(),
             mirror: MirrorSettings::default(),
             assets_dir: PathBuf::new(),
+            releases_url: None,
         }
     }
 
