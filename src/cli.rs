@@ -13,12 +13,14 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use crate::inventory;
 use crate::plugin;
 use crate::mirror::config as mirror_config;
-use crate::mirror::pipeline::{self, MirrorSettings};
+use crate::mirror::steps::MirrorSettings;
+use crate::pipeline::{self, Inputs, Mirroring};
 use crate::mirror::pull_secret::{self, SecretRef};
 use crate::registry::credentials::Credentials;
 use crate::settings::{self, Cmd, Settings, MIRROR_CONFIG_ENV};
 use crate::source::GeneratorSource;
 use crate::user_input;
+use crate::values::Layer;
 
 const GENERATE_HELP: &str = "\
 Generate an output folder of Kubernetes manifests from a deployKF generator and values files.
@@ -322,8 +324,9 @@ impl GenerateArgs {
             }
         };
         let mirror = MirrorSettings::new(self.mirror.as_deref(), settings)?;
-        let env = Arc::new(settings.vars().clone());
-        pipeline::generate_into(&source, &self.values, &self.output_dir, env, &mirror, true)?;
+        let layers = Layer::read_all(&self.values)?;
+        let inputs = Inputs { source: &source, layers: &layers, mirror: &mirror, env: Arc::new(settings.vars().clone()) };
+        pipeline::generate(&inputs, &self.output_dir, Mirroring::Everything)?;
         eprintln!("Generated manifests at: {}", self.output_dir.display());
         Ok(())
     }

@@ -15,6 +15,7 @@ mod gomplateignore;
 mod inventory;
 mod mirror;
 mod output;
+mod pipeline;
 mod plugin;
 mod registry;
 mod scratch;

@@ -1,5 +1,5 @@
 //! Rendering everything an app-of-apps deploys, for the inventory: the
-//! generator (the same [`generate::render`] as `deploykf-cmp generate`, into a
+//! generator (the same [`pipeline::render`] as `deploykf-cmp generate`, into a
 //! temporary folder, in plugin mode so every child Application names its
 //! output folder), then every child Application's component exactly as the
 //! plugin builds it: `kustomize build` of `output_kustomize_path`, or the
@@ -18,8 +18,9 @@ use crate::components::chart::{ChartMetadata, Dependency};
 use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::generate::{self, Env};
+use crate::generate::Env;
 use crate::output::OutputDir;
+use crate::pipeline;
 use crate::plugin;
 use crate::settings::Settings;
 use crate::source::GeneratorSource;
@@ -75,7 +76,7 @@ pub fn render_generator(source: &GeneratorSource, values: Map, dir: &Path) -> Re
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let output = OutputDir::prepare(dir)?;
-    generate::render(source, values, &output, Arc::new(env))?;
+    pipeline::render(source, values, Arc::new(env), &output, None, false)?;
     output.commit()
 }
 

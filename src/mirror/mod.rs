@@ -2,13 +2,15 @@
 //! configuration and its rewrite rules ([`config`]), the values overlay that
 //! redirects every image and chart before rendering ([`overlay`]), the one
 //! recognizer of image references in Kubernetes objects ([`recognize`]), the
-//! rewrite and leak check of rendered manifests ([`manifests`]), and the image
-//! pull Secret for the mirror registries ([`pull_secret`]).
+//! rewrite and leak check of rendered manifests ([`manifests`]), the mirror's
+//! steps in a render that [`crate::pipeline`] runs ([`steps`]: where the
+//! configuration comes from, overlay, rewrite and check), and the image pull
+//! Secret for the mirror registries ([`pull_secret`]).
 
 pub mod config;
 pub mod manifests;
 pub mod overlay;
-pub mod pipeline;
 pub mod pull_secret;
 pub mod recognize;
 pub mod reference;
+pub mod steps;

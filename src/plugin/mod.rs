@@ -5,7 +5,7 @@
 //! into the working directory and resolves its dependencies; `generate` prints
 //! the manifests of that folder (`kustomize build` / `helm template`) on
 //! stdout, with their pod images rewritten to the private mirror and checked
-//! when one is configured (see [`crate::mirror::pipeline`]). State between the two lives in the working directory
+//! when one is configured (see [`crate::mirror::steps`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 //! Each command ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`),
@@ -29,7 +29,7 @@ use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::deadline::{self, Deadline};
-use crate::mirror::pipeline;
+use crate::mirror::steps;
 use crate::output::lexical_clean;
 use crate::settings::{Settings, CACHE_DIR_ENV};
 use params::{OutputParam, Parameters};
@@ -189,7 +189,7 @@ impl Invocation {
         }
         let request = RenderRequest::new(&params, &self.repository()?, &self.settings)?;
         match request.mirror_rules()? {
-            Some(rules) => pipeline::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
+            Some(rules) => steps::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
             None => Ok(manifests),
         }
     }

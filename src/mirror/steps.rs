@@ -1,7 +1,8 @@
-//! The mirror steps of a render, shared by `deploykf-cmp generate` and the
-//! plugin: the values stage (find the mirror configuration, drop the `mirror`
-//! key, apply the overlay) and the after-render stages (rewrite the image
-//! references of an output folder or a manifest stream, then the leak check).
+//! The mirror's steps in a render ([`crate::pipeline`] runs them): where the
+//! configuration may come from ([`MirrorSettings`]), the values stage (find
+//! the configuration, drop the `mirror` key, apply the overlay) and the
+//! after-render stages (rewrite the image references of an output folder or a
+//! manifest stream, then the leak check).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,11 +13,7 @@ use gomplate::{Map, Value};
 use super::config::{self, MirrorRules};
 use super::manifests::{self, ImageUse};
 use super::overlay::{self, Kind, Outcome};
-use crate::generate::{self, Env};
-use crate::output::OutputDir;
-use crate::source::GeneratorSource;
 use crate::settings::{Settings, MIRROR_ENFORCE_ENV};
-use crate::values;
 
 /// Where a mirror configuration may come from besides a `mirror:` key in the
 /// values, and whether leaks fail the render.
@@ -75,33 +72,6 @@ pub fn values_stage(values: Value, settings: &MirrorSettings) -> Result<(Value, 
     Ok((Value::map(mirrored), Some(rules)))
 }
 
-/// `deploykf generate` with the mirror: like the Go CLI's generate, with
-/// the values stage between loading the values and rendering, and, when a
-/// mirror is configured and `rewrite_output` is set, the image references of the
-/// rendered YAML files rewritten (and checked when enforcing) in the staging
-/// folder before it replaces `output_dir`: a failure leaves `output_dir` as it was.
-pub fn generate_into(
-    source: &GeneratorSource,
-    values_files: &[PathBuf],
-    output_dir: &Path,
-    env: Arc<Env>,
-    settings: &MirrorSettings,
-    rewrite_output: bool,
-) -> Result<()> {
-    let output = OutputDir::prepare(output_dir)?;
-    let loaded = values::load(&source.default_values_path(), values_files)?;
-    let (values, rules) = values_stage(loaded, settings)?;
-    generate::render(source, values, &output, env)?;
-    if let (Some(rules), true) = (&rules, rewrite_output) {
-        let uses = rewrite_dir(output.staging(), rules)?;
-        report_rewrites(&uses, "the output folder");
-        if settings.enforce {
-            manifests::check(&uses, rules)?;
-        }
-    }
-    output.commit()
-}
-
 /// Rewrites the image references of every YAML manifest below `dir` (Helm chart
 /// templates excluded, see [`manifests::scan_dir`]) by `rules`, writing the
 /// files that change; returns every image found, each with its file.
@@ -135,7 +105,8 @@ pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, enforce: bool)
     Ok(rewritten.into_bytes())
 }
 
-fn report_rewrites(uses: &[ImageUse], place: &str) {
+/// Prints how many image references were rewritten in `place`, if any.
+pub fn report_rewrites(uses: &[ImageUse], place: &str) {
     let rewritten = uses.iter().filter(|u| u.mirrored.is_some()).count();
     if rewritten > 0 {
         eprintln!("deploykf-cmp: mirror: {rewritten} image references rewritten in {place} after rendering");
