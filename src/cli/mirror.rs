@@ -107,6 +107,13 @@ pub struct MirrorArgs {
     pub verbose: bool,
 }
 
+/// What `mirror` copies: image lines and their origin, chart lines of an inventory.
+#[derive(Default)]
+struct Lists {
+    images: Option<(String, String)>,
+    charts: Option<String>,
+}
+
 impl MirrorArgs {
     /// Copies the images and charts; fails listing every one that failed.
     pub fn run(self, settings: &Settings) -> Result<()> {
@@ -127,7 +134,7 @@ impl MirrorArgs {
             Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
             None => None,
         };
-        let (images, inventory_charts) = self.lists(settings)?;
+        let Lists { images, charts: inventory_charts } = self.lists(settings)?;
         let charts = match &self.charts_file {
             Some(path) => Some((user_input::read_file(path, "--charts-file")?, path.display().to_string())),
             // The inventory's charts, from the same render, when the rules place charts.
@@ -155,13 +162,13 @@ impl MirrorArgs {
     /// The image list (as `--images-file` text, and where it comes from) and,
     /// from an inventory, its chart list (`charts --output list`), both from
     /// one render.
-    fn lists(&self, settings: &Settings) -> Result<(Option<(String, String)>, Option<String>)> {
+    fn lists(&self, settings: &Settings) -> Result<Lists> {
         if let Some(path) = &self.images_file {
             let origin = path.display().to_string();
-            return Ok((Some((user_input::read_file(path, "--images-file")?, origin)), None));
+            return Ok(Lists { images: Some((user_input::read_file(path, "--images-file")?, origin)), charts: None });
         }
         let Some(source) = self.source.open(settings)? else {
-            return Ok((None, None));
+            return Ok(Lists::default());
         };
         let rendered = inventory::render_all(&inventory::Request {
             source: &source,
@@ -179,6 +186,9 @@ impl MirrorArgs {
         // OCI charts copy as images: their lines join the image list.
         let (chart_images, charts) = inventory::oci_chart_copies(&charts, rendered.mirror.as_ref());
         let images = inventory::format_images(&entries, inventory::Format::List) + &chart_images;
-        Ok((Some((images, "the inventory".to_string())), Some(inventory::format_charts(&charts, inventory::Format::List))))
+        Ok(Lists {
+            images: Some((images, "the inventory".to_string())),
+            charts: Some(inventory::format_charts(&charts, inventory::Format::List)),
+        })
     }
 }

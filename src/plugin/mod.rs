@@ -16,7 +16,6 @@ pub mod params;
 pub mod render;
 pub mod repo;
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -58,8 +57,6 @@ pub fn generate(settings: Settings) -> Result<()> {
 /// One run of the plugin: its environment, working directory and cache.
 struct Invocation {
     settings: Settings,
-    /// The variables of `settings` (Argo CD's `ARGOCD_APP_*`, `PARAM_*`).
-    vars: HashMap<String, String>,
     cwd: PathBuf,
     cache_dir: PathBuf,
     cache_max_bytes: u64,
@@ -72,8 +69,7 @@ impl Invocation {
         let cache_dir = settings.plugin_cache_dir();
         let cache_max_bytes = settings.cache_max_bytes()?;
         let deadline = settings.deadline()?;
-        let vars = settings.vars().clone();
-        Ok(Invocation { settings, vars, cwd, cache_dir, cache_max_bytes, deadline })
+        Ok(Invocation { settings, cwd, cache_dir, cache_max_bytes, deadline })
     }
 
     /// Starts the deadline's watchdog for this process.
@@ -89,7 +85,7 @@ impl Invocation {
     }
 
     fn repository(&self) -> Result<Repository> {
-        Repository::locate(&self.cwd, self.vars.get("ARGOCD_APP_SOURCE_PATH").map(String::as_str))
+        Repository::locate(&self.cwd, self.settings.vars().get("ARGOCD_APP_SOURCE_PATH").map(String::as_str))
     }
 
     fn state_dir(&self) -> PathBuf {
@@ -111,7 +107,7 @@ impl Invocation {
     }
 
     fn init(&self) -> Result<()> {
-        let params = Parameters::from_vars(&self.vars)?;
+        let params = Parameters::from_vars(self.settings.vars())?;
         params.source()?;
         let output = params.output()?;
         // Fail before rendering when the output cannot be built anyway.
@@ -145,7 +141,7 @@ impl Invocation {
     }
 
     fn generate(&self) -> Result<Vec<u8>> {
-        let params = Parameters::from_vars(&self.vars)?;
+        let params = Parameters::from_vars(self.settings.vars())?;
         let output = params.output()?;
         let state = State::read(&self.state_dir())?;
         let component = match &output {
@@ -174,10 +170,10 @@ impl Invocation {
                     );
                 }
                 let options = TemplateOptions {
-                    release_name: self.vars.get("ARGOCD_APP_NAME").cloned(),
-                    namespace: self.vars.get("ARGOCD_APP_NAMESPACE").cloned(),
-                    kube_version: self.vars.get("KUBE_VERSION").cloned(),
-                    api_versions: helm::split_api_versions(self.vars.get("KUBE_API_VERSIONS").map_or("", String::as_str)),
+                    release_name: self.settings.vars().get("ARGOCD_APP_NAME").cloned(),
+                    namespace: self.settings.vars().get("ARGOCD_APP_NAMESPACE").cloned(),
+                    kube_version: self.settings.vars().get("KUBE_VERSION").cloned(),
+                    api_versions: helm::split_api_versions(self.settings.vars().get("KUBE_API_VERSIONS").map_or("", String::as_str)),
                     values_files: chart_values_files(&chart, &values_files)?,
                 };
                 deadline::doing(format!("running helm template for the chart '{path}'"));
