@@ -96,6 +96,22 @@ mod tests {
     }
 
     #[test]
+    fn each_command_help_ends_with_the_variables_it_reads() {
+        let mut cli = Cli::command();
+        for (name, cmd) in [
+            ("generate", Cmd::Generate),
+            ("plugin", Cmd::Plugin),
+            ("pull-secret", Cmd::PullSecret),
+            ("images", Cmd::Inventory),
+            ("charts", Cmd::Inventory),
+            ("mirror", Cmd::Mirror),
+        ] {
+            let help = cli.find_subcommand_mut(name).unwrap().render_long_help().to_string();
+            assert!(help.trim_end().ends_with(&settings::help(cmd)), "{name}:\n{help}");
+        }
+    }
+
+    #[test]
     fn parses_the_go_cli_flags() {
         let a = parse(&[
             "generate",
