@@ -9,8 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Result};
 
-/// The environment variable setting the deadline in seconds (`0`: none).
-pub const DEADLINE_ENV: &str = "DEPLOYKF_CMP_DEADLINE_SECONDS";
+use crate::settings::DEADLINE_ENV;
 /// The default deadline: below Argo CD's default 60 s for init and generate.
 pub const DEFAULT_SECONDS: u64 = 50;
 /// The largest deadline accepted (one day).

@@ -30,13 +30,6 @@ pub const RIGHT_DELIM: &str = ">}}";
 /// The environment templates see through `getenv`.
 pub type Env = HashMap<String, String>;
 
-/// The process environment, as `getenv` sees it in the Go CLI.
-pub fn process_env() -> Env {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
-}
-
 /// Renders `source` with `values` into `output`'s staging folder (the caller
 /// commits it). `env` is what templates read with `getenv`.
 pub fn render(

@@ -1,9 +1,12 @@
 //! `deploykf-cmp`: Argo CD Config Management Plugin and air-gap toolkit for
-//! deployKF. The data flows through the modules in this order: [`cli`] →
-//! [`source`] (the generator) → [`values`] → [`generate`] (with
-//! [`gomplateignore`]) → [`output`] (the output folder and its marker); in
-//! plugin mode [`plugin`] drives the same render through [`cache`] and hands
-//! the output to [`components`] (kustomize, helm). Temporary and staging
+//! deployKF. [`cli`] parses a command and reads the environment once
+//! ([`settings`]); every render goes through [`pipeline`]: [`source`] (the
+//! generator) → [`values`] → [`mirror`] overlay → [`generate`] (with
+//! [`gomplateignore`]) → the output's image rewrite → [`output`] (the output
+//! folder and its marker). In plugin mode [`plugin`] runs that render through
+//! [`cache`] and hands the output to [`components`] (kustomize, helm);
+//! [`inventory`] builds every component to list images and charts; the
+//! `mirror` command copies them through [`registry`]. Temporary and staging
 //! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
 
 mod cache;
@@ -15,9 +18,11 @@ mod gomplateignore;
 mod inventory;
 mod mirror;
 mod output;
+mod pipeline;
 mod plugin;
 mod registry;
 mod scratch;
+mod settings;
 mod source;
 mod user_input;
 mod values;

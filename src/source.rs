@@ -108,14 +108,15 @@ impl GeneratorSource {
     /// `--source-version`: the release zip `deploykf-<V>-generator.zip` from the
     /// assets cache, downloaded ([`release_asset_url`]) when it is not cached yet. A leading
     /// `v` is accepted and dropped (`v0.1.5` and `0.1.5` are the same version).
-    pub fn from_version(version: &str, cache_dir: &Path) -> Result<GeneratorSource> {
+    /// `releases_url` is the mirror of the release downloads, if any.
+    pub fn from_version(version: &str, cache_dir: &Path, releases_url: Option<&str>) -> Result<GeneratorSource> {
         let version = normalize_version(version)?;
         fs::create_dir_all(cache_dir)
             .with_context(|| format!("cannot create the assets cache '{}'", cache_dir.display()))?;
         let name = artifact_name(&version);
         let artifact = cache_dir.join(&name);
         if !artifact.is_file() {
-            let url = release_asset_url(&version);
+            let url = release_asset_url(&version, releases_url);
             eprintln!("Downloading deployKF generator source version '{version}' from {url}");
             download(&url, &artifact).map_err(|e| {
                 anyhow!(
@@ -263,30 +264,13 @@ pub fn artifact_name(version: &str) -> String {
     format!("deploykf-{version}-generator.zip")
 }
 
-/// The environment variable naming a mirror of the GitHub release downloads
-/// (for sites without access to github.com).
-pub const RELEASES_URL_ENV: &str = "DEPLOYKF_CMP_RELEASES_URL";
-
 /// Where a release's generator zip is downloaded from:
 /// `<base>/v<version>/deploykf-<version>-generator.zip`, with `base` from
-/// [`RELEASES_URL_ENV`], else GitHub's release downloads.
-pub fn release_asset_url(version: &str) -> String {
-    let base = std::env::var(RELEASES_URL_ENV).ok().filter(|b| !b.trim().is_empty());
-    let base = base.as_deref().map(|b| b.trim().trim_end_matches('/').to_string());
-    let base = base.unwrap_or_else(|| format!("https://github.com/{RELEASE_REPO}/releases/download"));
+/// `releases_url` (a mirror, see [`crate::settings::RELEASES_URL_ENV`]), else
+/// GitHub's release downloads.
+pub fn release_asset_url(version: &str, releases_url: Option<&str>) -> String {
+    let base = releases_url.map_or_else(|| format!("https://github.com/{RELEASE_REPO}/releases/download"), str::to_string);
     format!("{base}/v{version}/{}", artifact_name(version))
-}
-
-/// The assets cache, `$HOME/.deploykf/assets`, as the Go CLI uses.
-pub fn default_cache_dir() -> Result<PathBuf> {
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| {
-            anyhow!(
-                "$HOME is not defined, so the assets cache '~/.deploykf/assets' cannot be found"
-            )
-        })?;
-    Ok(PathBuf::from(home).join(".deploykf").join("assets"))
 }
 
 /// The name prefix of a download in progress (see [`crate::scratch`]).
@@ -971,7 +955,7 @@ mod tests {
         assert_eq!(normalize_version("0.1.5").unwrap(), "0.1.5");
         assert!(normalize_version("../x").is_err());
         assert_eq!(
-            release_asset_url("0.1.5"),
+            release_asset_url("0.1.5", None),
             "https://github.com/deployKF/deployKF/releases/download/v0.1.5/deploykf-0.1.5-generator.zip"
         );
     }
@@ -990,7 +974,7 @@ mod tests {
         ]);
         let cache = TempDir::new().unwrap();
         fs::copy(&zip, cache.path().join("deploykf-9.9.9-generator.zip")).unwrap();
-        let source = GeneratorSource::from_version("v9.9.9", cache.path()).unwrap();
+        let source = GeneratorSource::from_version("v9.9.9", cache.path(), None).unwrap();
         assert_eq!(source.version(), Some("9.9.9"));
         assert_eq!(source.hash(), sha_hex(&fs::read(&zip).unwrap()));
         assert!(source.default_values_path().is_file());

@@ -6,6 +6,9 @@
 //! result goes through YAML once more (gomplate's `merge:` datasource encodes
 //! the merge with `toYAML` and decodes it again).
 //!
+//! Layers are held in memory ([`Layer`]): a values file read once, or text
+//! such as the plugin's `values` parameter, each named in errors.
+//!
 //! A values file holds one YAML document: gomplate would read only the first
 //! and ignore the rest without a word, so a second document is an error
 //! naming the file and its line (see COMPATIBILITY.md).
@@ -15,28 +18,49 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use gomplate::{Map, Value};
 
-/// Loads `default_values.yaml` and the `--values` files (in the order given,
-/// later ones win) into the merged `.Values` map.
-pub fn load(default_values: &Path, values_files: &[PathBuf]) -> Result<Value> {
-    // Read every file before decoding any, so a missing file is reported first.
-    let texts = values_files
-        .iter()
-        .map(|file| read_values_file(file, "values file"))
-        .collect::<Result<Vec<_>>>()?;
+/// One values layer over the generator's defaults: its YAML text and how
+/// errors name it (`values file 'a.yaml'`).
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub label: String,
+    pub text: String,
+}
+
+impl Layer {
+    /// The values file `path`, read (see [`read_values_file`]).
+    pub fn read(path: &Path) -> Result<Layer> {
+        let text = read_values_file(path, "values file")?;
+        Ok(Layer { label: format!("values file '{}'", path.display()), text })
+    }
+
+    /// Every file of `paths`, in order; all are read before any is decoded,
+    /// so a missing file is reported first.
+    pub fn read_all(paths: &[PathBuf]) -> Result<Vec<Layer>> {
+        paths.iter().map(|path| Layer::read(path)).collect()
+    }
+
+    /// The layer's top-level map.
+    pub fn map(&self) -> Result<Map> {
+        parse_map(&self.text, &self.label)
+    }
+}
+
+/// Loads `default_values.yaml` and `layers` (in the order given, later ones
+/// win) into the merged `.Values` map.
+pub fn load(default_values: &Path, layers: &[Layer]) -> Result<Value> {
     // The generator is unpacked in a temporary folder: name the file as it is in the generator.
-    let shown = Path::new("default_values.yaml");
     let defaults = parse_map(
         &crate::user_input::read_file(default_values, "generator file")?,
-        shown,
-        "generator file",
+        "generator file 'default_values.yaml'",
     )?;
-    if values_files.is_empty() {
+    if layers.is_empty() {
         return Ok(Value::map(defaults));
     }
-    let mut layers = vec![defaults];
-    for (file, text) in values_files.iter().zip(&texts) {
-        layers.push(parse_map(text, file, "values file")?);
+    let mut maps = vec![defaults];
+    for layer in layers {
+        maps.push(layer.map()?);
     }
+    let layers = maps;
     let merged = Value::map(merge_layers(layers));
     let yaml = gomplate::yaml::encode(&merged)
         .map_err(|e| anyhow!("cannot merge the values files: {e}"))?;
@@ -97,16 +121,14 @@ pub fn single_document(text: &str) -> Result<(), usize> {
     Ok(())
 }
 
-/// Decodes YAML text that must hold a map (empty text is an empty map); errors name `path`.
-fn parse_map(text: &str, path: &Path, what: &str) -> Result<Map> {
-    let value =
-        gomplate::yaml::decode(text).map_err(|e| anyhow!("{what} '{}': {e}", path.display()))?;
+/// Decodes YAML text that must hold a map (empty text is an empty map); errors name `label`.
+fn parse_map(text: &str, label: &str) -> Result<Map> {
+    let value = gomplate::yaml::decode(text).map_err(|e| anyhow!("{label}: {e}"))?;
     match value {
         Value::Map(map) => Ok(std::sync::Arc::unwrap_or_clone(map)),
         Value::Nil | Value::Missing => Ok(Map::new()),
         other => bail!(
-            "{what} '{}': the top level must be a map of values, found {} (merge: can only merge maps)",
-            path.display(),
+            "{label}: the top level must be a map of values, found {} (merge: can only merge maps)",
             describe(&other)
         ),
     }
@@ -238,7 +260,7 @@ mod tests {
     #[test]
     fn missing_values_file_names_it() {
         let values = [PathBuf::from("/nonexistent/values.yaml")];
-        let err = load(Path::new("/nonexistent/default_values.yaml"), &values).unwrap_err();
+        let err = Layer::read_all(&values).unwrap_err();
         assert!(format!("{err:#}")
             .starts_with("values file '/nonexistent/values.yaml': cannot read it"));
     }

@@ -39,10 +39,7 @@ use crate::registry::credentials::Credentials;
 use crate::registry::limits::{self, BodyError, Timeouts};
 use crate::registry::oci::{self, ChartManifest, ChartRegistry, OciError, OciSettings};
 use crate::registry::transport;
-
-/// The environment variable listing registries (`host[:port]`, comma or space
-/// separated) reached over plain HTTP.
-pub const INSECURE_REGISTRIES_ENV: &str = "DEPLOYKF_CMP_INSECURE_REGISTRIES";
+use crate::settings::{Settings, INSECURE_REGISTRIES_ENV};
 
 /// Where and how dependencies are fetched.
 #[derive(Clone, Debug, Default)]
@@ -64,22 +61,17 @@ pub struct ResolveOptions {
 impl ResolveOptions {
     /// Credentials from `HELM_REGISTRY_CONFIG`, extra CAs from `SSL_CERT_FILE`,
     /// insecure registries from `DEPLOYKF_CMP_INSECURE_REGISTRIES`, timeouts
-    /// from `DEPLOYKF_CMP_*_TIMEOUT` ([`Timeouts::from_env`]); no cache.
-    pub fn from_env() -> Result<ResolveOptions> {
+    /// from `DEPLOYKF_CMP_*_TIMEOUT`; no cache.
+    pub fn from_settings(settings: &Settings) -> Result<ResolveOptions> {
         Ok(ResolveOptions {
-            credentials: Credentials::from_helm_env()?,
+            credentials: Credentials::from_helm_env_in(&|name| settings.var_os(name))?,
             cache_dir: None,
-            extra_ca_file: std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
-            insecure_registries: parse_registry_list(&std::env::var(INSECURE_REGISTRIES_ENV).unwrap_or_default()),
+            extra_ca_file: settings.extra_ca_file(),
+            insecure_registries: settings.insecure_registries(),
             deadline: None,
-            timeouts: Timeouts::from_env()?,
+            timeouts: settings.timeouts()?,
         })
     }
-}
-
-/// Splits a comma- or space-separated list of registries.
-pub fn parse_registry_list(text: &str) -> Vec<String> {
-    text.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
 /// Fetches every dependency of the chart at `chart_dir` into `chart_dir/charts/`

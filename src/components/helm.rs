@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::tool::Tool;
-
-/// Names the `helm` binary to use.
-pub const HELM_ENV: &str = "DEPLOYKF_CMP_HELM";
+use crate::settings::HELM_ENV;
 
 /// The helm home variables and the folder each gets under the fallback folder.
 const HOME_VARS: [(&str, &str); 3] = [("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"), ("HELM_DATA_HOME", "data")];

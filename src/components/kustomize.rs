@@ -7,11 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::tool::Tool;
-
-/// Names the `kustomize` binary to use.
-pub const KUSTOMIZE_ENV: &str = "DEPLOYKF_CMP_KUSTOMIZE";
-/// Names the `kubectl` binary to use (`kubectl kustomize`).
-pub const KUBECTL_ENV: &str = "DEPLOYKF_CMP_KUBECTL";
+use crate::settings::{KUBECTL_ENV, KUSTOMIZE_ENV};
 
 /// The program that builds kustomizations.
 #[derive(Clone, Debug, PartialEq, Eq)]

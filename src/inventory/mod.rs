@@ -28,8 +28,12 @@ use image_ref::ImageRef;
 use serde_json::json;
 
 use crate::components::tool::StderrCapture;
-use crate::mirror::config::{self as mirror_config, MirrorRules, MIRROR_CONFIG_ENV};
+use crate::mirror::config::MirrorRules;
+use crate::mirror::steps::MirrorSettings;
+use crate::pipeline::{self, Inputs, Mirroring};
+use crate::settings::Settings;
 use crate::source::GeneratorSource;
+use crate::values::Layer;
 use render::{Component, Tools};
 use scan::{How, Source};
 
@@ -42,6 +46,8 @@ pub struct Request<'a> {
     pub mirror_file: Option<&'a Path>,
     /// Pass the tools' stderr on whole instead of one summary line.
     pub verbose: bool,
+    /// The environment: the mirror file, tools, chart registries and cache.
+    pub settings: &'a Settings,
 }
 
 /// Everything rendered, ready for [`images`] and [`charts`].
@@ -53,18 +59,24 @@ pub struct Rendered {
 
 /// Renders the generator and every child Application's component.
 pub fn render_all(request: &Request<'_>) -> Result<Rendered> {
-    let values = crate::values::load(&request.source.default_values_path(), request.values_files)?;
+    let layers = Layer::read_all(request.values_files)?;
+    // The mirror rules only say where each entry goes: rendering uses the upstream locations.
+    let mirror = MirrorSettings {
+        cli_file: request.mirror_file.map(Path::to_path_buf),
+        env_file: request.settings.mirror_config(),
+        enforce: false,
+    };
+    let inputs = Inputs { source: request.source, layers: &layers, mirror: &mirror, env: Default::default() };
+    let (values, mirror) = pipeline::values(&inputs, Mirroring::Upstream)?;
     let Value::Map(values) = values else {
         return Err(anyhow!("the merged values are not a map"));
     };
-    let mut values = std::sync::Arc::unwrap_or_clone(values);
-    let env_file = std::env::var_os(MIRROR_CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let mirror = mirror_config::resolve_sources(request.mirror_file, &mut values, env_file.as_deref())?;
+    let values = std::sync::Arc::unwrap_or_clone(values);
 
     let scratch = crate::scratch::temp_dir("deploykf-cmp-inventory-", "a temporary folder for the inventory")?;
     let render_dir = scratch.path().join("output");
     render::render_generator(request.source, values.clone(), &render_dir)?;
-    let tools = Tools::locate(scratch.path())?;
+    let tools = Tools::locate(request.settings, scratch.path())?;
     let capture = (!request.verbose).then(StderrCapture::start);
     let apps = render::applications(&render::app_of_apps_stream(&tools, &render_dir)?)?;
     if apps.is_empty() {
@@ -405,7 +417,7 @@ mod tests {
         let values = gomplate::yaml::decode("a:\n  images:\n    dex: {repository: ghcr.io/dexidp/dex, tag: ''}\n").unwrap();
         let rendered = Rendered {
             values: values.as_map().unwrap().clone(),
-            mirror: Some(mirror_config::parse(&gomplate::yaml::decode("images: {registry: m.example.com}").unwrap(), "test").unwrap()),
+            mirror: Some(crate::mirror::config::parse(&gomplate::yaml::decode("images: {registry: m.example.com}").unwrap(), "test").unwrap()),
             components: ["dkf-a", "dkf-b"]
                 .iter()
                 .map(|n| Component { app: app(n), manifests: manifests.into(), dependencies: Vec::new() })
@@ -475,14 +487,14 @@ mod tests {
             entry("fork", "1.0.0", "file://../fork"),
         ];
         let doc = gomplate::yaml::decode("images: {registry: m.example.com}\ncharts: {repository: oci://m.example.com/charts}").unwrap();
-        let rules = mirror_config::parse(&doc, "test").unwrap();
+        let rules = crate::mirror::config::parse(&doc, "test").unwrap();
         let (lines, rest) = oci_chart_copies(&entries, Some(&rules));
         assert_eq!(lines, "reg.local:5000/charts/kyverno:3.0.1_up=m.example.com/charts/reg.local_5000/charts/kyverno:3.0.1_up\n");
         let names: Vec<&str> = rest.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["istiod", "fork"]);
         // Without mirror.charts, nothing is placed.
         let doc = gomplate::yaml::decode("images: {registry: m.example.com}").unwrap();
-        let (lines, rest) = oci_chart_copies(&entries, Some(&mirror_config::parse(&doc, "test").unwrap()));
+        let (lines, rest) = oci_chart_copies(&entries, Some(&crate::mirror::config::parse(&doc, "test").unwrap()));
         assert_eq!((lines.as_str(), rest.len()), ("", 3));
     }
 

@@ -1,14 +1,13 @@
 //! Rendering everything an app-of-apps deploys, for the inventory: the
-//! generator (the same [`generate::render`] as `deploykf-cmp generate`, into a
+//! generator (the same [`pipeline::render`] as `deploykf-cmp generate`, into a
 //! temporary folder, in plugin mode so every child Application names its
 //! output folder), then every child Application's component exactly as the
 //! plugin builds it: `kustomize build` of `output_kustomize_path`, or the
 //! chart at `output_helm_path` with its dependencies resolved and `helm
 //! template` run with the Application's name, namespace and
 //! `output_helm_values_files`. Pulled charts go to the chart cache of
-//! [`cache_dir`], the one plugin mode uses.
+//! [`Settings::cache_dir`].
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -19,9 +18,11 @@ use crate::components::chart::{ChartMetadata, Dependency};
 use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::generate::{self, Env};
+use crate::generate::Env;
 use crate::output::OutputDir;
+use crate::pipeline;
 use crate::plugin;
+use crate::settings::Settings;
 use crate::source::GeneratorSource;
 
 /// The values layer the inventory adds last: child Applications use the
@@ -75,7 +76,7 @@ pub fn render_generator(source: &GeneratorSource, values: Map, dir: &Path) -> Re
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let output = OutputDir::prepare(dir)?;
-    generate::render(source, values, &output, Arc::new(env))?;
+    pipeline::render(source, values, Arc::new(env), &output, None, false)?;
     output.commit()
 }
 
@@ -160,27 +161,19 @@ impl Tools {
     /// kustomize/kubectl and helm as the plugin finds them (same variables),
     /// chart registry settings from `HELM_REGISTRY_CONFIG`, `SSL_CERT_FILE`
     /// and `DEPLOYKF_CMP_INSECURE_REGISTRIES`, pulled charts cached in
-    /// `charts/` of [`cache_dir`]; helm's homes under `scratch` when `HOME` is
-    /// unusable.
-    pub fn locate(scratch: &Path) -> Result<Tools> {
-        let var = |n: &str| std::env::var_os(n);
+    /// `charts/` of [`Settings::cache_dir`]; helm's homes under `scratch` when
+    /// `HOME` is unusable.
+    pub fn locate(settings: &Settings, scratch: &Path) -> Result<Tools> {
+        let var = |n: &str| settings.var_os(n);
         Ok(Tools {
             kustomize: Kustomize::locate(var)?,
             helm: Helm::locate(var, &scratch.join("helm"))?,
-            resolve: ResolveOptions { cache_dir: Some(cache_dir(var).join("charts")), ..ResolveOptions::from_env()? },
+            resolve: ResolveOptions {
+                cache_dir: Some(settings.cache_dir().join("charts")),
+                ..ResolveOptions::from_settings(settings)?
+            },
         })
     }
-}
-
-/// The cache folder of the inventory commands: `$DEPLOYKF_CMP_CACHE_DIR` (as
-/// in plugin mode), else `$XDG_CACHE_HOME/deploykf-cmp`, else
-/// `~/.cache/deploykf-cmp`, else `deploykf-cmp-cache` in the temporary folder.
-pub fn cache_dir(var: impl Fn(&str) -> Option<OsString>) -> PathBuf {
-    let set = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    set(plugin::CACHE_DIR_ENV)
-        .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("deploykf-cmp")))
-        .or_else(|| set("HOME").map(|h| h.join(".cache").join("deploykf-cmp")))
-        .unwrap_or_else(|| std::env::temp_dir().join("deploykf-cmp-cache"))
 }
 
 /// Builds `app` from the generator output `render_dir` (charts resolve their
@@ -271,20 +264,4 @@ pub fn app_of_apps_stream(tools: &Tools, render_dir: &Path) -> Result<String> {
         .build(&argocd, &[])
         .with_context(|| format!("cannot build the app-of-apps folder '{}'", argocd.display()))?;
     into_text(out, "app-of-apps")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_folder_follows_the_plugin_variable_then_xdg_then_home() {
-        fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
-            move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| OsString::from(v))
-        }
-        assert_eq!(cache_dir(vars(&[(plugin::CACHE_DIR_ENV, "/c"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")])), PathBuf::from("/c"));
-        assert_eq!(cache_dir(vars(&[(plugin::CACHE_DIR_ENV, ""), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")])), PathBuf::from("/x/deploykf-cmp"));
-        assert_eq!(cache_dir(vars(&[("HOME", "/h")])), PathBuf::from("/h/.cache/deploykf-cmp"));
-        assert_eq!(cache_dir(vars(&[])), std::env::temp_dir().join("deploykf-cmp-cache"));
-    }
 }

@@ -340,7 +340,7 @@ kubeflow_tools:
         };
         let tmp = tempfile::tempdir().unwrap();
         let source = crate::source::GeneratorSource::from_path(&fixtures.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
-        let values = crate::values::load(&source.default_values_path(), &[fixtures.join("sample-values/sample-values-0.1.5.yaml")]).unwrap();
+        let values = crate::values::load(&source.default_values_path(), &crate::values::Layer::read_all(&[fixtures.join("sample-values/sample-values-0.1.5.yaml")]).unwrap()).unwrap();
         let out_dir = tmp.path().join("out");
         render::render_generator(&source, values.as_map().unwrap().clone(), &out_dir).unwrap();
         let apps = render::applications(&run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join("argocd")))).unwrap();

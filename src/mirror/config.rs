@@ -73,13 +73,12 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::{Map, Value};
 use image_ref::ImageRef;
+use serde::Serialize;
 
-/// The sidecar's environment variable naming a site-wide mirror config file
-/// (lowest precedence).
-pub const MIRROR_CONFIG_ENV: &str = "DEPLOYKF_CMP_MIRROR_CONFIG";
+use crate::settings::MIRROR_CONFIG_ENV;
 
 /// How a source image's location maps below the target registry prefix.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum Layout {
     /// `<registry>/<source host>/<path>`: no collisions between sources.
     #[default]
@@ -89,7 +88,7 @@ pub enum Layout {
 }
 
 /// A normalised name prefix: a registry host and a path below it (maybe empty).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImagePrefix {
     pub registry: String,
     /// Path components joined by `/`; empty for the whole registry.
@@ -141,14 +140,14 @@ impl std::fmt::Display for ImagePrefix {
 }
 
 /// `mirror.images.overrides[]`: images under `from` go under `to`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ImageOverride {
     pub from: ImagePrefix,
     pub to: ImagePrefix,
 }
 
 /// `mirror.images.exclude[]`: a glob over normalised name components.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExcludePattern {
     /// The pattern as written.
     pub text: String,
@@ -168,21 +167,21 @@ impl ExcludePattern {
 }
 
 /// `mirror.images.sources[]`: images named under `from` are pulled from `pull_from`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SourceAlias {
     pub from: ImagePrefix,
     pub pull_from: ImagePrefix,
 }
 
 /// `mirror.charts.overrides[]`: repositories under the URL `from` go under `to`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChartOverride {
     pub from: String,
     pub to: String,
 }
 
 /// `mirror.charts`: where chart repositories go.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ChartRules {
     /// `oci://...` or `https://...`, without a trailing `/`.
     pub repository: String,
@@ -190,14 +189,14 @@ pub struct ChartRules {
 }
 
 /// `mirror.pullSecret`: the Secret pods use to pull from the mirror.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PullSecret {
     pub name: String,
     pub namespace: Option<String>,
 }
 
 /// Parsed and validated mirror rules.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MirrorRules {
     /// Where the config came from (`--mirror file 'm.yaml'`, `values`, ...).
     pub origin: String,

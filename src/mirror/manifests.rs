@@ -959,15 +959,11 @@ spec: {containers: [{name: a, image: busybox}]}
         )
         .unwrap();
         let out_dir = tmp.path().join("out");
-        crate::cli::GenerateArgs {
-            source_version: None,
-            source_path: Some(shared.join("generators/deploykf-0.1.5-generator.zip")),
-            values: vec![shared.join("sample-values/sample-values-0.1.5.yaml"), argo],
-            output_dir: out_dir.clone(),
-            mirror: None,
-        }
-        .run()
-        .unwrap();
+        let source = crate::source::GeneratorSource::from_path(&shared.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
+        let layers = crate::values::Layer::read_all(&[shared.join("sample-values/sample-values-0.1.5.yaml"), argo]).unwrap();
+        let mirror = crate::mirror::steps::MirrorSettings::default();
+        let inputs = crate::pipeline::Inputs { source: &source, layers: &layers, mirror: &mirror, env: Default::default() };
+        crate::pipeline::generate(&inputs, &out_dir, crate::pipeline::Mirroring::Everything).unwrap();
 
         let r = rules(
             "  overrides: [{from: ghcr.io/deploykf, to: registry.example.com/deploykf-own}]\n",

@@ -5,7 +5,7 @@
 //! into the working directory and resolves its dependencies; `generate` prints
 //! the manifests of that folder (`kustomize build` / `helm template`) on
 //! stdout, with their pod images rewritten to the private mirror and checked
-//! when one is configured (see [`crate::mirror::pipeline`]). State between the two lives in the working directory
+//! when one is configured (see [`crate::mirror::steps`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 //! The request ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`, counted from
@@ -17,7 +17,6 @@ pub mod params;
 pub mod render;
 pub mod repo;
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -29,11 +28,10 @@ use crate::cache::RenderCache;
 use crate::components::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::deadline::{self, Deadline, DEADLINE_ENV};
-use crate::generate;
-use crate::mirror::pipeline;
+use crate::deadline::{self, Deadline};
+use crate::mirror::steps;
 use crate::output::lexical_clean;
-use crate::user_input;
+use crate::settings::{Settings, CACHE_DIR_ENV};
 use params::{OutputParam, Parameters};
 use render::{RenderRequest, Rendered};
 use repo::Repository;
@@ -45,32 +43,21 @@ const STATE_FILE: &str = "state.json";
 /// The Helm chart copy in [`STATE_DIR`].
 const CHART_DIR: &str = "chart";
 
-/// Names the cache folder.
-pub const CACHE_DIR_ENV: &str = "DEPLOYKF_CMP_CACHE_DIR";
-/// Names the folder of downloaded release zips (default: `assets/` in the cache folder).
-pub const ASSETS_DIR_ENV: &str = "DEPLOYKF_CMP_ASSETS_DIR";
-/// The cache's size bound in MiB.
-pub const CACHE_MAX_MB_ENV: &str = "DEPLOYKF_CMP_CACHE_MAX_MB";
-/// The default size bound in MiB (a deployKF render is about 8 MiB).
-const DEFAULT_CACHE_MAX_MB: u64 = 2048;
-/// The largest size bound accepted, in MiB (1 TiB).
-const MAX_CACHE_MAX_MB: u64 = 1 << 20;
-
 /// `deploykf-cmp plugin init`.
-pub fn init() -> Result<()> {
-    Invocation::from_process()?.watched().init()
+pub fn init(settings: Settings) -> Result<()> {
+    Invocation::new(settings)?.watched().init()
 }
 
 /// `deploykf-cmp plugin generate`: the manifests go to stdout only once complete.
-pub fn generate() -> Result<()> {
-    let manifests = Invocation::from_process()?.after_init()?.watched().generate()?;
+pub fn generate(settings: Settings) -> Result<()> {
+    let manifests = Invocation::new(settings)?.after_init()?.watched().generate()?;
     let mut stdout = io::stdout().lock();
     stdout.write_all(&manifests).and_then(|()| stdout.flush()).context("cannot write the manifests to stdout")
 }
 
 /// One run of the plugin: its environment, working directory and cache.
 struct Invocation {
-    vars: HashMap<String, String>,
+    settings: Settings,
     cwd: PathBuf,
     cache_dir: PathBuf,
     cache_max_bytes: u64,
@@ -80,22 +67,20 @@ struct Invocation {
 }
 
 impl Invocation {
-    fn from_process() -> Result<Invocation> {
-        let vars = generate::process_env();
+    fn new(settings: Settings) -> Result<Invocation> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        let cache_dir = cache_dir(&vars);
-        let cache_max_bytes =
-            user_input::env_number(&vars, CACHE_MAX_MB_ENV, 1..=MAX_CACHE_MAX_MB)?.unwrap_or(DEFAULT_CACHE_MAX_MB) << 20;
+        let cache_dir = settings.plugin_cache_dir();
+        let cache_max_bytes = settings.cache_max_bytes()?;
         let started = SystemTime::now();
-        let deadline = Deadline::from_var_since(vars.get(DEADLINE_ENV).map(String::as_str), started)?;
-        Ok(Invocation { vars, cwd, cache_dir, cache_max_bytes, started, deadline })
+        let deadline = settings.deadline_since(started)?;
+        Ok(Invocation { settings, cwd, cache_dir, cache_max_bytes, started, deadline })
     }
 
     /// For `generate`: the request started with its `init` (one budget for both).
     fn after_init(mut self) -> Result<Invocation> {
         if let Ok(state) = State::read(&self.state_dir()) {
             self.started = state.started;
-            self.deadline = Deadline::from_var_since(self.vars.get(DEADLINE_ENV).map(String::as_str), self.started)?;
+            self.deadline = self.settings.deadline_since(self.started)?;
         }
         if let Some(deadline) = self.deadline.filter(|d| d.at <= Instant::now()) {
             deadline::doing("starting `plugin generate` (its `init` used the request's time)");
@@ -113,11 +98,11 @@ impl Invocation {
     }
 
     fn var(&self, name: &str) -> Option<OsString> {
-        self.vars.get(name).map(OsString::from)
+        self.settings.var_os(name)
     }
 
     fn repository(&self) -> Result<Repository> {
-        Repository::locate(&self.cwd, self.vars.get("ARGOCD_APP_SOURCE_PATH").map(String::as_str))
+        Repository::locate(&self.cwd, self.settings.vars().get("ARGOCD_APP_SOURCE_PATH").map(String::as_str))
     }
 
     fn state_dir(&self) -> PathBuf {
@@ -128,7 +113,7 @@ impl Invocation {
     fn render(&self, params: &Parameters) -> Result<Rendered> {
         let started = Instant::now();
         deadline::doing("rendering the generator");
-        let request = RenderRequest::new(params, &self.repository()?, &self.vars)?;
+        let request = RenderRequest::new(params, &self.repository()?, &self.settings)?;
         let renders = self.cache_dir.join("renders");
         let cache = RenderCache::open(&renders, self.cache_max_bytes)
             .with_context(|| format!("cannot open the render cache '{}' (set {CACHE_DIR_ENV} to a writable folder)", renders.display()))?;
@@ -139,7 +124,7 @@ impl Invocation {
     }
 
     fn init(&self) -> Result<()> {
-        let params = Parameters::from_vars(&self.vars)?;
+        let params = Parameters::from_vars(self.settings.vars())?;
         params.source()?;
         let output = params.output()?;
         // Fail before rendering when the output cannot be built anyway.
@@ -173,7 +158,7 @@ impl Invocation {
     }
 
     fn generate(&self) -> Result<Vec<u8>> {
-        let params = Parameters::from_vars(&self.vars)?;
+        let params = Parameters::from_vars(self.settings.vars())?;
         let output = params.output()?;
         let state = State::read(&self.state_dir())?;
         let component = match &output {
@@ -202,22 +187,22 @@ impl Invocation {
                     );
                 }
                 let options = TemplateOptions {
-                    release_name: self.vars.get("ARGOCD_APP_NAME").cloned(),
-                    namespace: self.vars.get("ARGOCD_APP_NAMESPACE").cloned(),
-                    kube_version: self.vars.get("KUBE_VERSION").cloned(),
-                    api_versions: helm::split_api_versions(self.vars.get("KUBE_API_VERSIONS").map_or("", String::as_str)),
+                    release_name: self.settings.vars().get("ARGOCD_APP_NAME").cloned(),
+                    namespace: self.settings.vars().get("ARGOCD_APP_NAMESPACE").cloned(),
+                    kube_version: self.settings.vars().get("KUBE_VERSION").cloned(),
+                    api_versions: helm::split_api_versions(self.settings.vars().get("KUBE_API_VERSIONS").map_or("", String::as_str)),
                     values_files: chart_values_files(&chart, &values_files)?,
                 };
                 deadline::doing(format!("running helm template for the chart '{path}'"));
                 helm.template(&chart, &options)
             }
         }?;
-        if !output_guard::allow_empty(&self.vars)? {
+        if !self.settings.allow_empty()? {
             output_guard::ensure_objects(&manifests, &component)?;
         }
-        let request = RenderRequest::new(&params, &self.repository()?, &self.vars)?;
+        let request = RenderRequest::new(&params, &self.repository()?, &self.settings)?;
         match request.mirror_rules()? {
-            Some(rules) => pipeline::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
+            Some(rules) => steps::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
             None => Ok(manifests),
         }
     }
@@ -229,26 +214,7 @@ impl Invocation {
     /// Credentials from `HELM_REGISTRY_CONFIG`, extra CAs from `SSL_CERT_FILE`,
     /// pulled charts cached under the cache folder, this run's deadline.
     fn resolve_options(&self) -> Result<ResolveOptions> {
-        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), deadline: self.deadline, ..ResolveOptions::from_env()? })
-    }
-}
-
-/// The cache folder: `$DEPLOYKF_CMP_CACHE_DIR`, else `$XDG_CACHE_HOME/deploykf-cmp`,
-/// else `deploykf-cmp-cache` in the temporary folder (the sidecar's own `/tmp`).
-fn cache_dir(vars: &HashMap<String, String>) -> PathBuf {
-    let set = |name: &str| vars.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    set(CACHE_DIR_ENV)
-        .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("deploykf-cmp")))
-        .unwrap_or_else(|| std::env::temp_dir().join("deploykf-cmp-cache"))
-}
-
-/// Where `source_version` release zips are kept in plugin mode:
-/// `$DEPLOYKF_CMP_ASSETS_DIR`, else `assets/` in the [`cache_dir`] (never
-/// `$HOME`, which is `/` and read-only in the sidecar).
-pub(crate) fn assets_dir(vars: &HashMap<String, String>) -> PathBuf {
-    match vars.get(ASSETS_DIR_ENV).filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => cache_dir(vars).join("assets"),
+        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), deadline: self.deadline, ..ResolveOptions::from_settings(&self.settings)? })
     }
 }
 
@@ -360,17 +326,5 @@ mod tests {
         assert_eq!(State::read(dir.path()).unwrap(), state);
         let err = State::read(&dir.path().join("none")).unwrap_err().to_string();
         assert!(err.contains("init command must run before generate"), "{err}");
-    }
-
-    #[test]
-    fn the_cache_folder_follows_the_environment() {
-        let vars = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-        };
-        assert_eq!(cache_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("XDG_CACHE_HOME", "/x")])), PathBuf::from("/c"));
-        assert_eq!(cache_dir(&vars(&[("XDG_CACHE_HOME", "/x")])), PathBuf::from("/x/deploykf-cmp"));
-        assert_eq!(cache_dir(&vars(&[])), std::env::temp_dir().join("deploykf-cmp-cache"));
-        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), ("HOME", "/h")])), PathBuf::from("/c/assets"));
-        assert_eq!(assets_dir(&vars(&[(CACHE_DIR_ENV, "/c"), (ASSETS_DIR_ENV, "/a")])), PathBuf::from("/a"));
     }
 }

@@ -2,25 +2,12 @@
 //! that holds no Kubernetes object (empty, only comments or `---`, only empty
 //! documents), because Argo CD would then prune every resource of the
 //! Application. A site that really wants an empty Application opts in with
-//! [`ALLOW_EMPTY_ENV`].
-
-use std::collections::HashMap;
+//! [`ALLOW_EMPTY_ENV`] ([`crate::settings::Settings::allow_empty`]).
 
 use anyhow::{bail, Result};
 use gomplate::Value;
 
-/// `true` lets `plugin generate` print a stream without any Kubernetes object.
-pub const ALLOW_EMPTY_ENV: &str = "DEPLOYKF_CMP_ALLOW_EMPTY";
-
-/// Whether [`ALLOW_EMPTY_ENV`] is set to true (`true`/`1`; `false`/`0`/unset
-/// keep the guard; anything else is an error naming the value).
-pub fn allow_empty(vars: &HashMap<String, String>) -> Result<bool> {
-    match vars.get(ALLOW_EMPTY_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("" | "false" | "0") => Ok(false),
-        Some("true" | "1") => Ok(true),
-        Some(_) => bail!("{ALLOW_EMPTY_ENV} must be 'true' or 'false', not {}", crate::user_input::quote(&vars[ALLOW_EMPTY_ENV])),
-    }
-}
+use crate::settings::ALLOW_EMPTY_ENV;
 
 /// Fails, naming `component`, unless `manifests` holds at least one
 /// Kubernetes object: a document that is a map with a non-empty `kind`.
@@ -73,15 +60,5 @@ mod tests {
         }
         ensure_objects(b"# Source: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "c").unwrap();
         ensure_objects(b"---\n{}\n---\nkind: Namespace\n", "c").unwrap();
-    }
-
-    #[test]
-    fn the_opt_in_is_a_boolean() {
-        let vars = |v: &str| HashMap::from([(ALLOW_EMPTY_ENV.to_string(), v.to_string())]);
-        assert!(!allow_empty(&HashMap::new()).unwrap());
-        assert!(allow_empty(&vars("true")).unwrap());
-        assert!(!allow_empty(&vars("false")).unwrap());
-        let err = allow_empty(&vars("yes please")).unwrap_err().to_string();
-        assert!(err.ends_with("not \"yes please\""), "{err}");
     }
 }

@@ -4,27 +4,30 @@
 //! string, then `argocd.source.plugin.enabled: true`), and the environment the
 //! generator's templates read with `getenv` — only those variables, so renders
 //! are reproducible and child applications of one app-of-apps share a render.
-//! The cache key is the source's sha256, the merged values (canonical JSON),
-//! the mirror configuration in effect (from a `mirror:` key of the values or
-//! the sidecar's `DEPLOYKF_CMP_MIRROR_CONFIG` file: the overlay is a function
-//! of the source's defaults, the values and these rules, so a changed mirror
-//! never serves a stale render) and that environment.
+//! The render itself is [`crate::pipeline`]'s, with the layers in memory. The
+//! cache key ([`pipeline::cache_key`]) covers the source's sha256, the merged
+//! values, the mirror configuration in effect (from a `mirror:` key of the
+//! values or the sidecar's `DEPLOYKF_CMP_MIRROR_CONFIG` file: the overlay is a
+//! function of the source's defaults, the values and these rules, so a changed
+//! mirror never serves a stale render) and that environment.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
-use gomplate::{Map, Value};
+use anyhow::{anyhow, Context, Result};
+use gomplate::Map;
 
 use super::params::{Parameters, SourceParam};
 use super::repo::{FileRole, Repository};
-use crate::cache::{CacheEntry, CacheKey, RenderCache};
+use crate::cache::{CacheEntry, RenderCache};
 use crate::generate::Env;
 use crate::mirror::config::MirrorRules;
-use crate::mirror::pipeline::{self, MirrorSettings};
+use crate::mirror::steps::MirrorSettings;
+use crate::pipeline::{self, Inputs, Mirroring};
+use crate::settings::Settings;
 use crate::source::{self, GeneratorSource};
-use crate::values;
+use crate::values::{self, Layer};
 
 /// The variables deployKF generators (0.1.0–0.1.5) read with `getenv`, taken
 /// from the process environment.
@@ -43,26 +46,19 @@ enum Source {
     Version(String),
 }
 
-/// One values layer, lowest first.
-#[derive(Clone, Debug)]
-struct Layer {
-    /// What it is, for messages.
-    label: String,
-    /// The file it was read from, if any.
-    file: Option<PathBuf>,
-    text: String,
-}
-
 /// Everything a generator render depends on.
 #[derive(Debug)]
 pub struct RenderRequest {
     source: Source,
+    /// The user's values layers, lowest first.
     layers: Vec<Layer>,
     env: BTreeMap<String, String>,
     /// Where the mirror configuration may come from besides the values.
     mirror: MirrorSettings,
-    /// Where release zips of `source_version` are kept (see [`super::assets_dir`]).
+    /// Where release zips of `source_version` are kept ([`Settings::plugin_assets_dir`]).
     assets_dir: PathBuf,
+    /// The mirror of the release downloads, if any.
+    releases_url: Option<String>,
 }
 
 /// A finished render, kept from eviction while this value lives.
@@ -85,8 +81,8 @@ impl Rendered {
 
 impl RenderRequest {
     /// The request for `params`: the source and values files are resolved in
-    /// `repo` (they must exist inside it); `vars` is the process environment.
-    pub fn new(params: &Parameters, repo: &Repository, vars: &HashMap<String, String>) -> Result<RenderRequest> {
+    /// `repo` (they must exist inside it).
+    pub fn new(params: &Parameters, repo: &Repository, settings: &Settings) -> Result<RenderRequest> {
         let source = match params.source()? {
             SourceParam::Path(rel) => {
                 Source::Path(repo.resolve(&rel, FileRole { parameter: "source_path", what: "generator source" })?)
@@ -104,26 +100,31 @@ impl RenderRequest {
             let file = repo.resolve(rel, FileRole { parameter: "values_files", what: "values file" })?;
             let text = values::read_values_file(&file, "values file")
                 .with_context(|| format!("cannot read the values file '{rel}' given in 'values_files'"))?;
-            layers.push(Layer { label: format!("values file '{rel}'"), file: Some(file), text });
+            layers.push(Layer { label: format!("values file '{rel}'"), text });
         }
         if let Some(text) = &params.values {
             values::single_document(text).map_err(|line| {
                 anyhow!("the 'values' parameter: line {line} starts a second YAML document, which would be ignored: put all values in one document")
             })?;
-            layers.push(Layer { label: "the 'values' parameter".into(), file: None, text: text.clone() });
+            layers.push(Layer { label: "the 'values' parameter".into(), text: text.clone() });
         }
-        layers.push(Layer { label: "the plugin's values".into(), file: None, text: PLUGIN_VALUES.into() });
-        let mirror = MirrorSettings::from_vars(None, vars)?;
-        Ok(RenderRequest { source, layers, env: template_env(params, vars), mirror, assets_dir: super::assets_dir(vars) })
+        layers.push(Layer { label: "the plugin's values".into(), text: PLUGIN_VALUES.into() });
+        Ok(RenderRequest {
+            source,
+            layers,
+            env: template_env(params, settings.vars()),
+            mirror: MirrorSettings::new(None, settings)?,
+            assets_dir: settings.plugin_assets_dir(),
+            releases_url: settings.releases_url(),
+        })
     }
 
     /// The output folder of this request's render: from `cache` when an
     /// identical render is there, else rendered now and stored.
     pub fn render(&self, cache: &RenderCache) -> Result<Rendered> {
-        let merged_map = self.merged_user_map()?;
-        let merged = encode(&merged_map)?;
+        let merged = self.merged_user_map()?;
         // The rules in effect (an invalid config fails here, before rendering).
-        let rules = format!("{:?}", self.mirror.resolve(&mut merged_map.clone())?);
+        let rules = self.mirror.resolve(&mut merged.clone())?;
         let (hash, mut opened) = match &self.source {
             Source::Path(path) => {
                 let ignore: &[&str] = if path.is_dir() { &[".gomplateignore"] } else { &[] };
@@ -139,30 +140,22 @@ impl RenderRequest {
                     (hash, None)
                 } else {
                     // Not downloaded yet: download (and unpack) it now.
-                    let source = GeneratorSource::from_version(version, &self.assets_dir)?;
+                    let source = GeneratorSource::from_version(version, &self.assets_dir, self.releases_url.as_deref())?;
                     (source.hash().to_string(), Some(source))
                 }
             }
         };
-        let env_json = serde_json::to_string(&self.env).expect("a string map serialises");
-        let key = CacheKey::from_parts(&[
-            ("renderer", concat!("deploykf-cmp ", env!("CARGO_PKG_VERSION")).as_bytes()),
-            ("source-sha256", hash.as_bytes()),
-            ("values", merged.as_bytes()),
-            ("mirror", rules.as_bytes()),
-            ("env", env_json.as_bytes()),
-        ]);
+        let key = pipeline::cache_key(&hash, &merged, rules.as_ref(), &self.env)?;
         let env: Arc<Env> = Arc::new(self.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
         let entry = cache.get_or_render_entry(&key, &mut |target| {
             let source = match opened.take() {
                 Some(source) => source,
                 None => self.open_source()?,
             };
-            let scratch = crate::scratch::temp_dir("deploykf-cmp-values-", "a temporary folder for the values")?;
-            let files = self.layer_files(scratch.path())?;
             // The pod images of the folder are not rewritten: `plugin generate`
             // rewrites and checks what kustomize or helm build from it.
-            pipeline::generate_into(&source, &files, target, env.clone(), &self.mirror, false)
+            let inputs = Inputs { source: &source, layers: &self.layers, mirror: &self.mirror, env: env.clone() };
+            pipeline::generate(&inputs, target, Mirroring::ValuesOnly)
         })?;
         Ok(Rendered { entry })
     }
@@ -170,25 +163,8 @@ impl RenderRequest {
     fn open_source(&self) -> Result<GeneratorSource> {
         match &self.source {
             Source::Path(path) => GeneratorSource::from_path(path),
-            Source::Version(version) => GeneratorSource::from_version(version, &self.assets_dir),
+            Source::Version(version) => GeneratorSource::from_version(version, &self.assets_dir, self.releases_url.as_deref()),
         }
-    }
-
-    /// The layers as files for [`values::load`]: files as they are, the other
-    /// layers written into `scratch`.
-    fn layer_files(&self, scratch: &Path) -> Result<Vec<PathBuf>> {
-        let mut files = Vec::new();
-        for (i, layer) in self.layers.iter().enumerate() {
-            match &layer.file {
-                Some(file) => files.push(file.clone()),
-                None => {
-                    let path = scratch.join(format!("layer-{i}.yaml"));
-                    std::fs::write(&path, &layer.text).with_context(|| format!("cannot write '{}'", path.display()))?;
-                    files.push(path);
-                }
-            }
-        }
-        Ok(files)
     }
 
     /// The mirror configuration of this request: a `mirror:` key in its
@@ -205,29 +181,15 @@ impl RenderRequest {
     /// The user's layers merged, as canonical JSON.
     #[cfg(test)]
     fn merged_user_values(&self) -> Result<String> {
-        encode(&self.merged_user_map()?)
+        gomplate::json::encode(&gomplate::Value::map(self.merged_user_map()?)).map_err(|e| anyhow!("{e}"))
     }
 
     /// The user's layers merged (the generator's defaults are covered by the
     /// source's digest).
     fn merged_user_map(&self) -> Result<Map> {
-        let mut maps = Vec::new();
-        for layer in &self.layers {
-            let value = gomplate::yaml::decode(&layer.text).map_err(|e| anyhow!("{}: {e}", layer.label))?;
-            maps.push(match value {
-                Value::Map(map) => Arc::unwrap_or_clone(map),
-                Value::Nil | Value::Missing => Map::new(),
-                Value::List(_) => bail!("{}: the top level must be a map of values, found a list", layer.label),
-                _ => bail!("{}: the top level must be a map of values, found a single value", layer.label),
-            });
-        }
+        let maps = self.layers.iter().map(Layer::map).collect::<Result<Vec<_>>>()?;
         Ok(values::merge_layers(maps))
     }
-}
-
-/// Values as canonical JSON.
-fn encode(values: &Map) -> Result<String> {
-    gomplate::json::encode(&Value::map(values.clone())).map_err(|e| anyhow!("cannot encode the values: {e}"))
 }
 
 /// The environment the generator's templates read: the application's source
@@ -293,10 +255,11 @@ mod tests {
     fn request(layers: &[&str]) -> RenderRequest {
         RenderRequest {
             source: Source::Version("0.1.5".into()),
-            layers: layers.iter().map(|t| Layer { label: "layer".into(), file: None, text: t.to_string() }).collect(),
+            layers: layers.iter().map(|t| Layer { label: "layer".into(), text: t.to_string() }).collect(),
             env: BTreeMap::new(),
             mirror: MirrorSettings::default(),
             assets_dir: PathBuf::new(),
+            releases_url: None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Registry credentials from docker-style config files (`config.json` as written
 //! by `docker login`, `helm registry login` and podman's `auth.json`): the one
-//! loader every command uses. It finds the file (`discover`, `from_helm_env`),
+//! loader every command uses. It finds the file (`discover_in`, `from_helm_env_in`),
 //! reads `auths`, `credHelpers` and `credsStore` the way docker, helm (oras-go)
 //! and podman (containers/image) do, runs `docker-credential-<name>` helpers, and
 //! builds single-registry `.dockerconfigjson` content for image pull secrets.
@@ -250,27 +250,14 @@ impl Credentials {
         Credentials::parse(&text, path)
     }
 
-    /// The file named by `HELM_REGISTRY_CONFIG` (an error when it does not
-    /// exist), else helm's default `registry/config.json` under
-    /// `HELM_CONFIG_HOME`, `$XDG_CONFIG_HOME/helm` or `~/.config/helm` when it
-    /// exists, else no credentials.
-    pub fn from_helm_env() -> Result<Credentials> {
-        Self::from_helm_env_in(&|name| std::env::var_os(name))
-    }
-
     /// Finds the credentials file the general commands use: `--authfile`, else
     /// `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`, else
     /// `$XDG_CONFIG_HOME/containers/auth.json` (podman's order), else
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, else helm's
-    /// file ([`Credentials::from_helm_env`]), else none. A file named by the
-    /// flag or a variable must exist; the default locations are skipped when
-    /// absent.
-    pub fn discover(authfile: Option<&Path>) -> Result<Credentials> {
-        Self::discover_in(authfile, &|name| std::env::var_os(name))
-    }
-
-    /// [`Credentials::discover`] with the environment read through `env`.
-    fn discover_in(
+    /// file ([`Credentials::from_helm_env_in`]), else none; the environment is
+    /// read through `env`. A file named by the flag or a variable must exist;
+    /// the default locations are skipped when absent.
+    pub fn discover_in(
         authfile: Option<&Path>,
         env: &dyn Fn(&str) -> Option<OsString>,
     ) -> Result<Credentials> {
@@ -315,8 +302,11 @@ impl Credentials {
         Self::from_helm_env_in(env)
     }
 
-    /// [`Credentials::from_helm_env`] with the environment read through `env`.
-    fn from_helm_env_in(env: &dyn Fn(&str) -> Option<OsString>) -> Result<Credentials> {
+    /// The file named by `HELM_REGISTRY_CONFIG` (an error when it does not
+    /// exist), else helm's default `registry/config.json` under
+    /// `HELM_CONFIG_HOME`, `$XDG_CONFIG_HOME/helm` or `~/.config/helm` when it
+    /// exists, else no credentials; the environment read through `env`.
+    pub fn from_helm_env_in(env: &dyn Fn(&str) -> Option<OsString>) -> Result<Credentials> {
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
         if let Some(file) = var("HELM_REGISTRY_CONFIG") {
             return Self::load_named(Path::new(&file), "HELM_REGISTRY_CONFIG");

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use reqwest::{RequestBuilder, Response};
 
 /// An OCI manifest (containerd and the distribution spec use 4 MiB).
@@ -50,24 +50,7 @@ impl Default for Timeouts {
     }
 }
 
-/// The variables of [`Timeouts::from_env`], in seconds.
-pub const CONNECT_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_CONNECT_TIMEOUT";
-pub const READ_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_READ_TIMEOUT";
-pub const REQUEST_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_REQUEST_TIMEOUT";
-
 impl Timeouts {
-    /// The defaults, each replaced by its environment variable when set
-    /// (seconds, decimals allowed, 0.1 to 3600).
-    pub fn from_env() -> Result<Timeouts> {
-        let mut t = Timeouts::default();
-        for (name, field) in [(CONNECT_TIMEOUT_ENV, &mut t.connect), (READ_TIMEOUT_ENV, &mut t.read), (REQUEST_TIMEOUT_ENV, &mut t.request)] {
-            if let Some(value) = std::env::var_os(name).filter(|v| !v.is_empty()) {
-                *field = parse_seconds(&value.to_string_lossy()).with_context(|| format!("invalid {name}"))?;
-            }
-        }
-        Ok(t)
-    }
-
     /// The deadline of a blob transfer of `size` bytes.
     pub fn blob(&self, size: u64) -> Duration {
         self.request + Duration::from_secs(size / MIN_BLOB_RATE)

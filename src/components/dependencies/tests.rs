@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::settings::INSECURE_REGISTRIES_ENV;
 
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -141,12 +142,6 @@ fn charts_without_remote_dependencies_are_left_alone() {
     assert!(!work.path().join("charts").exists());
     write_chart(work.path(), "  - name: x\n    version: 1.0.0\n    repository: \"@stable\"\n");
     assert!(err(resolve(work.path(), &ResolveOptions::default())).contains("unsupported repository \"@stable\""));
-}
-
-#[test]
-fn registry_list_from_env_text() {
-    assert_eq!(parse_registry_list("reg:5000, 127.0.0.1:8080 other"), ["reg:5000", "127.0.0.1:8080", "other"]);
-    assert!(parse_registry_list("").is_empty());
 }
 
 const USER: &str = "chartpuller";

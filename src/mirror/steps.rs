@@ -1,25 +1,19 @@
-//! The mirror steps of a render, shared by `deploykf-cmp generate` and the
-//! plugin: the values stage (find the mirror configuration, drop the `mirror`
-//! key, apply the overlay) and the after-render stages (rewrite the image
-//! references of an output folder or a manifest stream, then the leak check).
+//! The mirror's steps in a render ([`crate::pipeline`] runs them): where the
+//! configuration may come from ([`MirrorSettings`]), the values stage (find
+//! the configuration, drop the `mirror` key, apply the overlay) and the
+//! after-render stages (rewrite the image references of an output folder or a
+//! manifest stream, then the leak check).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use gomplate::{Map, Value};
 
-use super::config::{self, MirrorRules, MIRROR_CONFIG_ENV};
+use super::config::{self, MirrorRules};
 use super::manifests::{self, ImageUse};
 use super::overlay::{self, Kind, Outcome};
-use crate::generate::{self, Env};
-use crate::output::OutputDir;
-use crate::source::GeneratorSource;
-use crate::values;
-
-/// Turns the leak check off with `false` (on by default when a mirror is configured).
-pub const MIRROR_ENFORCE_ENV: &str = "DEPLOYKF_CMP_MIRROR_ENFORCE";
+use crate::settings::{Settings, MIRROR_ENFORCE_ENV};
 
 /// Where a mirror configuration may come from besides a `mirror:` key in the
 /// values, and whether leaks fail the render.
@@ -27,26 +21,21 @@ pub const MIRROR_ENFORCE_ENV: &str = "DEPLOYKF_CMP_MIRROR_ENFORCE";
 pub struct MirrorSettings {
     /// `--mirror FILE` (highest precedence).
     pub cli_file: Option<PathBuf>,
-    /// The file named by [`MIRROR_CONFIG_ENV`] (lowest precedence).
+    /// The file named by `DEPLOYKF_CMP_MIRROR_CONFIG` (lowest precedence).
     pub env_file: Option<PathBuf>,
     /// Whether an image outside the mirror fails the render.
     pub enforce: bool,
 }
 
 impl MirrorSettings {
-    /// The settings from the environment `vars` ([`MIRROR_CONFIG_ENV`],
+    /// The settings from the environment (`DEPLOYKF_CMP_MIRROR_CONFIG`,
     /// [`MIRROR_ENFORCE_ENV`]) and the `--mirror` file, if any.
-    pub fn from_vars(cli_file: Option<&Path>, vars: &HashMap<String, String>) -> Result<MirrorSettings> {
-        let env_file = vars.get(MIRROR_CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
-        let enforce = match vars.get(MIRROR_ENFORCE_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("" | "true" | "1" | "yes" | "on") => true,
-            Some("false" | "0" | "no" | "off") => false,
-            Some(_) => bail!(
-                "{MIRROR_ENFORCE_ENV} must be 'true' or 'false', not '{}'",
-                vars[MIRROR_ENFORCE_ENV]
-            ),
-        };
-        Ok(MirrorSettings { cli_file: cli_file.map(Path::to_path_buf), env_file, enforce })
+    pub fn new(cli_file: Option<&Path>, settings: &Settings) -> Result<MirrorSettings> {
+        Ok(MirrorSettings {
+            cli_file: cli_file.map(Path::to_path_buf),
+            env_file: settings.mirror_config(),
+            enforce: settings.mirror_enforce()?,
+        })
     }
 
     /// The mirror configuration of the highest-precedence source present
@@ -83,33 +72,6 @@ pub fn values_stage(values: Value, settings: &MirrorSettings) -> Result<(Value, 
     Ok((Value::map(mirrored), Some(rules)))
 }
 
-/// `deploykf generate` with the mirror: like the Go CLI's generate, with
-/// the values stage between loading the values and rendering, and, when a
-/// mirror is configured and `rewrite_output` is set, the image references of the
-/// rendered YAML files rewritten (and checked when enforcing) in the staging
-/// folder before it replaces `output_dir`: a failure leaves `output_dir` as it was.
-pub fn generate_into(
-    source: &GeneratorSource,
-    values_files: &[PathBuf],
-    output_dir: &Path,
-    env: Arc<Env>,
-    settings: &MirrorSettings,
-    rewrite_output: bool,
-) -> Result<()> {
-    let output = OutputDir::prepare(output_dir)?;
-    let loaded = values::load(&source.default_values_path(), values_files)?;
-    let (values, rules) = values_stage(loaded, settings)?;
-    generate::render(source, values, &output, env)?;
-    if let (Some(rules), true) = (&rules, rewrite_output) {
-        let uses = rewrite_dir(output.staging(), rules)?;
-        report_rewrites(&uses, "the output folder");
-        if settings.enforce {
-            manifests::check(&uses, rules)?;
-        }
-    }
-    output.commit()
-}
-
 /// Rewrites the image references of every YAML manifest below `dir` (Helm chart
 /// templates excluded, see [`manifests::scan_dir`]) by `rules`, writing the
 /// files that change; returns every image found, each with its file.
@@ -143,7 +105,8 @@ pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, enforce: bool)
     Ok(rewritten.into_bytes())
 }
 
-fn report_rewrites(uses: &[ImageUse], place: &str) {
+/// Prints how many image references were rewritten in `place`, if any.
+pub fn report_rewrites(uses: &[ImageUse], place: &str) {
     let rewritten = uses.iter().filter(|u| u.mirrored.is_some()).count();
     if rewritten > 0 {
         eprintln!("deploykf-cmp: mirror: {rewritten} image references rewritten in {place} after rendering");
@@ -153,10 +116,11 @@ fn report_rewrites(uses: &[ImageUse], place: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::MIRROR_CONFIG_ENV;
     use std::fs;
 
-    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    fn vars(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     fn yaml(text: &str) -> Value {
@@ -167,16 +131,16 @@ mod tests {
 
     #[test]
     fn settings_come_from_the_environment() {
-        let s = MirrorSettings::from_vars(Some(Path::new("m.yaml")), &vars(&[(MIRROR_CONFIG_ENV, "/etc/m.yaml")])).unwrap();
+        let s = MirrorSettings::new(Some(Path::new("m.yaml")), &vars(&[(MIRROR_CONFIG_ENV, "/etc/m.yaml")])).unwrap();
         assert_eq!(
             s,
             MirrorSettings { cli_file: Some("m.yaml".into()), env_file: Some("/etc/m.yaml".into()), enforce: true }
         );
         for (value, enforce) in [("false", false), ("0", false), ("No", false), ("true", true), ("", true)] {
-            let s = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, value), (MIRROR_CONFIG_ENV, "")])).unwrap();
+            let s = MirrorSettings::new(None, &vars(&[(MIRROR_ENFORCE_ENV, value), (MIRROR_CONFIG_ENV, "")])).unwrap();
             assert_eq!((s.enforce, s.env_file), (enforce, None), "{value:?}");
         }
-        let err = MirrorSettings::from_vars(None, &vars(&[(MIRROR_ENFORCE_ENV, "maybe")])).unwrap_err().to_string();
+        let err = MirrorSettings::new(None, &vars(&[(MIRROR_ENFORCE_ENV, "maybe")])).unwrap_err().to_string();
         assert_eq!(err, "DEPLOYKF_CMP_MIRROR_ENFORCE must be 'true' or 'false', not 'maybe'");
     }
 

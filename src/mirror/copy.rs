@@ -1,0 +1,123 @@
+//! The `mirror` command's work once its inputs are text: image and chart
+//! lists planned by the mirror rules (what is left out noted on stderr), a dry
+//! run printing the plan, or the copy through the registry client (its TLS
+//! roots, insecure registries, timeouts and credentials from the
+//! environment) on an async runtime, the reports, every failure listed, and
+//! the mirror configuration of what was pushed.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use super::config::MirrorRules;
+use crate::registry::copy::charts::{self, ChartJob};
+use crate::registry::copy::client::RegistryClient;
+use crate::registry::copy::{self, plan, CopyJob, CopyOptions};
+use crate::registry::credentials::Credentials;
+use crate::registry::oci;
+use crate::settings::Settings;
+
+/// What to copy and how.
+pub struct Request {
+    /// The image list (`--images-file` text) and where it comes from.
+    pub images: Option<(String, String)>,
+    /// The chart list (`--charts-file` text) and where it comes from.
+    pub charts: Option<(String, String)>,
+    /// Whether the images came from `--images-file` (its report is printed even when empty).
+    pub images_file_given: bool,
+    pub rules: Option<MirrorRules>,
+    /// `--authfile`.
+    pub authfile: Option<PathBuf>,
+    /// Images and blob transfers at the same time.
+    pub jobs: usize,
+    /// `os/arch[/variant]` filters of multi-platform images.
+    pub platforms: Vec<String>,
+    /// `--insecure-registry` hosts (the environment's are added).
+    pub insecure_registries: Vec<String>,
+    pub dry_run: bool,
+    /// Where to write the mirror configuration of what was pushed (`-`: stdout).
+    pub write_mirror: Option<PathBuf>,
+}
+
+/// Plans and copies (or, for a dry run, prints) the request; fails listing
+/// every image and chart that failed.
+pub fn run(request: &Request, settings: &Settings) -> Result<()> {
+    let rules = request.rules.as_ref();
+    let (jobs, left) = match &request.images {
+        Some((text, origin)) => plan::parse_images(text, origin, rules)?,
+        None => Default::default(),
+    };
+    for image in &left {
+        eprintln!("not mirrored (excluded or already in the mirror): {image}");
+    }
+    let (chart_jobs, charts_left) = match &request.charts {
+        Some((text, origin)) => charts::parse_charts(text, origin, rules)?,
+        None => Default::default(),
+    };
+    for chart in &charts_left {
+        eprintln!("chart not mirrored: {chart}");
+    }
+    if request.dry_run {
+        for job in &jobs {
+            println!("{job}");
+        }
+        for job in &chart_jobs {
+            println!("{job}");
+        }
+        return write_config(request, &jobs, &chart_jobs);
+    }
+    let client = client(request, settings)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(request.jobs.clamp(2, 8))
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let chart_report = runtime.block_on(charts::mirror_all(&client, &chart_jobs, request.jobs));
+    if !chart_jobs.is_empty() {
+        eprintln!("{}", chart_report.summary());
+    }
+    let options = CopyOptions { jobs: request.jobs, platforms: request.platforms.clone() };
+    let report = runtime.block_on(copy::copy_all(client, jobs.clone(), options));
+    if !jobs.is_empty() || request.images_file_given {
+        eprintln!("{}", report.summary());
+    }
+    let mut failed: Vec<String> = Vec::new();
+    if !chart_report.failures.is_empty() {
+        let list: Vec<String> = chart_report.failures.iter().map(|(chart, why)| format!("  {chart}: {why}")).collect();
+        failed.push(format!("{} of {} charts failed:\n{}", chart_report.failures.len(), chart_jobs.len(), list.join("\n")));
+    }
+    if !report.failures.is_empty() {
+        let list: Vec<String> = report.failures.iter().map(|(image, why)| format!("  {image}: {why}")).collect();
+        failed.push(format!("{} of {} images failed:\n{}", report.failures.len(), jobs.len(), list.join("\n")));
+    }
+    if !failed.is_empty() {
+        bail!("{}", failed.join("\n"));
+    }
+    write_config(request, &jobs, &chart_jobs)
+}
+
+/// The registry client: credentials found from `--authfile` and the
+/// environment, extra CAs from `SSL_CERT_FILE`, plain-HTTP registries from
+/// the flags and the environment, the environment's timeouts.
+fn client(request: &Request, settings: &Settings) -> Result<RegistryClient> {
+    let credentials = Credentials::discover_in(request.authfile.as_deref(), &|n| settings.var_os(n))?;
+    let mut insecure = request.insecure_registries.clone();
+    insecure.extend(settings.insecure_registries());
+    let extra_roots = match settings.extra_ca_file() {
+        Some(path) => oci::pem_certificates(&path)?,
+        None => Vec::new(),
+    };
+    let timeouts = settings.timeouts()?;
+    let oci_settings = oci::OciSettings { extra_roots, insecure_registries: insecure, timeouts, ..Default::default() };
+    RegistryClient::new(&oci_settings, credentials)
+}
+
+fn write_config(request: &Request, jobs: &[CopyJob], charts: &[ChartJob]) -> Result<()> {
+    let Some(path) = &request.write_mirror else { return Ok(()) };
+    let text = plan::mirror_config(jobs, charts, request.rules.as_ref());
+    if path.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write the --write-mirror file {}", path.display()))
+}
