@@ -6,27 +6,27 @@
 //! ([`Engine::add_template`]) and supply a [`Host`] for the few functions that
 //! touch the outside world (`getenv`, `file.Write`).
 //!
-//! Modules, in the order text flows through them: `lexer` → `parse` → `ast`
-//! (private) → [`exec`], which calls [`funcs`] (formatting in [`fmt`], data
-//! formats in [`yaml`] and [`json`]) on [`Value`]s. Usage and how the engine is
-//! checked against Go: `README.md`.
+//! Modules, in the order text flows through them: `syntax` (lexer, parser,
+//! tree) → `exec`, which calls [`funcs`] (printing in `gofmt`,
+//! Go's number formatting and quoting in `strconv`, data formats in [`yaml`]
+//! and [`json`]) on [`Value`]s. Usage and how the engine is checked against
+//! Go: `README.md`.
 
 #![warn(missing_docs)]
 
-mod ast;
 mod error;
-pub mod exec;
-pub mod fmt;
+mod exec;
 pub mod funcs;
+mod gofmt;
 pub mod json;
-mod lexer;
-mod parse;
+mod strconv;
+mod syntax;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
 #[path = "../tests/support/fixtures.rs"]
 mod fixtures;
-pub mod value;
+mod value;
 pub mod yaml;
 
 pub use error::{Error, ErrorKind, FuncError};

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use crate::strconv::format_float_g;
+
 /// A map as Go's `map[string]interface{}`; iteration is in sorted key order,
 /// which is the order Go's template `range`, `fmt` and encoders use.
 pub type Map = BTreeMap<String, Value>;
@@ -291,34 +293,9 @@ impl From<Map> for Value {
     }
 }
 
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` as `fmt` uses it for `%v`:
-/// shortest digits (rounded as Go rounds them), exponent form when
-/// exp < -4 || exp >= 6 (`1e+06`, `1e-05`; the 1e21 threshold is JSON's).
-pub fn format_float_g(f: f64) -> String {
-    crate::fmt::format_float(f, b'g', -1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    #[allow(clippy::excessive_precision)] // exact binary values on purpose
-    fn floats_print_like_go() {
-        assert_eq!(format_float_g(1.0), "1");
-        assert_eq!(format_float_g(1.5), "1.5");
-        assert_eq!(format_float_g(1e6), "1e+06");
-        assert_eq!(format_float_g(123456.0), "123456");
-        assert_eq!(format_float_g(1e20), "1e+20");
-        assert_eq!(format_float_g(1234567.0), "1.234567e+06");
-        assert_eq!(format_float_g(0.0001), "0.0001");
-        assert_eq!(format_float_g(0.00001), "1e-05");
-        assert_eq!(format_float_g(-2.25), "-2.25");
-        // Exactly between two 17-digit candidates: Go rounds to even.
-        assert_eq!(format_float_g(1606190633288304.25), "1.6061906332883042e+15");
-        assert_eq!(format_float_g(123456789.0), "1.23456789e+08");
-        assert_eq!(format_float_g(9007199254740992.0), "9.007199254740992e+15");
-    }
 
     #[test]
     fn collections_print_like_go() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{arity, arity_min};
 use crate::error::FuncError;
-use crate::fmt;
+use crate::gofmt as fmt;
 use crate::value::{Kind, Value};
 
 const ERR_BAD_COMPARISON_TYPE: &str = "invalid type for comparison";

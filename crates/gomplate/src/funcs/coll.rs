@@ -10,7 +10,7 @@ use crate::error::FuncError;
 use crate::value::{Map, Value};
 
 /// `coll.Slice ARGS...` / `slice`: the arguments as a list.
-pub fn slice(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn slice(args: &[Value]) -> Result<Value, FuncError> {
     Ok(Value::list(args.iter().map(nil_of_missing).collect()))
 }
 
@@ -35,7 +35,7 @@ fn has_value(input: &Value, key: &Value) -> bool {
 }
 
 /// `coll.Has IN KEY` / `has` (KEY is a Go `string` parameter).
-pub fn has(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn has(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 2)?;
     let key = want_str(&args[1])?;
     Ok(Value::Bool(has_value(&args[0], &Value::str(key))))
@@ -43,7 +43,7 @@ pub fn has(args: &[Value]) -> Result<Value, FuncError> {
 
 /// `coll.Dict K V ...` / `dict`: keys through `conv.ToString`; an odd last key
 /// maps to "".
-pub fn dict(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn dict(args: &[Value]) -> Result<Value, FuncError> {
     let mut m = Map::new();
     for pair in args.chunks(2) {
         let key = to_string(&pair[0]);
@@ -54,7 +54,7 @@ pub fn dict(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// `coll.Keys MAPS...` / `keys`: sorted keys of each map in turn.
-pub fn keys(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn keys(args: &[Value]) -> Result<Value, FuncError> {
     if args.is_empty() {
         return Err("need at least one argument".into());
     }
@@ -66,7 +66,7 @@ pub fn keys(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// `coll.Values MAPS...` / `values`: values of each map in key order.
-pub fn values(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn values(args: &[Value]) -> Result<Value, FuncError> {
     if args.is_empty() {
         return Err("need at least one argument".into());
     }
@@ -78,7 +78,7 @@ pub fn values(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// `coll.Append VALUE LIST` / `append`: a new list with VALUE at the end.
-pub fn append(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn append(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 2)?;
     let mut l = interface_slice(&args[1])?;
     l.push(nil_of_missing(&args[0]));
@@ -86,7 +86,7 @@ pub fn append(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// `coll.Prepend VALUE LIST` / `prepend`.
-pub fn prepend(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn prepend(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 2)?;
     let mut l = interface_slice(&args[1])?;
     l.insert(0, nil_of_missing(&args[0]));
@@ -94,7 +94,7 @@ pub fn prepend(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// `coll.Uniq LIST` / `uniq`: first occurrences, in order.
-pub fn uniq(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn uniq(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     let l = interface_slice(&args[0])?;
     let mut out: Vec<Value> = Vec::new();
@@ -110,7 +110,7 @@ pub fn uniq(args: &[Value]) -> Result<Value, FuncError> {
 ///
 /// (Go reverses a `[]interface{}` argument in place as well; values here are
 /// immutable, so only the result is reversed.)
-pub fn reverse(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn reverse(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     let mut l = interface_slice(&args[0])?;
     l.reverse();
@@ -134,7 +134,7 @@ pub fn merge_values(defaults: &Map, overrides: &Map) -> Map {
 
 /// `coll.Merge DST SRCS...` / `merge`: DST's values win over each SRC in turn
 /// (left-most precedence), deep-merging nested maps.
-pub fn merge(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn merge(args: &[Value]) -> Result<Value, FuncError> {
     arity_min(args, 1)?;
     let mut dst = want_map(&args[0])?;
     for src in &args[1..] {
@@ -160,7 +160,7 @@ fn less_than(key: &str, a: &Value, b: &Value) -> bool {
 
 /// `coll.Sort [KEY] LIST` / `sort`: a stable natural sort when every item has
 /// the same kind (maps sort by KEY's value); mixed lists come back unchanged.
-pub fn sort(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn sort(args: &[Value]) -> Result<Value, FuncError> {
     let (key, list) = match args {
         [list] => (String::new(), list),
         [key, list] => (to_string(key), list),
@@ -202,7 +202,7 @@ fn flatten_depth(list: &Value, depth: i64) -> Result<Vec<Value>, FuncError> {
 }
 
 /// `coll.Flatten [DEPTH] LIST` / `flatten` (DEPTH -1 = fully).
-pub fn flatten(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn flatten(args: &[Value]) -> Result<Value, FuncError> {
     let (depth, list) = match args {
         [list] => (-1, list),
         [depth, list] => (to_int64(depth), list),
@@ -237,13 +237,13 @@ fn pick_omit_args(args: &[Value]) -> Result<(&Map, Vec<&str>), FuncError> {
 }
 
 /// `coll.Pick KEYS... MAP`: only the given keys.
-pub fn pick(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn pick(args: &[Value]) -> Result<Value, FuncError> {
     let (m, keys) = pick_omit_args(args)?;
     Ok(Value::map(m.iter().filter(|(k, _)| keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()))
 }
 
 /// `coll.Omit KEYS... MAP`: all but the given keys.
-pub fn omit(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn omit(args: &[Value]) -> Result<Value, FuncError> {
     let (m, keys) = pick_omit_args(args)?;
     Ok(Value::map(m.iter().filter(|(k, _)| !keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()))
 }
@@ -402,7 +402,7 @@ fn eval_step(input: Vec<Value>, step: &Step) -> Result<Vec<Value>, String> {
 
 /// `coll.JSONPath PATH IN` / `jsonpath`: one match as itself, several as a
 /// list (nil matches dropped); a missing key is an error.
-pub fn json_path(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn json_path(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 2)?;
     let p = want_str(&args[0])?;
     let steps =

@@ -1,9 +1,12 @@
 //! The function library: Go's `text/template` builtins and gomplate's namespaces.
+//! Crate-internal but for two helpers callers share with the engine:
+//! [`coll::merge_values`] (gomplate's merge of values files) and
+//! [`path::clean_str`] (Go's `path.Clean`).
 //!
 //! Every function here is pure: it sees only its arguments. The few functions
 //! that need the executing engine or the host (`tmpl.Exec`, `tpl`, `file.Write`,
 //! `getenv`, `and`/`or` short-circuit, `template`) are implemented in
-//! [`crate::exec`] and never reach [`lookup`].
+//! `exec` and never reach `lookup`.
 //!
 //! Arguments arrive as Go would pass them to a `...interface{}` function:
 //! a missing value (`Value::Missing`) is the same as `Value::Nil`.
@@ -18,19 +21,19 @@
 use crate::error::FuncError;
 use crate::value::{Map, Value};
 
-pub mod base64;
-pub mod builtin;
+pub(crate) mod base64;
+pub(crate) mod builtin;
 pub mod coll;
-pub mod conv;
-pub mod crypto;
-pub mod data;
+pub(crate) mod conv;
+pub(crate) mod crypto;
+pub(crate) mod data;
 pub mod path;
-pub mod regexp;
-pub mod strings;
-pub mod test;
+pub(crate) mod regexp;
+pub(crate) mod strings;
+pub(crate) mod test;
 
 /// A template function: arguments in, value or error out.
-pub type Func = fn(&[Value]) -> Result<Value, FuncError>;
+pub(crate) type Func = fn(&[Value]) -> Result<Value, FuncError>;
 
 /// Placeholder for the called name in arity errors; [`lookup`]'s wrappers
 /// replace it with the name Go would report (`Merge` for `coll.Merge`, `merge`
@@ -65,7 +68,7 @@ macro_rules! table {
 ///
 /// As in gomplate, `slice` is `coll.Slice` (gomplate's function map overrides
 /// Go's builtin `slice`).
-pub fn lookup(name: &str) -> Option<Func> {
+pub(crate) fn lookup(name: &str) -> Option<Func> {
     table!(name;
         // text/template builtins
         "not" => builtin::not,
@@ -242,7 +245,7 @@ pub fn lookup(name: &str) -> Option<Func> {
 /// gomplate 3.11's function map (namespaces and top-level aliases), also those
 /// this crate does not implement, which fail when they run. Go checks this
 /// while parsing, so an unknown name is an error even in a branch never run.
-pub fn is_defined(name: &str) -> bool {
+pub(crate) fn is_defined(name: &str) -> bool {
     is_namespace(name)
         || matches!(
             name,
@@ -265,7 +268,7 @@ pub fn is_defined(name: &str) -> bool {
 
 /// True when `name` is a gomplate namespace (`coll`, `conv`, `tmpl`, ...), so
 /// that `ns.Func` is a function call rather than a field access.
-pub fn is_namespace(name: &str) -> bool {
+pub(crate) fn is_namespace(name: &str) -> bool {
     matches!(
         name,
         "base64" | "coll" | "conv" | "crypto" | "data" | "env" | "file" | "filepath" | "math"

@@ -69,38 +69,38 @@ fn ext_str(p: &str) -> &str {
 }
 
 /// `path.Base PATH`.
-pub fn base(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn base(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     Ok(Value::str(base_str(&to_string(&args[0]))))
 }
 
 /// `path.Clean PATH`.
-pub fn clean(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn clean(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     Ok(Value::str(clean_str(&to_string(&args[0]))))
 }
 
 /// `path.Dir PATH`.
-pub fn dir(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn dir(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     let p = to_string(&args[0]);
     Ok(Value::str(clean_str(split_str(&p).0)))
 }
 
 /// `path.Ext PATH`.
-pub fn ext(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn ext(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     Ok(Value::str(ext_str(&to_string(&args[0]))))
 }
 
 /// `path.IsAbs PATH`.
-pub fn is_abs(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn is_abs(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     Ok(Value::Bool(to_string(&args[0]).starts_with('/')))
 }
 
 /// `path.Join ELEMS...`: non-empty elements joined and cleaned ("" if none).
-pub fn join(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn join(args: &[Value]) -> Result<Value, FuncError> {
     let parts: Vec<String> = args.iter().map(to_string).filter(|s| !s.is_empty()).collect();
     if parts.is_empty() {
         return Ok(Value::str(""));
@@ -109,7 +109,7 @@ pub fn join(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// `path.Split PATH`: `[dir, file]`.
-pub fn split(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn split(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     let p = to_string(&args[0]);
     let (d, f) = split_str(&p);
@@ -117,7 +117,7 @@ pub fn split(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 /// `filepath.ToSlash` / `filepath.FromSlash` (no-ops on unix).
-pub fn identity(args: &[Value]) -> Result<Value, FuncError> {
+pub(crate) fn identity(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
     Ok(Value::str(to_string(&args[0])))
 }

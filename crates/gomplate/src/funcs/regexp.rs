@@ -50,7 +50,7 @@ fn compile(expr: &str) -> Result<Regex, FuncError> {
 /// `regexp.MustCompile`: Go panics, and the template reports the panic text.
 fn must_compile(expr: &str) -> Result<Regex, FuncError> {
     compile(expr).map_err(|e| {
-        FuncError::new(format!("regexp: Compile({}): {}", crate::fmt::go_quote(expr), e.message))
+        FuncError::new(format!("regexp: Compile({}): {}", crate::strconv::go_quote(expr), e.message))
     })
 }
 

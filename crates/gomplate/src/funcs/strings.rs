@@ -373,7 +373,7 @@ pub fn indent(args: &[Value]) -> Result<Value, FuncError> {
 /// `strings.Quote INPUT` / `quote`: Go's `%q` of the string form.
 pub fn quote(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
-    Ok(Value::str(crate::fmt::go_quote(&to_string(&args[0]))))
+    Ok(Value::str(crate::strconv::go_quote(&to_string(&args[0]))))
 }
 
 /// `strings.ShellQuote INPUT` / `shellQuote`: POSIX single quoting (lists

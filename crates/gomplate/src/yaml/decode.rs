@@ -10,9 +10,10 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 
 use super::resolve::{resolve_plain, resolve_tagged, Resolved, Tag};
 use super::YamlError;
-use crate::value::{format_float_g, Map, Value};
+use crate::strconv::format_float_g;
+use crate::value::{Map, Value};
 // Go's `%#v` of a string (duplicate-key errors) is its `strconv.Quote`.
-use crate::fmt::go_quote;
+use crate::strconv::go_quote;
 
 /// What Go decodes a document into.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,8 @@
 use std::cmp::Ordering;
 
 use super::resolve::{resolve_plain, Tag};
-use crate::value::{format_float_g, Value};
+use crate::strconv::format_float_g;
+use crate::value::Value;
 
 const BEST_INDENT: i64 = 2;
 

@@ -1,4 +1,4 @@
-//! Builds the [`Tree`](crate::ast::Tree) from tokens, like Go's
+//! Builds the [`Tree`](super::ast::Tree) from tokens, like Go's
 //! `text/template/parse/parse.go`, including its error messages.
 //!
 //! The parser is a close port of Go 1.20's: the same three-token look-ahead
@@ -23,9 +23,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::ast::{Arg, Command, List, Node, Pipe, Pos, Tree};
+use super::ast::{Arg, Command, List, Node, Pipe, Pos, Tree};
+use super::lexer::{unquote, unquote_char, Item, ItemType, Lexer};
 use crate::error::Error;
-use crate::lexer::{go_quote, unquote, unquote_char, Item, ItemType, Lexer};
+use crate::strconv::go_quote;
 use crate::value::Value;
 
 /// How deeply parenthesized pipelines may nest.

@@ -1,9 +1,9 @@
 //! YAML as gomplate 3.11 reads and writes it (its yaml.v3 fork): decoding into
-//! [`Value`](crate::Value)s with yaml.v3's type resolution, errors carrying the
+//! [`Value`]s with yaml.v3's type resolution, errors carrying the
 //! line; encoding like `yaml.v3` with indent 2 (`data.ToYAML`/`toYAML`).
 //!
-//! Submodules: [`resolve`] (implicit scalar typing), [`decode`] (event stream
-//! → values), [`encode`] (values → text, a port of libyaml's emitter rules).
+//! Submodules: `resolve` (implicit scalar typing), `decode` (event stream
+//! → values), `encode` (values → text, a port of libyaml's emitter rules).
 
 mod decode;
 mod encode;
@@ -11,7 +11,7 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
-use crate::value::Value;
+use crate::Value;
 
 /// A YAML syntax or type error with its 1-based line (0 when unknown).
 ///

@@ -6,12 +6,14 @@
 //! the input and only error messages allocate. The parser pulls tokens one at
 //! a time with [`Lexer::next_item`].
 //!
-//! Also owns the Go string helpers the parser needs for its messages and
-//! literals: [`go_quote`] (`strconv.Quote`), [`unquote`] (`strconv.Unquote`)
-//! and [`unquote_char`] (`strconv.UnquoteChar`).
+//! Also owns the Go string helpers the parser needs for its literals:
+//! [`unquote`] (`strconv.Unquote`) and [`unquote_char`]
+//! (`strconv.UnquoteChar`).
 
 use std::borrow::Cow;
 use std::fmt;
+
+use crate::strconv::go_quote;
 
 /// The kind of a token (Go's `itemType`). Keywords sort after [`ItemType::Keyword`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -677,7 +679,7 @@ fn left_trim_length(s: &[u8]) -> usize {
 
 /// Go's `%#U` verb: `U+0023 '#'`.
 pub fn go_rune_u(r: char) -> String {
-    if crate::fmt::is_print(r as u32) {
+    if crate::strconv::is_print(r as u32) {
         format!("U+{:04X} '{}'", r as u32, r)
     } else {
         format!("U+{:04X}", r as u32)
@@ -690,9 +692,6 @@ fn go_rune_u_opt(r: Option<char>) -> String {
         None => "U+FFFFFFFFFFFFFFFF".into(),
     }
 }
-
-/// Go's `strconv.Quote`, shared with `%q` (one implementation, in [`crate::fmt`]).
-pub use crate::fmt::go_quote;
 
 /// Go's `strconv.ErrSyntax` message.
 pub const INVALID_SYNTAX: &str = "invalid syntax";

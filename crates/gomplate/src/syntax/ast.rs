@@ -165,7 +165,7 @@ impl fmt::Display for Node {
             Node::Range { pipe, list, else_list, .. } => branch(f, "range", pipe, list, else_list),
             Node::With { pipe, list, else_list, .. } => branch(f, "with", pipe, list, else_list),
             Node::Template { name, pipe, .. } => {
-                write!(f, "{{{{template {}", crate::lexer::go_quote(name))?;
+                write!(f, "{{{{template {}", crate::strconv::go_quote(name))?;
                 if let Some(pipe) = pipe {
                     write!(f, " {pipe}")?;
                 }
