@@ -2,36 +2,82 @@
 //! `data.ToJSON`/`toJSON` encoding with ugorji's canonical JSON handle (sorted
 //! keys, HTML characters escaped), plus `toJSONPretty`.
 
+use std::convert::Infallible;
 use std::fmt::Write as _;
 
 use crate::value::Value;
-use crate::yaml;
+use crate::yaml::{self, YamlError};
+
+/// Why JSON text could not be decoded, or a value not encoded; displayed as
+/// gomplate words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsonError {
+    /// `data.JSON` on text that is not an object: the YAML decoder's error
+    /// (`Unable to unmarshal object TEXT: yaml: ...`).
+    NotObject {
+        /// The text as given.
+        text: String,
+        /// What the YAML decoder reported.
+        cause: YamlError,
+    },
+    /// `data.JSONArray` on text that is not an array
+    /// (`Unable to unmarshal array TEXT: yaml: ...`).
+    NotArray {
+        /// The text as given.
+        text: String,
+        /// What the YAML decoder reported.
+        cause: YamlError,
+    },
+    /// `toJSONPretty` output larger than [`crate::SIZE_LIMIT`].
+    TooLarge,
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonError::NotObject { text, cause } => write!(f, "Unable to unmarshal object {text}: {cause}"),
+            JsonError::NotArray { text, cause } => write!(f, "Unable to unmarshal array {text}: {cause}"),
+            JsonError::TooLarge => {
+                write!(f, "the result would be over the limit of {} MiB for a string", crate::SIZE_LIMIT >> 20)
+            }
+        }
+    }
+}
+
+impl std::error::Error for JsonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            JsonError::NotObject { cause, .. } | JsonError::NotArray { cause, .. } => Some(cause),
+            JsonError::TooLarge => None,
+        }
+    }
+}
 
 /// Decodes JSON text (gomplate decodes JSON with its YAML decoder, so numbers
 /// follow YAML resolution: `1` is an int, `1.5` a float). Like `data.JSON` the
-/// document must be an object; errors read as gomplate's
-/// (`Unable to unmarshal object ...: yaml: ...`).
-pub fn decode(text: &str) -> Result<Value, String> {
-    yaml::decode_map(text).map_err(|e| format!("Unable to unmarshal object {text}: {e}"))
+/// document must be an object.
+pub fn decode(text: &str) -> Result<Value, JsonError> {
+    yaml::decode_map(text).map_err(|cause| JsonError::NotObject { text: text.to_string(), cause })
 }
 
 /// `data.JSONArray`: JSON text that must be an array (decoded with the YAML
 /// decoder, like `decode`).
-pub fn decode_array(text: &str) -> Result<Value, String> {
-    yaml::decode_array(text).map_err(|e| format!("Unable to unmarshal array {text}: {e}"))
+pub fn decode_array(text: &str) -> Result<Value, JsonError> {
+    yaml::decode_array(text).map_err(|cause| JsonError::NotArray { text: text.to_string(), cause })
 }
 
-/// `data.ToJSON`: compact canonical JSON (sorted keys, `<>&` escaped as `\u003c`...).
-pub fn encode(value: &Value) -> Result<String, String> {
+/// `data.ToJSON`: compact canonical JSON (sorted keys, `<>&` escaped as
+/// `\u003c`...). Cannot fail: every [`Value`] has a JSON form.
+pub fn encode(value: &Value) -> Result<String, Infallible> {
     let mut out = String::new();
     write_value(&mut out, value);
     Ok(out)
 }
 
 /// `data.ToJSONPretty INDENT`: canonical JSON re-indented like Go's `json.Indent`.
-pub fn encode_pretty(indent: &str, value: &Value) -> Result<String, String> {
-    go_indent(&encode(value)?, indent)
-        .ok_or_else(|| format!("the result would be over the limit of {} MiB for a string", crate::SIZE_LIMIT >> 20))
+pub fn encode_pretty(indent: &str, value: &Value) -> Result<String, JsonError> {
+    let Ok(compact) = encode(value);
+    go_indent(&compact, indent).ok_or(JsonError::TooLarge)
 }
 
 fn write_value(out: &mut String, value: &Value) {
@@ -308,8 +354,9 @@ mod tests {
             Value::list(vec![Value::Int(1), Value::str("a")])
         );
         let err = decode("[1]").unwrap_err();
+        assert!(matches!(&err, JsonError::NotObject { text, cause } if text == "[1]" && cause.line == 1));
         assert_eq!(
-            err,
+            err.to_string(),
             "Unable to unmarshal object [1]: yaml: unmarshal errors:\n  line 1: cannot unmarshal !!seq into map[string]interface {}"
         );
     }

@@ -13,15 +13,13 @@ use crate::value::Value;
 /// `data.JSON INPUT` / `json`: a JSON (or YAML) object.
 pub fn json(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
-    let text = to_string(&args[0]);
-    crate::yaml::decode_map(&text).map_err(|e| FuncError::new(format!("Unable to unmarshal object {text}: {e}")))
+    crate::json::decode(&to_string(&args[0])).map_err(|e| FuncError::new(e.to_string()))
 }
 
 /// `data.JSONArray INPUT` / `jsonArray`.
 pub fn json_array(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
-    let text = to_string(&args[0]);
-    crate::yaml::decode_array(&text).map_err(|e| FuncError::new(format!("Unable to unmarshal array {text}: {e}")))
+    crate::json::decode_array(&to_string(&args[0])).map_err(|e| FuncError::new(e.to_string()))
 }
 
 /// `data.YAML INPUT` / `yaml`: the first non-null document, which must be a map.
@@ -47,20 +45,22 @@ fn nil_of_missing(v: &Value) -> Value {
 /// `data.ToJSON VALUE` / `toJSON`.
 pub fn to_json(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
-    crate::json::encode(&nil_of_missing(&args[0])).map(Value::str).map_err(FuncError::new)
+    let Ok(text) = crate::json::encode(&nil_of_missing(&args[0]));
+    Ok(Value::str(text))
 }
 
 /// `data.ToJSONPretty INDENT VALUE` / `toJSONPretty`.
 pub fn to_json_pretty(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 2)?;
     let indent = want_str(&args[0])?;
-    crate::json::encode_pretty(indent, &nil_of_missing(&args[1])).map(Value::str).map_err(FuncError::new)
+    crate::json::encode_pretty(indent, &nil_of_missing(&args[1])).map(Value::str).map_err(|e| FuncError::new(e.to_string()))
 }
 
 /// `data.ToYAML VALUE` / `toYAML`.
 pub fn to_yaml(args: &[Value]) -> Result<Value, FuncError> {
     arity(args, 1)?;
-    crate::yaml::encode(&nil_of_missing(&args[0])).map(Value::str).map_err(FuncError::new)
+    let Ok(text) = crate::yaml::encode(&nil_of_missing(&args[0]));
+    Ok(Value::str(text))
 }
 
 #[cfg(test)]

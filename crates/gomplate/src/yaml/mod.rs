@@ -75,7 +75,8 @@ pub fn decode_datasource(text: &str) -> Result<Value, YamlError> {
     decode_map(text).or_else(|_| decode_array(text))
 }
 
-/// `data.ToYAML`: yaml.v3's encoder with indent 2.
-pub fn encode(value: &Value) -> Result<String, String> {
+/// `data.ToYAML`: yaml.v3's encoder with indent 2. Cannot fail: every
+/// [`Value`] has a YAML form.
+pub fn encode(value: &Value) -> Result<String, std::convert::Infallible> {
     Ok(encode::encode(value))
 }

@@ -50,7 +50,8 @@ pub fn render_here(case: &Case) -> Outcome {
         other => Err(format!("the top level is a {}, not a map", other.type_name())),
     };
     let merged = gomplate::funcs::coll::merge_values(&layer(&case.defaults)?, &layer(&case.overrides)?);
-    let values = layer(&gomplate::yaml::encode(&Value::map(merged))?)?;
+    let Ok(merged) = gomplate::yaml::encode(&Value::map(merged));
+    let values = layer(&merged)?;
     let mut engine = Engine::new("{{<", ">}}");
     engine.set_missing_key(MissingKey::Error);
     engine.add_template("t", &case.template).map_err(|e| e.to_string())?;
