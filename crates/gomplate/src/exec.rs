@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::syntax::ast::{Arg, Command, List, Node, Pipe, Pos};
 use crate::error::{Error, ErrorKind, FuncError};
-use crate::value::Value;
 use crate::funcs;
+use crate::syntax::ast::{Arg, Command, List, Node, Pipe, Pos, Tree};
 use crate::syntax::parse;
+use crate::value::Value;
 
 /// What the outside world offers templates: environment and file writes.
 pub trait Host {
@@ -152,7 +152,7 @@ fn associate(set: &mut HashMap<String, Template>, name: String, tmpl: Template) 
 /// Adds a parsed template `name` and its `define`s to a set; returns the
 /// template for `name`. With `keep_nonempty`, an empty body does not replace
 /// an existing `name` (Go's `AddParseTree`); `tpl` always replaces it.
-fn add_tree(set: &mut HashMap<String, Template>, name: &str, tree: crate::syntax::ast::Tree, keep_nonempty: bool) -> Template {
+fn add_tree(set: &mut HashMap<String, Template>, name: &str, tree: Tree, keep_nonempty: bool) -> Template {
     let parse_name: Arc<str> = name.into();
     for (def, body) in tree.defines {
         associate(set, def, Template { parse_name: parse_name.clone(), body: Arc::new(body) });
