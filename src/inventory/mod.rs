@@ -32,8 +32,8 @@ use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::MirrorSettings;
 use crate::pipeline::{self, Inputs, Mirroring};
 use crate::settings::Settings;
-use crate::source::GeneratorSource;
-use crate::values::Layer;
+use crate::generator::source::GeneratorSource;
+use crate::generator::values::Layer;
 use render::{Component, Tools};
 use scan::{How, Source};
 

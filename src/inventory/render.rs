@@ -14,16 +14,16 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::{Map, Value};
 
-use crate::components::chart::{ChartMetadata, Dependency};
-use crate::components::dependencies::{self, ResolveOptions};
+use crate::charts::chart::{ChartMetadata, Dependency};
+use crate::charts::dependencies::{self, ResolveOptions};
 use crate::components::helm::{Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::generate::Env;
-use crate::output::OutputDir;
+use crate::generator::render::Env;
+use crate::generator::output::OutputDir;
 use crate::pipeline;
 use crate::plugin;
 use crate::settings::Settings;
-use crate::source::GeneratorSource;
+use crate::generator::source::GeneratorSource;
 
 /// The values layer the inventory adds last: child Applications use the
 /// plugin (so they carry their output folder), and a placeholder manifests
@@ -64,7 +64,7 @@ pub fn lookup<'a>(map: &'a Map, keys: &[&str]) -> Option<&'a Value> {
 /// `dir` (created; must not exist or be empty).
 pub fn render_generator(source: &GeneratorSource, values: Map, dir: &Path) -> Result<()> {
     let layer = inventory_layer(&values);
-    let values = Value::map(crate::values::merge_layers(vec![values, layer]));
+    let values = Value::map(crate::generator::values::merge_layers(vec![values, layer]));
     // What the plugin's templates read with `getenv`, as Argo CD would set it.
     let env: Env = [
         ("ARGOCD_APP_SOURCE_REPO_URL", PLACEHOLDER_REPO),

@@ -25,12 +25,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::cache::RenderCache;
-use crate::components::dependencies::{self, ResolveOptions};
+use crate::charts::dependencies::{self, ResolveOptions};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::deadline::{self, Deadline};
 use crate::mirror::steps;
-use crate::output::lexical_clean;
+use crate::generator::output::lexical_clean;
 use crate::settings::{Settings, CACHE_DIR_ENV};
 use params::{OutputParam, Parameters};
 use render::{RenderRequest, Rendered};
@@ -146,7 +146,7 @@ impl Invocation {
             OutputParam::Helm { path, .. } => {
                 let chart = output_folder(&render_dir, path, "output_helm_path")?;
                 let copy = state_dir.join(CHART_DIR);
-                crate::source::copy_folder(&chart, &copy)
+                crate::generator::source::copy_folder(&chart, &copy)
                     .with_context(|| format!("cannot copy the chart '{path}' into the working directory"))?;
                 let started = Instant::now();
                 dependencies::resolve(&copy, &self.resolve_options()?)
