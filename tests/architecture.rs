@@ -26,9 +26,9 @@ const STAGES: &[&str] = &["generator", "manifests", "mirror", "charts", "compone
 /// Modules besides [`SEE_EVERYTHING`] that import from every stage today, and why.
 const ALSO_SEE_EVERY_STAGE: &[(&str, &str)] = &[(
     "inventory",
-    "render.rs builds each component (generator output, chart dependencies, kustomize/helm) \
-     with its own builder beside the plugin's; it leaves this list once components/ holds the \
-     one build both use",
+    "render.rs runs each component::Build itself (chart dependencies resolved in place, then \
+     kustomize/helm) where the plugin splits it over init and generate; it leaves this list once \
+     components/ holds the one build function both call",
 )];
 
 /// What `registry` may import of the binary (path prefixes below `crate::`), and why.

@@ -317,7 +317,8 @@ kubeflow_tools:
     #[test]
     fn the_inventory_and_the_rewrite_agree_on_deploykf() {
         use crate::charts::chart::ChartMetadata;
-        use crate::inventory::render::{self, Build};
+        use crate::components::Build;
+        use crate::inventory::render;
         use crate::manifests::recognize::visit_text;
         use std::path::{Path, PathBuf};
         use std::process::Command;
