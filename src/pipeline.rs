@@ -16,13 +16,13 @@ use gomplate::{Map, Value};
 use serde::Serialize;
 
 use crate::cache::CacheKey;
-use crate::generator::render::{self, Env};
-use crate::mirror::config::MirrorRules;
-use crate::manifests;
-use crate::mirror::steps::{self, MirrorSettings};
 use crate::generator::output::OutputDir;
+use crate::generator::render::{self, Env};
 use crate::generator::source::GeneratorSource;
 use crate::generator::values::{self, Layer};
+use crate::manifests;
+use crate::mirror::config::MirrorRules;
+use crate::mirror::steps::{self, MirrorSettings};
 
 /// What a render is made of.
 pub struct Inputs<'a> {

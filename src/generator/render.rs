@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, Context, Result};
 use gomplate::{Engine, Host, Map, Value};
 
+use crate::generator::archive::{PackedFiles, PackedReader};
 use crate::generator::ignore;
 use crate::generator::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
-use crate::generator::archive::{PackedFiles, PackedReader};
 use crate::generator::source::GeneratorSource;
 
 /// The template delimiters deployKF generators use.

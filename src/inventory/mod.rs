@@ -28,12 +28,12 @@ use image_ref::ImageRef;
 use serde_json::json;
 
 use crate::components::tool::StderrCapture;
+use crate::generator::source::GeneratorSource;
+use crate::generator::values::Layer;
 use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::MirrorSettings;
 use crate::pipeline::{self, Inputs, Mirroring};
 use crate::settings::Settings;
-use crate::generator::source::GeneratorSource;
-use crate::generator::values::Layer;
 use render::{Component, Tools};
 use scan::{How, Source};
 

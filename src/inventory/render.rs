@@ -16,14 +16,14 @@ use gomplate::{Map, Value};
 
 use crate::charts::chart::{ChartMetadata, Dependency};
 use crate::charts::dependencies::{self, ResolveOptions};
+use crate::components::{chart_values_files, output_folder, Build};
 use crate::components::helm::{Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::components::{chart_values_files, output_folder, Build};
-use crate::generator::render::Env;
 use crate::generator::output::OutputDir;
+use crate::generator::render::Env;
+use crate::generator::source::GeneratorSource;
 use crate::pipeline;
 use crate::settings::Settings;
-use crate::generator::source::GeneratorSource;
 
 /// The values layer the inventory adds last: child Applications use the
 /// plugin (so they carry their output folder), and a placeholder manifests

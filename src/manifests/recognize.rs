@@ -551,8 +551,8 @@ fn list_mut(v: &mut Value) -> Option<&mut Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mirror::config::{self, MirrorRules};
     use crate::manifests::{check, images_in_stream, rewrite_stream, ImageUse};
+    use crate::mirror::config::{self, MirrorRules};
 
     const MIRROR: &str = "m.example.com/dkf";
 

@@ -26,9 +26,9 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use crate::cache::RenderCache;
 use crate::charts::dependencies::{self, ResolveOptions};
+use crate::components::{chart_values_files, output_folder, Build};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::components::{chart_values_files, output_folder, Build};
 use crate::deadline::{self, Deadline};
 use crate::mirror::steps;
 use crate::settings::{Settings, CACHE_DIR_ENV};

@@ -21,14 +21,14 @@ use gomplate::Map;
 use super::params::{Parameters, SourceParam};
 use super::repo::{FileRole, Repository};
 use crate::cache::{CacheEntry, RenderCache};
+use crate::generator::release;
 use crate::generator::render::Env;
+use crate::generator::source::{self, GeneratorSource};
+use crate::generator::values::{self, Layer};
 use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::MirrorSettings;
 use crate::pipeline::{self, Inputs, Mirroring};
 use crate::settings::Settings;
-use crate::generator::release;
-use crate::generator::source::{self, GeneratorSource};
-use crate::generator::values::{self, Layer};
 
 /// The variables deployKF generators (0.1.0–0.1.5) read with `getenv`, taken
 /// from the process environment.
