@@ -1,31 +1,30 @@
 //! `deploykf-cmp`: Argo CD Config Management Plugin and air-gap toolkit for
 //! deployKF. [`cli`] parses a command and reads the environment once
-//! ([`settings`]); every render goes through [`pipeline`]: [`source`] (the
-//! generator) → [`values`] → [`mirror`] overlay → [`generate`] (with
-//! [`gomplateignore`]) → the output's image rewrite → [`output`] (the output
-//! folder and its marker). In plugin mode [`plugin`] runs that render through
-//! [`cache`] and hands the output to [`components`] (kustomize, helm);
-//! [`inventory`] builds every component to list images and charts; the
-//! `mirror` command copies them through [`registry`]. Temporary and staging
+//! ([`settings`]); every render goes through [`pipeline`]: the [`generator`]
+//! stage (source → values) → the [`mirror`] overlay → the [`generator`]'s
+//! render → the output's image rewrite and check over the rendered
+//! [`manifests`] → the output folder and its marker. In plugin mode [`plugin`]
+//! runs that render through [`cache`] and hands the output to [`components`]
+//! (kustomize, helm, with chart dependencies from [`charts`]); [`inventory`]
+//! builds every component to list images and charts; the `mirror` command
+//! copies them through [`registry`]. Temporary and staging
 //! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
 
 mod cache;
+mod charts;
 mod cli;
 mod components;
 mod deadline;
-mod generate;
-mod gomplateignore;
+mod generator;
 mod inventory;
+mod manifests;
 mod mirror;
-mod output;
 mod pipeline;
 mod plugin;
 mod registry;
 mod scratch;
 mod settings;
-mod source;
 mod user_input;
-mod values;
 
 use std::process::ExitCode;
 

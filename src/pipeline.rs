@@ -2,7 +2,7 @@
 //! `images`/`charts` and `mirror`: the generator's defaults and the user's
 //! values layers merged in memory ([`values`]) → the mirror configuration
 //! resolved and its overlay applied ([`steps::values_stage`]) → the render
-//! into the output folder's staging copy ([`generate::render`]) → the output's
+//! into the output folder's staging copy ([`render::render`]) → the output's
 //! image references rewritten and checked ([`steps::rewrite_dir`]) → the
 //! commit that replaces the folder. [`cache_key`] names a render in the
 //! plugin's render cache by a canonical, versioned serialization of its inputs.
@@ -16,13 +16,13 @@ use gomplate::{Map, Value};
 use serde::Serialize;
 
 use crate::cache::CacheKey;
-use crate::generate::{self, Env};
+use crate::generator::output::OutputDir;
+use crate::generator::render::{self, Env};
+use crate::generator::source::GeneratorSource;
+use crate::generator::values::{self, Layer};
+use crate::manifests;
 use crate::mirror::config::MirrorRules;
-use crate::mirror::manifests;
 use crate::mirror::steps::{self, MirrorSettings};
-use crate::output::OutputDir;
-use crate::source::GeneratorSource;
-use crate::values::{self, Layer};
 
 /// What a render is made of.
 pub struct Inputs<'a> {
@@ -86,7 +86,7 @@ pub fn render(
     rewrite: Option<&MirrorRules>,
     enforce: bool,
 ) -> Result<()> {
-    generate::render(source, values, output, env)?;
+    render::render(source, values, output, env)?;
     if let Some(rules) = rewrite {
         let uses = steps::rewrite_dir(output.staging(), rules)?;
         steps::report_rewrites(&uses, "the output folder");

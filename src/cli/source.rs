@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 
+use crate::generator::source::GeneratorSource;
+use crate::generator::values::Layer;
 use crate::settings::Settings;
-use crate::source::GeneratorSource;
-use crate::values::Layer;
 
 /// The generator, the values files and the mirror configuration file.
 /// Each command states with its own groups which of these it requires.

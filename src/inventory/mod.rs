@@ -28,12 +28,12 @@ use image_ref::ImageRef;
 use serde_json::json;
 
 use crate::components::tool::StderrCapture;
+use crate::generator::source::GeneratorSource;
+use crate::generator::values::Layer;
 use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::MirrorSettings;
 use crate::pipeline::{self, Inputs, Mirroring};
 use crate::settings::Settings;
-use crate::source::GeneratorSource;
-use crate::values::Layer;
 use render::{Component, Tools};
 use scan::{How, Source};
 
@@ -182,7 +182,7 @@ pub struct ChartEntry {
 pub fn charts(rendered: &Rendered) -> Vec<ChartEntry> {
     let mut out = Vec::new();
     for component in &rendered.components {
-        let render::Build::Helm { path, .. } = &component.app.build else { continue };
+        let crate::components::Build::Helm { path, .. } = &component.app.build else { continue };
         for dep in &component.dependencies {
             let d = &dep.dependency;
             let mirrored_repository = rendered.mirror.as_ref().and_then(|m| m.rewrite_chart_repository(&d.repository));
@@ -412,7 +412,7 @@ mod tests {
         let app = |name: &str| render::Application {
             name: name.into(),
             namespace: None,
-            build: render::Build::Kustomize("./manifests/x".into()),
+            build: crate::components::Build::Kustomize("./manifests/x".into()),
         };
         let values = gomplate::yaml::decode("a:\n  images:\n    dex: {repository: ghcr.io/dexidp/dex, tag: ''}\n").unwrap();
         let rendered = Rendered {

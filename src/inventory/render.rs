@@ -14,16 +14,16 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::{Map, Value};
 
-use crate::components::chart::{ChartMetadata, Dependency};
-use crate::components::dependencies::{self, ResolveOptions};
+use crate::charts::chart::{ChartMetadata, Dependency};
+use crate::charts::dependencies::{self, ResolveOptions};
+use crate::components::{chart_values_files, output_folder, Build};
 use crate::components::helm::{Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
-use crate::generate::Env;
-use crate::output::OutputDir;
+use crate::generator::output::OutputDir;
+use crate::generator::render::Env;
+use crate::generator::source::GeneratorSource;
 use crate::pipeline;
-use crate::plugin;
 use crate::settings::Settings;
-use crate::source::GeneratorSource;
 
 /// The values layer the inventory adds last: child Applications use the
 /// plugin (so they carry their output folder), and a placeholder manifests
@@ -64,7 +64,7 @@ pub fn lookup<'a>(map: &'a Map, keys: &[&str]) -> Option<&'a Value> {
 /// `dir` (created; must not exist or be empty).
 pub fn render_generator(source: &GeneratorSource, values: Map, dir: &Path) -> Result<()> {
     let layer = inventory_layer(&values);
-    let values = Value::map(crate::values::merge_layers(vec![values, layer]));
+    let values = Value::map(crate::generator::values::merge_layers(vec![values, layer]));
     // What the plugin's templates read with `getenv`, as Argo CD would set it.
     let env: Env = [
         ("ARGOCD_APP_SOURCE_REPO_URL", PLACEHOLDER_REPO),
@@ -78,15 +78,6 @@ pub fn render_generator(source: &GeneratorSource, values: Map, dir: &Path) -> Re
     let output = OutputDir::prepare(dir)?;
     pipeline::render(source, values, Arc::new(env), &output, None, false)?;
     output.commit()
-}
-
-/// How a child Application's manifests are built.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Build {
-    /// `kustomize build` of this output folder.
-    Kustomize(String),
-    /// `helm template` of this chart folder with these values files.
-    Helm { path: String, values_files: Vec<String> },
 }
 
 /// A child Application of the app-of-apps.
@@ -182,18 +173,18 @@ pub fn build(tools: &Tools, render_dir: &Path, app: &Application) -> Result<Comp
     let what = || format!("the component of the Application '{}'", app.name);
     match &app.build {
         Build::Kustomize(rel) => {
-            let folder = plugin::output_folder(render_dir, rel, "output_kustomize_path").with_context(what)?;
+            let folder = output_folder(render_dir, rel, "output_kustomize_path").with_context(what)?;
             let out = tools.kustomize.build(&folder, &[]).with_context(what)?;
             Ok(Component { app: app.clone(), manifests: into_text(out, &app.name)?, dependencies: Vec::new() })
         }
         Build::Helm { path, values_files } => {
-            let chart = plugin::output_folder(render_dir, path, "output_helm_path").with_context(what)?;
+            let chart = output_folder(render_dir, path, "output_helm_path").with_context(what)?;
             dependencies::resolve(&chart, &tools.resolve)
                 .with_context(|| format!("cannot resolve the dependencies of the chart '{path}' ({})", what()))?;
             let options = TemplateOptions {
                 release_name: Some(app.name.clone()),
                 namespace: app.namespace.clone(),
-                values_files: plugin::chart_values_files(&chart, values_files)?,
+                values_files: chart_values_files(&chart, values_files)?,
                 ..Default::default()
             };
             let out = tools.helm.template(&chart, &options).with_context(what)?;

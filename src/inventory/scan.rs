@@ -13,8 +13,8 @@ use anyhow::{anyhow, Result};
 use gomplate::{Map, Value};
 use image_ref::ImageRef;
 
-use crate::mirror::manifests;
-use crate::mirror::recognize::{as_image, is_image_key, Place};
+use crate::manifests;
+use crate::manifests::recognize::{as_image, is_image_key, Place};
 
 /// How an image was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -316,9 +316,10 @@ kubeflow_tools:
     /// `image:` regex over the rewritten text.
     #[test]
     fn the_inventory_and_the_rewrite_agree_on_deploykf() {
-        use crate::components::chart::ChartMetadata;
-        use crate::inventory::render::{self, Build};
-        use crate::mirror::recognize::visit_text;
+        use crate::charts::chart::ChartMetadata;
+        use crate::components::Build;
+        use crate::inventory::render;
+        use crate::manifests::recognize::visit_text;
         use std::path::{Path, PathBuf};
         use std::process::Command;
 
@@ -339,8 +340,8 @@ kubeflow_tools:
             String::from_utf8(out.stdout).unwrap()
         };
         let tmp = tempfile::tempdir().unwrap();
-        let source = crate::source::GeneratorSource::from_path(&fixtures.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
-        let values = crate::values::load(&source.default_values_path(), &crate::values::Layer::read_all(&[fixtures.join("sample-values/sample-values-0.1.5.yaml")]).unwrap()).unwrap();
+        let source = crate::generator::source::GeneratorSource::from_path(&fixtures.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
+        let values = crate::generator::values::load(&source.default_values_path(), &crate::generator::values::Layer::read_all(&[fixtures.join("sample-values/sample-values-0.1.5.yaml")]).unwrap()).unwrap();
         let out_dir = tmp.path().join("out");
         render::render_generator(&source, values.as_map().unwrap().clone(), &out_dir).unwrap();
         let apps = render::applications(&run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join("argocd")))).unwrap();

@@ -667,7 +667,7 @@ deploykf_dependencies:
     /// the generator zip and sample values of `fixtures` (`../shared/fixtures`).
     fn check_version(fixtures: &std::path::Path, version: &str) -> (usize, usize, usize) {
         let zip = fixtures.join(format!("generators/deploykf-{version}-generator.zip"));
-        let source = crate::source::GeneratorSource::from_path(&zip).unwrap();
+        let source = crate::generator::source::GeneratorSource::from_path(&zip).unwrap();
         let defaults = std::fs::read_to_string(source.default_values_path()).unwrap();
         let sample = fixtures.join(format!("sample-values/sample-values-{version}.yaml"));
         let sample = std::fs::read_to_string(&sample)

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Context, Result};
 use gomplate::{Map, Value};
 
 use super::config::{self, MirrorRules};
-use super::manifests::{self, ImageUse};
+use crate::manifests::{self, ImageUse};
 use super::overlay::{self, Kind, Outcome};
 use crate::settings::{Settings, MIRROR_ENFORCE_ENV};
 

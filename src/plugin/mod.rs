@@ -25,14 +25,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::cache::RenderCache;
-use crate::components::dependencies::{self, ResolveOptions};
+use crate::charts::dependencies::{self, ResolveOptions};
+use crate::components::{chart_values_files, output_folder, Build};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::deadline::{self, Deadline};
 use crate::mirror::steps;
-use crate::output::lexical_clean;
 use crate::settings::{Settings, CACHE_DIR_ENV};
-use params::{OutputParam, Parameters};
+use params::Parameters;
 use render::{RenderRequest, Rendered};
 use repo::Repository;
 
@@ -129,8 +129,8 @@ impl Invocation {
         let output = params.output()?;
         // Fail before rendering when the output cannot be built anyway.
         match &output {
-            OutputParam::Kustomize(_) => drop(Kustomize::locate(|n| self.var(n))?),
-            OutputParam::Helm { .. } => drop(self.helm()?),
+            Build::Kustomize(_) => drop(Kustomize::locate(|n| self.var(n))?),
+            Build::Helm { .. } => drop(self.helm()?),
         }
         let rendered = self.render(&params)?;
         let render_dir = rendered.dir().to_path_buf();
@@ -140,13 +140,13 @@ impl Invocation {
         }
         std::fs::create_dir_all(&state_dir).with_context(|| format!("cannot create '{}'", state_dir.display()))?;
         match &output {
-            OutputParam::Kustomize(rel) => {
+            Build::Kustomize(rel) => {
                 output_folder(&render_dir, rel, "output_kustomize_path")?;
             }
-            OutputParam::Helm { path, .. } => {
+            Build::Helm { path, .. } => {
                 let chart = output_folder(&render_dir, path, "output_helm_path")?;
                 let copy = state_dir.join(CHART_DIR);
-                crate::source::copy_folder(&chart, &copy)
+                crate::generator::source::copy_folder(&chart, &copy)
                     .with_context(|| format!("cannot copy the chart '{path}' into the working directory"))?;
                 let started = Instant::now();
                 dependencies::resolve(&copy, &self.resolve_options()?)
@@ -162,10 +162,10 @@ impl Invocation {
         let output = params.output()?;
         let state = State::read(&self.state_dir())?;
         let component = match &output {
-            OutputParam::Kustomize(path) | OutputParam::Helm { path, .. } => path.clone(),
+            Build::Kustomize(path) | Build::Helm { path, .. } => path.clone(),
         };
         let manifests = match output {
-            OutputParam::Kustomize(rel) => {
+            Build::Kustomize(rel) => {
                 let kustomize = Kustomize::locate(|n| self.var(n))?;
                 // The render `init` used, held from eviction while kustomize
                 // reads it (made again if it was evicted meanwhile).
@@ -177,7 +177,7 @@ impl Invocation {
                 deadline::doing(format!("running kustomize build for '{rel}'"));
                 kustomize.build(&folder, &[])
             }
-            OutputParam::Helm { path, values_files } => {
+            Build::Helm { path, values_files } => {
                 let helm = self.helm()?;
                 let chart = self.state_dir().join(CHART_DIR);
                 if !chart.join("Chart.yaml").is_file() {
@@ -218,42 +218,6 @@ impl Invocation {
     }
 }
 
-/// The folder `rel` of the generator's output `render_dir`; it must exist and
-/// stay inside the output.
-pub(crate) fn output_folder(render_dir: &Path, rel: &str, parameter: &str) -> Result<PathBuf> {
-    let joined = lexical_clean(&render_dir.join(rel));
-    if !joined.starts_with(render_dir) {
-        bail!("the '{parameter}' '{rel}' leaves the generator's output: give a folder inside it, like './manifests/...'");
-    }
-    if !joined.is_dir() {
-        bail!(
-            "the '{parameter}' '{rel}' does not exist in the generator's output: check it against the folders \
-             this generator version writes (child Applications get it from the app-of-apps)"
-        );
-    }
-    Ok(joined)
-}
-
-/// The `output_helm_values_files` entries that exist (relative to the chart,
-/// like the upstream plugin, which skips missing ones); an entry leaving the
-/// chart is an error.
-pub(crate) fn chart_values_files(chart: &Path, entries: &[String]) -> Result<Vec<PathBuf>> {
-    let root = chart.canonicalize().with_context(|| format!("cannot read '{}'", chart.display()))?;
-    let mut files = Vec::new();
-    for rel in entries {
-        let Ok(resolved) = chart.join(rel).canonicalize() else {
-            continue;
-        };
-        if !resolved.starts_with(&root) {
-            bail!("the Helm values file '{rel}' given in 'output_helm_values_files' is outside the chart folder");
-        }
-        if resolved.is_file() {
-            files.push(resolved);
-        }
-    }
-    Ok(files)
-}
-
 /// What `init` leaves for `generate`.
 #[derive(Debug, PartialEq, Eq)]
 struct State {
@@ -290,32 +254,6 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
-
-    #[test]
-    fn output_folders_must_exist_inside_the_render() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let render = dir.path().join("render");
-        fs::create_dir_all(render.join("argocd")).unwrap();
-        fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
-        assert_eq!(output_folder(&render, "./argocd/", "p").unwrap(), render.join("argocd"));
-        let err = output_folder(&render, "./manifests/none/", "output_kustomize_path").unwrap_err().to_string();
-        assert!(err.starts_with("the 'output_kustomize_path' './manifests/none/' does not exist"), "{err}");
-        let err = output_folder(&render, "../elsewhere", "p").unwrap_err().to_string();
-        assert!(err.contains("leaves the generator's output"), "{err}");
-    }
-
-    #[test]
-    fn chart_values_files_skip_missing_and_refuse_escapes() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let chart = dir.path().join("chart");
-        fs::create_dir_all(&chart).unwrap();
-        fs::write(chart.join("values-a.yaml"), "").unwrap();
-        fs::write(dir.path().join("outside.yaml"), "").unwrap();
-        let found = chart_values_files(&chart, &["./values-a.yaml".into(), "missing.yaml".into()]).unwrap();
-        assert_eq!(found, [chart.canonicalize().unwrap().join("values-a.yaml")]);
-        assert!(chart_values_files(&chart, &["../outside.yaml".into()]).is_err());
-    }
 
     #[test]
     fn state_round_trips_and_a_missing_one_says_to_run_init() {

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map as JsonMap, Value as Json};
 
+use crate::components::Build;
+
 /// The JSON parameters variable.
 pub const PARAMETERS_VAR: &str = "ARGOCD_APP_PARAMETERS";
 /// The output folder used when no output parameter is given: the app-of-apps.
@@ -53,15 +55,6 @@ pub enum SourceParam {
     Version(String),
     /// `source_path`: a zip or folder in the repository.
     Path(String),
-}
-
-/// Which part of the generator's output this application renders.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OutputParam {
-    /// `output_kustomize_path` (or the default `./argocd/`).
-    Kustomize(String),
-    /// `output_helm_path` with its `output_helm_values_files`.
-    Helm { path: String, values_files: Vec<String> },
 }
 
 impl Parameters {
@@ -197,17 +190,17 @@ impl Parameters {
 
     /// At most one of `output_kustomize_path` and `output_helm_path`; neither
     /// means the app-of-apps folder `./argocd/`.
-    pub fn output(&self) -> Result<OutputParam> {
+    pub fn output(&self) -> Result<Build> {
         match (&self.output_kustomize_path, &self.output_helm_path) {
             (Some(_), Some(_)) => bail!(
                 "both 'output_kustomize_path' and 'output_helm_path' were set, but at most one is allowed: \
                  remove one of them from the Application's spec.source.plugin.parameters"
             ),
-            (Some(path), None) => Ok(OutputParam::Kustomize(path.clone())),
+            (Some(path), None) => Ok(Build::Kustomize(path.clone())),
             (None, Some(path)) => {
-                Ok(OutputParam::Helm { path: path.clone(), values_files: self.output_helm_values_files.clone() })
+                Ok(Build::Helm { path: path.clone(), values_files: self.output_helm_values_files.clone() })
             }
-            (None, None) => Ok(OutputParam::Kustomize(DEFAULT_OUTPUT.to_string())),
+            (None, None) => Ok(Build::Kustomize(DEFAULT_OUTPUT.to_string())),
         }
     }
 
@@ -269,7 +262,7 @@ mod tests {
         assert_eq!(p.values.as_deref(), Some("x: 1\n"));
         assert_eq!(
             p.output().unwrap(),
-            OutputParam::Helm { path: "./manifests/istio/".into(), values_files: vec!["./values.yaml".into()] }
+            Build::Helm { path: "./manifests/istio/".into(), values_files: vec!["./values.yaml".into()] }
         );
         // The output parameters are not generator inputs; unknown ones are kept.
         let names: Vec<&str> = p.generator_parameters.iter().map(|e| e["name"].as_str().unwrap()).collect();
@@ -302,7 +295,7 @@ mod tests {
         let p = Parameters::from_vars(&env).unwrap();
         assert_eq!(p.source().unwrap(), SourceParam::Version("0.1.5".into()));
         assert_eq!(p.values_files, ["a.yaml", "c.yaml", "k.yaml"]);
-        assert_eq!(p.output().unwrap(), OutputParam::Kustomize("./manifests/x/".into()));
+        assert_eq!(p.output().unwrap(), Build::Kustomize("./manifests/x/".into()));
         assert_eq!(
             p.generator_parameters_json(),
             r#"[{"name":"source_version","string":"0.1.5"},{"array":["a.yaml","c.yaml","k.yaml"],"name":"values_files"}]"#
@@ -323,7 +316,7 @@ mod tests {
 
     #[test]
     fn output_is_at_most_one_and_defaults_to_the_app_of_apps() {
-        assert_eq!(Parameters::default().output().unwrap(), OutputParam::Kustomize("./argocd/".into()));
+        assert_eq!(Parameters::default().output().unwrap(), Build::Kustomize("./argocd/".into()));
         let both = Parameters { output_kustomize_path: Some("a".into()), output_helm_path: Some("b".into()), ..Default::default() };
         assert!(both.output().unwrap_err().to_string().starts_with("both 'output_kustomize_path' and 'output_helm_path' were set"));
     }

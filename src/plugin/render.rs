@@ -21,13 +21,14 @@ use gomplate::Map;
 use super::params::{Parameters, SourceParam};
 use super::repo::{FileRole, Repository};
 use crate::cache::{CacheEntry, RenderCache};
-use crate::generate::Env;
+use crate::generator::release;
+use crate::generator::render::Env;
+use crate::generator::source::{self, GeneratorSource};
+use crate::generator::values::{self, Layer};
 use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::MirrorSettings;
 use crate::pipeline::{self, Inputs, Mirroring};
 use crate::settings::Settings;
-use crate::source::{self, GeneratorSource};
-use crate::values::{self, Layer};
 
 /// The variables deployKF generators (0.1.0–0.1.5) read with `getenv`, taken
 /// from the process environment.
@@ -88,7 +89,7 @@ impl RenderRequest {
                 Source::Path(repo.resolve(&rel, FileRole { parameter: "source_path", what: "generator source" })?)
             }
             SourceParam::Version(version) => Source::Version(
-                source::normalize_version(&version)
+                release::normalize_version(&version)
                     .map_err(|_| {
                         let version = crate::user_input::quote(&version);
                         anyhow!("invalid 'source_version' {version}: expected a deployKF release like \"0.1.5\"")
@@ -133,7 +134,7 @@ impl RenderRequest {
                 (hash, None)
             }
             Source::Version(version) => {
-                let artifact = self.assets_dir.join(source::artifact_name(version));
+                let artifact = self.assets_dir.join(release::artifact_name(version));
                 if artifact.is_file() {
                     let hash = source::hash_path(&artifact, &[])
                         .with_context(|| format!("cannot hash the generator source '{}'", artifact.display()))?;

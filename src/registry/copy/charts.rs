@@ -19,8 +19,8 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use super::client::{sha256_digest, with_query, Failure, RawManifest, RegistryClient, Scope};
 use super::retry;
-use crate::components::dependencies::{http_get, index_entries, sha256_hex};
-use crate::components::version_constraint;
+use crate::charts::dependencies::{http_get, index_entries, sha256_hex};
+use crate::charts::version_constraint;
 use crate::mirror::config::MirrorRules;
 use crate::registry::limits::Timeouts;
 use crate::registry::oci::{HELM_CHART_MEDIA_TYPE, HELM_CONFIG_MEDIA_TYPE};

@@ -1,6 +1,6 @@
 //! The one image recognizer: every place in a Kubernetes object where the
 //! cluster will use an image reference. The after-render rewrite and the leak
-//! check ([`super::manifests`]) and the inventory (`crate::inventory::scan`)
+//! check ([`super`]) and the inventory (`crate::inventory::scan`)
 //! all see images through [`visit_object`] and [`visit_text`].
 //!
 //! The places:
@@ -551,8 +551,8 @@ fn list_mut(v: &mut Value) -> Option<&mut Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifests::{check, images_in_stream, rewrite_stream, ImageUse};
     use crate::mirror::config::{self, MirrorRules};
-    use crate::mirror::manifests::{check, images_in_stream, rewrite_stream, ImageUse};
 
     const MIRROR: &str = "m.example.com/dkf";
 

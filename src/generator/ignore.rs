@@ -296,16 +296,16 @@ fn join(dir: &str, name: &str) -> String {
     clean_path(&format!("{dir}/{name}"))
 }
 
-/// The files under `root` gomplate renders: not ignored by the nested
-/// `.gomplateignore` files, then by `after_patterns`; sorted, `/`-separated,
-/// relative to `root`.
-#[allow(dead_code)] // the render uses `rendered_files_with`; kept for plain folders
-pub fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String>> {
+/// [`rendered_files_with`] for a folder whose files are all on disk.
+#[cfg(test)]
+fn rendered_files(root: &Path, after_patterns: &[&str]) -> Result<Vec<String>> {
     rendered_files_with(root, &[], after_patterns)
 }
 
-/// [`rendered_files`] for a folder that also holds the files `extra` (paths
-/// relative to `root`, none of them an ignore file) that are not on disk.
+/// The files under `root` gomplate renders: not ignored by the nested
+/// `.gomplateignore` files, then by `after_patterns`; sorted, `/`-separated,
+/// relative to `root`. `extra` are files of the folder that are not on disk
+/// (paths relative to `root`, none of them an ignore file).
 pub fn rendered_files_with(
     root: &Path,
     extra: &[&str],

@@ -18,9 +18,10 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, Context, Result};
 use gomplate::{Engine, Host, Map, Value};
 
-use crate::gomplateignore;
-use crate::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
-use crate::source::{GeneratorSource, PackedFiles, PackedReader};
+use crate::generator::archive::{PackedFiles, PackedReader};
+use crate::generator::ignore;
+use crate::generator::output::{absolute_clean, lexical_clean, OutputDir, RunInfo};
+use crate::generator::source::GeneratorSource;
 
 /// The template delimiters deployKF generators use.
 pub const LEFT_DELIM: &str = "{{<";
@@ -60,7 +61,7 @@ pub fn render(
     };
 
     // Phase 1: `.gomplateignore_template` → `.gomplateignore`, in the templates folder.
-    let phase1 = gomplateignore::rendered_files_with(
+    let phase1 = ignore::rendered_files_with(
         &templates,
         &extra,
         &["*", "!*.gomplateignore_template"],
@@ -85,7 +86,7 @@ pub fn render(
 
     // Phase 2: everything not ignored → the output folder. Runtime templates
     // written in phase 1 are read now.
-    let files = gomplateignore::rendered_files_with(&templates, &extra, &[])
+    let files = ignore::rendered_files_with(&templates, &extra, &[])
         .context("failed to gather templates for rendering")?;
     let nested = NestedTemplates::load(source)?;
     let base = nested.engine()?;

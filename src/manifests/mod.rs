@@ -1,11 +1,11 @@
-//! Rendered manifests: the after-render rewrite to the mirrors
+//! Rendered manifests, as YAML streams: the after-render rewrite to the mirrors
 //! ([`rewrite_stream`]), the leak check that fails a render with an image
 //! outside them ([`check`]), and plain listing for the inventory
 //! ([`images_in_stream`], [`scan_dir`]).
 //!
 //! Input is a multi-document YAML stream as `kustomize build` and `helm
 //! template` print it; each object's images are found by the one recognizer
-//! ([`super::recognize`]): pod specs, CRD container fields, image keys, env
+//! ([`recognize`]): pod specs, CRD container fields, image keys, env
 //! and flags, and the YAML, JSON or templates held in ConfigMap data; `*List`
 //! kinds are entered through `items`. CustomResourceDefinitions are passed
 //! through unread. A document the YAML reader refuses is read line by line
@@ -23,8 +23,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use gomplate::Value;
 use image_ref::ImageRef;
 
-use super::config::MirrorRules;
-use super::recognize::{self, Place, Spot};
+use crate::mirror::config::MirrorRules;
+
+pub mod recognize;
+
+use recognize::{Place, Spot};
 
 /// An image reference found in a manifest.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -959,8 +962,8 @@ spec: {containers: [{name: a, image: busybox}]}
         )
         .unwrap();
         let out_dir = tmp.path().join("out");
-        let source = crate::source::GeneratorSource::from_path(&shared.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
-        let layers = crate::values::Layer::read_all(&[shared.join("sample-values/sample-values-0.1.5.yaml"), argo]).unwrap();
+        let source = crate::generator::source::GeneratorSource::from_path(&shared.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
+        let layers = crate::generator::values::Layer::read_all(&[shared.join("sample-values/sample-values-0.1.5.yaml"), argo]).unwrap();
         let mirror = crate::mirror::steps::MirrorSettings::default();
         let inputs = crate::pipeline::Inputs { source: &source, layers: &layers, mirror: &mirror, env: Default::default() };
         crate::pipeline::generate(&inputs, &out_dir, crate::pipeline::Mirroring::Everything).unwrap();
