@@ -4,7 +4,7 @@
 //! (one template set per file with the nested `helpers/` and `runtime/`
 //! templates, phase 1's `runtime/` files included; dot `{"Values": ...}`, the
 //! defaults merged with the sample values and a manifest repo).
-//! `baseline` reads the same templates out of the zip, a same-run yardstick
+//! `baseline_read_zip` reads the same files out of the zip, a same-run yardstick
 //! for a loaded machine. Prints a message and measures nothing when
 //! `../shared` is absent.
 
