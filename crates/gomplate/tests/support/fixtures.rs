@@ -2,7 +2,8 @@
 //! zips (`../shared/fixtures/generators/*.zip`, read in memory), the sample
 //! values and the golden cases. `../shared` sits beside the repository; when
 //! it is absent every accessor prints why and returns `None`, and the test
-//! skips. Included by the unit tests (`src/lib.rs`) and the integration tests.
+//! skips. Included by the unit tests (`src/lib.rs`), the integration tests and
+//! the benchmark (`benches/engine.rs`).
 
 #![allow(dead_code)]
 
