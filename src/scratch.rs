@@ -191,9 +191,7 @@ fn install_handler() {
                 STOPPING.store(true, Ordering::SeqCst);
                 let _guard = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
                 for path in CREATED.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                    if std::fs::remove_dir_all(path).is_err() {
-                        let _ = std::fs::remove_file(path);
-                    }
+                    remove_while_written(path);
                 }
                 let name = if signal == SIGTERM { "SIGTERM" } else { "SIGINT" };
                 eprintln!("deploykf-cmp: stopped by {name}; temporary folders removed");
@@ -203,9 +201,43 @@ fn install_handler() {
     });
 }
 
+/// Removes a scratch folder (or file) that the main thread may still be
+/// writing into: a file created while `remove_dir_all` walks the folder makes
+/// it fail, so it is tried again, a bounded number of times (the writer stops
+/// once its folder is gone).
+fn remove_while_written(path: &Path) {
+    for _ in 0..100 {
+        let removed = std::fs::remove_dir_all(path).or_else(|_| std::fs::remove_file(path));
+        if removed.is_ok() || std::fs::symlink_metadata(path).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_still_being_written_is_removed() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let target = dir.path().join("staging");
+        std::fs::create_dir_all(target.join("sub")).unwrap();
+        let writing = target.clone();
+        // Writes files until its folder is gone (as an extraction does).
+        let writer = std::thread::spawn(move || {
+            for i in 0..1_000_000 {
+                if std::fs::write(writing.join("sub").join(format!("f{i}")), b"x").is_err() {
+                    return;
+                }
+            }
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        remove_while_written(&target);
+        writer.join().unwrap();
+        assert!(!target.exists());
+    }
 
     #[test]
     fn folders_of_gone_owners_are_swept_and_live_ones_kept() {
