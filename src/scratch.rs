@@ -202,16 +202,25 @@ fn install_handler() {
 }
 
 /// Removes a scratch folder (or file) that the main thread may still be
-/// writing into: a file created while `remove_dir_all` walks the folder makes
-/// it fail, so it is tried again, a bounded number of times (the writer stops
-/// once its folder is gone).
+/// writing into. It is first renamed aside, so the writer's next file fails
+/// instead of racing the removal, then removed; a writer that made the folder
+/// again (`create_dir_all`) gets the same, a bounded number of times. The
+/// aside name keeps the owner's prefix, so a sweep finds it if this process
+/// dies first.
 fn remove_while_written(path: &Path) {
-    for _ in 0..100 {
-        let removed = std::fs::remove_dir_all(path).or_else(|_| std::fs::remove_file(path));
-        if removed.is_ok() || std::fs::symlink_metadata(path).is_err() {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    for attempt in 0..100 {
+        if std::fs::symlink_metadata(path).is_err() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        let aside = path.with_file_name(format!("{name}.removing{attempt}"));
+        let target = if std::fs::rename(path, &aside).is_ok() { aside } else { path.to_path_buf() };
+        if std::fs::remove_dir_all(&target).is_err() {
+            let _ = std::fs::remove_file(&target);
+        }
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -237,6 +246,7 @@ mod tests {
         remove_while_written(&target);
         writer.join().unwrap();
         assert!(!target.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing is left aside");
     }
 
     #[test]
