@@ -436,10 +436,10 @@ mod tests {
     fn host() -> RenderHost {
         RenderHost::new(
             Arc::new(Env::from([("A".to_string(), "1".to_string())])),
-            PathBuf::from("/work"),
-            PathBuf::from("/tmp/src/runtime"),
-            PathBuf::from("/work/out"),
-            PathBuf::from("/work/.deploykf-output-x"),
+            PathBuf::from("/site"),
+            PathBuf::from("/gen/src/runtime"),
+            PathBuf::from("/site/out"),
+            PathBuf::from("/site/.deploykf-output-x"),
         )
     }
 
@@ -456,20 +456,20 @@ mod tests {
     fn file_write_is_confined_to_runtime_and_output() {
         let h = host();
         assert_eq!(
-            h.resolve_write("/tmp/src/templates/../runtime/x_json")
+            h.resolve_write("/gen/src/templates/../runtime/x_json")
                 .unwrap(),
-            PathBuf::from("/tmp/src/runtime/x_json")
+            PathBuf::from("/gen/src/runtime/x_json")
         );
         assert_eq!(
             h.resolve_write("out/a/b.yaml").unwrap(),
-            PathBuf::from("/work/.deploykf-output-x/a/b.yaml")
+            PathBuf::from("/site/.deploykf-output-x/a/b.yaml")
         );
         for bad in [
             "/etc/passwd",
             "out/../secret",
-            "/tmp/src/runtime",
+            "/gen/src/runtime",
             "../x",
-            "/tmp/src/templates/a",
+            "/gen/src/templates/a",
         ] {
             let err = h.resolve_write(bad).unwrap_err();
             assert!(err.contains(bad), "{err}");
