@@ -329,7 +329,7 @@ pub fn hash_path(path: &Path, ignore_names: &[&str]) -> Result<String> {
         hasher.update(rel.as_bytes());
         hasher.update(file_hash.as_bytes());
     }
-    Ok(to_hex(&hasher.finalize()))
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// Go's `filepath.Walk` order (names sorted per folder, depth first); entries
@@ -365,18 +365,7 @@ fn hash_file(path: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     io::copy(&mut file, &mut hasher)
         .with_context(|| format!("cannot read '{}'", path.display()))?;
-    Ok(to_hex(&hasher.finalize()))
-}
-
-/// Lower-case hex, like Go's `hex.EncodeToString`.
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -385,7 +374,7 @@ mod tests {
     use crate::generator::archive::tests::zip_with;
 
     fn sha_hex(data: &[u8]) -> String {
-        to_hex(&Sha256::digest(data))
+        format!("{:x}", Sha256::digest(data))
     }
 
     #[test]
@@ -419,7 +408,7 @@ mod tests {
         }
         assert_eq!(
             hash_path(root, &[".gomplateignore"]).unwrap(),
-            to_hex(&expected.finalize())
+            format!("{:x}", expected.finalize())
         );
     }
 

@@ -615,7 +615,7 @@ impl Credentials {
             let detail = [message, stderr]
                 .into_iter()
                 .find(|s| !s.is_empty())
-                .map(|s| truncate(&s, 300))
+                .map(|s| super::limits::excerpt(&s, 300))
                 .unwrap_or_else(|| output.status.to_string());
             bail!("credential helper {name} failed for {server}: {detail}");
         }
@@ -682,13 +682,6 @@ fn find_on_path(name: &str, search: Option<&OsStr>) -> Option<PathBuf> {
                 .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
                 .unwrap_or(false)
         })
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
 }
 
 #[cfg(test)]

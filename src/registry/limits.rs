@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use reqwest::{RequestBuilder, Response};
+use crate::user_input::quote;
 
 /// An OCI manifest (containerd and the distribution spec use 4 MiB).
 pub const MANIFEST_MAX: u64 = 4 << 20;
@@ -59,10 +60,10 @@ impl Timeouts {
 
 /// Seconds (`30`, `0.5`) between 0.1 and 3600.
 pub fn parse_seconds(text: &str) -> Result<Duration> {
-    let shown: String = text.chars().take(40).collect();
-    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown:?} is not a number of seconds"))?;
+    let shown = quote(text);
+    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown} is not a number of seconds"))?;
     if !(0.1..=3600.0).contains(&seconds) {
-        bail!("{shown:?} seconds is out of range (0.1 to 3600)");
+        bail!("{shown} seconds is out of range (0.1 to 3600)");
     }
     Ok(Duration::from_secs_f64(seconds))
 }
