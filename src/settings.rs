@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::deadline::Deadline;
+use crate::deadline::{self, Deadline};
 use crate::registry::limits::{self, Timeouts};
 use crate::user_input;
 
@@ -387,7 +387,8 @@ impl Settings {
     /// The plugin request's deadline ([`DEADLINE_ENV`]) counted from `started`
     /// (the start of its `init`); `None` for `0`.
     pub fn deadline_since(&self, started: SystemTime) -> Result<Option<Deadline>> {
-        Deadline::from_var_since(self.vars.get(DEADLINE_ENV).map(String::as_str), started)
+        let seconds = user_input::env_number(&self.vars, DEADLINE_ENV, 0..=deadline::MAX_SECONDS)?;
+        Ok(Deadline::since(seconds.unwrap_or(deadline::DEFAULT_SECONDS), started))
     }
 
     /// The registry timeouts: the defaults, each replaced by its variable when
@@ -438,6 +439,20 @@ mod tests {
                 assert_eq!(listed, var.commands.contains(&cmd), "{} in {cmd:?}:\n{text}", var.name);
             }
             assert!(text.lines().all(|l| l.len() <= 90), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_deadline_is_range_checked_and_zero_turns_it_off() {
+        let now = SystemTime::now();
+        let seconds = |value: &str| settings(&[(DEADLINE_ENV, value)]).deadline_since(now).map(|d| d.map(|d| d.at));
+        let default = settings(&[]).deadline_since(now).unwrap().unwrap().at - std::time::Instant::now();
+        assert!(default > std::time::Duration::from_secs(deadline::DEFAULT_SECONDS - 5), "{default:?}");
+        assert!(seconds(" 7 ").unwrap().unwrap() < std::time::Instant::now() + std::time::Duration::from_secs(8));
+        assert!(seconds("0").unwrap().is_none());
+        for bad in ["-1", "1.5", "ten", "86401", "17592186044416"] {
+            let message = seconds(bad).unwrap_err().to_string();
+            assert!(message.contains(DEADLINE_ENV) && message.contains(bad), "{message}");
         }
     }
 

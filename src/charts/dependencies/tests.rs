@@ -517,7 +517,7 @@ fn chart_pulls_and_index_downloads_honour_the_configured_timeouts() {
     // 40 s, which the defaults (30 s of silence) would reach first.
     let options = ResolveOptions {
         insecure_registries: vec![addr.clone()],
-        deadline: crate::deadline::Deadline::from_var_since(Some("40"), std::time::SystemTime::now()).unwrap(),
+        deadline: crate::deadline::Deadline::since(40, std::time::SystemTime::now()),
         timeouts: Timeouts { connect: Duration::from_secs(1), read: Duration::from_secs(1), request: Duration::from_secs(2) },
         ..Default::default()
     };
