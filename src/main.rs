@@ -10,6 +10,7 @@
 //! copies them through [`registry`]. Temporary and staging
 //! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
 
+mod bundle;
 mod cache;
 mod charts;
 mod cli;
