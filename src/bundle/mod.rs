@@ -1,6 +1,8 @@
 //! Offline bundles: one reproducible tar holding an OCI image layout with the
 //! images, charts and generator zips of one or more values sets, carried
 //! across an air gap. [`format`] is the file format every bundle command
-//! shares.
+//! shares; [`create`] writes a bundle through [`tar`].
 
 pub mod format;
+pub mod create;
+pub mod tar;

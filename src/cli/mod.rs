@@ -1,11 +1,12 @@
 //! The command line, one file per command, each turning its flags into one
 //! call: `generate` ([`generate`]), `plugin init|generate` ([`plugin`]),
 //! `pull-secret` ([`pull_secret`]), `images` and `charts` ([`inventory`]) and
-//! `mirror` ([`mirror`]); the source selection they share is one flattened
+//! `mirror` ([`mirror`]), `bundle create` ([`bundle`]); the source selection they share is one flattened
 //! group ([`source`]). The environment is read once here ([`Settings`]) and
 //! handed to the command; each command's `--help` ends with the variables it
 //! reads.
 
+mod bundle;
 mod generate;
 mod inventory;
 mod mirror;
@@ -17,6 +18,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::settings::{self, Cmd, Settings};
+use bundle::BundleCommand;
 use generate::{GenerateArgs, GENERATE_HELP};
 use inventory::{InventoryArgs, CHARTS_HELP, IMAGES_HELP};
 use mirror::{MirrorArgs, MIRROR_HELP};
@@ -52,6 +54,9 @@ pub enum Command {
     /// Copy images into a private registry (byte-exact, streaming, resumable)
     #[command(long_about = MIRROR_HELP, after_long_help = settings::help(Cmd::Mirror))]
     Mirror(MirrorArgs),
+    /// Offline bundles: one file carrying images, charts and generators across an air gap
+    #[command(subcommand)]
+    Bundle(BundleCommand),
 }
 
 impl Cli {
@@ -65,6 +70,7 @@ impl Cli {
             Command::Images(args) => args.run(false, &settings),
             Command::Charts(args) => args.run(true, &settings),
             Command::Mirror(args) => args.run(&settings),
+            Command::Bundle(command) => command.run(&settings),
         }
     }
 }
