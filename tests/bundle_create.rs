@@ -357,3 +357,119 @@ fn bad_input_is_refused_before_anything_is_fetched() {
     assert!(e.contains("--since missing.tar") && e.contains("missing.tar.part000"), "{e}");
     assert!(!Path::new(&dir.path().join("x.tar")).exists());
 }
+
+/// Wall time, CPU seconds and peak RSS (MiB) of one command under `/usr/bin/time`.
+fn timed(cmd: &mut Command, what: &str) -> (f64, f64, f64) {
+    let rss_file = tempfile::NamedTempFile::new().unwrap();
+    let start = std::time::Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M %U %S", "-o"])
+        .arg(rss_file.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .current_dir(cmd.get_current_dir().unwrap_or(Path::new(".")))
+        .output()
+        .unwrap();
+    let wall = start.elapsed().as_secs_f64();
+    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = fs::read_to_string(rss_file.path()).unwrap();
+    let f: Vec<f64> = text.trim().lines().last().unwrap().split(' ').map(|f| f.parse().unwrap()).collect();
+    (wall, f[1] + f[2], f[0] / 1024.0)
+}
+
+fn tree_size(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                tree_size(&e.path())
+            } else {
+                e.metadata().unwrap().len()
+            }
+        })
+        .sum()
+}
+
+/// `scripts/bench-bundle`: `bundle create` against `skopeo sync --all --dest
+/// dir` of the same images (the synthetic set of `scripts/bench-mirror`:
+/// `BENCH_IMAGES`, default 78, one `BENCH_BIG_MIB` layer, default 400),
+/// `BENCH_ROUNDS` rounds (default 3), the tools' order alternating. Prints the
+/// times, peak RSS, and the bundle's size against the sum of the unique blobs
+/// (manifests included) the source registry holds. The push side joins here.
+/// Run with `--release -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: scripts/bench-bundle"]
+fn bench_bundle() {
+    let env = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (count, big, rounds) = (env("BENCH_IMAGES", 78), env("BENCH_BIG_MIB", 400), env("BENCH_ROUNDS", 3).max(1));
+    let Some(site) = start() else { return };
+    if tools::gnu_time().is_none() {
+        return;
+    }
+    let set = SyntheticSet::push(&site.pusher(), "deploykf", count, Some(big));
+    let unique: u64 = fs::read_dir(site.source.storage_dir().join("docker/registry/v2/blobs/sha256"))
+        .unwrap()
+        .flat_map(|d| fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|b| b.unwrap().path().join("data").metadata().map(|m| m.len()).unwrap_or(0))
+        .sum();
+    println!("source: {count} images, {:.1} MiB of unique blobs (manifests included), big layer {big} MiB", unique as f64 / 1048576.0);
+    let names: Vec<&str> = set.images.iter().map(|i| i.name.as_str()).collect();
+    let images = site.images_file("images.txt", &names);
+    let mut yaml = format!("{}:\n  tls-verify: false\n  images:\n", site.source.host());
+    for name in &names {
+        let (repo, tag) = name.split_once(':').unwrap();
+        yaml.push_str(&format!("    {repo}: [\"{tag}\"]\n"));
+    }
+    fs::write(site.path("sync.yaml"), yaml).unwrap();
+
+    let ours = || {
+        let _ = fs::remove_file(site.path("bench.tar"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"));
+        cmd.current_dir(site.dir.path()).args(["bundle", "create", "--insecure-registry", &site.source.host(), "--images-file"]);
+        cmd.arg(&images).args(["-o", "bench.tar"]).env("DOCKER_CONFIG", site.dir.path()).env_remove("REGISTRY_AUTH_FILE");
+        if let Ok(j) = std::env::var("BENCH_JOBS") {
+            cmd.args(["--jobs", &j]);
+        }
+        cmd
+    };
+    let skopeo = || {
+        let _ = fs::remove_dir_all(site.path("skopeo-dir"));
+        let mut cmd = Command::new(&site.skopeo);
+        cmd.args(["sync", "--all", "--src", "yaml", "--dest", "dir"]).arg(site.path("sync.yaml")).arg(site.path("skopeo-dir"));
+        cmd.env("REGISTRY_AUTH_FILE", site.path("config.json"));
+        cmd
+    };
+    let (mut ratios, mut rss) = (Vec::new(), (0f64, 0f64));
+    for round in 1..=rounds {
+        let mut run = |ours_turn: bool| {
+            let (mut cmd, name) = if ours_turn { (ours(), "bundle create") } else { (skopeo(), "skopeo sync") };
+            let (wall, cpu, peak) = timed(&mut cmd, name);
+            let size = if ours_turn { fs::metadata(site.path("bench.tar")).unwrap().len() } else { tree_size(&site.path("skopeo-dir")) };
+            println!(
+                "round {round}: {name:14} {wall:6.2}s (CPU {cpu:.2}s, peak RSS {peak:.0} MiB), output {:.1} MiB ({:.4}x the unique blobs)",
+                size as f64 / 1048576.0,
+                size as f64 / unique as f64
+            );
+            (wall, peak)
+        };
+        let (o, s) = if round % 2 == 1 {
+            let o = run(true);
+            (o, run(false))
+        } else {
+            let s = run(false);
+            (run(true), s)
+        };
+        println!("round {round}: ratio {:.2} (bundle create / skopeo sync)", o.0 / s.0);
+        ratios.push(o.0 / s.0);
+        rss = (rss.0.max(o.1), rss.1.max(s.1));
+    }
+    ratios.sort_by(|a, b| a.total_cmp(b));
+    println!("median over {rounds} rounds: ratio {:.2} (bundle create / skopeo sync --all --dest dir)", ratios[ratios.len() / 2]);
+    println!("peak RSS: bundle create {:.0} MiB, skopeo {:.0} MiB", rss.0, rss.1);
+    let stored = blobs(&fs::read(site.path("bench.tar")).unwrap());
+    for image in &set.images {
+        assert_eq!(digest(&stored[&image.digest]), image.digest);
+    }
+}
