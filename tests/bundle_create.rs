@@ -443,7 +443,7 @@ fn bench_bundle() {
     };
     let (mut ratios, mut rss) = (Vec::new(), (0f64, 0f64));
     for round in 1..=rounds {
-        let mut run = |ours_turn: bool| {
+        let run = |ours_turn: bool| {
             let (mut cmd, name) = if ours_turn { (ours(), "bundle create") } else { (skopeo(), "skopeo sync") };
             let (wall, cpu, peak) = timed(&mut cmd, name);
             let size = if ours_turn { fs::metadata(site.path("bench.tar")).unwrap().len() } else { tree_size(&site.path("skopeo-dir")) };

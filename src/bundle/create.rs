@@ -3,7 +3,7 @@
 //!
 //! Every manifest and blob is first fetched into a blob folder beside the
 //! output, `FILE.blobs/sha256/<hex>`: streamed from the registry through a
-//! sha256 hasher into `<hex>.partial`, renamed to its digest only when its
+//! sha256 hasher into a `<hex>.….partial` file, renamed to its digest only when its
 //! size and digest match its descriptor (a corrupt source blob fails the
 //! image). A re-run finds the blobs already there and fetches only the rest,
 //! so an interrupted run resumes. Then the tar is written in its fixed order
@@ -92,7 +92,8 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         base: base.as_ref().map(|(_, b)| b.clone()),
         ..Default::default()
     };
-    let results = runtime.block_on(futures_util::future::join_all(images.iter().map(|r| collector.image(r))));
+    // `jobs` images at a time, in order.
+    let results: Vec<_> = runtime.block_on(futures_util::stream::iter(images.iter().map(|r| collector.image(r))).buffered(request.jobs).collect());
     let mut failed = Vec::new();
     for (r, result) in images.iter().zip(results) {
         match result {
@@ -313,11 +314,12 @@ impl Cache {
         std::fs::metadata(self.path(digest)).is_ok_and(|m| m.len() == size)
     }
 
-    /// A temporary file for `digest`, and where it goes once verified.
+    /// A temporary file for `digest` (its own: two tasks may store the same
+    /// manifest at once), and where it goes once verified.
     fn partial(&self, digest: &str) -> (PathBuf, PathBuf) {
         let path = self.path(digest);
         let mut partial = path.clone().into_os_string();
-        partial.push(".partial");
+        partial.push(format!(".{:016x}.partial", fastrand::u64(..)));
         (PathBuf::from(partial), path)
     }
 
