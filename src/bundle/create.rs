@@ -128,7 +128,11 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         if !stored_zips.insert(digest.clone()) {
             continue;
         }
-        collector.keep(&digest, size);
+        if known.contains(&digest) {
+            collector.external.lock().unwrap().insert(digest.clone());
+        } else {
+            collector.keep(&digest, size);
+        }
         let title = zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let artifact = collector.artifact(format::GENERATOR_TYPE, &digest, size, &title)?;
         entries.push(descriptor(format::OCI_MANIFEST, &artifact.digest, artifact.bytes.len() as u64, &format::generator_ref(version), Kind::Generator));
