@@ -1,7 +1,8 @@
 //! `deploykf-cmp bundle create` against a real `docker-registry`: the same
 //! inputs give the same bytes, skopeo reads images straight out of the file
 //! with their digests, a multi-arch index keeps its bytes (and `--platform`
-//! leaves the other platforms external), https:// charts become the chart
+//! leaves the other platforms external), a source alias pulls from its
+//! `pullFrom` under the rendered name, https:// charts become the chart
 //! artifacts `mirror` pushes, a delta holds only blobs its base lacks, split
 //! parts concatenate to the whole file, and a corrupt source blob is refused
 //! while a re-run resumes from the blobs already fetched. Skipped when
@@ -201,6 +202,28 @@ fn platform_filtering_keeps_the_index_and_declares_the_rest_external() {
     let manifest = bundle_manifest(&bytes);
     assert_eq!(manifest["external"], serde_json::json!([child("amd64")]));
     assert_eq!(manifest["images"][0]["platforms"], serde_json::json!(["linux/arm64"]));
+}
+
+#[test]
+fn a_source_alias_pulls_from_its_pull_from_and_keeps_the_rendered_name() {
+    let Some(site) = start() else { return };
+    let layer = random_layer(41, 80 * 1024);
+    let pushed = site.pusher().push_image("bitnamilegacy/kubectl", "1.28.5", &[&layer], ("linux", "amd64"), false);
+    let src = site.source.host();
+    let images = site.images_file("images.txt", &["bitnami/kubectl:1.28.5"]);
+    let rules = site.path("mirror.yaml");
+    fs::write(&rules, format!("mirror:\n  images:\n    registry: site.example/m\n    sources:\n      - {{from: {src}/bitnami, pullFrom: {src}/bitnamilegacy}}\n")).unwrap();
+    let (out, stderr) = site.create(&["--images-file", images.to_str().unwrap(), "-o", "plain.tar"]);
+    assert!(!out.status.success() && stderr.contains(&format!("{src}/bitnami/kubectl:1.28.5")), "without the alias: {stderr}");
+    site.create_ok(&["--images-file", images.to_str().unwrap(), "--mirror", rules.to_str().unwrap(), "-o", "alias.tar"]);
+    let bytes = fs::read(site.path("alias.tar")).unwrap();
+    let manifest = bundle_manifest(&bytes);
+    assert_eq!(manifest["images"][0]["name"], format!("{src}/bitnami/kubectl:1.28.5").as_str());
+    assert_eq!(manifest["images"][0]["pullFrom"], format!("{src}/bitnamilegacy/kubectl:1.28.5").as_str());
+    assert_eq!(manifest["images"][0]["digest"], pushed.as_str());
+    let index: serde_json::Value = serde_json::from_slice(&entries(&bytes)[1].1).unwrap();
+    let names: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap()).collect();
+    assert!(names.contains(&format!("{src}/bitnami/kubectl:1.28.5").as_str()), "{names:?}");
 }
 
 #[test]

@@ -29,12 +29,15 @@ use super::tar::TarWriter;
 use crate::registry::copy::charts::{self, ChartJob};
 use crate::registry::copy::client::{sha256_digest, Failure, RawManifest, RegistryClient};
 use crate::registry::copy::{is_index, platform_of, platform_selected, retry};
+use crate::mirror::config::MirrorRules;
 use crate::settings::Settings;
 
 /// What to put in the bundle.
 pub struct Request {
     /// The bundle file (`FILE`, or the name of its parts).
     pub output: PathBuf,
+    /// `--mirror`: its source aliases (`mirror.images.sources`) apply.
+    pub rules: Option<MirrorRules>,
     /// The values sets the image and chart lists come from.
     pub sets: Vec<SetInput>,
     /// Image lists (`--images-file` format) and where each comes from.
@@ -62,7 +65,7 @@ pub struct SetInput {
 
 /// Writes the bundle; prints the `FILE.sha256` lines on stdout.
 pub fn run(request: &Request, settings: &Settings) -> Result<()> {
-    let images = image_list(&request.images)?;
+    let images = image_list(&request.images, request.rules.as_ref())?;
     let chart_jobs = chart_list(&request.charts)?;
     let base = request.since.as_deref().map(read_base).transpose()?;
     let known: BTreeSet<String> = base.as_ref().map(|(m, _)| m.blobs.digests.iter().cloned().collect()).unwrap_or_default();
@@ -93,9 +96,10 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         ..Default::default()
     };
     // `jobs` images at a time, in order.
-    let results: Vec<_> = runtime.block_on(futures_util::stream::iter(images.iter().map(|r| collector.image(r))).buffered(request.jobs).collect());
+    let fetches = images.iter().map(|(name, from)| collector.image(name, from.as_ref()));
+    let results: Vec<_> = runtime.block_on(futures_util::stream::iter(fetches).buffered(request.jobs).collect());
     let mut failed = Vec::new();
-    for (r, result) in images.iter().zip(results) {
+    for ((r, _), result) in images.iter().zip(results) {
         match result {
             Ok(image) => {
                 entries.push(descriptor(&image.media_type, &image.digest, image.size, &image.name, Kind::Image));
@@ -182,8 +186,9 @@ fn descriptor(media_type: &str, digest: &str, size: u64, name: &str, kind: Kind)
 }
 
 /// The images of the lists, by their full name: `SOURCE` of each line
-/// (`SOURCE=TARGET` lines too: the target is chosen at push time).
-fn image_list(lists: &[(String, String)]) -> Result<Vec<ImageRef>> {
+/// (`SOURCE=TARGET` lines too: the target is chosen at push time), each with
+/// the alias it is pulled from when a source alias of `rules` applies.
+fn image_list(lists: &[(String, String)], rules: Option<&MirrorRules>) -> Result<Vec<(ImageRef, Option<ImageRef>)>> {
     let mut images = BTreeMap::new();
     for (text, origin) in lists {
         for (n, raw) in text.lines().enumerate() {
@@ -197,7 +202,11 @@ fn image_list(lists: &[(String, String)]) -> Result<Vec<ImageRef>> {
             if image.tag.is_none() && image.digest.is_none() {
                 bail!("{}: give a tag or a digest (an image name alone would bundle an implicit `latest`)", at());
             }
-            images.insert(image.to_string(), image);
+            let alias = match rules {
+                Some(rules) => rules.pull_source(&image).with_context(at)?,
+                None => None,
+            };
+            images.insert(image.to_string(), (image, alias));
         }
     }
     Ok(images.into_values().collect())
@@ -419,8 +428,10 @@ impl Collector<'_> {
         Ok(())
     }
 
-    /// One image: its manifest or index with the selected platforms, and their blobs.
-    async fn image(&self, r: &ImageRef) -> Result<format::Image, Failure> {
+    /// One image (pulled from `alias` when given): its manifest or index
+    /// with the selected platforms, and their blobs.
+    async fn image(&self, name: &ImageRef, alias: Option<&ImageRef>) -> Result<format::Image, Failure> {
+        let r = alias.unwrap_or(name);
         let what = r.to_string();
         let reference = r.digest.clone().or_else(|| r.tag.clone()).unwrap_or_default();
         let manifest = retry(&what, || self.client.get_manifest(&r.registry, &r.repository, &reference))
@@ -438,8 +449,8 @@ impl Collector<'_> {
         };
         eprintln!("fetched {what}");
         Ok(format::Image {
-            name: what,
-            pull_from: None,
+            name: name.to_string(),
+            pull_from: alias.map(ToString::to_string),
             digest: manifest.digest.clone(),
             media_type: manifest.media_type.clone(),
             size: manifest.bytes.len() as u64,
