@@ -288,6 +288,12 @@ fn a_delta_holds_only_the_blobs_its_base_lacks_and_parts_concatenate_to_the_whol
     assert_eq!(by_json["blobs"], manifest["blobs"]);
     assert_eq!(by_json["external"], manifest["external"]);
     assert!(by_json["base"]["sha256"].is_null());
+
+    // A split bundle as the base, named by its first part: read across the parts.
+    site.create_ok(&["--images-file", new.to_str().unwrap(), "--since", "delta.tar.part000", "-o", "again.tar"]);
+    let again = bundle_manifest(&fs::read(site.path("again.tar")).unwrap());
+    assert_eq!(again["base"]["sha256"], sha256_hex(&joined).as_str());
+    assert!(again["external"].as_array().unwrap().iter().any(|d| d == digest(&new_layer).as_str()));
 }
 
 #[test]
