@@ -26,10 +26,10 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use super::format::{self, BundleManifest, Descriptor, Kind};
 use super::tar::TarWriter;
+use crate::mirror::config::MirrorRules;
 use crate::registry::copy::charts::{self, ChartJob};
 use crate::registry::copy::client::{sha256_digest, Failure, RawManifest, RegistryClient};
 use crate::registry::copy::{is_index, platform_of, platform_selected, retry};
-use crate::mirror::config::MirrorRules;
 use crate::settings::Settings;
 
 /// What to put in the bundle.
@@ -179,10 +179,15 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     std::io::stdout().flush().context("writing to stdout")
 }
 
-/// An `index.json` entry.
+/// An `index.json` entry (with the artifact type of a generator or of the bundle manifest).
 fn descriptor(media_type: &str, digest: &str, size: u64, name: &str, kind: Kind) -> Descriptor {
     let annotations = BTreeMap::from([(format::REF_NAME.to_string(), name.to_string()), (format::KIND.to_string(), kind.as_str().to_string())]);
-    Descriptor { media_type: media_type.into(), digest: digest.into(), size, artifact_type: None, annotations }
+    let artifact_type = match kind {
+        Kind::Generator => Some(format::GENERATOR_TYPE.to_string()),
+        Kind::BundleManifest => Some(format::BUNDLE_MANIFEST_TYPE.to_string()),
+        Kind::Image | Kind::Chart => None,
+    };
+    Descriptor { media_type: media_type.into(), digest: digest.into(), size, artifact_type, annotations }
 }
 
 /// The images of the lists, by their full name: `SOURCE` of each line
