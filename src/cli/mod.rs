@@ -2,9 +2,9 @@
 //! call: `generate` ([`generate`]), `plugin init|generate` ([`plugin`]),
 //! `pull-secret` ([`pull_secret`]), `images` and `charts` ([`inventory`]),
 //! `mirror` ([`mirror`]) and `bundle create` ([`bundle`]); the source
-//! selection they share is one flattened group ([`source`]). The environment is read once here ([`Settings`]) and
-//! handed to the command; each command's `--help` ends with the variables it
-//! reads.
+//! selection they share is one flattened group ([`source`]). The environment
+//! is read once here ([`Settings`]) and handed to the command; each command's
+//! `--help` ends with the variables it reads.
 
 mod bundle;
 mod generate;
