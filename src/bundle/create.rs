@@ -548,6 +548,9 @@ impl Collector<'_> {
             .get_or_init(|| async {
                 if !self.cache.has(digest, size) {
                     let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+                    if size >= 64 << 20 {
+                        eprintln!("fetching {digest} ({:.0} MiB) from {}", size as f64 / 1048576.0, r.name());
+                    }
                     retry(&format!("blob {digest}"), || self.download(r, digest, size)).await?;
                 }
                 Ok(())
