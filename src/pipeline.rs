@@ -20,7 +20,6 @@ use crate::generator::output::OutputDir;
 use crate::generator::render::{self, Env};
 use crate::generator::source::GeneratorSource;
 use crate::generator::values::{self, Layer};
-use crate::manifests;
 use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::{self, MirrorSettings};
 
@@ -76,8 +75,10 @@ pub fn generate(inputs: &Inputs<'_>, output_dir: &Path, mirroring: Mirroring) ->
 }
 
 /// Renders `values` into `output`'s staging folder; with `rewrite`, rewrites
-/// the image references of its YAML files by those rules and, when
-/// `enforce`, fails on any image left outside the mirror. The caller commits.
+/// the image references of its YAML files by those rules (pinned by their
+/// lock file, a relative path read from the working directory) and, when
+/// `enforce`, fails on any image left outside the mirror or the lock. The
+/// caller commits.
 pub fn render(
     source: &GeneratorSource,
     values: Value,
@@ -88,11 +89,10 @@ pub fn render(
 ) -> Result<()> {
     render::render(source, values, output, env)?;
     if let Some(rules) = rewrite {
-        let uses = steps::rewrite_dir(output.staging(), rules)?;
+        let lock = steps::load_lock(rules, None)?;
+        let uses = steps::rewrite_dir(output.staging(), rules, lock.as_ref())?;
         steps::report_rewrites(&uses, "the output folder");
-        if enforce {
-            manifests::check(&uses, rules)?;
-        }
+        steps::check(&uses, rules, lock.is_some(), enforce)?;
     }
     Ok(())
 }
