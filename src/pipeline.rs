@@ -20,6 +20,7 @@ use crate::generator::output::OutputDir;
 use crate::generator::render::{self, Env};
 use crate::generator::source::GeneratorSource;
 use crate::generator::values::{self, Layer};
+use crate::manifests;
 use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::{self, MirrorSettings};
 
@@ -76,9 +77,9 @@ pub fn generate(inputs: &Inputs<'_>, output_dir: &Path, mirroring: Mirroring) ->
 
 /// Renders `values` into `output`'s staging folder; with `rewrite`, rewrites
 /// the image references of its YAML files by those rules (pinned by their
-/// lock file, a relative path read from the working directory) and, when
-/// `enforce`, fails on any image left outside the mirror or the lock. The
-/// caller commits.
+/// lock file, a relative path read from the working directory, images it
+/// does not list counted on stderr) and, when `enforce`, fails on any image
+/// left outside the mirror. The caller commits.
 pub fn render(
     source: &GeneratorSource,
     values: Value,
@@ -92,7 +93,14 @@ pub fn render(
         let lock = steps::load_lock(rules, None)?;
         let uses = steps::rewrite_dir(output.staging(), rules, lock.as_ref())?;
         steps::report_rewrites(&uses, "the output folder");
-        steps::check(&uses, rules, lock.is_some(), enforce)?;
+        if lock.is_some() {
+            // The folders are kustomize's input, holding bases and patches that
+            // never deploy as written: unpinned images are counted, not refused.
+            steps::check_lock(&uses, rules, false)?;
+        }
+        if enforce {
+            manifests::check(&uses, rules)?;
+        }
     }
     Ok(())
 }

@@ -115,45 +115,50 @@ pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, lock: Option<&
     let (rewritten, uses) =
         manifests::rewrite_stream(&text, rules, pins.as_ref()).context("cannot rewrite the rendered manifests")?;
     report_rewrites(&uses, "the manifests");
-    check(&uses, rules, lock.is_some(), enforce)?;
+    if lock.is_some() {
+        check_lock(&uses, rules, enforce)?;
+    }
+    if enforce {
+        manifests::check(&uses, rules).with_context(refused)?;
+    }
     Ok(rewritten.into_bytes())
 }
 
-/// The checks after a rewrite: with a lock, every image must be pinned; every
-/// image must be in the mirror. Under `enforce` a failure refuses the render;
-/// otherwise unpinned images are counted on stderr.
-pub fn check(uses: &[ImageUse], rules: &MirrorRules, locked: bool, enforce: bool) -> Result<()> {
-    let refused = || format!("the render is refused ({MIRROR_ENFORCE_ENV}=false turns this check off)");
-    if locked {
-        let missing = manifests::unpinned(uses, rules);
-        if !missing.is_empty() && enforce {
-            let mut list: Vec<String> = missing
-                .iter()
-                .map(|u| {
-                    let file = u.file.as_ref().map(|f| format!(" (in {})", f.display())).unwrap_or_default();
-                    format!("  {}: {} {}{file}", u.effective(), u.resource, u.field)
-                })
-                .collect();
-            list.sort();
-            list.dedup();
-            return Err(anyhow!(
-                "{} image reference{} not in the lock file {} (mirror.images.lock):\n{}\n\
-                 Copy the images with `deploykf-cmp mirror ... --write-lock FILE` and commit the lock file",
-                list.len(),
-                if list.len() == 1 { " is" } else { "s are" },
-                rules.lock.as_deref().unwrap_or_default(),
-                list.join("\n")
-            ))
-            .with_context(refused);
-        }
-        if !missing.is_empty() {
-            eprintln!("deploykf-cmp: mirror: {} image references left unpinned (not in the lock file)", missing.len());
-        }
+/// The lock check after a pinned rewrite: the images left unpinned (see
+/// [`manifests::unpinned`]) refuse the render when `enforce`, naming each
+/// with its resource and field; otherwise stderr counts them.
+pub fn check_lock(uses: &[ImageUse], rules: &MirrorRules, enforce: bool) -> Result<()> {
+    let missing = manifests::unpinned(uses, rules);
+    if missing.is_empty() {
+        return Ok(());
     }
-    if enforce {
-        manifests::check(uses, rules).with_context(refused)?;
+    if !enforce {
+        eprintln!("deploykf-cmp: mirror: {} image references left unpinned (not in the lock file)", missing.len());
+        return Ok(());
     }
-    Ok(())
+    let mut list: Vec<String> = missing
+        .iter()
+        .map(|u| {
+            let file = u.file.as_ref().map(|f| format!(" (in {})", f.display())).unwrap_or_default();
+            format!("  {}: {} {}{file}", u.effective(), u.resource, u.field)
+        })
+        .collect();
+    list.sort();
+    list.dedup();
+    Err(anyhow!(
+        "{} image reference{} not in the lock file {} (mirror.images.lock):\n{}\n\
+         Copy the images with `deploykf-cmp mirror ... --write-lock FILE` and commit the lock file",
+        list.len(),
+        if list.len() == 1 { " is" } else { "s are" },
+        rules.lock.as_deref().unwrap_or_default(),
+        list.join("\n")
+    ))
+    .with_context(refused)
+}
+
+/// The context of a render refused by a check.
+fn refused() -> String {
+    format!("the render is refused ({MIRROR_ENFORCE_ENV}=false turns this check off)")
 }
 
 /// Prints how many image references were rewritten in `place`, if any.
