@@ -1,7 +1,7 @@
 //! Rendered manifests, as YAML streams: the after-render rewrite to the mirrors
-//! ([`rewrite_stream`]), pinned to a lock's digests, the check
-//! that every image is in the lock ([`unpinned`]), the leak check that fails a render with an image
-//! outside them ([`check`]), and plain listing for the inventory
+//! ([`rewrite_stream`]), pinned to a lock's digests, the images a lock left
+//! unpinned ([`unpinned`]), the leak check that fails a render with an image
+//! outside the mirrors ([`check`]), and plain listing for the inventory
 //! ([`images_in_stream`], [`scan_dir`]).
 //!
 //! Input is a multi-document YAML stream as `kustomize build` and `helm
@@ -61,8 +61,8 @@ impl ImageUse {
 /// Rewrites every image reference of the stream by `rules` and lists every
 /// one found (rewritten or not: excluded, already mirrored, or not a valid
 /// reference, which [`check`] then refuses). With `pins`, each image the
-/// lock lists (where a digest can be written: [`Place::can_pin`]), by its mirrored or its source name, is
-/// then written as the lock's `repo:tag@sha256:…`.
+/// lock lists by its mirrored or its source name is then written as the
+/// lock's `repo:tag@sha256:…` (where a digest can be written: [`Place::can_pin`]).
 ///
 /// Errors name the document (1-based, in stream order) and the line of the
 /// stream for a YAML error, and the resource and field for an image whose
@@ -250,6 +250,10 @@ pub fn check(uses: &[ImageUse], rules: &MirrorRules) -> Result<()> {
 // ---------------------------------------------------------------------------
 // The stream.
 
+/// Called for each image of a document: the reference to write in its place,
+/// if any, and whether the reference now held is pinned to a lock's digest.
+type Replace<'f> = dyn FnMut(&Spot<'_>) -> Result<(Option<String>, bool)> + 'f;
+
 /// A document whose images were rewritten: its value, or (when it is not
 /// YAML the reader accepts) its text.
 enum Rewritten {
@@ -349,7 +353,7 @@ impl Chunk<'_> {
     fn visit(
         &self,
         uses: &mut Vec<ImageUse>,
-        f: &mut dyn FnMut(&Spot<'_>) -> Result<(Option<String>, bool)>,
+        f: &mut Replace<'_>,
     ) -> Result<Option<Rewritten>> {
         if self.number == 0 || self.plain_kind() == Some("CustomResourceDefinition") {
             return Ok(None);

@@ -16,8 +16,9 @@
 //!   `--*-image=REF` and `--*-image REF` in `args`/`command`, the notebook
 //!   spawner's `value`/`options` under an image key or `imageGroup*`, and
 //!   Istio's injector values (`hub` + `proxy.image` + `tag` when the image
-//!   has no `/`: a [`Place::Composed`] image, its hub written back); also inside strings holding YAML or JSON (ConfigMap data:
-//!   `katib-config`, `trial-templates`, the injector's `values`), read the same way;
+//!   has no `/`: a [`Place::Composed`] image, its hub written back); also
+//!   inside strings holding YAML or JSON (ConfigMap data: `katib-config`,
+//!   `trial-templates`, the injector's `values`), read the same way;
 //! - [`Place::Text`]: strings that are not YAML or JSON (Go/Helm templates
 //!   such as the injector's `config`), read line by line for `image: REF`.
 //!

@@ -107,13 +107,21 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
 }
 
 /// The lock of copied `jobs`: each rendered name with its target and the
-/// digest the target serves for the target's tag (one `HEAD` each).
+/// digest the target serves for the target's tag (one `HEAD` each; a `GET`
+/// when the answer names no digest).
 pub async fn lock_of(client: &RegistryClient, jobs: &[CopyJob], width: usize) -> Result<Lock> {
     let digests: Vec<Result<(&CopyJob, String)>> = futures_util::stream::iter(jobs)
         .map(|job| async move {
             let target = &job.target;
             let reference = target.tag.as_deref().or(target.digest.as_deref()).unwrap_or_default();
-            match client.manifest_digest(&target.registry, &target.repository, reference, false).await {
+            let (host, repository) = (&target.registry, &target.repository);
+            let digest = match client.manifest_digest(host, repository, reference, false).await {
+                Ok(Some(digest)) => Ok(Some(digest)),
+                // No Docker-Content-Digest header (or no manifest): the manifest's own bytes say.
+                Ok(None) => client.get_manifest(host, repository, reference).await.map(|m| m.map(|m| m.digest)),
+                Err(e) => Err(e),
+            };
+            match digest {
                 Ok(Some(digest)) => Ok((job, digest)),
                 Ok(None) => Err(anyhow!("{target}: the mirror does not serve it after the copy")),
                 Err(e) => Err(anyhow!("{target}: cannot read its digest for the lock: {e}")),
