@@ -153,32 +153,29 @@ fn a_pinned_render_of_deploykf_holds_the_registrys_digests() {
     // The render's mirror (values file in the repository), the lock next to it.
     let repo_values = serde_json::json!({"argocd": {"source": {"repo": {"url": REPO_URL, "revision": "main", "path": "."}}}});
     fs::write(repo.join("repo-values.yaml"), repo_values.to_string()).unwrap();
-    let mirror_values = |lock: &str| {
-        format!("mirror:\n  images:\n    registry: {host}/deploykf\n    lock: {lock}\n  charts:\n    repository: oci://{host}/deploykf/charts\n")
-    };
-    fs::write(repo.join("mirror-values.yaml"), mirror_values("images.lock")).unwrap();
+    let mirror_values = format!(
+        "mirror:\n  images:\n    registry: {host}/deploykf\n    lock: images.lock\n  charts:\n    repository: oci://{host}/deploykf/charts\n"
+    );
+    fs::write(repo.join("mirror-values.yaml"), mirror_values).unwrap();
 
     // `generate` pins too (the lock read from the working directory); its
     // chart dependencies say where the mirror's charts go.
-    let generate = |out: &str, env: &[(&str, &str)]| -> Run {
+    let cli_out = tree.path("cli-out");
+    let cli: Run = {
         let mut cmd = Command::new(bin());
         cmd.args(["generate", "--source-path"]).arg(&tree.zip);
         for v in Tree::sample_values().iter().map(String::as_str).chain(["repo-values.yaml", "mirror-values.yaml"]) {
             cmd.args(["-f", v]);
         }
-        cmd.args(["-O", out])
+        cmd.arg("-O")
+            .arg(&cli_out)
             .current_dir(&repo)
             .env("HOME", &home)
             .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
             .env_remove("DEPLOYKF_CMP_MIRROR_ENFORCE");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         cmd.output().unwrap().into()
     };
-    let cli = generate("../cli-out", &[]);
     cli.assert_ok();
-    let cli_out = tree.path("cli-out");
     let deps = Regex::new(r#"(?m)^\s*-?\s*name: "?([a-z0-9-]+)"?\s*\n\s*version: "?([^"\s]+)"?\s*\n\s*repository: "?oci://([^"\s]+)"?"#).unwrap();
     let mut pushed = BTreeSet::new();
     for entry in walkdir(&cli_out) {
