@@ -76,8 +76,10 @@ pub fn generate(inputs: &Inputs<'_>, output_dir: &Path, mirroring: Mirroring) ->
 }
 
 /// Renders `values` into `output`'s staging folder; with `rewrite`, rewrites
-/// the image references of its YAML files by those rules and, when
-/// `enforce`, fails on any image left outside the mirror. The caller commits.
+/// the image references of its YAML files by those rules (pinned by their
+/// lock file, a relative path read from the working directory, images it
+/// does not list counted on stderr) and, when `enforce`, fails on any image
+/// left outside the mirror. The caller commits.
 pub fn render(
     source: &GeneratorSource,
     values: Value,
@@ -88,8 +90,14 @@ pub fn render(
 ) -> Result<()> {
     render::render(source, values, output, env)?;
     if let Some(rules) = rewrite {
-        let uses = steps::rewrite_dir(output.staging(), rules)?;
+        let lock = steps::load_lock(rules, None)?;
+        let uses = steps::rewrite_dir(output.staging(), rules, lock.as_ref())?;
         steps::report_rewrites(&uses, "the output folder");
+        if lock.is_some() {
+            // The folders are kustomize's input, holding bases and patches that
+            // never deploy as written: unpinned images are counted, not refused.
+            steps::check_lock(&uses, rules, false)?;
+        }
         if enforce {
             manifests::check(&uses, rules)?;
         }

@@ -463,3 +463,73 @@ fn a_bad_mirror_file_fails_before_anything_renders() {
         assert!(stderr.contains("mirror.yaml") && stderr.contains("put it under a top-level `mirror:` key"), "{stderr}");
     }
 }
+
+/// `images --since-source-path` and `charts --since-source-path` from deployKF
+/// 0.1.4 to 0.1.5, each with its sample values: exactly the references the
+/// 0.1.5 list holds and the 0.1.4 list does not, computed here from two full
+/// `--output list` runs of each command.
+#[test]
+fn the_upgrade_diff_lists_exactly_what_0_1_5_adds_to_0_1_4() {
+    let Some(shared) = shared() else {
+        eprintln!("SKIPPED: ../shared (fixtures) is absent");
+        return;
+    };
+    let (Some(helm), Some(kubectl)) = (support::tools::helm(), support::tools::kubectl()) else { return };
+    let Some(registry) = TestRegistry::start(RegistryOptions::plain().helm()) else { return };
+    let fixtures = shared.join("fixtures");
+    for entry in fs::read_dir(fixtures.join("charts")).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "tgz") {
+            registry.push_chart(&entry.path(), "charts");
+        }
+    }
+    let work = TempDir::new().unwrap();
+    let charts_file = work.path().join("charts.yaml");
+    fs::write(&charts_file, chart_values(&registry.host())).unwrap();
+    let version_args = |version: &str| -> (PathBuf, Vec<PathBuf>) {
+        let zip = fixtures.join(format!("generators/deploykf-{version}-generator.zip"));
+        let mut values: Vec<PathBuf> = [format!("sample-values-{version}.yaml"), format!("sample-values-overrides-{version}.yaml")]
+            .iter()
+            .map(|n| fixtures.join("sample-values").join(n))
+            .collect();
+        values.push(charts_file.clone());
+        (zip, values)
+    };
+    let (old_zip, old_values) = version_args("0.1.4");
+    let (new_zip, new_values) = version_args("0.1.5");
+    let home = work.path().join("home");
+    fs::create_dir_all(&home).unwrap();
+    let registry_host = registry.host();
+    let inventory = |command: &str, zip: &Path, values: &[PathBuf], since: bool| {
+        let mut cmd = Command::new(bin());
+        cmd.args([command, "--output", "list", "--source-path"]).arg(zip);
+        for v in values {
+            cmd.arg("--values").arg(v);
+        }
+        if since {
+            cmd.arg("--since-source-path").arg(&old_zip);
+            for v in &old_values {
+                cmd.arg("--since-values").arg(v);
+            }
+        }
+        cmd.env("HOME", &home)
+            .env("DEPLOYKF_CMP_HELM", &helm)
+            .env("DEPLOYKF_CMP_KUBECTL", &kubectl)
+            .env("DEPLOYKF_CMP_INSECURE_REGISTRIES", &registry_host)
+            .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
+            .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+            .env_remove("DEPLOYKF_CMP_CACHE_DIR")
+            .env_remove("XDG_CACHE_HOME");
+        run_both(&mut cmd)
+    };
+    let lines = |text: &str| -> BTreeSet<String> { text.lines().map(str::to_string).collect() };
+    for command in ["images", "charts"] {
+        let old = lines(&inventory(command, &old_zip, &old_values, false).0);
+        let new = lines(&inventory(command, &new_zip, &new_values, false).0);
+        let (added, stderr) = inventory(command, &new_zip, &new_values, true);
+        let expected: Vec<String> = new.difference(&old).cloned().collect();
+        assert!(!expected.is_empty() && expected.len() < new.len(), "{command}: {} of {}", expected.len(), new.len());
+        // Sorted and unique like every list, and exactly the difference.
+        assert_eq!(added.lines().collect::<Vec<_>>(), expected, "{command}:\n{stderr}");
+        eprintln!("{command}: 0.1.5 lists {}, 0.1.4 {}, the upgrade adds {}", new.len(), old.len(), expected.len());
+    }
+}

@@ -377,3 +377,59 @@ fn plugin_generate_refuses_a_leak_and_follows_a_changed_mirror() {
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("DEPLOYKF_CMP_MIRROR_ENFORCE must be 'true' or 'false', not 'maybe'"), "{}", run.stderr);
 }
+
+/// A lock as `mirror --write-lock` writes it, for the sources `(source, mirrored, digest)`.
+fn lock_text(entries: &[(&str, &str, &str)]) -> String {
+    let images: serde_json::Map<String, serde_json::Value> = entries
+        .iter()
+        .map(|(source, mirrored, digest)| (source.to_string(), serde_json::json!({"mirrored": mirrored, "digest": digest})))
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({"version": 1, "images": images})).unwrap()
+}
+
+#[test]
+fn plugin_generate_pins_images_from_the_lock_and_refuses_one_missing_from_it() {
+    let Some(kubectl) = support::tools::kubectl() else { return };
+    let s = Small::new();
+    let (nginx, busybox) = ("docker.io/library/nginx:1.25", "docker.io/library/busybox:1.36");
+    let mirrored = |image: &str| format!("a.registry.test/deploykf/{image}");
+    let (d1, d2) = (format!("sha256:{}", "1".repeat(64)), format!("sha256:{}", "2".repeat(64)));
+    fs::create_dir_all(s.path("repo/locks")).unwrap();
+    // The path is relative to the repository root, not the application's folder.
+    let values = "mirror:\n  images:\n    registry: a.registry.test/deploykf\n    lock: locks/images.lock\n";
+
+    fs::write(s.path("repo/locks/images.lock"), lock_text(&[(nginx, &mirrored(nginx), &d1), (busybox, &mirrored(busybox), &d2)])).unwrap();
+    let run = s.plugin(values, &[], &kubectl);
+    run.assert_ok();
+    assert!(run.stdout.contains(&format!("- image: {}@{d1}", mirrored(nginx))), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("- image: {}@{d2}", mirrored(busybox))), "{}", run.stdout);
+    // Not only pod specs: the ConfigMap's image value too.
+    assert!(run.stdout.contains(&format!("\n  image: {}@{d1}", mirrored(nginx))), "{}", run.stdout);
+
+    // busybox missing from the lock: refused, naming the image, resource and field.
+    fs::write(s.path("repo/locks/images.lock"), lock_text(&[(nginx, &mirrored(nginx), &d1)])).unwrap();
+    let run = s.plugin(values, &[], &kubectl);
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    assert!(run.stdout.is_empty(), "stdout must stay empty:\n{}", run.stdout);
+    for needle in [
+        "1 image reference is not in the lock file locks/images.lock".to_string(),
+        format!("  {}: Deployment/demo/web spec.template.spec.containers[1].image", mirrored(busybox)),
+        "--write-lock FILE".to_string(),
+        "DEPLOYKF_CMP_MIRROR_ENFORCE=false".to_string(),
+    ] {
+        assert!(run.stderr.contains(&needle), "stderr lacks {needle:?}:\n{}", run.stderr);
+    }
+    // Not enforcing: left tag-only, counted on stderr.
+    let run = s.plugin(values, &[("DEPLOYKF_CMP_MIRROR_ENFORCE", "false")], &kubectl);
+    run.assert_ok();
+    assert!(run.stdout.contains(&format!("- image: {}\n", mirrored(busybox))), "{}", run.stdout);
+    assert!(run.stderr.contains("1 image references left unpinned"), "{}", run.stderr);
+
+    // A lock file that is missing or damaged fails, naming it.
+    fs::write(s.path("repo/locks/images.lock"), "{\"version\": 1, \"images\": {").unwrap();
+    let run = s.plugin(values, &[], &kubectl);
+    assert!(run.code != Some(0) && run.stderr.contains("lock file '") && run.stderr.contains("images.lock"), "{}", run.stderr);
+    fs::remove_file(s.path("repo/locks/images.lock")).unwrap();
+    let run = s.plugin(values, &[], &kubectl);
+    assert!(run.code != Some(0) && run.stderr.contains("the lock file 'locks/images.lock' given in 'mirror.images.lock' does not exist"), "{}", run.stderr);
+}

@@ -1,11 +1,14 @@
 //! `deploykf-cmp images` and `deploykf-cmp charts`: what a values set
 //! deploys, → [`crate::inventory`].
 
+use std::path::PathBuf;
+
 use anyhow::Result;
 use clap::{ArgGroup, Args};
 
 use super::source::SourceArgs;
 use super::write_stdout;
+use crate::generator::source::GeneratorSource;
 use crate::inventory;
 use crate::settings::Settings;
 
@@ -36,8 +39,15 @@ lines) are counted in one line on stderr; --verbose shows them.
 --output list prints one fully qualified reference per line, sorted and unique: the
 input of 'deploykf-cmp mirror --images-file'.
 
+Upgrades: --since-source-version OLD (or --since-source-path P) and/or --since-values FILE
+render the old deployKF version and values too (the old values default to --values, the old
+source to the new one) and list only the images the new render adds: the references the
+old render's list does not hold. The list feeds 'mirror --images-file' and
+'bundle create --images-file', so an upgrade copies only what it adds.
+
 Examples:
   deploykf-cmp images --source-version 0.1.5 --values values.yaml
+  deploykf-cmp images --source-version 0.1.5 -f values.yaml --since-source-version 0.1.4 --output list > new-images.txt
   deploykf-cmp images --source-path ./generator.zip -f values.yaml --output list > images.txt
   deploykf-cmp images --source-version 0.1.5 -f values.yaml --mirror mirror.yaml --output json";
 
@@ -51,6 +61,9 @@ repository, component), after rendering as 'deploykf-cmp images' does.
 'deploykf-cmp mirror --charts-file'. Charts of file:// repositories (deployKF's forks inside
 the generator, deployed from there) are left out of the list, with a note on stderr.
 
+--since-source-version/--since-source-path/--since-values list only the charts the new
+render adds to the old one (repository, name and version pulled), as for 'images'.
+
 Examples:
   deploykf-cmp charts --source-version 0.1.5 --values values.yaml
   deploykf-cmp charts --source-path ./generator.zip -f values.yaml --mirror mirror.yaml --output json";
@@ -63,6 +76,18 @@ pub struct InventoryArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
+    /// List only what is new since this older deployKF version (rendered with --since-values, else --values)
+    #[arg(long, value_name = "VERSION", conflicts_with = "since_source_path")]
+    pub since_source_version: Option<String>,
+
+    /// List only what is new since this older generator (folder or .zip)
+    #[arg(long, value_name = "PATH")]
+    pub since_source_path: Option<PathBuf>,
+
+    /// The values files of the older render (repeatable, or comma-separated; default: --values)
+    #[arg(long, value_name = "FILE", value_delimiter = ',')]
+    pub since_values: Vec<PathBuf>,
+
     /// How to print the inventory
     #[arg(short = 'o', long, value_enum, default_value_t = inventory::Format::Text)]
     pub output: inventory::Format,
@@ -73,18 +98,36 @@ pub struct InventoryArgs {
 }
 
 impl InventoryArgs {
-    /// Renders everything and prints the images (or, with `charts`, the charts).
+    /// Renders everything and prints the images (or, with `charts`, the charts);
+    /// with a `--since-*` flag, only those the older render does not list.
     pub fn run(self, charts: bool, settings: &Settings) -> Result<()> {
         let source = self.source.require(settings)?;
-        let rendered = inventory::render_all(&inventory::Request {
-            source: &source,
-            values_files: &self.source.values,
-            mirror_file: self.source.mirror.as_deref(),
-            verbose: self.verbose,
-            settings,
-        })?;
+        let render = |source: &GeneratorSource, values_files: &[PathBuf]| {
+            inventory::render_all(&inventory::Request {
+                source,
+                values_files,
+                mirror_file: self.source.mirror.as_deref(),
+                verbose: self.verbose,
+                settings,
+            })
+        };
+        let rendered = render(&source, &self.source.values)?;
+        let old = match self.since_source(settings)? {
+            Some(old_source) => {
+                let values = if self.since_values.is_empty() { &self.source.values } else { &self.since_values };
+                eprintln!("rendering the older version to compare with");
+                Some(render(&old_source, values)?)
+            }
+            None if !self.since_values.is_empty() => Some(render(&source, &self.since_values)?),
+            None => None,
+        };
         let text = if charts {
-            let entries = inventory::charts(&rendered);
+            let mut entries = inventory::charts(&rendered);
+            if let Some(old) = &old {
+                let total = entries.len();
+                entries = inventory::charts_added(entries, &inventory::charts(old));
+                eprintln!("{} of {total} chart dependencies are new", entries.len());
+            }
             if self.output == inventory::Format::List {
                 if let Some(note) = inventory::local_charts_note(&entries) {
                     eprintln!("{note}");
@@ -92,8 +135,25 @@ impl InventoryArgs {
             }
             inventory::format_charts(&entries, self.output)
         } else {
-            inventory::format_images(&inventory::images(&rendered)?, self.output)
+            let mut entries = inventory::images(&rendered)?;
+            if let Some(old) = &old {
+                let total = entries.len();
+                entries = inventory::images_added(entries, &inventory::images(old)?);
+                eprintln!("{} of {total} images are new", entries.len());
+            }
+            inventory::format_images(&entries, self.output)
         };
         write_stdout(&text)
+    }
+
+    /// The older generator of `--since-source-version`/`--since-source-path`.
+    fn since_source(&self, settings: &Settings) -> Result<Option<GeneratorSource>> {
+        let old = SourceArgs {
+            source_version: self.since_source_version.clone(),
+            source_path: self.since_source_path.clone(),
+            values: Vec::new(),
+            mirror: None,
+        };
+        old.open(settings)
     }
 }

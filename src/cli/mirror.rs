@@ -51,10 +51,16 @@ DEPLOYKF_CMP_INSECURE_REGISTRIES). Docker Hub (docker.io) is reached at registry
 Failed requests are tried 5 times (timeouts below). Manifests over 4 MiB and token answers
 over 1 MiB are refused.
 
+--write-lock FILE: once every copy succeeded, the lock file of what was copied: for each
+source reference, the mirrored reference and the digest the mirror serves for its tag (JSON,
+sorted, one entry per image; commit it next to the values and set mirror.images.lock to it
+so that renders pin every image to 'repo:tag@sha256:...').
+
 Exits non-zero listing every image and chart that failed.
 
 Examples:
   deploykf-cmp mirror --images-file images.txt --mirror mirror.yaml
+  deploykf-cmp mirror --images-file images.txt --mirror mirror.yaml --write-lock images.lock
   deploykf-cmp mirror --source-version 0.1.5 -f values.yaml --mirror mirror.yaml --dry-run
   deploykf-cmp charts --source-path deploykf-0.1.5-generator.zip -f values.yaml --output list > charts.txt
   deploykf-cmp mirror --charts-file charts.txt --mirror mirror.yaml";
@@ -100,6 +106,11 @@ pub struct MirrorArgs {
     /// Write the mirror configuration matching what was pushed to FILE (`-`: stdout)
     #[arg(long, value_name = "FILE")]
     pub write_mirror: Option<PathBuf>,
+
+    /// After the copy, write FILE: for each source image, its mirrored reference and the
+    /// digest the mirror serves (`mirror.images.lock` pins renders to it)
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub write_lock: Option<PathBuf>,
 
     /// With an inventory input: show the warnings kustomize, kubectl and helm print,
     /// instead of one line counting them
@@ -154,6 +165,7 @@ impl MirrorArgs {
                 insecure_registries: self.insecure_registries,
                 dry_run: self.dry_run,
                 write_mirror: self.write_mirror,
+                write_lock: self.write_lock,
             },
             settings,
         )

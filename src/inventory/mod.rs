@@ -14,7 +14,9 @@
 //!
 //! The inventory lists the *source* images and charts (what to copy into a
 //! mirror): with a mirror configuration, each entry also shows where the
-//! mirror rules send it, but rendering uses the upstream locations.
+//! mirror rules send it, but rendering uses the upstream locations. Against
+//! the inventory of an older render, [`images_added`] and [`charts_added`]
+//! keep what an upgrade adds.
 
 pub mod render;
 pub mod scan;
@@ -154,6 +156,13 @@ pub fn images(rendered: &Rendered) -> Result<Vec<ImageEntry>> {
     Ok(entries.into_values().collect())
 }
 
+/// The entries of `new` whose reference `old` does not list: what an upgrade
+/// from `old` adds (the set difference of `images --output list`).
+pub fn images_added(new: Vec<ImageEntry>, old: &[ImageEntry]) -> Vec<ImageEntry> {
+    let known: std::collections::HashSet<&ImageRef> = old.iter().map(|e| &e.image).collect();
+    new.into_iter().filter(|e| !known.contains(&e.image)).collect()
+}
+
 fn mirrored(rules: Option<&MirrorRules>, image: &ImageRef) -> Option<String> {
     let rules = rules?;
     if rules.is_mirrored(image) {
@@ -199,6 +208,18 @@ pub fn charts(rendered: &Rendered) -> Vec<ChartEntry> {
     }
     out.sort_by(|a, b| (&a.component, &a.name).cmp(&(&b.component, &b.name)));
     out
+}
+
+/// The entries of `new` whose chart (repository, name, version pulled) `old`
+/// does not list: what an upgrade from `old` adds.
+pub fn charts_added(new: Vec<ChartEntry>, old: &[ChartEntry]) -> Vec<ChartEntry> {
+    let known: BTreeSet<(&str, &str, &str)> = old.iter().map(chart_key).collect();
+    new.into_iter().filter(|e| !known.contains(&chart_key(e))).collect()
+}
+
+/// A chart as `charts --output list` prints it: repository, name, version pulled.
+fn chart_key(e: &ChartEntry) -> (&str, &str, &str) {
+    (e.repository.trim(), &e.name, e.resolved_version.as_deref().unwrap_or(&e.version))
 }
 
 /// The note for `charts --output list`, which leaves `file://` charts out:
@@ -508,5 +529,29 @@ mod tests {
         assert_eq!(json[1]["sources"][0]["how"], json!("runtime"));
         let text = format_images(&entries, Format::Text);
         assert!(text.contains("docker.io/library/nginx:1  (runtime only)\n    from: Deployment/ns/x g (runtime) [dkf-x]\n"), "{text}");
+    }
+
+    #[test]
+    fn an_upgrade_adds_what_the_old_inventory_does_not_list() {
+        let old = [entry("nginx:1", &[(How::PodSpec, "f")]), entry("quay.io/b:1", &[(How::PodSpec, "f")])];
+        let new = vec![
+            entry("docker.io/library/nginx:1", &[(How::PodSpec, "g")]),
+            entry("quay.io/b:2", &[(How::PodSpec, "f")]),
+            entry("ghcr.io/c:1", &[(How::Runtime, "f")]),
+        ];
+        assert_eq!(format_images(&images_added(new, &old), Format::List), "ghcr.io/c:1\nquay.io/b:2\n");
+        let chart = |version: &str, resolved: Option<&str>| ChartEntry {
+            name: "istiod".into(),
+            version: version.into(),
+            resolved_version: resolved.map(Into::into),
+            repository: "https://istio.example.com/charts".into(),
+            mirrored_repository: None,
+            component: "c".into(),
+            chart_path: "p".into(),
+        };
+        let old = [chart("~1.17", Some("1.17.8"))];
+        // The same chart pulled under another constraint is not new; another version is.
+        let added = charts_added(vec![chart("1.17.8", None), chart("~1.18", Some("1.18.0"))], &old);
+        assert_eq!(format_charts(&added, Format::List), "https://istio.example.com/charts istiod 1.18.0\n");
     }
 }

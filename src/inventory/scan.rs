@@ -95,7 +95,7 @@ pub fn component_images(component: &str, stream: &str) -> Result<Vec<Found>> {
         let Ok(image) = ImageRef::parse(&image_use.image) else { continue };
         let how = match image_use.place {
             Place::PodSpec => How::PodSpec,
-            Place::Runtime => How::Runtime,
+            Place::Runtime | Place::Composed => How::Runtime,
             Place::Text => How::Text,
             Place::Prefix => continue,
         };
@@ -376,7 +376,7 @@ kubeflow_tools:
                 }
             };
             let inventory = component_images(&app.name, &stream).unwrap();
-            let (out, uses) = manifests::rewrite_stream(&stream, &rules).unwrap();
+            let (out, uses) = manifests::rewrite_stream(&stream, &rules, None).unwrap();
             for found in &inventory {
                 let (resource, field) = (found.source.resource.as_deref(), found.source.field.as_deref());
                 let used = uses.iter().find(|u| Some(u.resource.as_str()) == resource && Some(u.field.as_str()) == field);

@@ -1,6 +1,7 @@
 //! Rendered manifests, as YAML streams: the after-render rewrite to the mirrors
-//! ([`rewrite_stream`]), the leak check that fails a render with an image
-//! outside them ([`check`]), and plain listing for the inventory
+//! ([`rewrite_stream`]), pinned to a lock's digests, the images a lock left
+//! unpinned ([`unpinned`]), the leak check that fails a render with an image
+//! outside the mirrors ([`check`]), and plain listing for the inventory
 //! ([`images_in_stream`], [`scan_dir`]).
 //!
 //! Input is a multi-document YAML stream as `kustomize build` and `helm
@@ -24,6 +25,7 @@ use gomplate::Value;
 use image_ref::ImageRef;
 
 use crate::mirror::config::MirrorRules;
+use crate::mirror::lock::Pins;
 
 pub mod recognize;
 
@@ -36,6 +38,8 @@ pub struct ImageUse {
     pub image: String,
     /// The reference written in its place, when it was rewritten.
     pub mirrored: Option<String>,
+    /// Whether the reference now held is pinned to a lock's digest.
+    pub pinned: bool,
     /// `Kind/namespace/name`, or `Kind/name` without a namespace.
     pub resource: String,
     /// The path of the image in the resource
@@ -56,18 +60,20 @@ impl ImageUse {
 
 /// Rewrites every image reference of the stream by `rules` and lists every
 /// one found (rewritten or not: excluded, already mirrored, or not a valid
-/// reference, which [`check`] then refuses).
+/// reference, which [`check`] then refuses). With `pins`, each image the
+/// lock lists by its mirrored or its source name is then written as the
+/// lock's `repo:tag@sha256:…` (where a digest can be written: [`Place::can_pin`]).
 ///
 /// Errors name the document (1-based, in stream order) and the line of the
 /// stream for a YAML error, and the resource and field for an image whose
 /// mirror location is not a valid reference.
-pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<ImageUse>)> {
+pub fn rewrite_stream(text: &str, rules: &MirrorRules, pins: Option<&Pins>) -> Result<(String, Vec<ImageUse>)> {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
         let rewritten = chunk.visit(&mut uses, &mut |spot| {
             let Ok(parsed) = parse_use(spot.image, spot.place) else {
-                return Ok(None);
+                return Ok((None, false));
             };
             let mirrored = rules.try_rewrite_image(&parsed).with_context(|| {
                 format!(
@@ -78,7 +84,11 @@ pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<Im
                     spot.image
                 )
             })?;
-            Ok(mirrored.map(|r| written_use(&r, spot.place)).filter(|m| m != spot.image))
+            let pinned = pins.filter(|_| spot.place.can_pin()).and_then(|p| {
+                p.get(mirrored.as_ref().unwrap_or(&parsed)).or_else(|| p.get(&parsed))
+            });
+            let written = pinned.or(mirrored.as_ref()).map(|r| written_use(r, spot.place));
+            Ok((written.filter(|m| m != spot.image), pinned.is_some()))
         })?;
         match rewritten {
             Some(Rewritten::Value(doc)) => chunk.reemit(&doc, &mut out)?,
@@ -87,6 +97,16 @@ pub fn rewrite_stream(text: &str, rules: &MirrorRules) -> Result<(String, Vec<Im
         }
     }
     Ok((out, uses))
+}
+
+/// The uses a lock should have pinned but did not list: every image left
+/// unpinned where a digest can be written ([`Place::can_pin`]), not excluded
+/// by `rules`, and a valid reference.
+pub fn unpinned<'a>(uses: &'a [ImageUse], rules: &MirrorRules) -> Vec<&'a ImageUse> {
+    uses.iter()
+        .filter(|u| !u.pinned && u.place.can_pin())
+        .filter(|u| parse_use(u.effective(), u.place).is_ok_and(|r| !rules.exclude.iter().any(|p| p.matches(&r))))
+        .collect()
 }
 
 /// The name a prefix ([`Place::Prefix`]) is probed with: a prefix is mapped
@@ -116,7 +136,7 @@ fn written_use(mirrored: &ImageRef, place: Place) -> String {
 pub fn images_in_stream(text: &str) -> Result<Vec<ImageUse>> {
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
-        chunk.visit(&mut uses, &mut |_| Ok(None))?;
+        chunk.visit(&mut uses, &mut |_| Ok((None, false)))?;
     }
     Ok(uses)
 }
@@ -230,6 +250,10 @@ pub fn check(uses: &[ImageUse], rules: &MirrorRules) -> Result<()> {
 // ---------------------------------------------------------------------------
 // The stream.
 
+/// Called for each image of a document: the reference to write in its place,
+/// if any, and whether the reference now held is pinned to a lock's digest.
+type Replace<'f> = dyn FnMut(&Spot<'_>) -> Result<(Option<String>, bool)> + 'f;
+
 /// A document whose images were rewritten: its value, or (when it is not
 /// YAML the reader accepts) its text.
 enum Rewritten {
@@ -329,18 +353,19 @@ impl Chunk<'_> {
     fn visit(
         &self,
         uses: &mut Vec<ImageUse>,
-        f: &mut dyn FnMut(&Spot<'_>) -> Result<Option<String>>,
+        f: &mut Replace<'_>,
     ) -> Result<Option<Rewritten>> {
         if self.number == 0 || self.plain_kind() == Some("CustomResourceDefinition") {
             return Ok(None);
         }
         let mut changed = false;
         let mut record = |spot: &Spot<'_>| {
-            let mirrored = f(spot)?;
+            let (mirrored, pinned) = f(spot)?;
             changed |= mirrored.is_some();
             uses.push(ImageUse {
                 image: spot.image.to_string(),
                 mirrored: mirrored.clone(),
+                pinned,
                 resource: spot.resource.to_string(),
                 field: spot.field.to_string(),
                 place: spot.place,
@@ -496,7 +521,7 @@ spec:
         let broken_crd = format!("{crd}  bad: [\n");
         let pod = "apiVersion: v1\nkind: \"Pod\" # a comment\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: nginx:1.25}]\n";
         let stream = format!("{broken_crd}---\n{pod}");
-        let (out, uses) = rewrite_stream(&stream, &rules("")).unwrap();
+        let (out, uses) = rewrite_stream(&stream, &rules(""), None).unwrap();
         assert!(out.starts_with(&broken_crd), "{out}");
         assert_eq!(fields(&uses), ["Pod/p spec.containers[0].image"]);
         // A flow-style document or one with two `kind:` lines is decoded as before.
@@ -507,7 +532,7 @@ spec:
     #[test]
     fn an_object_the_reader_refuses_is_read_by_lines() {
         let broken = "kind: ConfigMap\nmetadata: {name: c}\ndata:\n  x: [\n  image: nginx:1.25\n";
-        let (out, uses) = rewrite_stream(broken, &rules("")).unwrap();
+        let (out, uses) = rewrite_stream(broken, &rules(""), None).unwrap();
         assert_eq!(out, broken.replace("nginx:1.25", &mirrored("nginx:1.25")));
         assert_eq!(
             summary(&uses),
@@ -519,7 +544,7 @@ spec:
             )]
         );
         // A workload must parse.
-        assert!(rewrite_stream(&broken.replace("ConfigMap", "Deployment"), &rules("")).is_err());
+        assert!(rewrite_stream(&broken.replace("ConfigMap", "Deployment"), &rules(""), None).is_err());
     }
 
     #[test]
@@ -642,7 +667,7 @@ data: {image: auto, url: 'https://cm.example.com/x:1'}
         assert!(uses.iter().all(|u| u.mirrored.is_none()));
 
         // The rewrite reaches the same places, and nothing else.
-        let (out, rewritten) = rewrite_stream(stream, &rules("")).unwrap();
+        let (out, rewritten) = rewrite_stream(stream, &rules(""), None).unwrap();
         assert_eq!(fields(&rewritten), fields(&uses));
         let again = images_in_stream(&out).unwrap();
         assert_eq!(fields(&again), fields(&uses));
@@ -668,7 +693,7 @@ items:
   items:
   - {kind: Pod, metadata: {name: p}, spec: {containers: [{name: a, image: busybox:1}]}}
 ";
-        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        let (out, uses) = rewrite_stream(stream, &rules(""), None).unwrap();
         assert_eq!(
             summary(&uses),
             [
@@ -733,7 +758,7 @@ apiVersion: apps/v1
 metadata: {name: already}
 spec: {template: {spec: {containers: [{name: a, image: 'registry.example.com/deploykf/y:1'}]}}}
 ";
-        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        let (out, uses) = rewrite_stream(stream, &rules(""), None).unwrap();
         let expected = "\
 # leading comment of the stream
 ---
@@ -771,7 +796,7 @@ spec: {template: {spec: {containers: [{name: a, image: 'registry.example.com/dep
         assert_eq!(uses[2].mirrored, None);
 
         // Without anything to rewrite the whole stream comes back as it was.
-        let (same, _) = rewrite_stream(&out, &rules("")).unwrap();
+        let (same, _) = rewrite_stream(&out, &rules(""), None).unwrap();
         assert_eq!(same, out);
     }
 
@@ -786,7 +811,7 @@ spec:
   - {name: b, image: '{{inputs.parameters.image}}'}
 ";
         let r = rules("  exclude: [\"private.example.com/*\"]\n");
-        let (out, uses) = rewrite_stream(stream, &r).unwrap();
+        let (out, uses) = rewrite_stream(stream, &r, None).unwrap();
         assert_eq!(out, stream, "nothing rewritten, so byte-identical");
         assert!(uses.iter().all(|u| u.mirrored.is_none()));
         let err = check(&uses, &r).unwrap_err().to_string();
@@ -828,7 +853,7 @@ spec: {template: {spec: {containers: [{name: a, image: nginx}], initContainers: 
 Mirror each image and point mirror.images.overrides at it, or list it in mirror.images.exclude when it already comes from a private registry (config from test)."
         );
         // After the rewrite, the same stream passes.
-        let (_, rewritten) = rewrite_stream(stream, &r).unwrap();
+        let (_, rewritten) = rewrite_stream(stream, &r, None).unwrap();
         check(&rewritten, &r).unwrap();
     }
 
@@ -856,7 +881,7 @@ kind: ConfigMap
             err,
             format!("document 2: line {}: {}", alone.line + 3, alone.message)
         );
-        let err = rewrite_stream(stream, &rules("")).unwrap_err().to_string();
+        let err = rewrite_stream(stream, &rules(""), None).unwrap_err().to_string();
         assert!(err.starts_with("document 2: line "), "{err}");
     }
 
@@ -864,7 +889,7 @@ kind: ConfigMap
     fn unusable_mirror_location_names_the_resource() {
         let long = format!("docker.io/{}/app:1", "a".repeat(240));
         let stream = format!("kind: Pod\nmetadata: {{name: p, namespace: n}}\nspec: {{containers: [{{name: a, image: {long}}}]}}\n");
-        let err = rewrite_stream(&stream, &rules("")).unwrap_err();
+        let err = rewrite_stream(&stream, &rules(""), None).unwrap_err();
         let text = format!("{err:#}");
         assert!(
             text.starts_with("document 1 (line 1), Pod/n/p spec.containers[0].image")
@@ -885,7 +910,7 @@ kind: Pod
 metadata: {name: b}
 spec: {containers: [{name: a, image: busybox}]}
 ";
-        let (out, uses) = rewrite_stream(stream, &rules("")).unwrap();
+        let (out, uses) = rewrite_stream(stream, &rules(""), None).unwrap();
         assert_eq!(uses.len(), 2);
         assert!(out.starts_with("---\nkind: Pod\n"), "{out}");
         assert!(out.contains("\n...\n---\n---\n"), "{out}");
@@ -1002,7 +1027,7 @@ spec: {containers: [{name: a, image: busybox}]}
                 );
             }
 
-            let (out, uses) = rewrite_stream(&stream, &r).unwrap();
+            let (out, uses) = rewrite_stream(&stream, &r, None).unwrap();
             assert_eq!(fields(&uses), fields(&found), "{component}");
             check(&uses, &r).unwrap();
             let after = images_in_stream(&out).unwrap();

@@ -16,8 +16,9 @@
 //!   `--*-image=REF` and `--*-image REF` in `args`/`command`, the notebook
 //!   spawner's `value`/`options` under an image key or `imageGroup*`, and
 //!   Istio's injector values (`hub` + `proxy.image` + `tag` when the image
-//!   has no `/`); also inside strings holding YAML or JSON (ConfigMap data:
-//!   `katib-config`, `trial-templates`, the injector's `values`), read the same way;
+//!   has no `/`: a [`Place::Composed`] image, its hub written back); also
+//!   inside strings holding YAML or JSON (ConfigMap data: `katib-config`,
+//!   `trial-templates`, the injector's `values`), read the same way;
 //! - [`Place::Text`]: strings that are not YAML or JSON (Go/Helm templates
 //!   such as the injector's `config`), read line by line for `image: REF`.
 //!
@@ -46,6 +47,17 @@ pub enum Place {
     /// by the mirror rules like an image and checked like one, but not an
     /// image to copy.
     Prefix,
+    /// An image composed from a prefix, a name and a tag (Istio's `hub` +
+    /// `proxy.image` + `tag`): mapped like an image, but only its prefix is
+    /// written, so it cannot carry a digest.
+    Composed,
+}
+
+impl Place {
+    /// Whether a digest-pinned reference can be written here.
+    pub fn can_pin(self) -> bool {
+        !matches!(self, Place::Prefix | Place::Composed)
+    }
 }
 
 /// One image reference where it was found.
@@ -386,7 +398,7 @@ fn istio_hub(map: &mut Map, field: &str, ctx: &mut Ctx<'_, '_>) -> Result<()> {
         let mut composed = Value::str(format!("{hub}/{name}{suffix}"));
         // The text holds the hub, not the composed image: only the hub's swap counts.
         let swaps = ctx.swaps.len();
-        ctx.slot(&mut composed, &at, Place::Runtime)?;
+        ctx.slot(&mut composed, &at, Place::Composed)?;
         ctx.swaps.truncate(swaps);
         ctx.skip.insert(at);
         let Some(new) = composed.as_str().filter(|c| *c != format!("{hub}/{name}{suffix}")) else {
@@ -641,7 +653,7 @@ metadata:
                 (Place::Runtime, at("suggestion", "random.image"), "docker.io/kubeflowkatib/suggestion-hyperopt:v0.15.0".into()),
             ]
         );
-        let (out, rewritten) = rewrite_stream(KATIB_CONFIG, &rules()).unwrap();
+        let (out, rewritten) = rewrite_stream(KATIB_CONFIG, &rules(), None).unwrap();
         assert!(rewritten.iter().all(|u| u.mirrored.as_deref() == Some(&format!("{MIRROR}/{}", u.image))));
         // Only the references change in the values' text: layout, order and the rest stay.
         for key in ["suggestion", "metrics-collector-sidecar"] {
@@ -654,7 +666,7 @@ metadata:
 
     #[test]
     fn trial_templates_are_jobs_in_strings() {
-        let (out, uses) = rewrite_stream(TRIAL_TEMPLATES, &rules()).unwrap();
+        let (out, uses) = rewrite_stream(TRIAL_TEMPLATES, &rules(), None).unwrap();
         assert_eq!(
             spots(&uses),
             [(
@@ -722,13 +734,13 @@ data:
             image: "{{ .ProxyImage }}"
           {{- end }}
 "#;
-        let (out, uses) = rewrite_stream(stream, &rules()).unwrap();
+        let (out, uses) = rewrite_stream(stream, &rules(), None).unwrap();
         let at = |f: &str| format!("ConfigMap/istio-system/istio-sidecar-injector {f}");
         assert_eq!(
             spots(&uses),
             [
                 (Place::Text, at("data[\"config\"] templates[\"grpc-simple\"] line 4"), "busybox:1.28".into()),
-                (Place::Runtime, at("data[\"values\"] global.proxy_init.image"), "docker.io/istio/proxyv2:1.17.8".into()),
+                (Place::Composed, at("data[\"values\"] global.proxy_init.image"), "docker.io/istio/proxyv2:1.17.8".into()),
                 (Place::Runtime, at("data[\"values\"] global.proxy.image"), "docker.io/istio/proxyv2:1.17.8-distroless".into()),
             ]
         );
@@ -742,6 +754,23 @@ data:
         let again = images_in_stream(&out).unwrap();
         assert_eq!(again.len(), 3);
         assert!(again.iter().all(|u| u.image.starts_with(MIRROR)), "{again:?}");
+
+        // Pinned: full references get the lock's digest; the composed proxy
+        // image keeps its hub (istiod adds name and tag), and is not missing.
+        let mut lock = crate::mirror::lock::Lock::default();
+        let digest = format!("sha256:{}", "d".repeat(64));
+        for source in ["busybox:1.28", "docker.io/istio/proxyv2:1.17.8", "docker.io/istio/proxyv2:1.17.8-distroless"] {
+            let source = ImageRef::parse(source).unwrap();
+            lock.insert(&source, rules().rewrite_image(&source).unwrap(), digest.clone());
+        }
+        let (pinned, uses) = rewrite_stream(stream, &rules(), Some(&lock.pins())).unwrap();
+        assert_eq!(data(&pinned, "config"), config.replace("busybox:1.28", &format!("busybox:1.28@{digest}")));
+        let values = data(&pinned, "values");
+        assert!(values.contains(&format!("\"hub\": \"{MIRROR}/docker.io/istio\",")), "{values}");
+        assert!(values.contains("\"image\": \"proxyv2\""), "{values}");
+        assert!(values.contains(&format!("proxyv2:1.17.8-distroless@{digest}\"")), "{values}");
+        assert_eq!(uses.iter().map(|u| u.pinned).collect::<Vec<_>>(), [true, false, true]);
+        assert!(crate::manifests::unpinned(&uses, &rules()).is_empty());
     }
 
     #[test]
@@ -772,7 +801,7 @@ data:
         let err = check(&public, &rules()).unwrap_err().to_string();
         assert!(err.contains("\n  docker.io/istio\n    ConfigMap/istio-system/istio-sidecar-injector data[\"values\"] global.hub"), "{err}");
 
-        let (out, uses) = rewrite_stream(stream, &rules()).unwrap();
+        let (out, uses) = rewrite_stream(stream, &rules(), None).unwrap();
         let values = data(&out, "values");
         assert!(values.contains(&format!("\"hub\": \"{MIRROR}/docker.io/istio\",")), "{values}");
         assert!(values.contains(&format!("\"image\": \"{MIRROR}/docker.io/istio/proxyv2:1.17.8\"")), "{values}");
@@ -813,7 +842,7 @@ spec:
             - {name: V2_LAUNCHER_IMAGE, value: "ghcr.io/deploykf/kfp-launcher:2.1.0"}
             - {name: DOCS_URL, value: "https://example.com/image"}
 "#;
-        let (out, uses) = rewrite_stream(stream, &rules()).unwrap();
+        let (out, uses) = rewrite_stream(stream, &rules(), None).unwrap();
         assert_eq!(
             spots(&uses),
             [
@@ -854,14 +883,14 @@ data:
   readme: |
     The image to use: pick one.
 "#;
-        let (out, uses) = rewrite_stream(stream, &rules()).unwrap();
+        let (out, uses) = rewrite_stream(stream, &rules(), None).unwrap();
         assert_eq!(spots(&uses), [(Place::Text, "ConfigMap/c data[\"notes\"] line 1".into(), "busybox:1.36".into())]);
         assert!(out.starts_with("apiVersion: apps/v1\nkind: Deployment\n"), "passed through byte for byte: {out}");
         assert!(out.contains("          image: auto\n"), "{out}");
         check(&uses, &rules()).unwrap();
         // `auto` alone: nothing found, nothing rewritten, the check passes.
         let gateway = stream.split("---\n").next().unwrap();
-        let (same, none) = rewrite_stream(gateway, &rules()).unwrap();
+        let (same, none) = rewrite_stream(gateway, &rules(), None).unwrap();
         assert_eq!((same.as_str(), none.len()), (gateway, 0));
         check(&none, &rules()).unwrap();
     }
@@ -871,7 +900,7 @@ data:
         // JSON may escape `/`: the decoded reference is not in the text as written.
         let stream = "kind: ConfigMap\nmetadata: {name: katib-config, namespace: kubeflow}\ndata:\n  suggestion: '{\"random\": {\"image\": \"docker.io\\/kubeflowkatib\\/suggestion-hyperopt:v0.15.0\"}}'\n";
         assert_eq!(images_in_stream(stream).unwrap().len(), 1);
-        let err = rewrite_stream(stream, &rules()).unwrap_err().to_string();
+        let err = rewrite_stream(stream, &rules(), None).unwrap_err().to_string();
         assert_eq!(
             err,
             "ConfigMap/kubeflow/katib-config data[\"suggestion\"]: cannot find \"docker.io/kubeflowkatib/suggestion-hyperopt:v0.15.0\" as written in the text of this value to rewrite it"

@@ -12,6 +12,7 @@
 //!     exclude: ["registry.example.com/*"]
 //!     sources:                                  # where `deploykf-cmp mirror` pulls from
 //!       - {from: docker.io/bitnami, pullFrom: docker.io/bitnamilegacy}
+//!     lock: images.lock                         # pin images to these digests
 //!   charts:
 //!     repository: oci://registry.example.com/deploykf/charts
 //!     overrides: [{from: "https://charts.jetstack.io", to: "oci://registry.example.com/jetstack"}]
@@ -59,6 +60,10 @@
 //! the mirror targets keep using the `from` name, the one the render holds.
 //! deployKF 0.1.x deploys `docker.io/bitnami/*` images that upstream moved to
 //! `docker.io/bitnamilegacy`.
+//!
+//! **Lock** (`images.lock`): the path of a lock file
+//! ([`super::lock`]) as written; a relative path is resolved by the caller
+//! (the repository root in plugin mode, the working directory otherwise).
 //!
 //! **Charts** ([`MirrorRules::rewrite_chart_repository`]): https/http and oci
 //! repositories go under `charts.repository` following the image layout:
@@ -208,6 +213,8 @@ pub struct MirrorRules {
     pub exclude: Vec<ExcludePattern>,
     /// `mirror.images.sources`: where `mirror` pulls images from.
     pub sources: Vec<SourceAlias>,
+    /// `mirror.images.lock`: the lock file pinning images to digests, as written.
+    pub lock: Option<String>,
     /// `mirror.charts`, when given; without it chart repositories stay.
     pub charts: Option<ChartRules>,
     pub pull_secret: Option<PullSecret>,
@@ -510,7 +517,7 @@ impl Parser<'_> {
         let images = self.map(
             images,
             "mirror.images",
-            &["registry", "layout", "overrides", "exclude", "sources"],
+            &["registry", "layout", "overrides", "exclude", "sources", "lock"],
         )?;
         let path = "mirror.images";
         let registry = self.string(images, "registry", path)?.ok_or_else(|| {
@@ -591,6 +598,7 @@ impl Parser<'_> {
             }
             sources.push(SourceAlias { from, pull_from });
         }
+        let lock = self.string(images, "lock", path)?.map(str::to_string);
         let charts = match top.get("charts") {
             Some(v) if !v.is_nil() => Some(self.charts(v)?),
             _ => None,
@@ -606,6 +614,7 @@ impl Parser<'_> {
             overrides,
             exclude,
             sources,
+            lock,
             charts,
             pull_secret,
         })

@@ -2,14 +2,17 @@
 //! lists planned by the mirror rules (what is left out noted on stderr), a dry
 //! run printing the plan, or the copy through the registry client (its TLS
 //! roots, insecure registries, timeouts and credentials from the
-//! environment) on an async runtime, the reports, every failure listed, and
-//! the mirror configuration of what was pushed.
+//! environment) on an async runtime, the reports, every failure listed, the
+//! mirror configuration of what was pushed, and the lock of the digests the
+//! targets serve ([`super::lock`]).
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use futures_util::StreamExt;
 
 use super::config::MirrorRules;
+use super::lock::Lock;
 use crate::registry::copy::charts::{self, ChartJob};
 use crate::registry::copy::client::RegistryClient;
 use crate::registry::copy::{self, plan, CopyJob, CopyOptions};
@@ -37,6 +40,8 @@ pub struct Request {
     pub dry_run: bool,
     /// Where to write the mirror configuration of what was pushed (`-`: stdout).
     pub write_mirror: Option<PathBuf>,
+    /// Where to write the lock of the copied images' digests.
+    pub write_lock: Option<PathBuf>,
 }
 
 /// Plans and copies (or, for a dry run, prints) the request; fails listing
@@ -93,7 +98,44 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     if !failed.is_empty() {
         bail!("{}", failed.join("\n"));
     }
+    if let Some(path) = &request.write_lock {
+        let lock = runtime.block_on(lock_of(&self::client(request, settings)?, &jobs, request.jobs))?;
+        lock.write(path)?;
+        eprintln!("wrote the digests of {} images to the lock file '{}'", lock.entries.len(), path.display());
+    }
     write_config(request, &jobs, &chart_jobs)
+}
+
+/// The lock of copied `jobs`: each rendered name with its target and the
+/// digest the target serves for the target's tag (one `HEAD` each; a `GET`
+/// when the answer names no digest).
+pub async fn lock_of(client: &RegistryClient, jobs: &[CopyJob], width: usize) -> Result<Lock> {
+    let digests: Vec<Result<(&CopyJob, String)>> = futures_util::stream::iter(jobs)
+        .map(|job| async move {
+            let target = &job.target;
+            let reference = target.tag.as_deref().or(target.digest.as_deref()).unwrap_or_default();
+            let (host, repository) = (&target.registry, &target.repository);
+            let digest = match client.manifest_digest(host, repository, reference, false).await {
+                Ok(Some(digest)) => Ok(Some(digest)),
+                // No Docker-Content-Digest header (or no manifest): the manifest's own bytes say.
+                Ok(None) => client.get_manifest(host, repository, reference).await.map(|m| m.map(|m| m.digest)),
+                Err(e) => Err(e),
+            };
+            match digest {
+                Ok(Some(digest)) => Ok((job, digest)),
+                Ok(None) => Err(anyhow!("{target}: the mirror does not serve it after the copy")),
+                Err(e) => Err(anyhow!("{target}: cannot read its digest for the lock: {e}")),
+            }
+        })
+        .buffer_unordered(width.max(1))
+        .collect()
+        .await;
+    let mut lock = Lock::default();
+    for result in digests {
+        let (job, digest) = result?;
+        lock.insert(job.rendered(), job.target.clone(), digest);
+    }
+    Ok(lock)
 }
 
 /// The registry client: credentials found from `--authfile` and the

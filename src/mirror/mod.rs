@@ -4,12 +4,14 @@
 //! that redirects every image and chart before rendering ([`overlay`]), the
 //! mirror's steps in a render that [`crate::pipeline`] runs ([`steps`]: where the
 //! configuration comes from, overlay, rewrite and check), the image pull
-//! Secret for the mirror registries ([`pull_secret`]), and the `mirror`
-//! command's copy of planned images and charts ([`copy`]).
+//! Secret for the mirror registries ([`pull_secret`]), the `mirror`
+//! command's copy of planned images and charts ([`copy`]), and the image lock
+//! file that pins the render's images to the mirror's digests ([`lock`]).
 
 pub mod config;
 pub mod copy;
 pub mod glob;
+pub mod lock;
 pub mod overlay;
 pub mod pull_secret;
 pub mod steps;

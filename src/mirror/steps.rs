@@ -2,7 +2,8 @@
 //! configuration may come from ([`MirrorSettings`]), the values stage (find
 //! the configuration, drop the `mirror` key, apply the overlay) and the
 //! after-render stages (rewrite the image references of an output folder or a
-//! manifest stream, then the leak check).
+//! manifest stream, pinned to the lock's digests when `mirror.images.lock` is
+//! set, then the lock and leak checks).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use anyhow::{anyhow, Context, Result};
 use gomplate::{Map, Value};
 
 use super::config::{self, MirrorRules};
+use super::lock::Lock;
 use crate::manifests::{self, ImageUse};
 use super::overlay::{self, Kind, Outcome};
 use crate::settings::{Settings, MIRROR_ENFORCE_ENV};
@@ -72,16 +74,30 @@ pub fn values_stage(values: Value, settings: &MirrorSettings) -> Result<(Value, 
     Ok((Value::map(mirrored), Some(rules)))
 }
 
+/// The lock file `mirror.images.lock` of `rules` names, if any: a relative
+/// path is joined to `base` (the working directory when `None`).
+pub fn load_lock(rules: &MirrorRules, base: Option<&Path>) -> Result<Option<Lock>> {
+    let Some(path) = &rules.lock else { return Ok(None) };
+    let path = match base {
+        Some(base) => base.join(path),
+        None => PathBuf::from(path),
+    };
+    Lock::load(&path).with_context(|| format!("mirror.images.lock of the mirror configuration ({})", rules.origin)).map(Some)
+}
+
 /// Rewrites the image references of every YAML manifest below `dir` (Helm chart
-/// templates excluded, see [`manifests::scan_dir`]) by `rules`, writing the
-/// files that change; returns every image found, each with its file.
-pub fn rewrite_dir(dir: &Path, rules: &MirrorRules) -> Result<Vec<ImageUse>> {
+/// templates excluded, see [`manifests::scan_dir`]) by `rules`, pinned by
+/// `lock` when given, writing the files that change; returns every image
+/// found, each with its file.
+pub fn rewrite_dir(dir: &Path, rules: &MirrorRules, lock: Option<&Lock>) -> Result<Vec<ImageUse>> {
+    let pins = lock.map(Lock::pins);
     let mut uses = Vec::new();
     let mut files: Vec<PathBuf> = manifests::scan_dir(dir)?.into_iter().filter_map(|u| u.file).collect();
     files.dedup();
     for file in files {
         let text = std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read it", file.display()))?;
-        let (rewritten, found) = manifests::rewrite_stream(&text, rules).with_context(|| format!("{}", file.display()))?;
+        let (rewritten, found) =
+            manifests::rewrite_stream(&text, rules, pins.as_ref()).with_context(|| format!("{}", file.display()))?;
         if rewritten != text {
             std::fs::write(&file, &rewritten).with_context(|| format!("cannot write '{}'", file.display()))?;
         }
@@ -91,18 +107,58 @@ pub fn rewrite_dir(dir: &Path, rules: &MirrorRules) -> Result<Vec<ImageUse>> {
 }
 
 /// The plugin's after-render stage: the manifest stream with its image references
-/// rewritten by `rules`, refused when enforcing and an image stays outside
-/// the mirror.
-pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, enforce: bool) -> Result<Vec<u8>> {
+/// rewritten by `rules` and pinned by `lock`, refused when enforcing and an
+/// image stays outside the mirror or the lock.
+pub fn rewrite_manifests(manifests: Vec<u8>, rules: &MirrorRules, lock: Option<&Lock>, enforce: bool) -> Result<Vec<u8>> {
     let text = String::from_utf8(manifests).map_err(|_| anyhow!("the rendered manifests are not UTF-8 text"))?;
-    let (rewritten, uses) = manifests::rewrite_stream(&text, rules).context("cannot rewrite the rendered manifests")?;
+    let pins = lock.map(Lock::pins);
+    let (rewritten, uses) =
+        manifests::rewrite_stream(&text, rules, pins.as_ref()).context("cannot rewrite the rendered manifests")?;
     report_rewrites(&uses, "the manifests");
+    if lock.is_some() {
+        check_lock(&uses, rules, enforce)?;
+    }
     if enforce {
-        manifests::check(&uses, rules).with_context(|| {
-            format!("the render is refused ({MIRROR_ENFORCE_ENV}=false turns this check off)")
-        })?;
+        manifests::check(&uses, rules).with_context(refused)?;
     }
     Ok(rewritten.into_bytes())
+}
+
+/// The lock check after a pinned rewrite: the images left unpinned (see
+/// [`manifests::unpinned`]) refuse the render when `enforce`, naming each
+/// with its resource and field; otherwise stderr counts them.
+pub fn check_lock(uses: &[ImageUse], rules: &MirrorRules, enforce: bool) -> Result<()> {
+    let missing = manifests::unpinned(uses, rules);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !enforce {
+        eprintln!("deploykf-cmp: mirror: {} image references left unpinned (not in the lock file)", missing.len());
+        return Ok(());
+    }
+    let mut list: Vec<String> = missing
+        .iter()
+        .map(|u| {
+            let file = u.file.as_ref().map(|f| format!(" (in {})", f.display())).unwrap_or_default();
+            format!("  {}: {} {}{file}", u.effective(), u.resource, u.field)
+        })
+        .collect();
+    list.sort();
+    list.dedup();
+    Err(anyhow!(
+        "{} image reference{} not in the lock file {} (mirror.images.lock):\n{}\n\
+         Copy the images with `deploykf-cmp mirror ... --write-lock FILE` and commit the lock file",
+        list.len(),
+        if list.len() == 1 { " is" } else { "s are" },
+        rules.lock.as_deref().unwrap_or_default(),
+        list.join("\n")
+    ))
+    .with_context(refused)
+}
+
+/// The context of a render refused by a check.
+fn refused() -> String {
+    format!("the render is refused ({MIRROR_ENFORCE_ENV}=false turns this check off)")
 }
 
 /// Prints how many image references were rewritten in `place`, if any.
@@ -189,7 +245,7 @@ mod tests {
         fs::write(dir.path().join("chart/templates/deploy.yaml"), deploy).unwrap();
         let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
 
-        let uses = rewrite_dir(dir.path(), &rules).unwrap();
+        let uses = rewrite_dir(dir.path(), &rules, None).unwrap();
         assert_eq!(uses.len(), 2, "{uses:?}");
         for (u, file) in uses.iter().zip(["app/config.yaml", "app/deploy.yaml"]) {
             assert_eq!(u.mirrored.as_deref(), Some("mirror.test/dkf/docker.io/library/nginx:1.25"));
@@ -205,10 +261,37 @@ mod tests {
     fn rewrite_manifests_refuses_a_leak_only_when_enforcing() {
         let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
         let stream = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: n\nspec:\n  containers:\n    - name: a\n      image: \"{{ .Values.x }}\"\n";
-        let err = rewrite_manifests(stream.as_bytes().to_vec(), &rules, true).unwrap_err();
+        let err = rewrite_manifests(stream.as_bytes().to_vec(), &rules, None, true).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("{{ .Values.x }}") && msg.contains("Pod/n/p spec.containers[0].image"), "{msg}");
         assert!(msg.contains(MIRROR_ENFORCE_ENV), "{msg}");
-        assert_eq!(rewrite_manifests(stream.as_bytes().to_vec(), &rules, false).unwrap(), stream.as_bytes());
+        assert_eq!(rewrite_manifests(stream.as_bytes().to_vec(), &rules, None, false).unwrap(), stream.as_bytes());
+    }
+
+    #[test]
+    fn a_lock_pins_images_and_an_image_missing_from_it_is_refused_when_enforcing() {
+        let rules = config::parse(&yaml(MIRROR).as_map().unwrap()["mirror"], "test").unwrap();
+        let stream = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: n\nspec:\n  containers:\n    - name: a\n      image: nginx:1.25\n      env:\n        - {name: HELPER_IMAGE, value: busybox:1.36}\n";
+        let digest = format!("sha256:{}", "e".repeat(64));
+        let mut lock = Lock::default();
+        let nginx = image_ref::ImageRef::parse("nginx:1.25").unwrap();
+        lock.insert(&nginx, rules.rewrite_image(&nginx).unwrap(), digest.clone());
+
+        let err = format!("{:#}", rewrite_manifests(stream.as_bytes().to_vec(), &rules, Some(&lock), true).unwrap_err());
+        assert!(err.contains("1 image reference is not in the lock file"), "{err}");
+        assert!(err.contains("mirror.test/dkf/docker.io/library/busybox:1.36: Pod/n/p spec.containers[0].env[0].value"), "{err}");
+        assert!(err.contains("--write-lock") && err.contains(MIRROR_ENFORCE_ENV), "{err}");
+
+        let out = String::from_utf8(rewrite_manifests(stream.as_bytes().to_vec(), &rules, Some(&lock), false).unwrap()).unwrap();
+        assert!(out.contains(&format!("image: mirror.test/dkf/docker.io/library/nginx:1.25@{digest}")), "{out}");
+        assert!(out.contains("value: mirror.test/dkf/docker.io/library/busybox:1.36\n"), "tag-only: {out}");
+
+        let busybox = image_ref::ImageRef::parse("busybox:1.36").unwrap();
+        lock.insert(&busybox, rules.rewrite_image(&busybox).unwrap(), digest.clone());
+        let out = String::from_utf8(rewrite_manifests(stream.as_bytes().to_vec(), &rules, Some(&lock), true).unwrap()).unwrap();
+        assert!(out.contains(&format!("value: mirror.test/dkf/docker.io/library/busybox:1.36@{digest}")), "{out}");
+        // Pinning is idempotent.
+        let again = rewrite_manifests(out.clone().into_bytes(), &rules, Some(&lock), true).unwrap();
+        assert_eq!(String::from_utf8(again).unwrap(), out);
     }
 }

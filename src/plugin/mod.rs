@@ -4,8 +4,9 @@
 //! checks the requested output folder and, for a Helm chart, copies the chart
 //! into the working directory and resolves its dependencies; `generate` prints
 //! the manifests of that folder (`kustomize build` / `helm template`) on
-//! stdout, with their pod images rewritten to the private mirror and checked
-//! when one is configured (see [`crate::mirror::steps`]). State between the two lives in the working directory
+//! stdout, with their pod images rewritten to the private mirror (pinned to
+//! the digests of `mirror.images.lock`, a path relative to the repository
+//! root) and checked when one is configured (see [`crate::mirror::steps`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 //! The request ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`, counted from
@@ -30,11 +31,12 @@ use crate::components::{chart_values_files, output_folder, Build};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::deadline::{self, Deadline};
+use crate::mirror::lock::Lock;
 use crate::mirror::steps;
 use crate::settings::{Settings, CACHE_DIR_ENV};
 use params::Parameters;
 use render::{RenderRequest, Rendered};
-use repo::Repository;
+use repo::{FileRole, Repository};
 
 /// The folder in the working directory holding what `init` leaves for `generate`.
 pub const STATE_DIR: &str = ".deploykf-cmp";
@@ -200,9 +202,19 @@ impl Invocation {
         if !self.settings.allow_empty()? {
             output_guard::ensure_objects(&manifests, &component)?;
         }
-        let request = RenderRequest::new(&params, &self.repository()?, &self.settings)?;
+        let repository = self.repository()?;
+        let request = RenderRequest::new(&params, &repository, &self.settings)?;
         match request.mirror_rules()? {
-            Some(rules) => steps::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
+            Some(rules) => {
+                let lock = match &rules.lock {
+                    Some(path) => {
+                        let file = repository.resolve_from_root(path, FileRole { parameter: "mirror.images.lock", what: "lock file" })?;
+                        Some(Lock::load(&file)?)
+                    }
+                    None => None,
+                };
+                steps::rewrite_manifests(manifests, &rules, lock.as_ref(), request.mirror_enforced())
+            }
             None => Ok(manifests),
         }
     }

@@ -65,12 +65,25 @@ impl Repository {
     /// reads it) resolved through symbolic links; it must exist and be inside
     /// the repository.
     pub fn resolve(&self, rel: &str, role: FileRole<'_>) -> Result<PathBuf> {
-        let joined = self.app_dir.join(rel);
+        self.resolve_below(&self.app_dir, rel, role, "the Application's spec.source.path in the repository")
+    }
+
+    /// A path of the mirror configuration (`mirror.images.lock`): relative to
+    /// the repository root and inside it, or absolute (a file of the sidecar,
+    /// used as it is).
+    pub fn resolve_from_root(&self, path: &str, role: FileRole<'_>) -> Result<PathBuf> {
+        if Path::new(path).is_absolute() {
+            return Ok(PathBuf::from(path));
+        }
+        self.resolve_below(&self.root, path, role, "the repository root")
+    }
+
+    fn resolve_below(&self, base: &Path, rel: &str, role: FileRole<'_>, base_name: &str) -> Result<PathBuf> {
+        let joined = base.join(rel);
         let resolved = joined.canonicalize().map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 anyhow!(
-                    "the {} '{rel}' given in '{}' does not exist (looked for '{}'): the path is relative to the \
-                     Application's spec.source.path in the repository",
+                    "the {} '{rel}' given in '{}' does not exist (looked for '{}'): the path is relative to {base_name}",
                     role.what,
                     role.parameter,
                     joined.display()
@@ -135,6 +148,13 @@ mod tests {
         assert_eq!(r.resolve("../../common.yaml", VALUES).unwrap(), root.join("common.yaml"));
         let err = r.resolve("../../../outside.yaml", VALUES).unwrap_err().to_string();
         assert!(err.contains("outside the repository"), "{err}");
+        let lock = FileRole { parameter: "mirror.images.lock", what: "lock file" };
+        assert_eq!(r.resolve_from_root("common.yaml", lock).unwrap(), root.join("common.yaml"));
+        assert_eq!(r.resolve_from_root("/etc/site.lock", lock).unwrap(), PathBuf::from("/etc/site.lock"));
+        let err = r.resolve_from_root("../outside.yaml", lock).unwrap_err().to_string();
+        assert!(err.contains("outside the repository"), "{err}");
+        let err = r.resolve_from_root("none.lock", lock).unwrap_err().to_string();
+        assert!(err.ends_with("the path is relative to the repository root"), "{err}");
         let err = r.resolve("missing.yaml", VALUES).unwrap_err().to_string();
         assert!(err.starts_with("the values file 'missing.yaml' given in 'values_files' does not exist"), "{err}");
         #[cfg(unix)]
