@@ -99,7 +99,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         bail!("{}", failed.join("\n"));
     }
     if let Some(path) = &request.write_lock {
-        let lock = runtime.block_on(lock_of(&self::client(request, settings)?, &jobs, request.jobs))?;
+        let lock = runtime.block_on(lock_of(&registry_client(request.authfile.as_deref(), &request.insecure_registries, settings)?, &jobs, request.jobs))?;
         lock.write(path)?;
         eprintln!("wrote the digests of {} images to the lock file '{}'", lock.entries.len(), path.display());
     }
