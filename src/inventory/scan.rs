@@ -316,8 +316,7 @@ kubeflow_tools:
     /// `image:` regex over the rewritten text.
     #[test]
     fn the_inventory_and_the_rewrite_agree_on_deploykf() {
-        use crate::charts::chart::ChartMetadata;
-        use crate::components::Build;
+        use crate::components::{chart_dependencies, Build};
         use crate::inventory::render;
         use crate::manifests::recognize::visit_text;
         use std::path::{Path, PathBuf};
@@ -355,7 +354,7 @@ kubeflow_tools:
                 Build::Helm { path, values_files } => {
                     let chart = out_dir.join(path);
                     std::fs::create_dir_all(chart.join("charts")).unwrap();
-                    for dep in ChartMetadata::load(&chart).unwrap().dependencies {
+                    for dep in chart_dependencies(&chart).unwrap().into_iter().map(|d| d.dependency) {
                         if let Some(local) = dep.repository.strip_prefix("file://") {
                             run(Command::new("cp").arg("-r").arg(chart.join(local)).arg(chart.join("charts").join(&dep.name)));
                         } else {
