@@ -7,14 +7,15 @@
 //! spawner's images, Katib's suggestion/metrics-collector images and trial
 //! templates in ConfigMap data), and `image:` lines of templates. What is
 //! listed here is what the rewrite redirects. The image locations of the
-//! values are found here too ([`values_images`]).
+//! values are listed too ([`values_images`]), found by the overlay's walk.
 
 use anyhow::{anyhow, Result};
 use gomplate::{Map, Value};
 use image_ref::ImageRef;
 
 use crate::manifests;
-use crate::manifests::recognize::{as_image, is_image_key, Place};
+use crate::manifests::recognize::{as_image, Place};
+use crate::mirror::overlay::{self, ImageSpot, Visit};
 
 /// How an image was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -122,80 +123,36 @@ pub struct ValuesImage {
     pub reference: Option<ImageRef>,
 }
 
-/// The image locations of the merged values: `images.<name>.{repository,tag}`
-/// maps (Helm-style `registry` siblings joined), and image-key strings and
-/// spawner groups (as the mirror overlay finds them).
+/// The image locations of the merged values, where the mirror overlay finds
+/// them ([`overlay::walk`]): `images.<name>.{repository,tag}` maps (Helm-style
+/// `registry` siblings joined), image-key strings and spawner groups.
 pub fn values_images(values: &Map) -> Vec<ValuesImage> {
-    let mut out = Vec::new();
-    values_walk(values, "", &mut out);
-    out
+    let mut list = ListImages(Vec::new());
+    overlay::walk(values, &mut list).expect("listing values images cannot fail");
+    list.0
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
+/// The walk's visitor of [`values_images`]: records, replaces nothing.
+struct ListImages(Vec<ValuesImage>);
 
-fn values_walk(map: &Map, path: &str, out: &mut Vec<ValuesImage>) {
-    for (key, child) in map.iter() {
-        let at = join(path, key);
-        match child {
-            Value::Map(m) if m.get("repository").and_then(Value::as_str).is_some() && !at.contains(".charts.") => {
-                let repository = m.get("repository").and_then(Value::as_str).unwrap_or_default();
-                let registry = m.get("registry").and_then(Value::as_str).filter(|r| !r.is_empty());
-                let full = match registry {
-                    Some(r) => format!("{r}/{repository}"),
-                    None => repository.to_string(),
-                };
-                let tag = match m.get("tag") {
-                    Some(Value::String(s)) => Some(s.to_string()),
-                    Some(Value::Int(i)) => Some(i.to_string()),
-                    Some(Value::Float(f)) => Some(f.to_string()),
-                    _ => None,
-                };
-                if full.contains("{{") || tag.as_deref().is_some_and(|t| t.contains("{{")) {
-                    continue;
-                }
-                if let Ok(base) = ImageRef::parse(&full) {
-                    let reference = match tag.as_deref().filter(|t| !t.is_empty()) {
-                        Some(t) => ImageRef::parse_loose(&full, Some(t)).ok(),
-                        None if base.tag.is_some() || base.digest.is_some() => Some(base.clone()),
-                        None => None,
-                    };
-                    out.push(ValuesImage { path: join(&at, "repository"), name: base.name(), reference });
-                }
-            }
-            Value::String(s) if is_image_key(key) => {
-                if let Some(image) = as_image(s) {
-                    out.push(ValuesImage { path: at, name: image.name(), reference: Some(image) });
-                }
-            }
-            Value::Map(m) if is_image_key(key) || key.starts_with("imageGroup") => {
-                if let Some(image) = m.get("value").and_then(Value::as_str).and_then(as_image) {
-                    out.push(ValuesImage { path: join(&at, "value"), name: image.name(), reference: Some(image) });
-                }
-                if let Some(options) = m.get("options").and_then(Value::as_list) {
-                    for (i, option) in options.iter().enumerate() {
-                        if let Some(image) = option.as_str().and_then(as_image) {
-                            out.push(ValuesImage { path: format!("{at}.options[{i}]"), name: image.name(), reference: Some(image) });
-                        }
-                    }
-                }
-                values_walk(m, &at, out);
-            }
-            Value::Map(m) => values_walk(m, &at, out),
-            Value::List(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(m) = item.as_map() {
-                        values_walk(m, &format!("{at}[{i}]"), out);
-                    }
-                }
-            }
-            _ => {}
+impl Visit for ListImages {
+    fn image(&mut self, spot: &ImageSpot<'_>) -> Result<Option<ImageRef>> {
+        let Some(base) = as_image(spot.value) else { return Ok(None) };
+        if spot.tag.as_deref().is_some_and(|t| t.contains("{{")) {
+            return Ok(None);
         }
+        let reference = match spot.tag.as_deref().filter(|t| !t.is_empty()) {
+            Some(tag) => ImageRef::parse_loose(spot.value, Some(tag)).ok(),
+            None if base.tag.is_some() || base.digest.is_some() || !spot.repository => Some(base.clone()),
+            // An empty tag: rendering gives it, so any tag of the name matches.
+            None => None,
+        };
+        self.0.push(ValuesImage { path: spot.path.to_string(), name: base.name(), reference });
+        Ok(None)
+    }
+
+    fn chart_repository(&mut self, _path: &str, _url: &str) -> Result<Option<String>> {
+        Ok(None)
     }
 }
 
