@@ -15,6 +15,7 @@ mod charts;
 mod cli;
 mod components;
 mod deadline;
+mod folder;
 mod generator;
 mod inventory;
 mod manifests;

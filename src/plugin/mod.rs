@@ -134,7 +134,7 @@ impl Invocation {
         if let Build::Helm { path, .. } = &output {
             // The chart is prepared in a copy of its own: the render is shared.
             let copy = state_dir.join(CHART_DIR);
-            crate::generator::source::copy_folder(&folder, &copy)
+            crate::folder::copy(&folder, &copy)
                 .with_context(|| format!("cannot copy the chart '{path}' into the working directory"))?;
             let started = Instant::now();
             components::prepare(&copy, &output, &tools)?;
