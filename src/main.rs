@@ -8,7 +8,8 @@
 //! (kustomize, helm, with chart dependencies from [`charts`]); [`inventory`]
 //! builds every component to list images and charts; the `mirror` command
 //! copies them through [`registry`]. Temporary and staging
-//! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
+//! folders come from [`scratch`], which removes them on SIGTERM/SIGINT, and
+//! folder trees are copied by [`folder`].
 
 mod cache;
 mod charts;

@@ -1,10 +1,11 @@
 //! Plugin mode: `deploykf-cmp plugin init` and `deploykf-cmp plugin generate`,
 //! run by Argo CD's cmp-server in a fresh copy of the application's repository
-//! path. `init` renders the generator (through the shared render cache),
-//! checks the requested output folder and, for a Helm chart, copies the chart
-//! into the working directory and resolves its dependencies; `generate` prints
-//! the manifests of that folder (`kustomize build` / `helm template`) on
-//! stdout, with their pod images rewritten to the private mirror and checked
+//! path. The component build of [`crate::components`] is split over the two:
+//! `init` renders the generator (through the shared render cache), checks the
+//! requested output folder and, for a Helm chart, copies the chart into the
+//! working directory and prepares it (its dependencies resolved); `generate`
+//! renders that folder (`kustomize build` / `helm template`) and prints the
+//! manifests on stdout, with their pod images rewritten to the private mirror and checked
 //! when one is configured (see [`crate::mirror::steps`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
