@@ -17,6 +17,7 @@ use gomplate::{Map, Value};
 use crate::components::helm::Release;
 use crate::components::{self, Build, ResolvedDependency, Tools};
 use crate::generator::output::OutputDir;
+use crate::manifests;
 use crate::generator::render::Env;
 use crate::generator::source::GeneratorSource;
 use crate::pipeline;
@@ -98,7 +99,7 @@ pub struct Component {
 /// (Applications without the deployKF plugin source are skipped).
 pub fn applications(stream: &str) -> Result<Vec<Application>> {
     let mut apps = Vec::new();
-    for (doc, _) in super::scan::documents(stream) {
+    for doc in manifests::decode_stream(stream) {
         let doc = doc.context("the app-of-apps manifests")?;
         let Some(map) = doc.as_map() else { continue };
         if map.get("kind").and_then(Value::as_str) != Some("Application") {

@@ -9,8 +9,8 @@
 //! listed here is what the rewrite redirects. The image locations of the
 //! values are listed too ([`values_images`]), found by the overlay's walk.
 
-use anyhow::{anyhow, Result};
-use gomplate::{Map, Value};
+use anyhow::Result;
+use gomplate::Map;
 use image_ref::ImageRef;
 
 use crate::manifests;
@@ -60,33 +60,6 @@ pub struct Source {
 pub struct Found {
     pub image: ImageRef,
     pub source: Source,
-}
-
-/// The documents of a `kustomize build`/`helm template` stream (split at
-/// `---` lines), each with its text and decoded value (or why it does not
-/// decode); empty documents are skipped.
-pub fn documents(stream: &str) -> Vec<(Result<Value>, &str)> {
-    let mut texts = Vec::new();
-    let mut start = 0;
-    let mut offset = 0;
-    for line in stream.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if bare == "---" || bare.starts_with("--- ") {
-            texts.push(&stream[start..offset]);
-            start = offset + line.len();
-        }
-        offset += line.len();
-    }
-    texts.push(&stream[start..]);
-    let mut docs = Vec::new();
-    for (i, text) in texts.into_iter().enumerate() {
-        match gomplate::yaml::decode(text) {
-            Ok(Value::Nil | Value::Missing) => {}
-            Ok(v) => docs.push((Ok(v), text)),
-            Err(e) => docs.push((Err(anyhow!("document {} of the manifests: {e}", i + 1)), text)),
-        }
-    }
-    docs
 }
 
 /// Every image of one component's manifests.
