@@ -1,7 +1,8 @@
 //! Folder trees on disk: the one folder copy of the binary ([`copy`]: a
 //! generator source folder, a chart into the plugin's working directory) with
-//! its one symbolic-link rule, and file creation with permission bits
-//! ([`create_file`], also used by zip extraction).
+//! its one symbolic-link rule, file creation with permission bits
+//! ([`create_file`], also used by zip extraction), and the `/`-separated
+//! names of walked entries ([`slash_path`]).
 
 use std::fs;
 use std::io;
@@ -38,6 +39,14 @@ pub fn copy(src: &Path, dest: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `/`-separated path of `path` below `root` (a walk's entry), as Go's
+/// walks name it.
+pub fn slash_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).expect("a walk's entries are below its root");
+    let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+    parts.join("/")
 }
 
 fn copy_file(src: &Path, dest: &Path) -> Result<()> {

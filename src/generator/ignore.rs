@@ -197,10 +197,8 @@ fn collect(root: &Path, extra: &[&str]) -> Result<Vec<Entry>> {
     }];
     for entry in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
         let entry = entry.with_context(|| format!("cannot list '{}'", root.display()))?;
-        let rel = entry.path().strip_prefix(root).expect("the walk stays below its root");
-        let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
         // Symbolic links are entries, not descended (afero's `Lstat`).
-        out.push(Entry { path: parts.join("/"), is_dir: entry.file_type().is_dir() });
+        out.push(Entry { path: crate::folder::slash_path(root, entry.path()), is_dir: entry.file_type().is_dir() });
     }
     if !extra.is_empty() {
         // Their folders too, where they are not on disk.

@@ -261,9 +261,7 @@ pub fn hash_path(path: &Path, ignore_names: &[&str]) -> Result<String> {
         let entry = entry.with_context(|| format!("cannot list '{}'", path.display()))?;
         let name = entry.file_name().to_string_lossy();
         if !entry.file_type().is_dir() && !ignore_names.contains(&name.as_ref()) {
-            let rel = entry.path().strip_prefix(path).expect("the walk stays below its root");
-            let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
-            files.push(parts.join("/"));
+            files.push(crate::folder::slash_path(path, entry.path()));
         }
     }
     files.sort_by_cached_key(|f| f.to_lowercase());

@@ -17,9 +17,9 @@ use gomplate::{Map, Value};
 use crate::components::helm::Release;
 use crate::components::{self, Build, ResolvedDependency, Tools};
 use crate::generator::output::OutputDir;
-use crate::manifests;
 use crate::generator::render::Env;
 use crate::generator::source::GeneratorSource;
+use crate::manifests;
 use crate::pipeline;
 use crate::settings::Settings;
 
