@@ -246,11 +246,11 @@ kubeflow_tools:
     /// `image:` regex over the rewritten text.
     #[test]
     fn the_inventory_and_the_rewrite_agree_on_deploykf() {
-        use crate::components::{chart_dependencies, Build};
+        use crate::components::{self, chart_dependencies, helm::Release, Build, Tools};
         use crate::inventory::render;
         use crate::manifests::recognize::visit_text;
+        use crate::settings::{Settings, HELM_ENV, KUBECTL_ENV};
         use std::path::{Path, PathBuf};
-        use std::process::Command;
 
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let fixtures = root.join("../shared/fixtures");
@@ -263,47 +263,41 @@ kubeflow_tools:
             eprintln!("skipped: needs {}", fixtures.display());
             return;
         }
-        let run = |cmd: &mut Command| {
-            let out = cmd.output().unwrap();
-            assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        };
         let tmp = tempfile::tempdir().unwrap();
+        // The components are rendered by the one build's render step; their
+        // chart dependencies come from the fixtures instead of `prepare`.
+        let vars = [(KUBECTL_ENV, kubectl.to_str().unwrap()), (HELM_ENV, helm.to_str().unwrap()), ("HOME", tmp.path().to_str().unwrap())];
+        let settings = Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let tools = Tools::new(&settings, tmp.path().join("helm"), tmp.path().join("charts"), None);
         let source = crate::generator::source::GeneratorSource::from_path(&fixtures.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
         let values = crate::generator::values::load(&source.default_values_path(), &crate::generator::values::Layer::read_all(&[fixtures.join("sample-values/sample-values-0.1.5.yaml")]).unwrap()).unwrap();
         let out_dir = tmp.path().join("out");
         render::render_generator(&source, values.as_map().unwrap().clone(), &out_dir).unwrap();
-        let apps = render::applications(&run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join("argocd")))).unwrap();
+        let apps = render::applications(&render::app_of_apps_stream(&tools, &out_dir).unwrap()).unwrap();
         assert!(apps.len() >= 15, "{apps:?}");
 
         let rules = crate::mirror::config::parse(&gomplate::yaml::decode("images:\n  registry: mirror.example.com/dkf\n").unwrap(), "test").unwrap();
         let (mut listed, mut rewritten) = (0, 0);
         for app in &apps {
-            let stream = match &app.build {
-                Build::Kustomize(path) => run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join(path))),
-                Build::Helm { path, values_files } => {
-                    let chart = out_dir.join(path);
-                    std::fs::create_dir_all(chart.join("charts")).unwrap();
-                    for dep in chart_dependencies(&chart).unwrap().into_iter().map(|d| d.dependency) {
-                        if let Some(local) = dep.repository.strip_prefix("file://") {
-                            run(Command::new("cp").arg("-r").arg(chart.join(local)).arg(chart.join("charts").join(&dep.name)));
-                        } else {
-                            let tgz = [format!("{}-{}.tgz", dep.name, dep.version), format!("{}-v{}.tgz", dep.name, dep.version.trim_start_matches('v'))]
-                                .iter()
-                                .map(|f| fixtures.join("charts").join(f))
-                                .find(|p| p.is_file())
-                                .unwrap_or_else(|| panic!("no fixture chart for {} {}", dep.name, dep.version));
-                            std::fs::copy(&tgz, chart.join("charts").join(tgz.file_name().unwrap())).unwrap();
-                        }
+            let folder = components::folder(&out_dir, &app.build).unwrap();
+            if let Build::Helm { .. } = &app.build {
+                std::fs::create_dir_all(folder.join("charts")).unwrap();
+                for dep in chart_dependencies(&folder).unwrap().into_iter().map(|d| d.dependency) {
+                    if let Some(local) = dep.repository.strip_prefix("file://") {
+                        crate::folder::copy(&folder.join(local), &folder.join("charts").join(&dep.name)).unwrap();
+                    } else {
+                        let tgz = [format!("{}-{}.tgz", dep.name, dep.version), format!("{}-v{}.tgz", dep.name, dep.version.trim_start_matches('v'))]
+                            .iter()
+                            .map(|f| fixtures.join("charts").join(f))
+                            .find(|p| p.is_file())
+                            .unwrap_or_else(|| panic!("no fixture chart for {} {}", dep.name, dep.version));
+                        std::fs::copy(&tgz, folder.join("charts").join(tgz.file_name().unwrap())).unwrap();
                     }
-                    let mut cmd = Command::new(&helm);
-                    cmd.args(["template", &app.name]).arg(&chart).args(["--namespace", app.namespace.as_deref().unwrap_or("default"), "--include-crds"]);
-                    for f in values_files.iter().map(|f| chart.join(f)).filter(|f| f.is_file()) {
-                        cmd.arg("--values").arg(f);
-                    }
-                    run(&mut cmd)
                 }
-            };
+            }
+            let release = Release { name: Some(app.name.clone()), namespace: app.namespace.clone(), ..Default::default() };
+            let built = components::render(&folder, &app.build, &tools, &release).unwrap_or_else(|e| panic!("{}: {e:#}", app.name));
+            let stream = String::from_utf8(built).unwrap();
             let inventory = component_images(&app.name, &stream).unwrap();
             let (out, uses) = manifests::rewrite_stream(&stream, &rules).unwrap();
             for found in &inventory {
