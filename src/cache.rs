@@ -400,20 +400,13 @@ fn touch(path: &Path) {
 
 /// The apparent size of the files under `path` (symlinks not followed).
 fn tree_size(path: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(read) = fs::read_dir(&dir) else { continue };
-        for dirent in read.flatten() {
-            let Ok(meta) = dirent.metadata() else { continue };
-            if meta.is_dir() {
-                stack.push(dirent.path());
-            } else {
-                total += meta.len();
-            }
-        }
-    }
-    total
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .flatten()
+        .filter(|e| !e.file_type().is_dir())
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// A name suffix unique across processes and calls.

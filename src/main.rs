@@ -9,7 +9,8 @@
 //! builds every component to list images and charts; the `mirror` command
 //! copies them through [`registry`], and `bundle create` packs them into one
 //! file for an air gap ([`bundle`]). Temporary and staging
-//! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
+//! folders come from [`scratch`], which removes them on SIGTERM/SIGINT, and
+//! folder trees are copied by [`folder`].
 
 mod bundle;
 mod cache;
@@ -17,6 +18,7 @@ mod charts;
 mod cli;
 mod components;
 mod deadline;
+mod folder;
 mod generator;
 mod inventory;
 mod manifests;

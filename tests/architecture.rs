@@ -24,12 +24,7 @@ const SEE_EVERYTHING: &[&str] = &["main", "cli", "pipeline"];
 const STAGES: &[&str] = &["generator", "manifests", "mirror", "charts", "components"];
 
 /// Modules besides [`SEE_EVERYTHING`] that import from every stage today, and why.
-const ALSO_SEE_EVERY_STAGE: &[(&str, &str)] = &[(
-    "inventory",
-    "render.rs runs each component::Build itself (chart dependencies resolved in place, then \
-     kustomize/helm) where the plugin splits it over init and generate; it leaves this list once \
-     components/ holds the one build function both call",
-)];
+const ALSO_SEE_EVERY_STAGE: &[(&str, &str)] = &[];
 
 /// What `registry` may import of the binary (path prefixes below `crate::`), and why.
 const REGISTRY_MAY_IMPORT: &[(&str, &str)] = &[

@@ -1,6 +1,6 @@
 //! Helm components: `helm template` of a chart folder whose dependencies are
-//! already in `charts/` (see [`super::dependencies`]), with the release
-//! settings Argo CD gives a plugin, and helm's home folders moved under a
+//! already in `charts/` (see [`crate::charts::dependencies`]), as the
+//! [`Release`] Argo CD's settings name, and helm's home folders moved under a
 //! writable folder when `HOME` is unusable (sidecars often run with `HOME=/`).
 
 use std::ffi::{OsStr, OsString};
@@ -21,31 +21,31 @@ pub struct Helm {
     envs: Vec<(String, OsString)>,
 }
 
-/// The settings of one `helm template` run.
+/// The release a chart is templated as: the settings Argo CD gives a plugin
+/// for its Application.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TemplateOptions {
+pub struct Release {
     /// `--name-template` (Argo CD's application name).
-    pub release_name: Option<String>,
+    pub name: Option<String>,
     /// `--namespace`.
     pub namespace: Option<String>,
     /// `--kube-version`.
     pub kube_version: Option<String>,
     /// One `--api-versions` each.
     pub api_versions: Vec<String>,
-    /// One `--values` each, in order.
-    pub values_files: Vec<PathBuf>,
 }
 
-impl TemplateOptions {
-    /// The arguments of `helm template CHART ...` (always `--include-crds`).
-    pub fn args(&self, chart: &Path) -> Vec<OsString> {
+impl Release {
+    /// The arguments of `helm template CHART ...` with one `--values` per
+    /// file, in order (always `--include-crds`).
+    pub fn args(&self, chart: &Path, values_files: &[PathBuf]) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec!["template".into(), chart.as_os_str().to_owned()];
         let mut flag = |name: &str, value: &OsStr| {
             args.push(name.into());
             args.push(value.to_owned());
         };
         for (name, value) in [
-            ("--name-template", &self.release_name),
+            ("--name-template", &self.name),
             ("--namespace", &self.namespace),
             ("--kube-version", &self.kube_version),
         ] {
@@ -53,7 +53,7 @@ impl TemplateOptions {
                 flag(name, OsStr::new(value));
             }
         }
-        for file in &self.values_files {
+        for file in values_files {
             flag("--values", file.as_os_str());
         }
         for api in &self.api_versions {
@@ -104,8 +104,8 @@ impl Helm {
     }
 
     /// The manifests `helm template` renders for the chart folder `chart`.
-    pub fn template(&self, chart: &Path, options: &TemplateOptions) -> Result<Vec<u8>> {
-        self.tool.run(&options.args(chart), self.extra_env())
+    pub fn template(&self, chart: &Path, release: &Release, values_files: &[PathBuf]) -> Result<Vec<u8>> {
+        self.tool.run(&release.args(chart, values_files), self.extra_env())
     }
 }
 
@@ -126,14 +126,13 @@ mod tests {
 
     #[test]
     fn template_arguments_follow_argo_cd_settings() {
-        let options = TemplateOptions {
-            release_name: Some("dkf-istio".into()),
+        let release = Release {
+            name: Some("dkf-istio".into()),
             namespace: Some("istio-system".into()),
             kube_version: Some("1.28.2".into()),
             api_versions: split_api_versions("v1,apps/v1,,apps/v1/Deployment"),
-            values_files: vec![PathBuf::from("/c/values-overrides.yaml")],
         };
-        let args: Vec<String> = options.args(Path::new("/c")).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<String> = release.args(Path::new("/c"), &[PathBuf::from("/c/values-overrides.yaml")]).iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(
             args,
             [
@@ -142,7 +141,7 @@ mod tests {
                 "apps/v1", "--api-versions", "apps/v1/Deployment", "--include-crds"
             ]
         );
-        let bare: Vec<OsString> = TemplateOptions { namespace: Some(String::new()), ..Default::default() }.args(Path::new("c"));
+        let bare: Vec<OsString> = Release { namespace: Some(String::new()), ..Default::default() }.args(Path::new("c"), &[]);
         assert_eq!(bare, ["template", "c", "--include-crds"].map(OsString::from));
     }
 

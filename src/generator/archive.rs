@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use crate::folder::create_file;
 use crate::generator::ignore;
 
 /// The top-level folder of a generator zip that holds the generator.
@@ -253,25 +254,6 @@ fn safe_entry_path(name: &str) -> Result<PathBuf> {
         }
     }
     Ok(out)
-}
-
-/// Creates `path` for writing with the permission bits `mode` (before the umask).
-#[cfg(unix)]
-pub fn create_file(path: &Path, mode: u32) -> Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // Keep the owner able to read and remove what we write.
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode | 0o600)
-        .open(path)
-        .with_context(|| format!("cannot create '{}'", path.display()))
-}
-
-#[cfg(not(unix))]
-pub fn create_file(path: &Path, _mode: u32) -> Result<fs::File> {
-    fs::File::create(path).with_context(|| format!("cannot create '{}'", path.display()))
 }
 
 #[cfg(test)]

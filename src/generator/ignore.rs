@@ -195,7 +195,11 @@ fn collect(root: &Path, extra: &[&str]) -> Result<Vec<Entry>> {
         path: String::new(),
         is_dir: true,
     }];
-    collect_into(root, "", &mut out)?;
+    for entry in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot list '{}'", root.display()))?;
+        // Symbolic links are entries, not descended (afero's `Lstat`).
+        out.push(Entry { path: crate::folder::slash_path(root, entry.path()), is_dir: entry.file_type().is_dir() });
+    }
     if !extra.is_empty() {
         // Their folders too, where they are not on disk.
         let mut known: std::collections::HashSet<String> =
@@ -223,34 +227,6 @@ fn collect(root: &Path, extra: &[&str]) -> Result<Vec<Entry>> {
         out[1..].sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
     }
     Ok(out)
-}
-
-fn collect_into(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
-    let mut names = fs::read_dir(dir)
-        .with_context(|| format!("cannot list '{}'", dir.display()))?
-        .map(|e| e.map(|e| e.file_name()))
-        .collect::<std::io::Result<Vec<_>>>()
-        .with_context(|| format!("cannot list '{}'", dir.display()))?;
-    names.sort();
-    for name in names {
-        let name = name.to_string_lossy().into_owned();
-        let path = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        let full = dir.join(&name);
-        let meta = fs::symlink_metadata(&full)
-            .with_context(|| format!("cannot read '{}'", full.display()))?;
-        out.push(Entry {
-            path: path.clone(),
-            is_dir: meta.is_dir(),
-        });
-        if meta.is_dir() {
-            collect_into(&full, &path, out)?;
-        }
-    }
-    Ok(())
 }
 
 /// xignore's `applyPatterns`: the entries the patterns decide, with

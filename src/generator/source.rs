@@ -1,7 +1,8 @@
 //! The generator source: where a deployKF generator comes from (a folder, a
 //! `.zip`, or a release version cached under `~/.deploykf/assets`, in plugin
 //! mode under the cache folder, fetched by [`super::release`]), its
-//! extraction into a private temporary folder ([`super::archive`]), its
+//! extraction or copy into a private temporary folder ([`super::archive`],
+//! [`crate::folder::copy`]), its
 //! verification (`.deploykf_generator` marker, `templates/`, `helpers/`,
 //! `default_values.yaml`) and its hash, as the Go CLI's `internal/generate`
 //! package does (`UnzipFile`, `CopyFolder`, `VerifyGeneratorSource`, `HashPath`).
@@ -14,7 +15,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-use crate::generator::archive::{create_file, extract_generator_zip_packed, PackedFiles, ZipLimits};
+use crate::generator::archive::{extract_generator_zip_packed, PackedFiles, ZipLimits};
 use crate::generator::release::{artifact_name, download, normalize_version, release_asset_url};
 
 /// The marker file every generator has at its root.
@@ -60,7 +61,8 @@ impl GeneratorSource {
             packed = extract_generator_zip_packed(&resolved, dir.path(), ZipLimits::default())?;
         } else if meta.is_dir() {
             eprintln!("Using custom source folder: {}", path.display());
-            copy_folder(&resolved, dir.path())?;
+            crate::folder::copy(&resolved, dir.path())
+                .with_context(|| format!("cannot copy the --source-path '{}'", path.display()))?;
         } else {
             bail!(
                 "the provided --source-path '{}' must be a folder or a .zip file",
@@ -242,75 +244,6 @@ fn eval_symlinks(path: &Path) -> io::Result<PathBuf> {
     Ok(canonical)
 }
 
-/// Copies a generator folder (Go's `CopyFolder`). Symbolic links are followed
-/// only when they resolve to a file inside `src`; others are refused.
-pub fn copy_folder(src: &Path, dest: &Path) -> Result<()> {
-    let root = fs::canonicalize(src).with_context(|| format!("cannot read '{}'", src.display()))?;
-    copy_dir_contents(&root, &root, dest)
-}
-
-fn copy_dir_contents(root: &Path, dir: &Path, dest: &Path) -> Result<()> {
-    fs::create_dir_all(dest).with_context(|| format!("cannot create '{}'", dest.display()))?;
-    for entry in sorted_entries(dir)? {
-        let path = entry.path();
-        let target = dest.join(entry.file_name());
-        let file_type = entry
-            .file_type()
-            .with_context(|| format!("cannot read '{}'", path.display()))?;
-        if file_type.is_dir() {
-            copy_dir_contents(root, &path, &target)?;
-        } else if file_type.is_symlink() {
-            let resolved = fs::canonicalize(&path).with_context(|| {
-                format!(
-                    "the symbolic link '{}' in the generator source is broken",
-                    path.display()
-                )
-            })?;
-            if !resolved.starts_with(root) || !resolved.is_file() {
-                bail!(
-                    "the symbolic link '{}' in the generator source must point to a file inside the source folder",
-                    path.display()
-                );
-            }
-            copy_file(&resolved, &target)?;
-        } else {
-            copy_file(&path, &target)?;
-        }
-    }
-    Ok(())
-}
-
-fn copy_file(src: &Path, dest: &Path) -> Result<()> {
-    let mode = file_mode(src);
-    let mut input =
-        fs::File::open(src).with_context(|| format!("cannot read '{}'", src.display()))?;
-    let mut out = create_file(dest, mode)?;
-    io::copy(&mut input, &mut out).with_context(|| format!("cannot copy '{}'", src.display()))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn file_mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0o644)
-}
-
-#[cfg(not(unix))]
-fn file_mode(_path: &Path) -> u32 {
-    0o644
-}
-
-fn sorted_entries(dir: &Path) -> Result<Vec<fs::DirEntry>> {
-    let mut entries = fs::read_dir(dir)
-        .with_context(|| format!("cannot list '{}'", dir.display()))?
-        .collect::<io::Result<Vec<_>>>()
-        .with_context(|| format!("cannot list '{}'", dir.display()))?;
-    entries.sort_by_key(|e| e.file_name());
-    Ok(entries)
-}
-
 /// The source hash recorded in `.deploykf_output` (Go's `HashPath`): the sha256
 /// of a file, or for a folder the sha256 over `relpath + hex(sha256(file))` of
 /// every file (`/`-separated paths relative to the folder, sorted by their
@@ -321,7 +254,16 @@ pub fn hash_path(path: &Path, ignore_names: &[&str]) -> Result<String> {
         return hash_file(path);
     }
     let mut files = Vec::new();
-    walk_files(path, "", ignore_names, &mut files)?;
+    // Go's `filepath.Walk` order (names sorted per folder, depth first), which
+    // decides between paths equal in lower case; entries that are not folders
+    // count as files (symbolic links are not descended).
+    for entry in walkdir::WalkDir::new(path).min_depth(1).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot list '{}'", path.display()))?;
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_dir() && !ignore_names.contains(&name.as_ref()) {
+            files.push(crate::folder::slash_path(path, entry.path()));
+        }
+    }
     files.sort_by_cached_key(|f| f.to_lowercase());
     let mut hasher = Sha256::new();
     for rel in &files {
@@ -330,33 +272,6 @@ pub fn hash_path(path: &Path, ignore_names: &[&str]) -> Result<String> {
         hasher.update(file_hash.as_bytes());
     }
     Ok(format!("{:x}", hasher.finalize()))
-}
-
-/// Go's `filepath.Walk` order (names sorted per folder, depth first); entries
-/// that are not folders count as files (symbolic links are not descended).
-fn walk_files(
-    dir: &Path,
-    prefix: &str,
-    ignore_names: &[&str],
-    out: &mut Vec<String>,
-) -> Result<()> {
-    for entry in sorted_entries(dir)? {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        let file_type = entry
-            .file_type()
-            .with_context(|| format!("cannot read '{}'", entry.path().display()))?;
-        if file_type.is_dir() {
-            walk_files(&entry.path(), &rel, ignore_names, out)?;
-        } else if !ignore_names.contains(&name.as_str()) {
-            out.push(rel);
-        }
-    }
-    Ok(())
 }
 
 fn hash_file(path: &Path) -> Result<String> {

@@ -9,7 +9,7 @@
 //!
 //! One invocation renders the generator once and builds each component once;
 //! pulled charts are kept in the chart cache plugin mode uses
-//! ([`render::cache_dir`]), so later runs reuse them. The tools' warnings on
+//! ([`Settings::cache_dir`]), so later runs reuse them. The tools' warnings on
 //! stderr are summarised in one line unless the request is verbose.
 //!
 //! The inventory lists the *source* images and charts (what to copy into a
@@ -36,7 +36,7 @@ use crate::mirror::config::MirrorRules;
 use crate::mirror::steps::MirrorSettings;
 use crate::pipeline::{self, Inputs, Mirroring};
 use crate::settings::Settings;
-use render::{Component, Tools};
+use render::Component;
 use scan::{How, Source};
 
 /// What to render: the generator, the values files, the mirror config.
@@ -78,7 +78,7 @@ pub fn render_all(request: &Request<'_>) -> Result<Rendered> {
     let scratch = crate::scratch::temp_dir("deploykf-cmp-inventory-", "a temporary folder for the inventory")?;
     let render_dir = scratch.path().join("output");
     render::render_generator(request.source, values.clone(), &render_dir)?;
-    let tools = Tools::locate(request.settings, scratch.path())?;
+    let tools = render::tools(request.settings, scratch.path())?;
     let capture = (!request.verbose).then(StderrCapture::start);
     let apps = render::applications(&render::app_of_apps_stream(&tools, &render_dir)?)?;
     if apps.is_empty() {

@@ -1,12 +1,12 @@
 //! Rendering everything an app-of-apps deploys, for the inventory: the
 //! generator (the same [`pipeline::render`] as `deploykf-cmp generate`, into a
 //! temporary folder, in plugin mode so every child Application names its
-//! output folder), then every child Application's component exactly as the
-//! plugin builds it: `kustomize build` of `output_kustomize_path`, or the
-//! chart at `output_helm_path` with its dependencies resolved and `helm
-//! template` run with the Application's name, namespace and
-//! `output_helm_values_files`. Pulled charts go to the chart cache of
-//! [`Settings::cache_dir`].
+//! output folder), then every child Application's component with the
+//! plugin's own build ([`components::build`]): `kustomize build` of
+//! `output_kustomize_path`, or the chart at `output_helm_path` with its
+//! dependencies resolved and `helm template` run with the Application's name,
+//! namespace and `output_helm_values_files`. Pulled charts go to the chart
+//! cache of [`Settings::cache_dir`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -14,14 +14,12 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, bail, Context, Result};
 use gomplate::{Map, Value};
 
-use crate::charts::chart::{ChartMetadata, Dependency};
-use crate::charts::dependencies::{self, ResolveOptions};
-use crate::components::{chart_values_files, output_folder, Build};
-use crate::components::helm::{Helm, TemplateOptions};
-use crate::components::kustomize::Kustomize;
+use crate::components::helm::Release;
+use crate::components::{self, Build, ResolvedDependency, Tools};
 use crate::generator::output::OutputDir;
 use crate::generator::render::Env;
 use crate::generator::source::GeneratorSource;
+use crate::manifests;
 use crate::pipeline;
 use crate::settings::Settings;
 
@@ -97,19 +95,11 @@ pub struct Component {
     pub dependencies: Vec<ResolvedDependency>,
 }
 
-/// A chart dependency and the version pulled for it.
-#[derive(Clone, Debug)]
-pub struct ResolvedDependency {
-    pub dependency: Dependency,
-    /// The version found in `charts/` after resolution (the constraint's match).
-    pub resolved_version: Option<String>,
-}
-
 /// The child Applications in the stream `kustomize build argocd/` prints
 /// (Applications without the deployKF plugin source are skipped).
 pub fn applications(stream: &str) -> Result<Vec<Application>> {
     let mut apps = Vec::new();
-    for (doc, _) in super::scan::documents(stream) {
+    for doc in manifests::decode_stream(stream) {
         let doc = doc.context("the app-of-apps manifests")?;
         let Some(map) = doc.as_map() else { continue };
         if map.get("kind").and_then(Value::as_str) != Some("Application") {
@@ -141,88 +131,30 @@ pub fn applications(stream: &str) -> Result<Vec<Application>> {
     Ok(apps)
 }
 
-/// The tools a component build needs.
-pub struct Tools {
-    pub kustomize: Kustomize,
-    pub helm: Helm,
-    pub resolve: ResolveOptions,
+/// The programs and chart pulls of the inventory's builds:
+/// kustomize/kubectl and helm as the plugin finds them (same variables),
+/// chart registry settings from `HELM_REGISTRY_CONFIG`, `SSL_CERT_FILE` and
+/// `DEPLOYKF_CMP_INSECURE_REGISTRIES`, pulled charts cached in `charts/` of
+/// [`Settings::cache_dir`]; helm's homes under `scratch` when `HOME` is
+/// unusable. Both programs must be there.
+pub fn tools<'s>(settings: &'s Settings, scratch: &Path) -> Result<Tools<'s>> {
+    let tools = Tools::new(settings, scratch.join("helm"), settings.cache_dir().join("charts"), None);
+    tools.kustomize()?;
+    tools.helm()?;
+    Ok(tools)
 }
 
-impl Tools {
-    /// kustomize/kubectl and helm as the plugin finds them (same variables),
-    /// chart registry settings from `HELM_REGISTRY_CONFIG`, `SSL_CERT_FILE`
-    /// and `DEPLOYKF_CMP_INSECURE_REGISTRIES`, pulled charts cached in
-    /// `charts/` of [`Settings::cache_dir`]; helm's homes under `scratch` when
-    /// `HOME` is unusable.
-    pub fn locate(settings: &Settings, scratch: &Path) -> Result<Tools> {
-        let var = |n: &str| settings.var_os(n);
-        Ok(Tools {
-            kustomize: Kustomize::locate(var)?,
-            helm: Helm::locate(var, &scratch.join("helm"))?,
-            resolve: ResolveOptions {
-                cache_dir: Some(settings.cache_dir().join("charts")),
-                ..ResolveOptions::from_settings(settings)?
-            },
-        })
-    }
-}
-
-/// Builds `app` from the generator output `render_dir` (charts resolve their
-/// dependencies in place: the folder is the inventory's own copy).
+/// Builds `app` from the generator output `render_dir` with
+/// [`components::build`] (in place: the folder is the inventory's own copy).
 pub fn build(tools: &Tools, render_dir: &Path, app: &Application) -> Result<Component> {
     let what = || format!("the component of the Application '{}'", app.name);
-    match &app.build {
-        Build::Kustomize(rel) => {
-            let folder = output_folder(render_dir, rel, "output_kustomize_path").with_context(what)?;
-            let out = tools.kustomize.build(&folder, &[]).with_context(what)?;
-            Ok(Component { app: app.clone(), manifests: into_text(out, &app.name)?, dependencies: Vec::new() })
-        }
-        Build::Helm { path, values_files } => {
-            let chart = output_folder(render_dir, path, "output_helm_path").with_context(what)?;
-            dependencies::resolve(&chart, &tools.resolve)
-                .with_context(|| format!("cannot resolve the dependencies of the chart '{path}' ({})", what()))?;
-            let options = TemplateOptions {
-                release_name: Some(app.name.clone()),
-                namespace: app.namespace.clone(),
-                values_files: chart_values_files(&chart, values_files)?,
-                ..Default::default()
-            };
-            let out = tools.helm.template(&chart, &options).with_context(what)?;
-            let metadata = ChartMetadata::load(&chart)?;
-            let dependencies = metadata
-                .dependencies
-                .into_iter()
-                .map(|d| {
-                    let resolved_version = resolved_version(&chart.join("charts"), &d);
-                    ResolvedDependency { dependency: d, resolved_version }
-                })
-                .collect();
-            Ok(Component { app: app.clone(), manifests: into_text(out, &app.name)?, dependencies })
-        }
-    }
-}
-
-/// The version of `dep` placed in `charts/` (`<name>-<version>.tgz`; the
-/// folder's `Chart.yaml` for a `file://` copy).
-fn resolved_version(charts: &Path, dep: &Dependency) -> Option<String> {
-    let prefix = format!("{}-", dep.name);
-    let entries = std::fs::read_dir(charts).ok()?;
-    let mut found = None;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(version) = name.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tgz")) {
-            if version.starts_with(|c: char| c.is_ascii_digit() || c == 'v') {
-                found = Some(version.to_string());
-            }
-        } else if name == dep.name && entry.path().is_dir() {
-            found = ChartMetadata::load(&entry.path()).ok().map(|m| m.version).filter(|v| !v.is_empty());
-        }
-    }
-    found
-}
-
-fn into_text(bytes: Vec<u8>, app: &str) -> Result<String> {
-    String::from_utf8(bytes).map_err(|_| anyhow!("the manifests of the Application '{app}' are not UTF-8"))
+    let release = Release { name: Some(app.name.clone()), namespace: app.namespace.clone(), ..Default::default() };
+    let out = components::build(render_dir, &app.build, tools, &release).with_context(what)?;
+    let dependencies = match &app.build {
+        Build::Kustomize(_) => Vec::new(),
+        Build::Helm { .. } => components::chart_dependencies(&components::folder(render_dir, &app.build)?).with_context(what)?,
+    };
+    Ok(Component { app: app.clone(), manifests: into_text(out, &app.name)?, dependencies })
 }
 
 /// Builds every application, `jobs` at a time, in the order given.
@@ -251,8 +183,12 @@ pub fn build_all(tools: &Tools, render_dir: &Path, apps: &[Application], jobs: u
 pub fn app_of_apps_stream(tools: &Tools, render_dir: &Path) -> Result<String> {
     let argocd: PathBuf = render_dir.join("argocd");
     let out = tools
-        .kustomize
+        .kustomize()?
         .build(&argocd, &[])
         .with_context(|| format!("cannot build the app-of-apps folder '{}'", argocd.display()))?;
     into_text(out, "app-of-apps")
+}
+
+fn into_text(bytes: Vec<u8>, app: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| anyhow!("the manifests of the Application '{app}' are not UTF-8"))
 }

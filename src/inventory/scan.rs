@@ -7,14 +7,15 @@
 //! spawner's images, Katib's suggestion/metrics-collector images and trial
 //! templates in ConfigMap data), and `image:` lines of templates. What is
 //! listed here is what the rewrite redirects. The image locations of the
-//! values are found here too ([`values_images`]).
+//! values are listed too ([`values_images`]), found by the overlay's walk.
 
-use anyhow::{anyhow, Result};
-use gomplate::{Map, Value};
+use anyhow::Result;
+use gomplate::Map;
 use image_ref::ImageRef;
 
 use crate::manifests;
-use crate::manifests::recognize::{as_image, is_image_key, Place};
+use crate::manifests::recognize::{as_image, Place};
+use crate::mirror::overlay::{self, ImageSpot, Visit};
 
 /// How an image was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,33 +62,6 @@ pub struct Found {
     pub source: Source,
 }
 
-/// The documents of a `kustomize build`/`helm template` stream (split at
-/// `---` lines), each with its text and decoded value (or why it does not
-/// decode); empty documents are skipped.
-pub fn documents(stream: &str) -> Vec<(Result<Value>, &str)> {
-    let mut texts = Vec::new();
-    let mut start = 0;
-    let mut offset = 0;
-    for line in stream.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if bare == "---" || bare.starts_with("--- ") {
-            texts.push(&stream[start..offset]);
-            start = offset + line.len();
-        }
-        offset += line.len();
-    }
-    texts.push(&stream[start..]);
-    let mut docs = Vec::new();
-    for (i, text) in texts.into_iter().enumerate() {
-        match gomplate::yaml::decode(text) {
-            Ok(Value::Nil | Value::Missing) => {}
-            Ok(v) => docs.push((Ok(v), text)),
-            Err(e) => docs.push((Err(anyhow!("document {} of the manifests: {e}", i + 1)), text)),
-        }
-    }
-    docs
-}
-
 /// Every image of one component's manifests.
 pub fn component_images(component: &str, stream: &str) -> Result<Vec<Found>> {
     let mut found = Vec::new();
@@ -122,80 +96,36 @@ pub struct ValuesImage {
     pub reference: Option<ImageRef>,
 }
 
-/// The image locations of the merged values: `images.<name>.{repository,tag}`
-/// maps (Helm-style `registry` siblings joined), and image-key strings and
-/// spawner groups (as the mirror overlay finds them).
+/// The image locations of the merged values, where the mirror overlay finds
+/// them ([`overlay::walk`]): `images.<name>.{repository,tag}` maps (Helm-style
+/// `registry` siblings joined), image-key strings and spawner groups.
 pub fn values_images(values: &Map) -> Vec<ValuesImage> {
-    let mut out = Vec::new();
-    values_walk(values, "", &mut out);
-    out
+    let mut list = ListImages(Vec::new());
+    overlay::walk(values, &mut list).expect("listing values images cannot fail");
+    list.0
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
+/// The walk's visitor of [`values_images`]: records, replaces nothing.
+struct ListImages(Vec<ValuesImage>);
 
-fn values_walk(map: &Map, path: &str, out: &mut Vec<ValuesImage>) {
-    for (key, child) in map.iter() {
-        let at = join(path, key);
-        match child {
-            Value::Map(m) if m.get("repository").and_then(Value::as_str).is_some() && !at.contains(".charts.") => {
-                let repository = m.get("repository").and_then(Value::as_str).unwrap_or_default();
-                let registry = m.get("registry").and_then(Value::as_str).filter(|r| !r.is_empty());
-                let full = match registry {
-                    Some(r) => format!("{r}/{repository}"),
-                    None => repository.to_string(),
-                };
-                let tag = match m.get("tag") {
-                    Some(Value::String(s)) => Some(s.to_string()),
-                    Some(Value::Int(i)) => Some(i.to_string()),
-                    Some(Value::Float(f)) => Some(f.to_string()),
-                    _ => None,
-                };
-                if full.contains("{{") || tag.as_deref().is_some_and(|t| t.contains("{{")) {
-                    continue;
-                }
-                if let Ok(base) = ImageRef::parse(&full) {
-                    let reference = match tag.as_deref().filter(|t| !t.is_empty()) {
-                        Some(t) => ImageRef::parse_loose(&full, Some(t)).ok(),
-                        None if base.tag.is_some() || base.digest.is_some() => Some(base.clone()),
-                        None => None,
-                    };
-                    out.push(ValuesImage { path: join(&at, "repository"), name: base.name(), reference });
-                }
-            }
-            Value::String(s) if is_image_key(key) => {
-                if let Some(image) = as_image(s) {
-                    out.push(ValuesImage { path: at, name: image.name(), reference: Some(image) });
-                }
-            }
-            Value::Map(m) if is_image_key(key) || key.starts_with("imageGroup") => {
-                if let Some(image) = m.get("value").and_then(Value::as_str).and_then(as_image) {
-                    out.push(ValuesImage { path: join(&at, "value"), name: image.name(), reference: Some(image) });
-                }
-                if let Some(options) = m.get("options").and_then(Value::as_list) {
-                    for (i, option) in options.iter().enumerate() {
-                        if let Some(image) = option.as_str().and_then(as_image) {
-                            out.push(ValuesImage { path: format!("{at}.options[{i}]"), name: image.name(), reference: Some(image) });
-                        }
-                    }
-                }
-                values_walk(m, &at, out);
-            }
-            Value::Map(m) => values_walk(m, &at, out),
-            Value::List(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(m) = item.as_map() {
-                        values_walk(m, &format!("{at}[{i}]"), out);
-                    }
-                }
-            }
-            _ => {}
+impl Visit for ListImages {
+    fn image(&mut self, spot: &ImageSpot<'_>) -> Result<Option<ImageRef>> {
+        let Some(base) = as_image(spot.value) else { return Ok(None) };
+        if spot.tag.as_deref().is_some_and(|t| t.contains("{{")) {
+            return Ok(None);
         }
+        let reference = match spot.tag.as_deref().filter(|t| !t.is_empty()) {
+            Some(tag) => ImageRef::parse_loose(spot.value, Some(tag)).ok(),
+            None if base.tag.is_some() || base.digest.is_some() || !spot.repository => Some(base.clone()),
+            // An empty tag: rendering gives it, so any tag of the name matches.
+            None => None,
+        };
+        self.0.push(ValuesImage { path: spot.path.to_string(), name: base.name(), reference });
+        Ok(None)
+    }
+
+    fn chart_repository(&mut self, _path: &str, _url: &str) -> Result<Option<String>> {
+        Ok(None)
     }
 }
 
@@ -316,12 +246,11 @@ kubeflow_tools:
     /// `image:` regex over the rewritten text.
     #[test]
     fn the_inventory_and_the_rewrite_agree_on_deploykf() {
-        use crate::charts::chart::ChartMetadata;
-        use crate::components::Build;
+        use crate::components::{self, chart_dependencies, helm::Release, Build, Tools};
         use crate::inventory::render;
         use crate::manifests::recognize::visit_text;
+        use crate::settings::{Settings, HELM_ENV, KUBECTL_ENV};
         use std::path::{Path, PathBuf};
-        use std::process::Command;
 
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let fixtures = root.join("../shared/fixtures");
@@ -334,47 +263,41 @@ kubeflow_tools:
             eprintln!("skipped: needs {}", fixtures.display());
             return;
         }
-        let run = |cmd: &mut Command| {
-            let out = cmd.output().unwrap();
-            assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        };
         let tmp = tempfile::tempdir().unwrap();
+        // The components are rendered by the one build's render step; their
+        // chart dependencies come from the fixtures instead of `prepare`.
+        let vars = [(KUBECTL_ENV, kubectl.to_str().unwrap()), (HELM_ENV, helm.to_str().unwrap()), ("HOME", tmp.path().to_str().unwrap())];
+        let settings = Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let tools = Tools::new(&settings, tmp.path().join("helm"), tmp.path().join("charts"), None);
         let source = crate::generator::source::GeneratorSource::from_path(&fixtures.join("generators/deploykf-0.1.5-generator.zip")).unwrap();
         let values = crate::generator::values::load(&source.default_values_path(), &crate::generator::values::Layer::read_all(&[fixtures.join("sample-values/sample-values-0.1.5.yaml")]).unwrap()).unwrap();
         let out_dir = tmp.path().join("out");
         render::render_generator(&source, values.as_map().unwrap().clone(), &out_dir).unwrap();
-        let apps = render::applications(&run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join("argocd")))).unwrap();
+        let apps = render::applications(&render::app_of_apps_stream(&tools, &out_dir).unwrap()).unwrap();
         assert!(apps.len() >= 15, "{apps:?}");
 
         let rules = crate::mirror::config::parse(&gomplate::yaml::decode("images:\n  registry: mirror.example.com/dkf\n").unwrap(), "test").unwrap();
         let (mut listed, mut rewritten) = (0, 0);
         for app in &apps {
-            let stream = match &app.build {
-                Build::Kustomize(path) => run(Command::new(&kubectl).arg("kustomize").arg(out_dir.join(path))),
-                Build::Helm { path, values_files } => {
-                    let chart = out_dir.join(path);
-                    std::fs::create_dir_all(chart.join("charts")).unwrap();
-                    for dep in ChartMetadata::load(&chart).unwrap().dependencies {
-                        if let Some(local) = dep.repository.strip_prefix("file://") {
-                            run(Command::new("cp").arg("-r").arg(chart.join(local)).arg(chart.join("charts").join(&dep.name)));
-                        } else {
-                            let tgz = [format!("{}-{}.tgz", dep.name, dep.version), format!("{}-v{}.tgz", dep.name, dep.version.trim_start_matches('v'))]
-                                .iter()
-                                .map(|f| fixtures.join("charts").join(f))
-                                .find(|p| p.is_file())
-                                .unwrap_or_else(|| panic!("no fixture chart for {} {}", dep.name, dep.version));
-                            std::fs::copy(&tgz, chart.join("charts").join(tgz.file_name().unwrap())).unwrap();
-                        }
+            let folder = components::folder(&out_dir, &app.build).unwrap();
+            if let Build::Helm { .. } = &app.build {
+                std::fs::create_dir_all(folder.join("charts")).unwrap();
+                for dep in chart_dependencies(&folder).unwrap().into_iter().map(|d| d.dependency) {
+                    if let Some(local) = dep.repository.strip_prefix("file://") {
+                        crate::folder::copy(&folder.join(local), &folder.join("charts").join(&dep.name)).unwrap();
+                    } else {
+                        let tgz = [format!("{}-{}.tgz", dep.name, dep.version), format!("{}-v{}.tgz", dep.name, dep.version.trim_start_matches('v'))]
+                            .iter()
+                            .map(|f| fixtures.join("charts").join(f))
+                            .find(|p| p.is_file())
+                            .unwrap_or_else(|| panic!("no fixture chart for {} {}", dep.name, dep.version));
+                        std::fs::copy(&tgz, folder.join("charts").join(tgz.file_name().unwrap())).unwrap();
                     }
-                    let mut cmd = Command::new(&helm);
-                    cmd.args(["template", &app.name]).arg(&chart).args(["--namespace", app.namespace.as_deref().unwrap_or("default"), "--include-crds"]);
-                    for f in values_files.iter().map(|f| chart.join(f)).filter(|f| f.is_file()) {
-                        cmd.arg("--values").arg(f);
-                    }
-                    run(&mut cmd)
                 }
-            };
+            }
+            let release = Release { name: Some(app.name.clone()), namespace: app.namespace.clone(), ..Default::default() };
+            let built = components::render(&folder, &app.build, &tools, &release).unwrap_or_else(|e| panic!("{}: {e:#}", app.name));
+            let stream = String::from_utf8(built).unwrap();
             let inventory = component_images(&app.name, &stream).unwrap();
             let (out, uses) = manifests::rewrite_stream(&stream, &rules, None).unwrap();
             for found in &inventory {

@@ -1,8 +1,9 @@
 //! Rendered manifests, as YAML streams: the after-render rewrite to the mirrors
 //! ([`rewrite_stream`]), pinned to a lock's digests, the images a lock left
 //! unpinned ([`unpinned`]), the leak check that fails a render with an image
-//! outside the mirrors ([`check`]), and plain listing for the inventory
-//! ([`images_in_stream`], [`scan_dir`]).
+//! outside the mirrors ([`check`]), plain listing for the inventory
+//! ([`images_in_stream`], [`scan_dir`]), and the stream's documents decoded
+//! for other readers ([`decode_stream`]).
 //!
 //! Input is a multi-document YAML stream as `kustomize build` and `helm
 //! template` print it; each object's images are found by the one recognizer
@@ -130,6 +131,21 @@ fn written_use(mirrored: &ImageRef, place: Place) -> String {
         Place::Prefix => text.strip_suffix(&format!("/{PREFIX_PROBE}")).map(str::to_string).unwrap_or(text),
         _ => text,
     }
+}
+
+/// The documents of a YAML stream, split as [`rewrite_stream`] splits it,
+/// each decoded or the error naming it (`document N (line L): ...`); empty
+/// and null documents and a prologue of comments are left out.
+pub fn decode_stream(text: &str) -> Vec<Result<Value>> {
+    split_stream(text)
+        .into_iter()
+        .filter(|chunk| chunk.number > 0)
+        .filter_map(|chunk| match gomplate::yaml::decode(chunk.text) {
+            Ok(Value::Nil | Value::Missing) => None,
+            Ok(value) => Some(Ok(value)),
+            Err(e) => Some(Err(anyhow!("{}: {e}", chunk.describe()))),
+        })
+        .collect()
 }
 
 /// Every image reference of the stream, as written (no rules applied).
@@ -497,6 +513,18 @@ mod tests {
         uses.iter()
             .map(|u| format!("{} {}", u.resource, u.field))
             .collect()
+    }
+
+    #[test]
+    fn decode_stream_skips_prologues_and_empty_documents_and_names_bad_ones() {
+        let stream = "# Source: a\n---\nkind: A\n...\n---\n---\nnull\n--- # b\nkind: B\n---\na: [\n";
+        let docs = decode_stream(stream);
+        assert_eq!(docs.len(), 3, "{docs:?}");
+        let kind = |d: &Result<Value>| d.as_ref().unwrap().as_map().unwrap()["kind"].as_str().unwrap().to_string();
+        assert_eq!((kind(&docs[0]), kind(&docs[1])), ("A".to_string(), "B".to_string()));
+        let err = docs[2].as_ref().unwrap_err().to_string();
+        assert!(err.starts_with("document 5 (line 10): "), "{err}");
+        assert!(decode_stream("# only a comment\n---\n").is_empty());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The values overlay: before rendering, every image and chart location in the
-//! merged values is redirected by the [`MirrorRules`](super::config::MirrorRules).
+//! merged values is redirected by the [`MirrorRules`](super::config::MirrorRules)
+//! ([`apply`]). The locations are found by the one values walk ([`walk`]),
+//! which the inventory also uses to list the values' images ([`Visit`]).
 //!
 //! The walk is generic (no per-version list of paths); it finds:
 //! - maps named `images` whose children hold a `repository` (deployKF's
@@ -13,9 +15,9 @@
 //! - maps named `charts` whose children hold a `repository` (https and oci;
 //!   `file://` forks are left alone).
 //!
-//! Strings holding templates (`{{`, which includes deployKF's `{{<`) are left
-//! alone and reported as [`Outcome::Templated`]. Every location found is
-//! reported, rewritten or not, for the inventory.
+//! The overlay leaves strings holding templates (`{{`, which includes
+//! deployKF's `{{<`) alone and reports them as [`Outcome::Templated`]. Every
+//! location found is reported, rewritten or not.
 
 use anyhow::{anyhow, bail, Result};
 use gomplate::{Map, Value};
@@ -71,17 +73,49 @@ impl Rewrite {
 /// Returns `values` with every image and chart location redirected, and the
 /// list of locations found (in values-path order).
 pub fn apply(values: &Map, rules: &MirrorRules) -> Result<(Map, Vec<Rewrite>)> {
-    let mut walk = Walk {
-        rules,
-        found: Vec::new(),
-    };
-    let out = walk.map(values, "")?;
-    Ok((out, walk.found))
+    let mut redirect = Redirect { rules, found: Vec::new() };
+    let out = walk(values, &mut redirect)?;
+    Ok((out, redirect.found))
 }
 
-struct Walk<'r> {
-    rules: &'r MirrorRules,
-    found: Vec<Rewrite>,
+/// One image location of the values, as [`walk`] hands it to a [`Visit`].
+#[derive(Debug)]
+pub struct ImageSpot<'a> {
+    /// Values path (list items as `[i]`; for a Helm-style `registry` +
+    /// `repository` pair, `repository`).
+    pub path: &'a str,
+    /// The string found (never empty; a `registry` + `repository` pair joined
+    /// with `/`).
+    pub value: &'a str,
+    /// Whether `value` is a map's `repository`, which its `tag` sibling (or
+    /// rendering, when that is empty) completes.
+    pub repository: bool,
+    /// That `tag` sibling, a number as written.
+    pub tag: Option<String>,
+    /// Whether the location must hold an image reference (a `repository`
+    /// under a map named `images`); elsewhere a string that does not parse is
+    /// not an image.
+    pub required: bool,
+}
+
+/// What [`walk`] does at each location it finds.
+pub trait Visit {
+    /// An image location: the reference to put there instead, if any.
+    fn image(&mut self, spot: &ImageSpot<'_>) -> Result<Option<ImageRef>>;
+    /// A chart repository URL (never empty) at `path`: the URL to put there
+    /// instead, if any.
+    fn chart_repository(&mut self, path: &str, url: &str) -> Result<Option<String>>;
+}
+
+/// The one walk over values for image and chart locations (see the module
+/// header for what it finds): each is handed to `visit`, and the values are
+/// returned with the replacements it gave.
+pub fn walk(values: &Map, visit: &mut impl Visit) -> Result<Map> {
+    Walk { visit }.map(values, "")
+}
+
+struct Walk<'v, V> {
+    visit: &'v mut V,
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -106,7 +140,7 @@ fn is_templated(s: &str) -> bool {
     s.contains("{{")
 }
 
-impl Walk<'_> {
+impl<V: Visit> Walk<'_, V> {
     fn map(&mut self, map: &Map, path: &str) -> Result<Map> {
         let mut out = Map::new();
         for (key, value) in map {
@@ -114,7 +148,7 @@ impl Walk<'_> {
             let new = match value {
                 Value::Map(m) if key == "images" => self.images(m, &at)?,
                 Value::Map(m) if key == "charts" => self.charts(m, &at)?,
-                Value::String(s) if is_image_key(key) => self.image_string(s, &at, false)?,
+                Value::String(s) if is_image_key(key) => self.image_string(s, &at)?,
                 Value::Map(m) if is_image_key(key) || is_spawner_group_key(key) => {
                     self.image_map(m, &at)?
                 }
@@ -165,17 +199,14 @@ impl Walk<'_> {
         }
         let mut out = map.clone();
         if let Some(Value::String(s)) = map.get("value") {
-            out.insert(
-                "value".into(),
-                self.image_string(s, &join(path, "value"), false)?,
-            );
+            out.insert("value".into(), self.image_string(s, &join(path, "value"))?);
         }
         if let Some(Value::List(options)) = map.get("options") {
             let mut new = Vec::with_capacity(options.len());
             for (i, option) in options.iter().enumerate() {
                 let at = format!("{path}.options[{i}]");
                 new.push(match option {
-                    Value::String(s) => self.image_string(s, &at, false)?,
+                    Value::String(s) => self.image_string(s, &at)?,
                     other => self.value(other, &at)?,
                 });
             }
@@ -185,60 +216,99 @@ impl Walk<'_> {
     }
 
     /// A map whose `repository` names an image (with a `registry` sibling in
-    /// Helm-chart style). `strict`: an unparsable repository is an error.
-    fn repository_map(&mut self, map: &Map, path: &str, strict: bool) -> Result<Value> {
+    /// Helm-chart style). `required`: see [`ImageSpot::required`].
+    fn repository_map(&mut self, map: &Map, path: &str, required: bool) -> Result<Value> {
         let Some(Value::String(repository)) = map.get("repository") else {
             return Ok(Value::map(self.map(map, path)?));
         };
         let at = join(path, "repository");
+        let tag = match map.get("tag") {
+            Some(Value::String(s)) => Some(s.to_string()),
+            Some(Value::Int(i)) => Some(i.to_string()),
+            Some(Value::Float(f)) => Some(f.to_string()),
+            _ => None,
+        };
         let registry = map
             .get("registry")
             .and_then(Value::as_str)
             .filter(|r| !r.is_empty());
+        let full = match registry {
+            Some(registry) => format!("{registry}/{repository}"),
+            None => repository.to_string(),
+        };
+        if full.trim().is_empty() {
+            return Ok(Value::map(map.clone()));
+        }
+        let spot = ImageSpot { path: &at, value: &full, repository: true, tag, required };
         let mut out = map.clone();
-        match registry {
-            None => {
-                out.insert(
-                    "repository".into(),
-                    self.image_string(repository, &at, strict)?,
-                );
-            }
-            Some(registry) => {
-                let full = format!("{registry}/{repository}");
-                if let Some(new) = self.image(&full, &at, strict)? {
-                    out.insert("registry".into(), Value::str(new.registry.as_str()));
-                    let mut repo = new.repository.clone();
-                    // A tag or digest written inside `repository` stays there.
-                    let shown = new.to_string();
-                    repo.push_str(&shown[new.registry.len() + 1 + new.repository.len()..]);
-                    out.insert("repository".into(), Value::str(repo));
-                }
+        if let Some(new) = self.visit.image(&spot)? {
+            if registry.is_none() {
+                out.insert("repository".into(), Value::str(new.to_string()));
+            } else {
+                out.insert("registry".into(), Value::str(new.registry.as_str()));
+                let mut repo = new.repository.clone();
+                // A tag or digest written inside `repository` stays there.
+                let shown = new.to_string();
+                repo.push_str(&shown[new.registry.len() + 1 + new.repository.len()..]);
+                out.insert("repository".into(), Value::str(repo));
             }
         }
         Ok(Value::map(out))
     }
 
-    /// A string that may be an image: rewritten when it parses.
-    fn image_string(&mut self, s: &str, path: &str, strict: bool) -> Result<Value> {
-        Ok(match self.image(s, path, strict)? {
+    /// A string that may be an image: replaced when the visitor says so.
+    fn image_string(&mut self, s: &str, path: &str) -> Result<Value> {
+        if s.trim().is_empty() {
+            return Ok(Value::str(s));
+        }
+        let spot = ImageSpot { path, value: s, repository: false, tag: None, required: false };
+        Ok(match self.visit.image(&spot)? {
             Some(new) => Value::str(new.to_string()),
             None => Value::str(s),
         })
     }
 
-    /// Records the location of `s` and returns its mirrored reference, if any.
-    /// Empty strings and (unless `strict`) non-references are not images.
-    fn image(&mut self, s: &str, path: &str, strict: bool) -> Result<Option<ImageRef>> {
-        if s.trim().is_empty() {
-            return Ok(None);
+    /// `charts:` — children holding a `repository` string are chart repositories.
+    fn charts(&mut self, map: &Map, path: &str) -> Result<Value> {
+        let mut out = Map::new();
+        for (name, child) in map {
+            let at = join(path, name);
+            let new = match child {
+                Value::Map(m) if m.get("repository").is_some_and(|r| r.as_str().is_some()) => {
+                    let url = m["repository"].as_str().unwrap_or_default();
+                    let mut m = m.as_ref().clone();
+                    if !url.trim().is_empty() {
+                        if let Some(new) = self.visit.chart_repository(&join(&at, "repository"), url)? {
+                            m.insert("repository".into(), Value::str(new));
+                        }
+                    }
+                    Value::map(m)
+                }
+                other => self.value(other, &at)?,
+            };
+            out.insert(name.clone(), new);
         }
+        Ok(Value::map(out))
+    }
+}
+
+/// The overlay's visitor: every location redirected by the rules, and recorded.
+struct Redirect<'r> {
+    rules: &'r MirrorRules,
+    found: Vec<Rewrite>,
+}
+
+impl Visit for Redirect<'_> {
+    /// Records the location and returns its mirrored reference, if any.
+    fn image(&mut self, spot: &ImageSpot<'_>) -> Result<Option<ImageRef>> {
+        let (s, path) = (spot.value, spot.path);
         if is_templated(s) {
             self.record(path, Kind::Image, s, Outcome::Templated);
             return Ok(None);
         }
         let image = match ImageRef::parse(s) {
             Ok(image) => image,
-            Err(e) if strict => {
+            Err(e) if spot.required => {
                 return Err(anyhow!(
                     "values {path}: {s:?} is not a valid image reference: {e:#}"
                 ))
@@ -257,31 +327,7 @@ impl Walk<'_> {
         Ok(new)
     }
 
-    /// `charts:` — children holding a `repository` string are chart repositories.
-    fn charts(&mut self, map: &Map, path: &str) -> Result<Value> {
-        let mut out = Map::new();
-        for (name, child) in map {
-            let at = join(path, name);
-            let new = match child {
-                Value::Map(m) if m.get("repository").is_some_and(|r| r.as_str().is_some()) => {
-                    let url = m["repository"].as_str().unwrap_or_default();
-                    let mut m = m.as_ref().clone();
-                    if let Some(new) = self.chart(url, &join(&at, "repository"))? {
-                        m.insert("repository".into(), Value::str(new));
-                    }
-                    Value::map(m)
-                }
-                other => self.value(other, &at)?,
-            };
-            out.insert(name.clone(), new);
-        }
-        Ok(Value::map(out))
-    }
-
-    fn chart(&mut self, url: &str, path: &str) -> Result<Option<String>> {
-        if url.trim().is_empty() {
-            return Ok(None);
-        }
+    fn chart_repository(&mut self, path: &str, url: &str) -> Result<Option<String>> {
         if is_templated(url) {
             self.record(path, Kind::ChartRepository, url, Outcome::Templated);
             return Ok(None);
@@ -297,7 +343,9 @@ impl Walk<'_> {
         self.record(path, Kind::ChartRepository, url, outcome);
         Ok(new)
     }
+}
 
+impl Redirect<'_> {
     fn record(&mut self, path: &str, kind: Kind, old: &str, outcome: Outcome) {
         self.found.push(Rewrite {
             path: path.to_string(),

@@ -1,12 +1,14 @@
 //! Plugin mode: `deploykf-cmp plugin init` and `deploykf-cmp plugin generate`,
 //! run by Argo CD's cmp-server in a fresh copy of the application's repository
-//! path. `init` renders the generator (through the shared render cache),
-//! checks the requested output folder and, for a Helm chart, copies the chart
-//! into the working directory and resolves its dependencies; `generate` prints
-//! the manifests of that folder (`kustomize build` / `helm template`) on
-//! stdout, with their pod images rewritten to the private mirror (pinned to
-//! the digests of `mirror.images.lock`, a path relative to the repository
-//! root) and checked when one is configured (see [`crate::mirror::steps`]). State between the two lives in the working directory
+//! path. The component build of [`crate::components`] is split over the two:
+//! `init` renders the generator (through the shared render cache), checks the
+//! requested output folder and, for a Helm chart, copies the chart into the
+//! working directory and prepares it (its dependencies resolved); `generate`
+//! renders that folder (`kustomize build` / `helm template`) and prints the
+//! manifests on stdout, with their pod images rewritten to the private mirror
+//! (pinned to the digests of `mirror.images.lock`, a path relative to the
+//! repository root) and checked when one is configured (see
+//! [`crate::mirror::steps`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 //! The request ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`, counted from
@@ -18,7 +20,6 @@ pub mod params;
 pub mod render;
 pub mod repo;
 
-use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -26,10 +27,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::cache::RenderCache;
-use crate::charts::dependencies::{self, ResolveOptions};
-use crate::components::{chart_values_files, output_folder, Build};
-use crate::components::helm::{self, Helm, TemplateOptions};
-use crate::components::kustomize::Kustomize;
+use crate::components::helm::{self, Release};
+use crate::components::{self, Build, Tools};
 use crate::deadline::{self, Deadline};
 use crate::mirror::lock::Lock;
 use crate::mirror::steps;
@@ -99,10 +98,6 @@ impl Invocation {
         self
     }
 
-    fn var(&self, name: &str) -> Option<OsString> {
-        self.settings.var_os(name)
-    }
-
     fn repository(&self) -> Result<Repository> {
         Repository::locate(&self.cwd, self.settings.vars().get("ARGOCD_APP_SOURCE_PATH").map(String::as_str))
     }
@@ -130,10 +125,8 @@ impl Invocation {
         params.source()?;
         let output = params.output()?;
         // Fail before rendering when the output cannot be built anyway.
-        match &output {
-            Build::Kustomize(_) => drop(Kustomize::locate(|n| self.var(n))?),
-            Build::Helm { .. } => drop(self.helm()?),
-        }
+        let tools = self.tools();
+        tools.check(&output)?;
         let rendered = self.render(&params)?;
         let render_dir = rendered.dir().to_path_buf();
         let state_dir = self.state_dir();
@@ -141,20 +134,15 @@ impl Invocation {
             std::fs::remove_dir_all(&state_dir).with_context(|| format!("cannot clean '{}'", state_dir.display()))?;
         }
         std::fs::create_dir_all(&state_dir).with_context(|| format!("cannot create '{}'", state_dir.display()))?;
-        match &output {
-            Build::Kustomize(rel) => {
-                output_folder(&render_dir, rel, "output_kustomize_path")?;
-            }
-            Build::Helm { path, .. } => {
-                let chart = output_folder(&render_dir, path, "output_helm_path")?;
-                let copy = state_dir.join(CHART_DIR);
-                crate::generator::source::copy_folder(&chart, &copy)
-                    .with_context(|| format!("cannot copy the chart '{path}' into the working directory"))?;
-                let started = Instant::now();
-                dependencies::resolve(&copy, &self.resolve_options()?)
-                    .with_context(|| format!("cannot resolve the dependencies of the chart '{path}'"))?;
-                eprintln!("deploykf-cmp: chart dependencies resolved in {} ms", started.elapsed().as_millis());
-            }
+        let folder = components::folder(&render_dir, &output)?;
+        if let Build::Helm { path, .. } = &output {
+            // The chart is prepared in a copy of its own: the render is shared.
+            let copy = state_dir.join(CHART_DIR);
+            crate::folder::copy(&folder, &copy)
+                .with_context(|| format!("cannot copy the chart '{path}' into the working directory"))?;
+            let started = Instant::now();
+            components::prepare(&copy, &output, &tools)?;
+            eprintln!("deploykf-cmp: chart dependencies resolved in {} ms", started.elapsed().as_millis());
         }
         State { render_dir, started: self.started }.write(&state_dir)
     }
@@ -163,24 +151,21 @@ impl Invocation {
         let params = Parameters::from_vars(self.settings.vars())?;
         let output = params.output()?;
         let state = State::read(&self.state_dir())?;
-        let component = match &output {
-            Build::Kustomize(path) | Build::Helm { path, .. } => path.clone(),
-        };
-        let manifests = match output {
+        let tools = self.tools();
+        tools.check(&output)?;
+        let manifests = match &output {
             Build::Kustomize(rel) => {
-                let kustomize = Kustomize::locate(|n| self.var(n))?;
                 // The render `init` used, held from eviction while kustomize
                 // reads it (made again if it was evicted meanwhile).
                 let rendered = self.render(&params)?;
                 if rendered.dir() != state.render_dir {
                     eprintln!("deploykf-cmp: the generator output changed since init");
                 }
-                let folder = output_folder(rendered.dir(), &rel, "output_kustomize_path")?;
+                let folder = components::folder(rendered.dir(), &output)?;
                 deadline::doing(format!("running kustomize build for '{rel}'"));
-                kustomize.build(&folder, &[])
+                components::render(&folder, &output, &tools, &Release::default())
             }
-            Build::Helm { path, values_files } => {
-                let helm = self.helm()?;
+            Build::Helm { path, .. } => {
                 let chart = self.state_dir().join(CHART_DIR);
                 if !chart.join("Chart.yaml").is_file() {
                     bail!(
@@ -188,19 +173,19 @@ impl Invocation {
                          must run before `deploykf-cmp plugin generate` (the plugin's init command)"
                     );
                 }
-                let options = TemplateOptions {
-                    release_name: self.settings.vars().get("ARGOCD_APP_NAME").cloned(),
-                    namespace: self.settings.vars().get("ARGOCD_APP_NAMESPACE").cloned(),
-                    kube_version: self.settings.vars().get("KUBE_VERSION").cloned(),
-                    api_versions: helm::split_api_versions(self.settings.vars().get("KUBE_API_VERSIONS").map_or("", String::as_str)),
-                    values_files: chart_values_files(&chart, &values_files)?,
+                let vars = self.settings.vars();
+                let release = Release {
+                    name: vars.get("ARGOCD_APP_NAME").cloned(),
+                    namespace: vars.get("ARGOCD_APP_NAMESPACE").cloned(),
+                    kube_version: vars.get("KUBE_VERSION").cloned(),
+                    api_versions: helm::split_api_versions(vars.get("KUBE_API_VERSIONS").map_or("", String::as_str)),
                 };
                 deadline::doing(format!("running helm template for the chart '{path}'"));
-                helm.template(&chart, &options)
+                components::render(&chart, &output, &tools, &release)
             }
         }?;
         if !self.settings.allow_empty()? {
-            output_guard::ensure_objects(&manifests, &component)?;
+            output_guard::ensure_objects(&manifests, output.path())?;
         }
         let repository = self.repository()?;
         let request = RenderRequest::new(&params, &repository, &self.settings)?;
@@ -219,14 +204,10 @@ impl Invocation {
         }
     }
 
-    fn helm(&self) -> Result<Helm> {
-        Helm::locate(|n| self.var(n), &self.cache_dir.join("helm"))
-    }
-
-    /// Credentials from `HELM_REGISTRY_CONFIG`, extra CAs from `SSL_CERT_FILE`,
-    /// pulled charts cached under the cache folder, this run's deadline.
-    fn resolve_options(&self) -> Result<ResolveOptions> {
-        Ok(ResolveOptions { cache_dir: Some(self.cache_dir.join("charts")), deadline: self.deadline, ..ResolveOptions::from_settings(&self.settings)? })
+    /// The programs and chart pulls of this run: helm's homes and pulled
+    /// charts under the cache folder, pulls cut short at this run's deadline.
+    fn tools(&self) -> Tools<'_> {
+        Tools::new(&self.settings, self.cache_dir.join("helm"), self.cache_dir.join("charts"), self.deadline)
     }
 }
 

@@ -7,13 +7,14 @@
 use anyhow::{bail, Result};
 use gomplate::Value;
 
+use crate::manifests;
 use crate::settings::ALLOW_EMPTY_ENV;
 
 /// Fails, naming `component`, unless `manifests` holds at least one
 /// Kubernetes object: a document that is a map with a non-empty `kind`.
 pub fn ensure_objects(manifests: &[u8], component: &str) -> Result<()> {
     let text = String::from_utf8_lossy(manifests);
-    if documents(&text).any(holds_object) {
+    if manifests::decode_stream(&text).into_iter().any(holds_object) {
         return Ok(());
     }
     bail!(
@@ -24,24 +25,10 @@ pub fn ensure_objects(manifests: &[u8], component: &str) -> Result<()> {
     )
 }
 
-/// The documents of a YAML stream, split at `---` lines.
-fn documents(text: &str) -> impl Iterator<Item = String> + '_ {
-    let mut docs = vec![String::new()];
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_end();
-        if trimmed == "---" || trimmed.starts_with("--- ") || trimmed == "..." {
-            docs.push(String::new());
-        } else {
-            docs.last_mut().expect("one document").push_str(line);
-        }
-    }
-    docs.into_iter().filter(|d| d.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')))
-}
-
 /// Whether one document is a Kubernetes object; an undecodable document
 /// counts as one (kubectl and Argo CD report it better than a guess here).
-fn holds_object(doc: String) -> bool {
-    match gomplate::yaml::decode(&doc) {
+fn holds_object(doc: Result<Value>) -> bool {
+    match doc {
         Ok(Value::Map(map)) => map.get("kind").and_then(Value::as_str).is_some_and(|k| !k.is_empty()),
         Ok(_) => false,
         Err(_) => true,

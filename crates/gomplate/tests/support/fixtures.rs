@@ -5,6 +5,7 @@
 //! skips. Included by the unit tests (`src/lib.rs`), the integration tests and
 //! the benchmark (`benches/engine.rs`).
 
+// Each test binary including this support module uses only part of it.
 #![allow(dead_code)]
 
 use std::io::Read;

@@ -4,6 +4,7 @@
 //! gomplate 3.11 in the deployKF CLI). Used by the differential test and by
 //! the case files' regeneration.
 
+// Each test binary including this support module uses only part of it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
