@@ -97,11 +97,17 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
 }
 
 /// The registry client: credentials found from `--authfile` and the
-/// environment, extra CAs from `SSL_CERT_FILE`, plain-HTTP registries from
-/// the flags and the environment, the environment's timeouts.
+/// environment, and [`registry_client`]'s settings.
 fn client(request: &Request, settings: &Settings) -> Result<RegistryClient> {
     let credentials = Credentials::discover_in(request.authfile.as_deref(), &|n| settings.var_os(n))?;
-    let mut insecure = request.insecure_registries.clone();
+    registry_client(credentials, &request.insecure_registries, settings)
+}
+
+/// A registry client with `credentials`, extra CAs from `SSL_CERT_FILE`,
+/// plain-HTTP registries from `insecure_registries` and the environment, the
+/// environment's timeouts.
+pub fn registry_client(credentials: Credentials, insecure_registries: &[String], settings: &Settings) -> Result<RegistryClient> {
+    let mut insecure = insecure_registries.to_vec();
     insecure.extend(settings.insecure_registries());
     let extra_roots = match settings.extra_ca_file() {
         Some(path) => oci::pem_certificates(&path)?,

@@ -13,3 +13,4 @@ pub mod glob;
 pub mod overlay;
 pub mod pull_secret;
 pub mod steps;
+pub mod verify;

@@ -30,8 +30,8 @@ use crate::components::{chart_values_files, output_folder, Build};
 use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::deadline::{self, Deadline};
-use crate::mirror::steps;
-use crate::settings::{Settings, CACHE_DIR_ENV};
+use crate::mirror::{steps, verify};
+use crate::settings::{Settings, CACHE_DIR_ENV, VERIFY_ENV};
 use params::Parameters;
 use render::{RenderRequest, Rendered};
 use repo::Repository;
@@ -164,6 +164,7 @@ impl Invocation {
         let component = match &output {
             Build::Kustomize(path) | Build::Helm { path, .. } => path.clone(),
         };
+        let output_is_helm = matches!(output, Build::Helm { .. });
         let manifests = match output {
             Build::Kustomize(rel) => {
                 let kustomize = Kustomize::locate(|n| self.var(n))?;
@@ -201,10 +202,59 @@ impl Invocation {
             output_guard::ensure_objects(&manifests, &component)?;
         }
         let request = RenderRequest::new(&params, &self.repository()?, &self.settings)?;
-        match request.mirror_rules()? {
-            Some(rules) => steps::rewrite_manifests(manifests, &rules, request.mirror_enforced()),
-            None => Ok(manifests),
+        let manifests = match request.mirror_rules()? {
+            Some(rules) => steps::rewrite_manifests(manifests, &rules, request.mirror_enforced())?,
+            None => manifests,
+        };
+        if self.settings.verify()? {
+            self.preflight(&manifests, &component, output_is_helm.then(|| self.state_dir().join(CHART_DIR)).as_deref())?;
         }
+        Ok(manifests)
+    }
+
+    /// The check of `DEPLOYKF_CMP_VERIFY`: the mirror holds every image of
+    /// the rendered `manifests` (the recognizer's places, as rewritten) and,
+    /// for the Helm chart copied to `chart`, the tag of each `oci://`
+    /// dependency pinned to a version; positive answers are remembered in
+    /// the cache folder for `DEPLOYKF_CMP_VERIFY_CACHE_SECONDS`. Fails listing
+    /// what is missing; runs within the request's deadline.
+    fn preflight(&self, manifests: &[u8], component: &str, chart: Option<&Path>) -> Result<()> {
+        let started = Instant::now();
+        let text = std::str::from_utf8(manifests).context("the rendered manifests are not UTF-8 text")?;
+        let mut items = verify::stream_images(text)?;
+        if let Some(chart) = chart {
+            for d in crate::charts::chart::ChartMetadata::load(chart)?.dependencies {
+                if semver::Version::parse(d.version.trim_start_matches('v')).is_ok() {
+                    items.extend(verify::Item::oci_chart(&d.repository, &d.name, &d.version, [format!("the chart '{component}'")].into()));
+                }
+            }
+        }
+        let resolve = ResolveOptions::from_settings(&self.settings)?;
+        let client = crate::mirror::copy::registry_client(resolve.credentials, &[], &self.settings)?;
+        let ttl = self.settings.verify_cache_ttl()?;
+        let cache = verify::PresentCache::new(self.cache_dir.join("verify"), ttl);
+        let options = verify::Options { platforms: Vec::new(), deep: false, jobs: 8 };
+        deadline::doing(format!("checking {} images and charts of '{component}' in the mirror ({VERIFY_ENV})", items.len()));
+        let cache = (!ttl.is_zero()).then_some(&cache);
+        let Some(statuses) = verify::run_checks(&client, &items, &options, cache, self.deadline.map(|d| d.at))? else {
+            return Err(self.deadline.expect("only a deadline cuts the checks short").expired());
+        };
+        if let Some(cache) = cache {
+            cache.prune();
+        }
+        let problems = verify::problems(&items, &statuses);
+        if problems.is_empty() {
+            eprintln!("deploykf-cmp: verify: {} images and charts present in the mirror ({} ms)", items.len(), started.elapsed().as_millis());
+            return Ok(());
+        }
+        let list: Vec<String> = problems.iter().map(|(item, status)| format!("  {}", verify::describe(item, status))).collect();
+        bail!(
+            "{} of {} images and charts of '{component}' are not in the mirror ({VERIFY_ENV}=true):\n{}\n\
+             copy them with 'deploykf-cmp mirror' ('deploykf-cmp verify' with the same values prints the command)",
+            problems.len(),
+            items.len(),
+            list.join("\n")
+        )
     }
 
     fn helm(&self) -> Result<Helm> {

@@ -212,7 +212,8 @@ fn is_index(m: &RawManifest) -> bool {
     m.media_type.contains("index") || m.media_type.contains("manifest.list")
 }
 
-fn platform_of(entry: &serde_json::Value) -> String {
+/// The `os/arch[/variant]` of an index entry.
+pub fn platform_of(entry: &serde_json::Value) -> String {
     let p = &entry["platform"];
     let mut s = format!("{}/{}", p["os"].as_str().unwrap_or(""), p["architecture"].as_str().unwrap_or(""));
     if let Some(v) = p["variant"].as_str() {

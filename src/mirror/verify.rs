@@ -1,0 +1,346 @@
+//! Whether a mirror holds what a render uses, asked of the mirror registry
+//! itself: for each image its manifest (for an index, the manifests of the
+//! platforms asked for; with `deep`, every blob too), for each chart the tag
+//! of its version (`+` as `_`, as `helm push` tags it). The `verify` command
+//! and the plugin's preflight (`DEPLOYKF_CMP_VERIFY`) both run [`check_all`];
+//! positive answers may be kept in a [`PresentCache`] for a bounded time, so a
+//! warm preflight asks the registry nothing. The fix of what is missing is the
+//! `mirror` command with the missing lines ([`fix_script`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result};
+use futures_util::stream::{self, StreamExt};
+use image_ref::ImageRef;
+use sha2::{Digest as _, Sha256};
+
+use crate::manifests::{self, recognize::{as_image, Place}};
+use crate::registry::copy::charts::{chart_tags, ChartJob};
+use crate::registry::copy::client::{Failure, RegistryClient};
+use crate::registry::copy::{platform_of, platform_selected, CopyJob};
+
+/// One thing the mirror must hold.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Item {
+    /// `image` or `chart`.
+    pub kind: &'static str,
+    /// What the render names: the source image, or `REPOSITORY NAME VERSION`.
+    pub source: String,
+    /// Where the mirror must hold it (`host/path:tag`, `oci://host/path/name:tag`).
+    pub target: String,
+    /// The line of a `mirror --images-file` or `--charts-file` that copies it.
+    pub fix_line: String,
+    host: String,
+    repository: String,
+    /// The tag or digest asked for.
+    reference: String,
+    /// What uses it (the Applications, or the file listing it).
+    pub used_by: BTreeSet<String>,
+}
+
+impl Item {
+    /// An image to find at the target of a planned copy.
+    pub fn image(job: &CopyJob, used_by: BTreeSet<String>) -> Item {
+        let t = &job.target;
+        Item {
+            kind: "image",
+            source: job.rendered().to_string(),
+            target: t.to_string(),
+            fix_line: format!("{}={}", job.source, t),
+            host: t.registry.clone(),
+            repository: t.repository.clone(),
+            reference: reference(t),
+            used_by,
+        }
+    }
+
+    /// An image the render names at its mirror location (plugin mode: the
+    /// render is already rewritten, so the source is not known).
+    pub fn mirrored_image(image: &ImageRef, used_by: BTreeSet<String>) -> Item {
+        Item {
+            kind: "image",
+            source: image.to_string(),
+            target: image.to_string(),
+            fix_line: image.to_string(),
+            host: image.registry.clone(),
+            repository: image.repository.clone(),
+            reference: reference(image),
+            used_by,
+        }
+    }
+
+    /// A chart of an `https://` repository, at the target of its planned copy.
+    pub fn chart(job: &ChartJob, used_by: BTreeSet<String>) -> Item {
+        let (host, repository) = job.target.split_once('/').unwrap_or((&job.target, ""));
+        let tag = chart_tags(&job.version).swap_remove(0);
+        let location = job.target.strip_suffix(&format!("/{}", job.name)).unwrap_or(&job.target);
+        Item {
+            kind: "chart",
+            source: format!("{} {} {}", job.repository, job.name, job.version),
+            target: format!("oci://{}:{tag}", job.target),
+            fix_line: format!("{} {} {} oci://{location}", job.repository, job.name, job.version),
+            host: host.to_string(),
+            repository: repository.to_string(),
+            reference: tag,
+            used_by,
+        }
+    }
+
+    /// A chart dependency from an `oci://` repository at an exact version.
+    pub fn oci_chart(repository: &str, name: &str, version: &str, used_by: BTreeSet<String>) -> Option<Item> {
+        let location = repository.trim().strip_prefix("oci://")?.trim_end_matches('/');
+        let (host, path) = location.split_once('/').map_or((location, String::new()), |(h, p)| (h, format!("{p}/")));
+        let tag = chart_tags(version).swap_remove(0);
+        Some(Item {
+            kind: "chart",
+            source: format!("{repository} {name} {version}"),
+            target: format!("oci://{location}/{name}:{tag}"),
+            fix_line: format!("{location}/{name}:{tag}"),
+            host: host.to_string(),
+            repository: format!("{path}{name}"),
+            reference: tag,
+            used_by,
+        })
+    }
+
+    /// The key of a positive answer in the [`PresentCache`].
+    fn cache_key(&self, options: &Options) -> String {
+        let text = format!("{}\n{}/{}@{}\n{}\n{}", self.kind, self.host, self.repository, self.reference, options.platforms.join(","), options.deep);
+        format!("{:x}", Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// Every image of a rendered manifest stream, where the recognizer finds
+/// them (as written: in plugin mode, already rewritten to the mirror), each
+/// used by the resources holding it.
+pub fn stream_images(text: &str) -> Result<Vec<Item>> {
+    let mut images: BTreeMap<String, (ImageRef, BTreeSet<String>)> = BTreeMap::new();
+    for u in manifests::images_in_stream(text)? {
+        let Some(image) = (u.place != Place::Prefix).then(|| as_image(&u.image)).flatten() else { continue };
+        images.entry(image.to_string()).or_insert_with(|| (image, BTreeSet::new())).1.insert(u.resource);
+    }
+    Ok(images.into_values().map(|(image, users)| Item::mirrored_image(&image, users)).collect())
+}
+
+/// The tag or digest of `image` (`latest` when it names neither).
+fn reference(image: &ImageRef) -> String {
+    image.digest.clone().or_else(|| image.tag.clone()).unwrap_or_else(|| "latest".to_string())
+}
+
+/// How to check.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `os/arch[/variant]` that an index must hold.
+    pub platforms: Vec<String>,
+    /// Every blob (configs and layers) too.
+    pub deep: bool,
+    /// Checks at the same time.
+    pub jobs: usize,
+}
+
+/// The answer for one [`Item`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Present,
+    /// What is not in the mirror (the manifest, a platform, a blob).
+    Missing(Vec<String>),
+    /// The registry could not answer (why): neither present nor missing.
+    Failed(String),
+}
+
+/// Checks every item against the mirror, `options.jobs` at a time; items
+/// the cache knows present are not asked again, new positive answers are
+/// recorded in it. The answers are in the order of `items`.
+pub async fn check_all(client: &RegistryClient, items: &[Item], options: &Options, cache: Option<&PresentCache>) -> Vec<Status> {
+    let checks = items.iter().map(|item| async move {
+        let key = item.cache_key(options);
+        if cache.is_some_and(|c| c.is_fresh(&key)) {
+            return Status::Present;
+        }
+        let status = match check_one(client, item, options).await {
+            Ok(missing) if missing.is_empty() => Status::Present,
+            Ok(missing) => Status::Missing(missing),
+            Err(failure) => Status::Failed(failure.message),
+        };
+        if let (Status::Present, Some(cache)) = (&status, cache) {
+            cache.record(&key);
+        }
+        status
+    });
+    stream::iter(checks).buffered(options.jobs.max(1)).collect().await
+}
+
+/// What of `item` the mirror lacks (empty: all of it is there).
+async fn check_one(client: &RegistryClient, item: &Item, options: &Options) -> Result<Vec<String>, Failure> {
+    let (host, repository) = (item.host.as_str(), item.repository.as_str());
+    if item.kind == "chart" || !options.deep && options.platforms.is_empty() {
+        return Ok(match client.manifest_digest(host, repository, &item.reference, false).await? {
+            Some(_) => Vec::new(),
+            None => vec![format!("the manifest {}", item.reference)],
+        });
+    }
+    let Some(manifest) = client.get_manifest(host, repository, &item.reference).await? else {
+        return Ok(vec![format!("the manifest {}", item.reference)]);
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes).unwrap_or_default();
+    let Some(entries) = doc["manifests"].as_array() else {
+        // One image manifest: whatever platform it is built for.
+        return missing_blobs(client, host, repository, &doc, options.deep).await;
+    };
+    let listed: Vec<String> = entries.iter().filter(|e| !e["platform"].is_null()).map(platform_of).collect();
+    let mut missing = Vec::new();
+    for wanted in &options.platforms {
+        let chosen: Vec<&serde_json::Value> = entries
+            .iter()
+            .filter(|e| !e["platform"].is_null() && platform_selected(std::slice::from_ref(wanted), &platform_of(e)))
+            .collect();
+        if chosen.is_empty() {
+            missing.push(format!("platform {wanted} (the index lists {})", if listed.is_empty() { "none".into() } else { listed.join(", ") }));
+        }
+        for entry in chosen {
+            let digest = entry["digest"].as_str().unwrap_or_default();
+            if !options.deep {
+                if client.manifest_digest(host, repository, digest, false).await?.is_none() {
+                    missing.push(format!("the {} manifest {digest}", platform_of(entry)));
+                }
+                continue;
+            }
+            match client.get_manifest(host, repository, digest).await? {
+                None => missing.push(format!("the {} manifest {digest}", platform_of(entry))),
+                Some(child) => {
+                    let child: serde_json::Value = serde_json::from_slice(&child.bytes).unwrap_or_default();
+                    missing.extend(missing_blobs(client, host, repository, &child, true).await?);
+                }
+            }
+        }
+    }
+    Ok(missing)
+}
+
+/// With `deep`, the blobs (config and layers) of an image manifest the
+/// repository does not hold.
+async fn missing_blobs(client: &RegistryClient, host: &str, repository: &str, manifest: &serde_json::Value, deep: bool) -> Result<Vec<String>, Failure> {
+    let mut missing = Vec::new();
+    if !deep {
+        return Ok(missing);
+    }
+    let layers = manifest["layers"].as_array().map(Vec::as_slice).unwrap_or_default();
+    for blob in std::iter::once(&manifest["config"]).chain(layers) {
+        let Some(digest) = blob["digest"].as_str() else { continue };
+        if !client.has_blob(host, repository, digest, false).await? {
+            missing.push(format!("the blob {digest}"));
+        }
+    }
+    Ok(missing)
+}
+
+/// Positive answers kept for `ttl`: one empty file per checked item, named by
+/// the hash of what was asked, dated by its modification time.
+pub struct PresentCache {
+    dir: PathBuf,
+    ttl: Duration,
+}
+
+impl PresentCache {
+    /// The cache in `dir` (created when first written).
+    pub fn new(dir: PathBuf, ttl: Duration) -> PresentCache {
+        PresentCache { dir, ttl }
+    }
+
+    fn is_fresh(&self, key: &str) -> bool {
+        let modified = std::fs::metadata(self.dir.join(key)).and_then(|m| m.modified());
+        modified.is_ok_and(|t| SystemTime::now().duration_since(t).is_ok_and(|age| age < self.ttl))
+    }
+
+    /// Records a positive answer (new file, renamed into place: a fresh
+    /// modification time). A cache that cannot be written only costs the
+    /// next run another check.
+    fn record(&self, key: &str) {
+        let tmp = self.dir.join(format!(".{key}.{}", std::process::id()));
+        let written = std::fs::create_dir_all(&self.dir).and_then(|()| std::fs::write(&tmp, b"")).and_then(|()| std::fs::rename(&tmp, self.dir.join(key)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    /// Removes the answers older than the time they are kept for (the cache
+    /// holds at most one file per item checked within it).
+    pub fn prune(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let stale = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| SystemTime::now().duration_since(t).is_ok_and(|age| age >= self.ttl));
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The items with what is missing of each, or why it could not be checked.
+pub fn problems<'a>(items: &'a [Item], statuses: &'a [Status]) -> Vec<(&'a Item, &'a Status)> {
+    items.iter().zip(statuses).filter(|(_, s)| **s != Status::Present).collect()
+}
+
+/// The shell lines that copy the missing items: the lists written with a
+/// here-document, then the `mirror` command (`extra` are its other flags,
+/// e.g. `--authfile FILE`).
+pub fn fix_script(missing: &[&Item], extra: &str) -> String {
+    let mut out = String::new();
+    let mut flags = String::new();
+    for (kind, file, flag) in [("image", "missing-images.txt", "--images-file"), ("chart", "missing-charts.txt", "--charts-file")] {
+        let lines: BTreeSet<&str> = missing.iter().filter(|i| i.kind == kind).map(|i| i.fix_line.as_str()).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("cat > {file} <<'EOF'\n"));
+        for line in lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str("EOF\n");
+        flags.push_str(&format!(" {flag} {file}"));
+    }
+    out.push_str(&format!("deploykf-cmp mirror{flags}{extra}\n"));
+    out
+}
+
+/// `word` for a POSIX shell: as it is when it holds only safe characters,
+/// else in single quotes.
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Runs [`check_all`] on a runtime of its own, within `deadline` when one is given.
+pub fn run_checks(client: &RegistryClient, items: &[Item], options: &Options, cache: Option<&PresentCache>, deadline: Option<Instant>) -> Result<Option<Vec<Status>>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    Ok(runtime.block_on(async {
+        let checks = check_all(client, items, options, cache);
+        match deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), checks).await.ok(),
+            None => Some(checks.await),
+        }
+    }))
+}
+
+/// Each missing or unchecked item as a line: `TARGET (SOURCE): WHAT [used by …]`.
+pub fn describe(item: &Item, status: &Status) -> String {
+    let what = match status {
+        Status::Present => "present".to_string(),
+        Status::Missing(m) => format!("missing {}", m.join(", ")),
+        Status::Failed(why) => format!("not checked: {why}"),
+    };
+    let source = if item.source == item.target { String::new() } else { format!(" (from {})", item.source) };
+    let used: Vec<&str> = item.used_by.iter().map(String::as_str).collect();
+    let used = if used.is_empty() { String::new() } else { format!(" [used by {}]", used.join(", ")) };
+    format!("{}{source}: {what}{used}", item.target)
+}
+
+/// Groups `used_by` names per key, for building items.
+pub type UsedBy = BTreeMap<String, BTreeSet<String>>;
