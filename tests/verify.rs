@@ -200,3 +200,140 @@ fn verify_refuses_bad_flags_before_any_request() {
     assert!(out.code != Some(0) && out.stderr.contains("required arguments were not provided"), "an input is required: {}", out.stderr);
     assert!(Path::new(&images).is_file());
 }
+
+// ---------------------------------------------------------------------------
+// The plugin's preflight (DEPLOYKF_CMP_VERIFY=true) through argocd-cmp-harness:
+// a small generator whose app-of-apps lists two child Applications, each
+// deploying images named at the mirror (a pod image, and one only a
+// controller starts, from a `*_IMAGE` env entry). The mirror holds child-a's
+// images, not child-b's pod image: child-b alone fails, naming it.
+
+const REPO_URL: &str = "https://git.example.com/platform/verify.git";
+
+/// An Application of the plugin rendering the generator with `registry:
+/// REGISTRY` (a template of the generator, or with the value written in),
+/// and its kustomize output folder (none: the app-of-apps).
+fn application(name: &str, registry: &str, output: Option<&str>) -> String {
+    let output = output.map_or(String::new(), |o| format!("        - name: output_kustomize_path\n          string: {o}\n"));
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  \
+         source:\n    repoURL: {REPO_URL}\n    targetRevision: main\n    path: .\n    plugin:\n      name: deploykf\n      parameters:\n        \
+         - name: source_path\n          string: ./generator\n        - name: values\n          string: \"registry: {registry}\"\n{output}  \
+         destination:\n    server: https://kubernetes.default.svc\n    namespace: demo\n"
+    )
+}
+
+/// The generator: `argocd/` lists child-a and child-b, each a kustomize folder.
+fn preflight_generator() -> Vec<(String, String)> {
+    let deployment = |name: &str, runtime: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: demo\nspec:\n  selector:\n    matchLabels: {{app: {name}}}\n  \
+             template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: main\n          \
+             image: {{{{< .Values.registry >}}}}/apps/{name}:1.0\n          env:\n            - name: HELPER_IMAGE\n              \
+             value: {{{{< .Values.registry >}}}}/apps/{runtime}:1.0\n"
+        )
+    };
+    let mut files = vec![
+        (".deploykf_generator".to_string(), "{\"generator_schema\": \"v1\"}".to_string()),
+        ("default_values.yaml".to_string(), "registry: registry.invalid\n".to_string()),
+        ("helpers/none.tpl".to_string(), String::new()),
+        ("templates/argocd/kustomization.yaml".to_string(), "resources:\n  - child-a.yaml\n  - child-b.yaml\n".to_string()),
+    ];
+    for (name, runtime) in [("child-a", "helper"), ("child-b", "helper")] {
+        files.push((format!("templates/argocd/{name}.yaml"), application(name, "{{< .Values.registry >}}", Some(&format!("./manifests/{name}/")))));
+        files.push((format!("templates/manifests/{name}/kustomization.yaml"), "resources:\n  - deploy.yaml\n".to_string()));
+        files.push((format!("templates/manifests/{name}/deploy.yaml"), deployment(name, runtime)));
+    }
+    files
+}
+
+/// Runs the harness over the app-of-apps with the plugin's preflight on.
+fn run_preflight(work: &Path, mirror: &TestRegistry, kubectl: &Path) -> (bool, String, serde_json::Value) {
+    let bin_dir = work.join("bin");
+    fs::create_dir_all(&bin_dir).unwrap();
+    for program in [bin(), kubectl.to_path_buf()] {
+        let link = bin_dir.join(program.file_name().unwrap());
+        if !link.exists() {
+            std::os::unix::fs::symlink(&program, link).unwrap();
+        }
+    }
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).unwrap();
+    let out = work.join("out");
+    let _ = fs::remove_dir_all(&out);
+    let shared = common::shared().unwrap();
+    let run = Command::new("python3")
+        .arg(shared.join("tools/argocd-cmp-harness"))
+        .arg("--plugin")
+        .arg(common::repo_root().join("plugin.yaml"))
+        .arg("--app")
+        .arg(work.join("app-of-apps.yaml"))
+        .arg("--repo")
+        .arg(format!("{REPO_URL}={}", work.join("repo").display()))
+        .arg("--recurse")
+        .arg("--out")
+        .arg(&out)
+        .env("PATH", path)
+        .env("HOME", work.join("home"))
+        .env("DEPLOYKF_CMP_CACHE_DIR", work.join("cache"))
+        .env("DEPLOYKF_CMP_VERIFY", "true")
+        .env("HELM_REGISTRY_CONFIG", work.join("auth.json"))
+        .env("SSL_CERT_FILE", mirror.ca_pem_path().unwrap())
+        .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
+        .env_remove("DEPLOYKF_CMP_KUBECTL")
+        .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+        .env_remove("DEPLOYKF_CMP_VERIFY_CACHE_SECONDS")
+        .output()
+        .unwrap();
+    let summary = fs::read_to_string(out.join("summary.json")).map(|t| serde_json::from_str(&t).unwrap()).unwrap_or_default();
+    (run.status.success(), String::from_utf8_lossy(&run.stderr).into_owned(), summary)
+}
+
+#[test]
+fn plugin_preflight_fails_only_the_child_missing_an_image() {
+    let Some(_) = common::shared() else {
+        eprintln!("SKIPPED: ../shared (argocd-cmp-harness) is absent");
+        return;
+    };
+    let Some(kubectl) = support::tools::kubectl() else { return };
+    let Some(mirror) = TestRegistry::start(RegistryOptions::plain().tls().auth(USER, PASSWORD)) else { return };
+    let host = mirror.host();
+    let work = tempfile::tempdir().unwrap();
+    common::write_tree(&work.path().join("repo/generator"), &preflight_generator());
+    fs::write(work.path().join("app-of-apps.yaml"), application("verify-app-of-apps", &host, None)).unwrap();
+    fs::create_dir_all(work.path().join("home")).unwrap();
+    write_docker_config(&work.path().join("auth.json"), &host, USER, PASSWORD);
+    let pusher = Pusher::tls(&host, &fs::read(mirror.ca_pem_path().unwrap()).unwrap(), Some((USER, PASSWORD)));
+    let layer = support::images::random_layer(3, 2048);
+    for name in ["apps/child-a", "apps/helper"] {
+        pusher.push_image(name, "1.0", &[&layer], ("linux", "amd64"), false);
+    }
+
+    let (success, stderr, summary) = run_preflight(work.path(), &mirror, &kubectl);
+    assert!(!success, "child-b lacks its image:\n{stderr}");
+    assert!(!stderr.contains(PASSWORD), "the password reached the output");
+    let rendered: Vec<&str> = summary["applications"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(rendered, ["verify-app-of-apps", "child-a"], "{stderr}");
+    let failed = summary["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{summary:#}");
+    assert_eq!(failed[0]["name"], "child-b");
+    let error = failed[0]["error"].as_str().unwrap();
+    for needle in [
+        format!("1 of 2 images and charts of './manifests/child-b/' are not in the mirror (DEPLOYKF_CMP_VERIFY=true)"),
+        format!("{host}/apps/child-b:1.0: missing the manifest 1.0 [used by Deployment/demo/child-b]"),
+    ] {
+        assert!(error.contains(&needle), "{needle:?} not in: {error}");
+    }
+    assert!(!error.contains("apps/helper"), "only what is missing is listed: {error}");
+
+    // Pushed, child-b renders; child-a's answers come from the cache: the
+    // registry is asked about child-b's images only.
+    pusher.push_image("apps/child-b", "1.0", &[&layer], ("linux", "amd64"), false);
+    let asked = |image: &str| fs::read_to_string(mirror.log_path()).unwrap().matches(&format!("/v2/{image}/manifests/1.0")).count();
+    let before = (asked("apps/child-a"), asked("apps/helper"), asked("apps/child-b"));
+    let (success, stderr, summary) = run_preflight(work.path(), &mirror, &kubectl);
+    assert!(success, "{stderr}");
+    assert_eq!(summary["failed"], serde_json::json!([]));
+    let after = (asked("apps/child-a"), asked("apps/helper"), asked("apps/child-b"));
+    assert_eq!((after.0, after.1), (before.0, before.1), "present answers are cached");
+    assert!(after.2 > before.2, "child-b's image was checked again");
+}
