@@ -210,40 +210,57 @@ fn verify_refuses_bad_flags_before_any_request() {
 
 const REPO_URL: &str = "https://git.example.com/platform/verify.git";
 
-/// An Application of the plugin rendering the generator with `registry:
-/// REGISTRY` (a template of the generator, or with the value written in),
-/// and its kustomize output folder (none: the app-of-apps).
-fn application(name: &str, registry: &str, output: Option<&str>) -> String {
+/// An Application of the plugin rendering `./generator`, and its kustomize
+/// output folder (none: the app-of-apps).
+fn application(name: &str, output: Option<&str>) -> String {
     let output = output.map_or(String::new(), |o| format!("        - name: output_kustomize_path\n          string: {o}\n"));
     format!(
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  \
          source:\n    repoURL: {REPO_URL}\n    targetRevision: main\n    path: .\n    plugin:\n      name: deploykf\n      parameters:\n        \
-         - name: source_path\n          string: ./generator\n        - name: values\n          string: \"registry: {registry}\"\n{output}  \
-         destination:\n    server: https://kubernetes.default.svc\n    namespace: demo\n"
+         - name: source_path\n          string: ./generator\n{output}  destination:\n    server: https://kubernetes.default.svc\n    namespace: demo\n"
     )
 }
 
-/// The generator: `argocd/` lists child-a and child-b, each a kustomize folder.
-fn preflight_generator() -> Vec<(String, String)> {
-    let deployment = |name: &str, runtime: &str| {
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: demo\nspec:\n  selector:\n    matchLabels: {{app: {name}}}\n  \
-             template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: main\n          \
-             image: {{{{< .Values.registry >}}}}/apps/{name}:1.0\n          env:\n            - name: HELPER_IMAGE\n              \
-             value: {{{{< .Values.registry >}}}}/apps/{runtime}:1.0\n"
-        )
-    };
+/// One child Application of [`preflight_generator`]: its name, the images of
+/// its Deployment's containers, and images only a controller starts (`*_IMAGE`
+/// env entries).
+struct Child {
+    name: String,
+    pod_images: Vec<String>,
+    runtime_images: Vec<String>,
+}
+
+/// A generator whose `argocd/` lists `children`, each a kustomize folder
+/// holding one Deployment.
+fn preflight_generator(children: &[Child]) -> Vec<(String, String)> {
     let mut files = vec![
         (".deploykf_generator".to_string(), "{\"generator_schema\": \"v1\"}".to_string()),
-        ("default_values.yaml".to_string(), "registry: registry.invalid\n".to_string()),
+        ("default_values.yaml".to_string(), "unused: true\n".to_string()),
         ("helpers/none.tpl".to_string(), String::new()),
-        ("templates/argocd/kustomization.yaml".to_string(), "resources:\n  - child-a.yaml\n  - child-b.yaml\n".to_string()),
     ];
-    for (name, runtime) in [("child-a", "helper"), ("child-b", "helper")] {
-        files.push((format!("templates/argocd/{name}.yaml"), application(name, "{{< .Values.registry >}}", Some(&format!("./manifests/{name}/")))));
+    let mut resources = String::from("resources:\n");
+    for child in children {
+        let name = &child.name;
+        let mut containers = String::new();
+        for (i, image) in child.pod_images.iter().enumerate() {
+            containers += &format!("        - name: c{i}\n          image: \"{image}\"\n");
+            if i == 0 {
+                containers += "          env:\n";
+                for (j, runtime) in child.runtime_images.iter().enumerate() {
+                    containers += &format!("            - name: HELPER{j}_IMAGE\n              value: \"{runtime}\"\n");
+                }
+            }
+        }
+        let deployment = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: demo\nspec:\n  selector:\n    matchLabels: {{app: {name}}}\n  \
+             template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n{containers}"
+        );
+        resources += &format!("  - {name}.yaml\n");
+        files.push((format!("templates/argocd/{name}.yaml"), application(name, Some(&format!("./manifests/{name}/")))));
         files.push((format!("templates/manifests/{name}/kustomization.yaml"), "resources:\n  - deploy.yaml\n".to_string()));
-        files.push((format!("templates/manifests/{name}/deploy.yaml"), deployment(name, runtime)));
+        files.push((format!("templates/manifests/{name}/deploy.yaml"), deployment));
     }
+    files.push(("templates/argocd/kustomization.yaml".to_string(), resources));
     files
 }
 
@@ -298,8 +315,13 @@ fn plugin_preflight_fails_only_the_child_missing_an_image() {
     let Some(mirror) = TestRegistry::start(RegistryOptions::plain().tls().auth(USER, PASSWORD)) else { return };
     let host = mirror.host();
     let work = tempfile::tempdir().unwrap();
-    common::write_tree(&work.path().join("repo/generator"), &preflight_generator());
-    fs::write(work.path().join("app-of-apps.yaml"), application("verify-app-of-apps", &host, None)).unwrap();
+    let child = |name: &str| Child {
+        name: name.to_string(),
+        pod_images: vec![format!("{host}/apps/{name}:1.0")],
+        runtime_images: vec![format!("{host}/apps/helper:1.0")],
+    };
+    common::write_tree(&work.path().join("repo/generator"), &preflight_generator(&[child("child-a"), child("child-b")]));
+    fs::write(work.path().join("app-of-apps.yaml"), application("verify-app-of-apps", None)).unwrap();
     fs::create_dir_all(work.path().join("home")).unwrap();
     write_docker_config(&work.path().join("auth.json"), &host, USER, PASSWORD);
     let pusher = Pusher::tls(&host, &fs::read(mirror.ca_pem_path().unwrap()).unwrap(), Some((USER, PASSWORD)));
@@ -336,4 +358,199 @@ fn plugin_preflight_fails_only_the_child_missing_an_image() {
     let after = (asked("apps/child-a"), asked("apps/helper"), asked("apps/child-b"));
     assert_eq!((after.0, after.1), (before.0, before.1), "present answers are cached");
     assert!(after.2 > before.2, "child-b's image was checked again");
+}
+
+// ---------------------------------------------------------------------------
+// The benchmark of scripts/bench-verify.
+
+/// `init` then `generate` of the child `name` of the tree in `work/repo`,
+/// straight from the binary, with the preflight on; its stderr.
+fn plugin_child(work: &Path, name: &str, mirror: &TestRegistry, kubectl: &Path) -> String {
+    let params = serde_json::json!([
+        {"name": "source_path", "string": "./generator"},
+        {"name": "output_kustomize_path", "string": format!("./manifests/{name}/")},
+    ]);
+    let mut stderr = String::new();
+    for verb in ["init", "generate"] {
+        let out = Command::new(bin())
+            .args(["plugin", verb])
+            .current_dir(work.join("repo"))
+            .env_clear()
+            .env("PATH", kubectl.parent().unwrap())
+            .env("HOME", work.join("home"))
+            .env("TMPDIR", work.join("tmp"))
+            .env("DEPLOYKF_CMP_CACHE_DIR", work.join("cache"))
+            .env("DEPLOYKF_CMP_VERIFY", "true")
+            .env("HELM_REGISTRY_CONFIG", work.join("auth.json"))
+            .env("SSL_CERT_FILE", mirror.ca_pem_path().unwrap())
+            .env("ARGOCD_APP_NAME", name)
+            .env("ARGOCD_APP_NAMESPACE", "demo")
+            .env("ARGOCD_APP_SOURCE_REPO_URL", REPO_URL)
+            .env("ARGOCD_APP_SOURCE_PATH", ".")
+            .env("ARGOCD_APP_SOURCE_TARGET_REVISION", "main")
+            .env("ARGOCD_APP_PARAMETERS", params.to_string())
+            .output()
+            .unwrap();
+        stderr += &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "plugin {verb} of {name}: {stderr}");
+    }
+    stderr
+}
+
+/// The milliseconds the preflight reported (`… present in the mirror (N ms)`).
+fn preflight_ms(stderr: &str) -> u64 {
+    let line = stderr.lines().find(|l| l.starts_with("deploykf-cmp: verify: ")).unwrap_or_else(|| panic!("no verify line:\n{stderr}"));
+    line.rsplit_once('(').and_then(|(_, r)| r.strip_suffix(" ms)")).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{line}"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// deployKF 0.1.5's inventory (sample values) placed in a TLS+htpasswd mirror
+/// holding a small image under each target (every fifth an amd64+arm64
+/// index): `verify` of the whole list (cold: a fresh process each run), and
+/// with `--deep`, against a loop of `skopeo inspect --raw` over the same
+/// references; then the plugin preflight of one child Application per
+/// deployKF component holding that component's images, cold and warm.
+#[test]
+#[ignore = "benchmark: scripts/bench-verify"]
+fn bench_verify_against_skopeo() {
+    use std::time::Instant;
+    use support::harness::{point_charts_at, CHARTS, VERSION};
+    let Some(shared) = common::shared() else {
+        eprintln!("SKIPPED: ../shared (fixtures) is absent");
+        return;
+    };
+    let (Some(helm), Some(kubectl), Some(skopeo)) = (support::tools::helm(), support::tools::kubectl(), support::tools::skopeo()) else { return };
+    let Some(charts) = TestRegistry::start(RegistryOptions::plain().helm()) else { return };
+    let Some(mirror) = TestRegistry::start(RegistryOptions::plain().tls().auth(USER, PASSWORD)) else { return };
+    let fixtures = shared.join("fixtures");
+    for (_, _, tgz) in CHARTS {
+        charts.push_chart(&fixtures.join("charts").join(tgz), "charts");
+    }
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    for d in ["home", "tmp"] {
+        fs::create_dir_all(work.join(d)).unwrap();
+    }
+    let mut chart_values = serde_json::json!({});
+    point_charts_at(&mut chart_values, &charts.host());
+    fs::write(work.join("charts.yaml"), chart_values.to_string()).unwrap();
+    let host = mirror.host();
+    fs::write(work.join("mirror.yaml"), format!("mirror:\n  images:\n    registry: {host}/deploykf\n")).unwrap();
+    let auth = work.join("auth.json");
+    write_docker_config(&auth, &host, USER, PASSWORD);
+
+    // The inventory, with each image's place in the mirror.
+    let t = Instant::now();
+    let mut inventory = Command::new(bin());
+    inventory.args(["images", "--output", "json", "--source-path"]).arg(fixtures.join(format!("generators/deploykf-{VERSION}-generator.zip")));
+    for values in [format!("sample-values-{VERSION}.yaml"), format!("sample-values-overrides-{VERSION}.yaml")] {
+        inventory.arg("-f").arg(fixtures.join("sample-values").join(values));
+    }
+    let out = inventory
+        .arg("-f")
+        .arg(work.join("charts.yaml"))
+        .arg("--mirror")
+        .arg(work.join("mirror.yaml"))
+        .env("HOME", work.join("home"))
+        .env("DEPLOYKF_CMP_HELM", &helm)
+        .env("DEPLOYKF_CMP_KUBECTL", &kubectl)
+        .env("DEPLOYKF_CMP_INSECURE_REGISTRIES", charts.host())
+        .env("DEPLOYKF_CMP_CACHE_DIR", work.join("inventory-cache"))
+        .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
+        .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let inventory_s = t.elapsed().as_secs_f64();
+
+    // The mirror: a small image (every fifth an index) under each target.
+    let pusher = Pusher::tls(&host, &fs::read(mirror.ca_pem_path().unwrap()).unwrap(), Some((USER, PASSWORD)));
+    let base = support::images::random_layer(11, 64 * 1024);
+    let (mut lines, mut targets, mut by_component) = (String::new(), Vec::new(), std::collections::BTreeMap::<String, Child>::new());
+    let t = Instant::now();
+    for (n, entry) in entries.iter().enumerate() {
+        let (source, target) = (entry["image"].as_str().unwrap(), entry["mirrored"].as_str().expect("every image is placed"));
+        let (name, reference) = target.strip_prefix(&format!("{host}/")).unwrap().rsplit_once(['@', ':']).unwrap();
+        if target.contains('@') {
+            panic!("a digest-pinned image cannot be made up here: {target}");
+        }
+        let own = support::images::random_layer(100 + n as u64, 1024);
+        if n % 5 == 0 {
+            pusher.push_multi_arch(name, reference, &[&base], 100 + n as u64);
+        } else {
+            pusher.push_image(name, reference, &[&base, &own], ("linux", "amd64"), n % 2 == 0);
+        }
+        lines += &format!("{source}={target}\n");
+        targets.push(target.to_string());
+        for s in entry["sources"].as_array().unwrap() {
+            let Some(component) = s["component"].as_str() else { continue };
+            let child = by_component.entry(component.to_string()).or_insert_with(|| Child { name: component.to_string(), pod_images: Vec::new(), runtime_images: Vec::new() });
+            let list = if s["how"] == "pod-spec" { &mut child.pod_images } else { &mut child.runtime_images };
+            if !list.contains(&target.to_string()) {
+                list.push(target.to_string());
+            }
+        }
+    }
+    let push_s = t.elapsed().as_secs_f64();
+    fs::write(work.join("images.txt"), &lines).unwrap();
+    println!("deployKF {VERSION} inventory: {} images (rendered in {inventory_s:.1}s), pushed to the TLS+htpasswd mirror in {push_s:.1}s", targets.len());
+
+    let verify = |deep: bool| {
+        let mut cmd = Command::new(bin());
+        cmd.args(["verify", "--images-file"]).arg(work.join("images.txt")).arg("--authfile").arg(&auth);
+        if deep {
+            cmd.arg("--deep");
+        }
+        let t = Instant::now();
+        let out = cmd.env("SSL_CERT_FILE", mirror.ca_pem_path().unwrap()).output().unwrap();
+        let s = t.elapsed().as_secs_f64();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        s
+    };
+    let skopeo_loop = || {
+        let t = Instant::now();
+        for target in &targets {
+            let out = Command::new(&skopeo)
+                .args(["inspect", "--raw", "--authfile"])
+                .arg(&auth)
+                .arg("--cert-dir")
+                .arg(mirror.cert_dir().unwrap())
+                .arg(format!("docker://{target}"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{target}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        t.elapsed().as_secs_f64()
+    };
+    let (mut ours, mut deep, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=3 {
+        let (o, d, s) = (verify(false), verify(true), skopeo_loop());
+        println!("round {round}: verify {o:.2}s, verify --deep {d:.2}s, skopeo inspect loop {s:.2}s ({:.2}x)", o / s);
+        ours.push(o);
+        deep.push(d);
+        theirs.push(s);
+    }
+    let (o, d, s) = (median(ours), median(deep), median(theirs));
+    println!("median: verify {o:.2}s (target <= 3 s), verify --deep {d:.2}s, skopeo inspect loop {s:.2}s: verify {:.2}x skopeo's time", o / s);
+
+    // The plugin preflight per child: one child per component.
+    let children: Vec<Child> = by_component.into_values().filter(|c| !c.pod_images.is_empty()).collect();
+    common::write_tree(&work.join("repo/generator"), &preflight_generator(&children));
+    let mut rows = Vec::new();
+    for child in &children {
+        let cold = preflight_ms(&plugin_child(work, &child.name, &mirror, &kubectl));
+        let warm: Vec<u64> = (0..3).map(|_| preflight_ms(&plugin_child(work, &child.name, &mirror, &kubectl))).collect();
+        let warm = median(warm.iter().map(|&w| w as f64).collect());
+        println!("  {:45} {:3} images: preflight cold {cold:4} ms, warm {warm:3.0} ms", child.name, child.pod_images.len() + child.runtime_images.len());
+        rows.push((cold as f64, warm));
+    }
+    let cold = median(rows.iter().map(|r| r.0).collect());
+    let warm = median(rows.iter().map(|r| r.1).collect());
+    let worst = rows.iter().map(|r| r.1).fold(0f64, f64::max);
+    println!("plugin preflight over {} children: cold median {cold:.0} ms, warm median {warm:.0} ms, warm worst {worst:.0} ms (target <= 100 ms)", rows.len());
 }
