@@ -344,3 +344,88 @@ pub fn describe(item: &Item, status: &Status) -> String {
 
 /// Groups `used_by` names per key, for building items.
 pub type UsedBy = BTreeMap<String, BTreeSet<String>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart_job(version: &str) -> ChartJob {
+        ChartJob {
+            repository: "https://charts.example.com".into(),
+            name: "kyverno".into(),
+            version: version.into(),
+            target: "m.example.com:5000/charts/kyverno".into(),
+        }
+    }
+
+    #[test]
+    fn items_name_where_they_are_looked_for_and_the_line_copying_them() {
+        let job = CopyJob {
+            source: ImageRef::parse("quay.io/a/b:1").unwrap(),
+            target: ImageRef::parse("m.example.com/mirror/quay.io/a/b:1").unwrap(),
+            original: None,
+        };
+        let item = Item::image(&job, ["dkf-x".to_string()].into());
+        assert_eq!((item.host.as_str(), item.repository.as_str(), item.reference.as_str()), ("m.example.com", "mirror/quay.io/a/b", "1"));
+        assert_eq!(item.fix_line, "quay.io/a/b:1=m.example.com/mirror/quay.io/a/b:1");
+        // A chart is looked for under the tag `helm push` gives its version.
+        let chart = Item::chart(&chart_job("3.0.1+up1"), BTreeSet::new());
+        assert_eq!((chart.host.as_str(), chart.repository.as_str(), chart.reference.as_str()), ("m.example.com:5000", "charts/kyverno", "3.0.1_up1"));
+        assert_eq!(chart.target, "oci://m.example.com:5000/charts/kyverno:3.0.1_up1");
+        assert_eq!(chart.fix_line, "https://charts.example.com kyverno 3.0.1+up1 oci://m.example.com:5000/charts");
+        let oci = Item::oci_chart("oci://m.example.com/charts/", "istiod", "1.17.8", BTreeSet::new()).unwrap();
+        assert_eq!((oci.repository.as_str(), oci.target.as_str()), ("charts/istiod", "oci://m.example.com/charts/istiod:1.17.8"));
+        assert!(Item::oci_chart("https://charts.example.com", "istiod", "1.17.8", BTreeSet::new()).is_none());
+        // Digests are asked by digest; an untagged name means `latest`.
+        let pinned = format!("m.example.com/a@sha256:{}", "0".repeat(64));
+        assert_eq!(Item::mirrored_image(&ImageRef::parse(&pinned).unwrap(), BTreeSet::new()).reference, format!("sha256:{}", "0".repeat(64)));
+        assert_eq!(Item::mirrored_image(&ImageRef::parse("m.example.com/a").unwrap(), BTreeSet::new()).reference, "latest");
+    }
+
+    #[test]
+    fn stream_images_are_the_recognizers_with_their_users() {
+        let stream = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: ns}\nspec:\n  template:\n    spec:\n      containers:\n        - {name: a, image: m.example.com/a:1, env: [{name: X_IMAGE, value: m.example.com/x:2}]}\n        - {name: b, image: auto}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n  containers:\n    - {name: a, image: m.example.com/a:1}\n";
+        let items = stream_images(stream).unwrap();
+        let found: Vec<(&str, Vec<&str>)> = items.iter().map(|i| (i.target.as_str(), i.used_by.iter().map(String::as_str).collect())).collect();
+        assert_eq!(found, [("m.example.com/a:1", vec!["Deployment/ns/w", "Pod/ns/p"]), ("m.example.com/x:2", vec!["Deployment/ns/w"])]);
+    }
+
+    #[test]
+    fn the_fix_writes_the_lists_and_the_command() {
+        let a = Item::chart(&chart_job("1.0.0"), BTreeSet::new());
+        let b = Item::mirrored_image(&ImageRef::parse("m.example.com/a:1").unwrap(), BTreeSet::new());
+        assert_eq!(
+            fix_script(&[&a, &b, &b], &format!(" --authfile {}", shell_word("my auth's.json"))),
+            "cat > missing-images.txt <<'EOF'\nm.example.com/a:1\nEOF\n\
+             cat > missing-charts.txt <<'EOF'\nhttps://charts.example.com kyverno 1.0.0 oci://m.example.com:5000/charts\nEOF\n\
+             deploykf-cmp mirror --images-file missing-images.txt --charts-file missing-charts.txt --authfile 'my auth'\\''s.json'\n"
+        );
+        assert_eq!(shell_word("/tmp/a-b_c/auth.json"), "/tmp/a-b_c/auth.json");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(
+            describe(&b, &Status::Missing(vec!["the manifest 1".into()])),
+            "m.example.com/a:1: missing the manifest 1"
+        );
+    }
+
+    #[test]
+    fn present_answers_are_kept_for_their_time_only() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let cache = PresentCache::new(dir.path().join("verify"), Duration::from_secs(600));
+        assert!(!cache.is_fresh("k"));
+        cache.record("k");
+        assert!(cache.is_fresh("k") && !cache.is_fresh("other"));
+        cache.prune();
+        assert!(cache.is_fresh("k"), "a fresh answer survives pruning");
+        let expired = PresentCache::new(dir.path().join("verify"), Duration::ZERO);
+        assert!(!expired.is_fresh("k"));
+        expired.prune();
+        assert_eq!(std::fs::read_dir(dir.path().join("verify")).unwrap().count(), 0, "stale answers are removed");
+        // The key covers what was asked: other platforms or --deep ask again.
+        let item = Item::mirrored_image(&ImageRef::parse("m.example.com/a:1").unwrap(), BTreeSet::new());
+        let key = |platforms: &[&str], deep| item.cache_key(&Options { platforms: platforms.iter().map(|p| p.to_string()).collect(), deep, jobs: 1 });
+        assert_ne!(key(&[], false), key(&["linux/amd64"], false));
+        assert_ne!(key(&[], false), key(&[], true));
+        assert_eq!(key(&[], false), key(&[], false));
+    }
+}
