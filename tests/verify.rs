@@ -363,16 +363,18 @@ fn plugin_preflight_fails_only_the_child_missing_an_image() {
 // ---------------------------------------------------------------------------
 // The benchmark of scripts/bench-verify.
 
-/// `init` then `generate` of the child `name` of the tree in `work/repo`,
-/// straight from the binary, with the preflight on; its stderr.
-fn plugin_child(work: &Path, name: &str, mirror: &TestRegistry, kubectl: &Path) -> String {
+/// `plugin init` then `plugin generate` of the child `name` of the tree in
+/// `work/repo`, straight from the binary, with the preflight on, the mirror's
+/// credentials and `env`; the run that failed, else `generate`'s.
+fn plugin_run(work: &Path, name: &str, kubectl: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let params = serde_json::json!([
         {"name": "source_path", "string": "./generator"},
         {"name": "output_kustomize_path", "string": format!("./manifests/{name}/")},
     ]);
-    let mut stderr = String::new();
+    let mut last = None;
     for verb in ["init", "generate"] {
-        let out = Command::new(bin())
+        let mut command = Command::new(bin());
+        command
             .args(["plugin", verb])
             .current_dir(work.join("repo"))
             .env_clear()
@@ -382,19 +384,55 @@ fn plugin_child(work: &Path, name: &str, mirror: &TestRegistry, kubectl: &Path) 
             .env("DEPLOYKF_CMP_CACHE_DIR", work.join("cache"))
             .env("DEPLOYKF_CMP_VERIFY", "true")
             .env("HELM_REGISTRY_CONFIG", work.join("auth.json"))
-            .env("SSL_CERT_FILE", mirror.ca_pem_path().unwrap())
             .env("ARGOCD_APP_NAME", name)
             .env("ARGOCD_APP_NAMESPACE", "demo")
             .env("ARGOCD_APP_SOURCE_REPO_URL", REPO_URL)
             .env("ARGOCD_APP_SOURCE_PATH", ".")
             .env("ARGOCD_APP_SOURCE_TARGET_REVISION", "main")
             .env("ARGOCD_APP_PARAMETERS", params.to_string())
-            .output()
-            .unwrap();
-        stderr += &String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "plugin {verb} of {name}: {stderr}");
+            .envs(env.iter().copied());
+        let run: Run = command.output().unwrap().into();
+        if run.code != Some(0) {
+            return run;
+        }
+        last = Some(run);
     }
-    stderr
+    last.unwrap()
+}
+
+/// [`plugin_run`] against `mirror`, which must succeed; its stderr.
+fn plugin_child(work: &Path, name: &str, mirror: &TestRegistry, kubectl: &Path) -> String {
+    let ca = mirror.ca_pem_path().unwrap();
+    let run = plugin_run(work, name, kubectl, &[("SSL_CERT_FILE", ca.as_os_str())]);
+    run.assert_ok();
+    run.stderr
+}
+
+#[test]
+fn plugin_preflight_ends_by_the_deadline_naming_the_check() {
+    let Some(kubectl) = support::tools::kubectl() else { return };
+    let registry = support::fault_server::FaultServer::start(|_| support::fault_server::Answer::Hang);
+    let work = tempfile::tempdir().unwrap();
+    let image = format!("{}/apps/slow:1.0", registry.addr);
+    let child = Child { name: "slow".into(), pod_images: vec![image], runtime_images: Vec::new() };
+    common::write_tree(&work.path().join("repo/generator"), &preflight_generator(&[child]));
+    for d in ["home", "tmp"] {
+        fs::create_dir_all(work.path().join(d)).unwrap();
+    }
+    write_docker_config(&work.path().join("auth.json"), &registry.addr, USER, PASSWORD);
+    let insecure = std::ffi::OsString::from(&registry.addr);
+    let deadline = std::ffi::OsString::from("3");
+    let run = plugin_run(
+        work.path(),
+        "slow",
+        &kubectl,
+        &[("DEPLOYKF_CMP_INSECURE_REGISTRIES", &insecure), ("DEPLOYKF_CMP_DEADLINE_SECONDS", &deadline)],
+    );
+    run.assert_fails_with(&[
+        "the plugin's deadline of 3 s (DEPLOYKF_CMP_DEADLINE_SECONDS) passed while checking 1 images and charts of \
+         './manifests/slow/' in the mirror (DEPLOYKF_CMP_VERIFY)",
+    ]);
+    assert!(!run.stderr.contains(PASSWORD));
 }
 
 /// The milliseconds the preflight reported (`… present in the mirror (N ms)`).
