@@ -340,7 +340,7 @@ fn plugin_preflight_fails_only_the_child_missing_an_image() {
     assert_eq!(failed[0]["name"], "child-b");
     let error = failed[0]["error"].as_str().unwrap();
     for needle in [
-        format!("1 of 2 images and charts of './manifests/child-b/' are not in the mirror (DEPLOYKF_CMP_VERIFY=true)"),
+        "1 of 2 images and charts of './manifests/child-b/' are not in the mirror (DEPLOYKF_CMP_VERIFY=true)".to_string(),
         format!("{host}/apps/child-b:1.0: missing the manifest 1.0 [used by Deployment/demo/child-b]"),
     ] {
         assert!(error.contains(&needle), "{needle:?} not in: {error}");

@@ -224,7 +224,7 @@ fn table(items: &[Item], statuses: &[Status]) -> String {
             Status::Failed(_) => "error",
         };
         let used: Vec<&str> = item.used_by.iter().map(String::as_str).collect();
-        rows.push([word.into(), item.kind.into(), item.target.clone(), used.join(",")]);
+        rows.push([word.into(), item.kind.as_str().into(), item.target.clone(), used.join(",")]);
     }
     let widths: Vec<usize> = (0..4).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
     let mut out = String::new();
@@ -256,7 +256,7 @@ fn json_answer(items: &[Item], statuses: &[Status], fix: Option<&str>) -> String
                 Status::Failed(why) => ("error", Vec::new(), Some(why.clone())),
             };
             json!({
-                "kind": item.kind, "source": item.source, "target": item.target, "status": word,
+                "kind": item.kind.as_str(), "source": item.source, "target": item.target, "status": word,
                 "missing": missing, "error": error, "used_by": item.used_by,
             })
         })

@@ -4,8 +4,9 @@
 //! that redirects every image and chart before rendering ([`overlay`]), the
 //! mirror's steps in a render that [`crate::pipeline`] runs ([`steps`]: where the
 //! configuration comes from, overlay, rewrite and check), the image pull
-//! Secret for the mirror registries ([`pull_secret`]), and the `mirror`
-//! command's copy of planned images and charts ([`copy`]).
+//! Secret for the mirror registries ([`pull_secret`]), the `mirror`
+//! command's copy of planned images and charts ([`copy`]), and whether the
+//! mirror holds them (`verify` and the plugin's preflight: [`verify`]).
 
 pub mod config;
 pub mod copy;

@@ -21,17 +21,38 @@ use crate::registry::copy::charts::{chart_tags, ChartJob};
 use crate::registry::copy::client::{Failure, RegistryClient};
 use crate::registry::copy::{platform_of, platform_selected, CopyJob};
 
+/// What an [`Item`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Image,
+    /// A Helm chart in an OCI registry (only its tag is checked).
+    Chart,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Image => "image",
+            Kind::Chart => "chart",
+        }
+    }
+}
+
+/// What uses each item, by its source (for building items).
+pub type UsedBy = BTreeMap<String, BTreeSet<String>>;
+
 /// One thing the mirror must hold.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Item {
-    /// `image` or `chart`.
-    pub kind: &'static str,
+    pub kind: Kind,
     /// What the render names: the source image, or `REPOSITORY NAME VERSION`.
     pub source: String,
     /// Where the mirror must hold it (`host/path:tag`, `oci://host/path/name:tag`).
     pub target: String,
     /// The line of a `mirror --images-file` or `--charts-file` that copies it.
     pub fix_line: String,
+    /// Which of the two lists the line belongs to (an OCI chart copies as an image).
+    fix_list: Kind,
     host: String,
     repository: String,
     /// The tag or digest asked for.
@@ -45,10 +66,11 @@ impl Item {
     pub fn image(job: &CopyJob, used_by: BTreeSet<String>) -> Item {
         let t = &job.target;
         Item {
-            kind: "image",
+            kind: Kind::Image,
             source: job.rendered().to_string(),
             target: t.to_string(),
             fix_line: format!("{}={}", job.source, t),
+            fix_list: Kind::Image,
             host: t.registry.clone(),
             repository: t.repository.clone(),
             reference: reference(t),
@@ -60,10 +82,11 @@ impl Item {
     /// render is already rewritten, so the source is not known).
     pub fn mirrored_image(image: &ImageRef, used_by: BTreeSet<String>) -> Item {
         Item {
-            kind: "image",
+            kind: Kind::Image,
             source: image.to_string(),
             target: image.to_string(),
             fix_line: image.to_string(),
+            fix_list: Kind::Image,
             host: image.registry.clone(),
             repository: image.repository.clone(),
             reference: reference(image),
@@ -77,10 +100,11 @@ impl Item {
         let tag = chart_tags(&job.version).swap_remove(0);
         let location = job.target.strip_suffix(&format!("/{}", job.name)).unwrap_or(&job.target);
         Item {
-            kind: "chart",
+            kind: Kind::Chart,
             source: format!("{} {} {}", job.repository, job.name, job.version),
             target: format!("oci://{}:{tag}", job.target),
             fix_line: format!("{} {} {} oci://{location}", job.repository, job.name, job.version),
+            fix_list: Kind::Chart,
             host: host.to_string(),
             repository: repository.to_string(),
             reference: tag,
@@ -94,10 +118,11 @@ impl Item {
         let (host, path) = location.split_once('/').map_or((location, String::new()), |(h, p)| (h, format!("{p}/")));
         let tag = chart_tags(version).swap_remove(0);
         Some(Item {
-            kind: "chart",
+            kind: Kind::Chart,
             source: format!("{repository} {name} {version}"),
             target: format!("oci://{location}/{name}:{tag}"),
             fix_line: format!("{location}/{name}:{tag}"),
+            fix_list: Kind::Image,
             host: host.to_string(),
             repository: format!("{path}{name}"),
             reference: tag,
@@ -107,7 +132,7 @@ impl Item {
 
     /// The key of a positive answer in the [`PresentCache`].
     fn cache_key(&self, options: &Options) -> String {
-        let text = format!("{}\n{}/{}@{}\n{}\n{}", self.kind, self.host, self.repository, self.reference, options.platforms.join(","), options.deep);
+        let text = format!("{}\n{}/{}@{}\n{}\n{}", self.kind.as_str(), self.host, self.repository, self.reference, options.platforms.join(","), options.deep);
         format!("{:x}", Sha256::digest(text.as_bytes()))
     }
 }
@@ -175,7 +200,7 @@ pub async fn check_all(client: &RegistryClient, items: &[Item], options: &Option
 /// What of `item` the mirror lacks (empty: all of it is there).
 async fn check_one(client: &RegistryClient, item: &Item, options: &Options) -> Result<Vec<String>, Failure> {
     let (host, repository) = (item.host.as_str(), item.repository.as_str());
-    if item.kind == "chart" || !options.deep && options.platforms.is_empty() {
+    if item.kind == Kind::Chart || !options.deep && options.platforms.is_empty() {
         return Ok(match client.manifest_digest(host, repository, &item.reference, false).await? {
             Some(_) => Vec::new(),
             None => vec![format!("the manifest {}", item.reference)],
@@ -289,8 +314,8 @@ pub fn problems<'a>(items: &'a [Item], statuses: &'a [Status]) -> Vec<(&'a Item,
 pub fn fix_script(missing: &[&Item], extra: &str) -> String {
     let mut out = String::new();
     let mut flags = String::new();
-    for (kind, file, flag) in [("image", "missing-images.txt", "--images-file"), ("chart", "missing-charts.txt", "--charts-file")] {
-        let lines: BTreeSet<&str> = missing.iter().filter(|i| i.kind == kind).map(|i| i.fix_line.as_str()).collect();
+    for (kind, file, flag) in [(Kind::Image, "missing-images.txt", "--images-file"), (Kind::Chart, "missing-charts.txt", "--charts-file")] {
+        let lines: BTreeSet<&str> = missing.iter().filter(|i| i.fix_list == kind).map(|i| i.fix_line.as_str()).collect();
         if lines.is_empty() {
             continue;
         }
@@ -341,9 +366,6 @@ pub fn describe(item: &Item, status: &Status) -> String {
     let used = if used.is_empty() { String::new() } else { format!(" [used by {}]", used.join(", ")) };
     format!("{}{source}: {what}{used}", item.target)
 }
-
-/// Groups `used_by` names per key, for building items.
-pub type UsedBy = BTreeMap<String, BTreeSet<String>>;
 
 #[cfg(test)]
 mod tests {
@@ -400,6 +422,9 @@ mod tests {
              cat > missing-charts.txt <<'EOF'\nhttps://charts.example.com kyverno 1.0.0 oci://m.example.com:5000/charts\nEOF\n\
              deploykf-cmp mirror --images-file missing-images.txt --charts-file missing-charts.txt --authfile 'my auth'\\''s.json'\n"
         );
+        // An OCI chart copies as an image.
+        let oci = Item::oci_chart("oci://m.example.com/charts", "istiod", "1.17.8", BTreeSet::new()).unwrap();
+        assert_eq!(fix_script(&[&oci], ""), "cat > missing-images.txt <<'EOF'\nm.example.com/charts/istiod:1.17.8\nEOF\ndeploykf-cmp mirror --images-file missing-images.txt\n");
         assert_eq!(shell_word("/tmp/a-b_c/auth.json"), "/tmp/a-b_c/auth.json");
         assert_eq!(shell_word(""), "''");
         assert_eq!(

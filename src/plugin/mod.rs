@@ -5,7 +5,9 @@
 //! into the working directory and resolves its dependencies; `generate` prints
 //! the manifests of that folder (`kustomize build` / `helm template`) on
 //! stdout, with their pod images rewritten to the private mirror and checked
-//! when one is configured (see [`crate::mirror::steps`]). State between the two lives in the working directory
+//! when one is configured (see [`crate::mirror::steps`]) and, with
+//! `DEPLOYKF_CMP_VERIFY=true`, checked present in the mirror registry first
+//! ([`crate::mirror::verify`]). State between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 //! The request ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`, counted from
@@ -31,6 +33,7 @@ use crate::components::helm::{self, Helm, TemplateOptions};
 use crate::components::kustomize::Kustomize;
 use crate::deadline::{self, Deadline};
 use crate::mirror::{steps, verify};
+use crate::registry::credentials::Credentials;
 use crate::settings::{Settings, CACHE_DIR_ENV, VERIFY_ENV};
 use params::Parameters;
 use render::{RenderRequest, Rendered};
@@ -229,8 +232,8 @@ impl Invocation {
                 }
             }
         }
-        let resolve = ResolveOptions::from_settings(&self.settings)?;
-        let client = crate::mirror::copy::registry_client(resolve.credentials, &[], &self.settings)?;
+        let credentials = Credentials::from_helm_env_in(&|n| self.settings.var_os(n))?;
+        let client = crate::mirror::copy::registry_client(credentials, &[], &self.settings)?;
         let ttl = self.settings.verify_cache_ttl()?;
         let cache = verify::PresentCache::new(self.cache_dir.join("verify"), ttl);
         let options = verify::Options { platforms: Vec::new(), deep: false, jobs: 8 };
