@@ -171,11 +171,12 @@ impl VerifyArgs {
                     bail!("no mirror configuration: pass --mirror FILE (or set 'mirror:' in the values, or {})", crate::settings::MIRROR_CONFIG_ENV);
                 };
                 let lists = inventory::copy_lists(&rendered)?;
+                // As `mirror` copies them: the inventory's https:// charts when the rules place charts.
                 let charts = match &self.charts_file {
-                    Some(path) => (user_input::read_file(path, "--charts-file")?, path.display().to_string()),
-                    None => (lists.charts, "the inventory's charts".to_string()),
+                    Some(path) => Some((user_input::read_file(path, "--charts-file")?, path.display().to_string())),
+                    None => rules.charts.is_some().then(|| (lists.charts, "the inventory's charts".to_string())),
                 };
-                (Some((lists.images, "the inventory".to_string())), Some(charts), lists.used_by, Some(rules))
+                (Some((lists.images, "the inventory".to_string())), charts, lists.used_by, Some(rules))
             }
             (images_file, _) => {
                 let rules = match &self.source.mirror {
