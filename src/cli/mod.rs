@@ -1,8 +1,8 @@
 //! The command line, one file per command, each turning its flags into one
 //! call: `generate` ([`generate`]), `plugin init|generate` ([`plugin`]),
-//! `pull-secret` ([`pull_secret`]), `images` and `charts` ([`inventory`]) and
-//! `mirror` ([`mirror`]) and `verify` ([`verify`]); the source selection they share is one flattened
-//! group ([`source`]). The environment is read once here ([`Settings`]) and
+//! `pull-secret` ([`pull_secret`]), `images` and `charts` ([`inventory`]),
+//! `mirror` ([`mirror`]) and `verify` ([`verify`]); the source selection they
+//! share is one flattened group ([`source`]). The environment is read once here ([`Settings`]) and
 //! handed to the command; each command's `--help` ends with the variables it
 //! reads.
 
