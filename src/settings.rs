@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{anyhow, Context, Result};
 
@@ -40,6 +40,10 @@ pub const RELEASES_URL_ENV: &str = "DEPLOYKF_CMP_RELEASES_URL";
 pub const INSECURE_REGISTRIES_ENV: &str = "DEPLOYKF_CMP_INSECURE_REGISTRIES";
 /// The plugin's deadline in seconds (`0`: none).
 pub const DEADLINE_ENV: &str = "DEPLOYKF_CMP_DEADLINE_SECONDS";
+/// `true` turns on the plugin's check that the mirror holds what a child renders.
+pub const VERIFY_ENV: &str = "DEPLOYKF_CMP_VERIFY";
+/// How long the plugin's check remembers a present image or chart, seconds.
+pub const VERIFY_CACHE_SECONDS_ENV: &str = "DEPLOYKF_CMP_VERIFY_CACHE_SECONDS";
 /// Registry connect timeout, seconds.
 pub const CONNECT_TIMEOUT_ENV: &str = "DEPLOYKF_CMP_CONNECT_TIMEOUT";
 /// Registry read (silence) timeout, seconds.
@@ -61,6 +65,7 @@ pub enum Cmd {
     /// `images` and `charts`.
     Inventory,
     Mirror,
+    Verify,
 }
 
 #[cfg(test)]
@@ -72,11 +77,12 @@ impl Cmd {
             Cmd::PullSecret => "pull-secret",
             Cmd::Inventory => "images, charts",
             Cmd::Mirror => "mirror",
+            Cmd::Verify => "verify",
         }
     }
 }
 
-use Cmd::{Generate, Inventory, Mirror, Plugin, PullSecret};
+use Cmd::{Generate, Inventory, Mirror, Plugin, PullSecret, Verify};
 
 /// One environment variable the binary reads.
 #[derive(Debug)]
@@ -88,7 +94,7 @@ pub struct Variable {
     pub commands: &'static [Cmd],
 }
 
-const TOOLS: &[Cmd] = &[Plugin, Inventory, Mirror];
+const TOOLS: &[Cmd] = &[Plugin, Inventory, Mirror, Verify];
 
 /// Every variable the binary reads, in the order `--help` and the README list them.
 pub const VARIABLES: &[Variable] = &[
@@ -118,18 +124,31 @@ pub const VARIABLES: &[Variable] = &[
         name: RELEASES_URL_ENV,
         meaning: "a mirror of github.com/deployKF/deployKF/releases/download for --source-version and \
                   source_version (zips fetched from URL/vVERSION/)",
-        commands: &[Generate, Plugin, Inventory, Mirror],
+        commands: &[Generate, Plugin, Inventory, Mirror, Verify],
     },
     Variable {
         name: MIRROR_CONFIG_ENV,
         meaning: "a file with a top-level 'mirror:' section (site-wide private mirrors; --mirror and a 'mirror:' \
                   key in the values win over it)",
-        commands: &[Generate, Plugin, Inventory, PullSecret],
+        commands: &[Generate, Plugin, Inventory, PullSecret, Verify],
     },
     Variable {
         name: MIRROR_ENFORCE_ENV,
         meaning: "'false' lets images outside the mirror through (default: refused)",
         commands: &[Generate, Plugin],
+    },
+    Variable {
+        name: VERIFY_ENV,
+        meaning: "'true' makes 'plugin generate' check, before printing, that the mirror registry holds every \
+                  image of the child Application's render and the chart tags of its chart (credentials of \
+                  HELM_REGISTRY_CONFIG; default false); a missing image fails the render, listing them",
+        commands: &[Plugin],
+    },
+    Variable {
+        name: VERIFY_CACHE_SECONDS_ENV,
+        meaning: "seconds a present image or chart is remembered by the plugin's check, in the cache folder \
+                  (default 600, 0 to 86400; 0: always ask the registry)",
+        commands: &[Plugin],
     },
     Variable {
         name: DEADLINE_ENV,
@@ -153,59 +172,59 @@ pub const VARIABLES: &[Variable] = &[
         name: "HELM_REGISTRY_CONFIG",
         meaning: "docker config.json with the chart registries' credentials (also the last credentials file of \
                   mirror and pull-secret)",
-        commands: &[Plugin, Inventory, Mirror, PullSecret],
+        commands: &[Plugin, Inventory, Mirror, PullSecret, Verify],
     },
     Variable {
         name: "SSL_CERT_FILE",
         meaning: "extra CA certificates (PEM) to trust for registries",
-        commands: &[Plugin, Inventory, Mirror],
+        commands: &[Plugin, Inventory, Mirror, Verify],
     },
     Variable {
         name: INSECURE_REGISTRIES_ENV,
         meaning: "registries (host[:port], comma-separated) reached over plain HTTP",
-        commands: &[Plugin, Inventory, Mirror],
+        commands: &[Plugin, Inventory, Mirror, Verify],
     },
     Variable {
         name: "REGISTRY_AUTH_FILE",
         meaning: "the registry credentials file when --authfile is not given",
-        commands: &[Mirror, PullSecret],
+        commands: &[Mirror, PullSecret, Verify],
     },
     Variable {
         name: "DOCKER_CONFIG",
         meaning: "the folder of docker's config.json (credentials), after podman's auth.json",
-        commands: &[Mirror, PullSecret],
+        commands: &[Mirror, PullSecret, Verify],
     },
     Variable {
         name: CONNECT_TIMEOUT_ENV,
         meaning: "seconds to connect to a registry (default 15, 0.1 to 3600)",
-        commands: &[Mirror],
+        commands: &[Plugin, Mirror, Verify],
     },
     Variable {
         name: READ_TIMEOUT_ENV,
         meaning: "seconds of silence from a registry (default 30, 0.1 to 3600)",
-        commands: &[Mirror],
+        commands: &[Plugin, Mirror, Verify],
     },
     Variable {
         name: REQUEST_TIMEOUT_ENV,
         meaning: "seconds for a whole manifest, token or check request (default 120, 0.1 to 3600; a blob gets \
                   this plus 1 s per 16 KiB)",
-        commands: &[Mirror],
+        commands: &[Plugin, Mirror, Verify],
     },
     Variable {
         name: "HOME",
         meaning: "~/.deploykf/assets (release zips of --source-version), ~/.cache and the credentials files",
-        commands: &[Generate, Inventory, Mirror, PullSecret],
+        commands: &[Generate, Inventory, Mirror, PullSecret, Verify],
     },
     Variable { name: "XDG_CACHE_HOME", meaning: "the base of the default cache folder", commands: TOOLS },
     Variable {
         name: "TMPDIR",
         meaning: "where temporary and staging folders are made (default /tmp)",
-        commands: &[Generate, Plugin, Inventory, Mirror],
+        commands: &[Generate, Plugin, Inventory, Mirror, Verify],
     },
     Variable {
         name: "PATH",
         meaning: "where kustomize, kubectl, helm and credential helpers are found",
-        commands: &[Plugin, Inventory, Mirror, PullSecret],
+        commands: &[Plugin, Inventory, Mirror, PullSecret, Verify],
     },
     Variable {
         name: "ARGOCD_APP_*, PARAM_*, KUBE_VERSION, KUBE_API_VERSIONS",
@@ -374,6 +393,18 @@ impl Settings {
             .map_err(|raw| anyhow!("{ALLOW_EMPTY_ENV} must be 'true' or 'false', not {}", user_input::quote(raw)))
     }
 
+    /// Whether `plugin generate` checks the mirror first ([`VERIFY_ENV`], default false).
+    pub fn verify(&self) -> Result<bool> {
+        self.flag(VERIFY_ENV, &["true", "1"], &["false", "0"], false)
+            .map_err(|raw| anyhow!("{VERIFY_ENV} must be 'true' or 'false', not {}", user_input::quote(raw)))
+    }
+
+    /// How long a present answer of the plugin's check is kept ([`VERIFY_CACHE_SECONDS_ENV`], default 600 s).
+    pub fn verify_cache_ttl(&self) -> Result<Duration> {
+        let seconds = user_input::env_number(&self.vars, VERIFY_CACHE_SECONDS_ENV, 0..=86_400)?;
+        Ok(Duration::from_secs(seconds.unwrap_or(600)))
+    }
+
     /// The registries reached over plain HTTP ([`INSECURE_REGISTRIES_ENV`]).
     pub fn insecure_registries(&self) -> Vec<String> {
         parse_registry_list(self.vars.get(INSECURE_REGISTRIES_ENV).map_or("", String::as_str))
@@ -414,7 +445,6 @@ pub fn parse_registry_list(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
         Settings::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
@@ -432,7 +462,7 @@ mod tests {
 
     #[test]
     fn every_variable_appears_in_the_help_of_each_command_reading_it() {
-        for cmd in [Generate, Plugin, PullSecret, Inventory, Mirror] {
+        for cmd in [Generate, Plugin, PullSecret, Inventory, Mirror, Verify] {
             let text = help(cmd);
             for var in VARIABLES {
                 let listed = text.lines().any(|l| l.strip_prefix("  ").and_then(|l| l.strip_prefix(var.name)).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')));

@@ -5,7 +5,8 @@
 //! a real source `docker-registry`; they are copied to a second one (htpasswd
 //! auth). Progress: plain lines off a terminal; bars on one (under `script`).
 //! A chart component added to it checks that the inventory's charts are
-//! planned from the same render. Skipped when docker-registry, htpasswd or
+//! planned from the same render. `verify` of the same inventory finds the
+//! images missing before the copy and present after it. Skipped when docker-registry, htpasswd or
 //! kubectl (helm and ../shared for the charts) are missing.
 
 mod support;
@@ -238,6 +239,19 @@ fn copies_the_inventory_from_registry_to_registry() {
         "--insecure-registry",
         &target.host(),
     ]);
+    // `verify` of the same inventory: missing before the copy, with the
+    // Application using each image and the command copying them.
+    let verify_args: Vec<String> = std::iter::once("verify".to_string()).chain(args[1..].iter().cloned()).collect();
+    let (out, _, stderr) = setup.run(&verify_args);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for needle in [
+        format!("{0}/m/inv/app:1.0 (from {1}/inv/app:1.0): missing the manifest 1.0 [used by app]", target.host(), source.host()),
+        format!("{1}/inv/multi:2={0}/m/inv/multi:2\n", target.host(), source.host()),
+        "deploykf-cmp mirror --images-file missing-images.txt --authfile auth.json".to_string(),
+    ] {
+        assert!(stderr.contains(&needle), "{needle:?} not in:\n{stderr}");
+    }
+
     let (out, _, stderr) = setup.run(&args);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(manifest_digest(&target.host(), "m/inv/app", "1.0", true).as_deref(), Some(app.as_str()), "{stderr}");
@@ -250,6 +264,9 @@ fn copies_the_inventory_from_registry_to_registry() {
     assert!(stderr.contains("images: 2 copied, 0 already present, 0 failed"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "no terminal escapes off a terminal:\n{stderr}");
     assert!(!stderr.contains(PASSWORD));
+    let (out, stdout, stderr) = setup.run(&verify_args);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains(&format!("present  image  {}/m/inv/app:1.0  app\n", target.host())), "{stdout}");
 
     let (out, _, stderr) = setup.run(&args);
     assert!(out.status.success(), "{stderr}");

@@ -29,6 +29,7 @@ use super::tar::TarWriter;
 use crate::mirror::config::MirrorRules;
 use crate::registry::copy::charts::{self, ChartJob};
 use crate::registry::copy::client::{sha256_digest, Failure, RawManifest, RegistryClient};
+use crate::registry::credentials::Credentials;
 use crate::registry::copy::{is_index, platform_of, platform_selected, retry};
 use crate::settings::Settings;
 
@@ -70,7 +71,8 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     let base = request.since.as_deref().map(read_base).transpose()?;
     let known: BTreeSet<String> = base.as_ref().map(|(m, _)| m.blobs.digests.iter().cloned().collect()).unwrap_or_default();
     let cache = Cache::open(&request.output)?;
-    let client = crate::mirror::copy::registry_client(request.authfile.as_deref(), &request.insecure_registries, settings)?;
+    let credentials = Credentials::discover_in(request.authfile.as_deref(), &|n| settings.var_os(n))?;
+    let client = crate::mirror::copy::registry_client(credentials, &request.insecure_registries, settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(request.jobs.clamp(2, 8))
         .enable_all()

@@ -118,6 +118,17 @@ pub struct MirrorArgs {
     pub verbose: bool,
 }
 
+/// Fails on a `--platform` that is not `os/arch[/variant]`.
+pub(super) fn check_platforms(platforms: &[String]) -> Result<()> {
+    for p in platforms {
+        let parts = p.split('/').count();
+        if !(2..=3).contains(&parts) || p.split('/').any(str::is_empty) {
+            bail!("--platform {p:?}: write it as os/arch or os/arch/variant (e.g. linux/amd64)");
+        }
+    }
+    Ok(())
+}
+
 /// What `mirror` copies: image lines and their origin, chart lines of an inventory.
 #[derive(Default)]
 struct Lists {
@@ -128,12 +139,7 @@ struct Lists {
 impl MirrorArgs {
     /// Copies the images and charts; fails listing every one that failed.
     pub fn run(self, settings: &Settings) -> Result<()> {
-        for p in &self.platforms {
-            let parts = p.split('/').count();
-            if !(2..=3).contains(&parts) || p.split('/').any(str::is_empty) {
-                bail!("--platform {p:?}: write it as os/arch or os/arch/variant (e.g. linux/amd64)");
-            }
-        }
+        check_platforms(&self.platforms)?;
         if self.jobs == 0 {
             bail!("--jobs must be at least 1");
         }
@@ -189,18 +195,7 @@ impl MirrorArgs {
             verbose: self.verbose,
             settings,
         })?;
-        let entries = inventory::images(&rendered)?;
-        let charts = inventory::charts(&rendered);
-        eprintln!("the inventory lists {} images and {} charts", entries.len(), charts.len());
-        if let Some(note) = inventory::local_charts_note(&charts) {
-            eprintln!("{note}");
-        }
-        // OCI charts copy as images: their lines join the image list.
-        let (chart_images, charts) = inventory::oci_chart_copies(&charts, rendered.mirror.as_ref());
-        let images = inventory::format_images(&entries, inventory::Format::List) + &chart_images;
-        Ok(Lists {
-            images: Some((images, "the inventory".to_string())),
-            charts: Some(inventory::format_charts(&charts, inventory::Format::List)),
-        })
+        let lists = inventory::copy_lists(&rendered)?;
+        Ok(Lists { images: Some((lists.images, "the inventory".to_string())), charts: Some(lists.charts) })
     }
 }

@@ -1,10 +1,10 @@
 //! The command line, one file per command, each turning its flags into one
 //! call: `generate` ([`generate`]), `plugin init|generate` ([`plugin`]),
 //! `pull-secret` ([`pull_secret`]), `images` and `charts` ([`inventory`]),
-//! `mirror` ([`mirror`]) and `bundle create` ([`bundle`]); the source
-//! selection they share is one flattened group ([`source`]). The environment
-//! is read once here ([`Settings`]) and handed to the command; each command's
-//! `--help` ends with the variables it reads.
+//! `mirror` ([`mirror`]), `verify` ([`verify`]) and `bundle` ([`bundle`]); the
+//! source selection they share is one flattened group ([`source`]). The
+//! environment is read once here ([`Settings`]) and handed to the command; each
+//! command's `--help` ends with the variables it reads.
 
 mod bundle;
 mod generate;
@@ -13,6 +13,7 @@ mod mirror;
 mod plugin;
 mod pull_secret;
 mod source;
+mod verify;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -24,6 +25,7 @@ use inventory::{InventoryArgs, CHARTS_HELP, IMAGES_HELP};
 use mirror::{MirrorArgs, MIRROR_HELP};
 use plugin::{PluginCommand, PLUGIN_HELP};
 use pull_secret::{PullSecretArgs, PULL_SECRET_HELP};
+use verify::{VerifyArgs, VERIFY_HELP};
 
 /// deployKF's generator, Argo CD plugin and air-gap toolkit in one binary.
 #[derive(Debug, Parser)]
@@ -54,6 +56,9 @@ pub enum Command {
     /// Copy images into a private registry (byte-exact, streaming, resumable)
     #[command(long_about = MIRROR_HELP, after_long_help = settings::help(Cmd::Mirror))]
     Mirror(MirrorArgs),
+    /// Check that the mirror holds every image and chart a render uses
+    #[command(long_about = VERIFY_HELP, after_long_help = settings::help(Cmd::Verify))]
+    Verify(VerifyArgs),
     /// Offline bundles: one file carrying images, charts and generators across an air gap
     #[command(subcommand)]
     Bundle(BundleCommand),
@@ -70,6 +75,7 @@ impl Cli {
             Command::Images(args) => args.run(false, &settings),
             Command::Charts(args) => args.run(true, &settings),
             Command::Mirror(args) => args.run(&settings),
+            Command::Verify(args) => args.run(&settings),
             Command::Bundle(command) => command.run(&settings),
         }
     }
@@ -111,6 +117,7 @@ mod tests {
             ("images", Cmd::Inventory),
             ("charts", Cmd::Inventory),
             ("mirror", Cmd::Mirror),
+            ("verify", Cmd::Verify),
         ] {
             let help = cli.find_subcommand_mut(name).unwrap().render_long_help().to_string();
             assert!(help.trim_end().ends_with(&settings::help(cmd)), "{name}:\n{help}");

@@ -262,6 +262,47 @@ pub fn oci_chart_copies(entries: &[ChartEntry], rules: Option<&MirrorRules>) -> 
     (lines.into_iter().collect(), rest)
 }
 
+/// What `mirror` copies and `verify` checks for an inventory: the image lines
+/// (`--images-file` text: the images, then the `oci://` charts the rules
+/// place), the `https://` chart lines (`--charts-file` text), and for each
+/// line's source (the image, or `REPOSITORY NAME VERSION`) the Applications
+/// using it.
+pub struct CopyLists {
+    pub images: String,
+    pub charts: String,
+    pub used_by: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The [`CopyLists`] of a render, its counts noted on stderr.
+pub fn copy_lists(rendered: &Rendered) -> Result<CopyLists> {
+    let entries = images(rendered)?;
+    let charts = charts(rendered);
+    eprintln!("the inventory lists {} images and {} charts", entries.len(), charts.len());
+    if let Some(note) = local_charts_note(&charts) {
+        eprintln!("{note}");
+    }
+    let mut used_by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in &entries {
+        let users = e.sources.iter().filter_map(|s| s.component.clone());
+        used_by.entry(e.image.to_string()).or_default().extend(users);
+    }
+    for e in &charts {
+        let version = e.resolved_version.as_deref().unwrap_or(&e.version);
+        let key = match e.repository.trim().strip_prefix("oci://") {
+            Some(source) => format!("{}/{}:{}", source.trim_end_matches('/'), e.name, version.replace('+', "_")),
+            None => format!("{} {} {version}", e.repository, e.name),
+        };
+        used_by.entry(key).or_default().insert(e.component.clone());
+    }
+    // OCI charts copy as images: their lines join the image list.
+    let (chart_images, charts) = oci_chart_copies(&charts, rendered.mirror.as_ref());
+    Ok(CopyLists {
+        images: format_images(&entries, Format::List) + &chart_images,
+        charts: format_charts(&charts, Format::List),
+        used_by,
+    })
+}
+
 fn is_local(entry: &ChartEntry) -> bool {
     entry.repository.trim_start().starts_with("file://")
 }

@@ -71,7 +71,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         }
         return write_config(request, &jobs, &chart_jobs);
     }
-    let client = registry_client(request.authfile.as_deref(), &request.insecure_registries, settings)?;
+    let client = client(request, settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(request.jobs.clamp(2, 8))
         .enable_all()
@@ -99,7 +99,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         bail!("{}", failed.join("\n"));
     }
     if let Some(path) = &request.write_lock {
-        let lock = runtime.block_on(lock_of(&registry_client(request.authfile.as_deref(), &request.insecure_registries, settings)?, &jobs, request.jobs))?;
+        let lock = runtime.block_on(lock_of(&self::client(request, settings)?, &jobs, request.jobs))?;
         lock.write(path)?;
         eprintln!("wrote the digests of {} images to the lock file '{}'", lock.entries.len(), path.display());
     }
@@ -139,11 +139,16 @@ pub async fn lock_of(client: &RegistryClient, jobs: &[CopyJob], width: usize) ->
 }
 
 /// The registry client: credentials found from `--authfile` and the
-/// environment, extra CAs from `SSL_CERT_FILE`, plain-HTTP registries from
-/// the flags and the environment, the environment's timeouts. `bundle
-/// create` reads through the same client.
-pub fn registry_client(authfile: Option<&std::path::Path>, insecure_registries: &[String], settings: &Settings) -> Result<RegistryClient> {
-    let credentials = Credentials::discover_in(authfile, &|n| settings.var_os(n))?;
+/// environment, and [`registry_client`]'s settings.
+fn client(request: &Request, settings: &Settings) -> Result<RegistryClient> {
+    let credentials = Credentials::discover_in(request.authfile.as_deref(), &|n| settings.var_os(n))?;
+    registry_client(credentials, &request.insecure_registries, settings)
+}
+
+/// A registry client with `credentials`, extra CAs from `SSL_CERT_FILE`,
+/// plain-HTTP registries from `insecure_registries` and the environment, the
+/// environment's timeouts.
+pub fn registry_client(credentials: Credentials, insecure_registries: &[String], settings: &Settings) -> Result<RegistryClient> {
     let mut insecure = insecure_registries.to_vec();
     insecure.extend(settings.insecure_registries());
     let extra_roots = match settings.extra_ca_file() {

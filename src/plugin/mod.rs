@@ -8,7 +8,9 @@
 //! manifests on stdout, with their pod images rewritten to the private mirror
 //! (pinned to the digests of `mirror.images.lock`, a path relative to the
 //! repository root) and checked when one is configured (see
-//! [`crate::mirror::steps`]). State between the two lives in the working directory
+//! [`crate::mirror::steps`]) and, with `DEPLOYKF_CMP_VERIFY=true`, checked
+//! present in the mirror registry first ([`crate::mirror::verify`]). State
+//! between the two lives in the working directory
 //! ([`STATE_DIR`]). Anything going wrong is an error (non-zero exit) with
 //! nothing on stdout: an empty success would make Argo CD prune everything.
 //! The request ends by its [`Deadline`] (`DEPLOYKF_CMP_DEADLINE_SECONDS`, counted from
@@ -31,8 +33,9 @@ use crate::components::helm::{self, Release};
 use crate::components::{self, Build, Tools};
 use crate::deadline::{self, Deadline};
 use crate::mirror::lock::Lock;
-use crate::mirror::steps;
-use crate::settings::{Settings, CACHE_DIR_ENV};
+use crate::mirror::{steps, verify};
+use crate::registry::credentials::Credentials;
+use crate::settings::{Settings, CACHE_DIR_ENV, VERIFY_ENV};
 use params::Parameters;
 use render::{RenderRequest, Rendered};
 use repo::{FileRole, Repository};
@@ -153,6 +156,8 @@ impl Invocation {
         let state = State::read(&self.state_dir())?;
         let tools = self.tools();
         tools.check(&output)?;
+        let component = output.path().to_string();
+        let output_is_helm = matches!(output, Build::Helm { .. });
         let manifests = match &output {
             Build::Kustomize(rel) => {
                 // The render `init` used, held from eviction while kustomize
@@ -189,7 +194,7 @@ impl Invocation {
         }
         let repository = self.repository()?;
         let request = RenderRequest::new(&params, &repository, &self.settings)?;
-        match request.mirror_rules()? {
+        let manifests = match request.mirror_rules()? {
             Some(rules) => {
                 let lock = match &rules.lock {
                     Some(path) => {
@@ -198,10 +203,59 @@ impl Invocation {
                     }
                     None => None,
                 };
-                steps::rewrite_manifests(manifests, &rules, lock.as_ref(), request.mirror_enforced())
+                steps::rewrite_manifests(manifests, &rules, lock.as_ref(), request.mirror_enforced())?
             }
-            None => Ok(manifests),
+            None => manifests,
+        };
+        if self.settings.verify()? {
+            self.preflight(&manifests, &component, output_is_helm.then(|| self.state_dir().join(CHART_DIR)).as_deref())?;
         }
+        Ok(manifests)
+    }
+
+    /// The check of `DEPLOYKF_CMP_VERIFY`: the mirror holds every image of
+    /// the rendered `manifests` (the recognizer's places, as rewritten) and,
+    /// for the Helm chart copied to `chart`, the tag of each `oci://`
+    /// dependency pinned to a version; positive answers are remembered in
+    /// the cache folder for `DEPLOYKF_CMP_VERIFY_CACHE_SECONDS`. Fails listing
+    /// what is missing; runs within the request's deadline.
+    fn preflight(&self, manifests: &[u8], component: &str, chart: Option<&Path>) -> Result<()> {
+        let started = Instant::now();
+        let text = std::str::from_utf8(manifests).context("the rendered manifests are not UTF-8 text")?;
+        let mut items = verify::stream_images(text)?;
+        if let Some(chart) = chart {
+            for d in crate::charts::chart::ChartMetadata::load(chart)?.dependencies {
+                if semver::Version::parse(d.version.trim_start_matches('v')).is_ok() {
+                    items.extend(verify::Item::oci_chart(&d.repository, &d.name, &d.version, [format!("the chart '{component}'")].into()));
+                }
+            }
+        }
+        let credentials = Credentials::from_helm_env_in(&|n| self.settings.var_os(n))?;
+        let client = crate::mirror::copy::registry_client(credentials, &[], &self.settings)?;
+        let ttl = self.settings.verify_cache_ttl()?;
+        let cache = verify::PresentCache::new(self.cache_dir.join("verify"), ttl);
+        let options = verify::Options { platforms: Vec::new(), deep: false, jobs: 8 };
+        deadline::doing(format!("checking {} images and charts of '{component}' in the mirror ({VERIFY_ENV})", items.len()));
+        let cache = (!ttl.is_zero()).then_some(&cache);
+        let Some(statuses) = verify::run_checks(&client, &items, &options, cache, self.deadline.map(|d| d.at))? else {
+            return Err(self.deadline.expect("only a deadline cuts the checks short").expired());
+        };
+        if let Some(cache) = cache {
+            cache.prune();
+        }
+        let problems = verify::problems(&items, &statuses);
+        if problems.is_empty() {
+            eprintln!("deploykf-cmp: verify: {} images and charts present in the mirror ({} ms)", items.len(), started.elapsed().as_millis());
+            return Ok(());
+        }
+        let list: Vec<String> = problems.iter().map(|(item, status)| format!("  {}", verify::describe(item, status))).collect();
+        bail!(
+            "{} of {} images and charts of '{component}' are not in the mirror ({VERIFY_ENV}=true):\n{}\n\
+             copy them with 'deploykf-cmp mirror' ('deploykf-cmp verify' with the same values prints the command)",
+            problems.len(),
+            items.len(),
+            list.join("\n")
+        )
     }
 
     /// The programs and chart pulls of this run: helm's homes and pulled
