@@ -216,7 +216,7 @@ impl Invocation {
     /// The check of `DEPLOYKF_CMP_VERIFY`: the mirror holds every image of
     /// the rendered `manifests` (the recognizer's places, as rewritten) and,
     /// for the Helm chart copied to `chart`, the tag of each `oci://`
-    /// dependency pinned to a version; positive answers are remembered in
+    /// dependency at the version `init` pulled; positive answers are remembered in
     /// the cache folder for `DEPLOYKF_CMP_VERIFY_CACHE_SECONDS`. Fails listing
     /// what is missing; runs within the request's deadline.
     fn preflight(&self, manifests: &[u8], component: &str, chart: Option<&Path>) -> Result<()> {
@@ -224,9 +224,12 @@ impl Invocation {
         let text = std::str::from_utf8(manifests).context("the rendered manifests are not UTF-8 text")?;
         let mut items = verify::stream_images(text)?;
         if let Some(chart) = chart {
-            for d in crate::charts::chart::ChartMetadata::load(chart)?.dependencies {
-                if semver::Version::parse(d.version.trim_start_matches('v')).is_ok() {
-                    items.extend(verify::Item::oci_chart(&d.repository, &d.name, &d.version, [format!("the chart '{component}'")].into()));
+            // The version `init` pulled (a range resolved), else the pinned one.
+            for d in components::chart_dependencies(chart)? {
+                let version = d.resolved_version.as_deref().unwrap_or(&d.dependency.version);
+                if semver::Version::parse(version.trim_start_matches('v')).is_ok() {
+                    let used_by = [format!("the chart '{component}'")].into();
+                    items.extend(verify::Item::oci_chart(&d.dependency.repository, &d.dependency.name, version, used_by));
                 }
             }
         }
