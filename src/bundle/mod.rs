@@ -4,3 +4,7 @@
 //! shares.
 
 pub mod format;
+pub mod inspect;
+pub mod push;
+pub mod read;
+pub mod verify;

@@ -6,6 +6,7 @@
 //! handed to the command; each command's `--help` ends with the variables it
 //! reads.
 
+mod bundle;
 mod generate;
 mod inventory;
 mod mirror;
@@ -17,6 +18,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::settings::{self, Cmd, Settings};
+use bundle::BundleCommand;
 use generate::{GenerateArgs, GENERATE_HELP};
 use inventory::{InventoryArgs, CHARTS_HELP, IMAGES_HELP};
 use mirror::{MirrorArgs, MIRROR_HELP};
@@ -52,6 +54,9 @@ pub enum Command {
     /// Copy images into a private registry (byte-exact, streaming, resumable)
     #[command(long_about = MIRROR_HELP, after_long_help = settings::help(Cmd::Mirror))]
     Mirror(MirrorArgs),
+    /// Offline bundles: carry images, charts and generators across an air gap
+    #[command(subcommand)]
+    Bundle(BundleCommand),
 }
 
 impl Cli {
@@ -65,6 +70,7 @@ impl Cli {
             Command::Images(args) => args.run(false, &settings),
             Command::Charts(args) => args.run(true, &settings),
             Command::Mirror(args) => args.run(&settings),
+            Command::Bundle(command) => command.run(&settings),
         }
     }
 }

@@ -66,7 +66,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         }
         return write_config(request, &jobs, &chart_jobs);
     }
-    let client = client(request, settings)?;
+    let client = registry_client(request.authfile.as_deref(), &request.insecure_registries, settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(request.jobs.clamp(2, 8))
         .enable_all()
@@ -98,10 +98,11 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
 
 /// The registry client: credentials found from `--authfile` and the
 /// environment, extra CAs from `SSL_CERT_FILE`, plain-HTTP registries from
-/// the flags and the environment, the environment's timeouts.
-fn client(request: &Request, settings: &Settings) -> Result<RegistryClient> {
-    let credentials = Credentials::discover_in(request.authfile.as_deref(), &|n| settings.var_os(n))?;
-    let mut insecure = request.insecure_registries.clone();
+/// the flags and the environment, the environment's timeouts. `bundle
+/// create` reads through the same client.
+pub fn registry_client(authfile: Option<&std::path::Path>, insecure_registries: &[String], settings: &Settings) -> Result<RegistryClient> {
+    let credentials = Credentials::discover_in(authfile, &|n| settings.var_os(n))?;
+    let mut insecure = insecure_registries.to_vec();
     insecure.extend(settings.insecure_registries());
     let extra_roots = match settings.extra_ca_file() {
         Some(path) => oci::pem_certificates(&path)?,
@@ -114,7 +115,13 @@ fn client(request: &Request, settings: &Settings) -> Result<RegistryClient> {
 
 fn write_config(request: &Request, jobs: &[CopyJob], charts: &[ChartJob]) -> Result<()> {
     let Some(path) = &request.write_mirror else { return Ok(()) };
-    let text = plan::mirror_config(jobs, charts, request.rules.as_ref());
+    write_mirror_config(path, jobs, charts, request.rules.as_ref())
+}
+
+/// Writes the mirror configuration of `jobs` and `charts` (`--write-mirror`
+/// of `mirror` and `bundle push`) to `path` (`-`: stdout).
+pub fn write_mirror_config(path: &std::path::Path, jobs: &[CopyJob], charts: &[ChartJob], rules: Option<&MirrorRules>) -> Result<()> {
+    let text = plan::mirror_config(jobs, charts, rules);
     if path.as_os_str() == "-" {
         print!("{text}");
         return Ok(());

@@ -184,7 +184,7 @@ pub async fn copy_all_with(client: RegistryClient, jobs: Vec<CopyJob>, options: 
 }
 
 /// Runs `op` until it succeeds, fails for good, or runs out of attempts.
-async fn retry<T, F, Fut>(what: &str, mut op: F) -> Result<T, Failure>
+pub async fn retry<T, F, Fut>(what: &str, mut op: F) -> Result<T, Failure>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, Failure>>,
@@ -208,11 +208,13 @@ where
     unreachable!("the last attempt returns")
 }
 
-fn is_index(m: &RawManifest) -> bool {
+/// True for an image index or a Docker manifest list.
+pub fn is_index(m: &RawManifest) -> bool {
     m.media_type.contains("index") || m.media_type.contains("manifest.list")
 }
 
-fn platform_of(entry: &serde_json::Value) -> String {
+/// The `os/arch[/variant]` of an index entry.
+pub fn platform_of(entry: &serde_json::Value) -> String {
     let p = &entry["platform"];
     let mut s = format!("{}/{}", p["os"].as_str().unwrap_or(""), p["architecture"].as_str().unwrap_or(""));
     if let Some(v) = p["variant"].as_str() {
