@@ -1,0 +1,250 @@
+//! `deploykf-cmp bundle push`, `inspect` and `verify` on bundles written by
+//! the test (tests/support/bundle.rs), pushed into a TLS + htpasswd
+//! `docker-registry`: digests equal under `skopeo inspect --raw`, a second
+//! push uploads nothing, split parts push without being joined, a delta whose
+//! base is missing fails listing the digests before pushing anything (and
+//! pushes once the base is there), a flipped byte is found by `verify` and
+//! refused by `push`. Skipped (with a message) when docker-registry,
+//! htpasswd, openssl or skopeo are missing.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::bundle::{blob_offset, split, TestBundle, TestImage};
+use support::images::{digest, random_layer};
+use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
+use support::tools;
+
+const USER: &str = "bundle-bot";
+const PASSWORD: &str = "Bundle-Pa55-plugh";
+
+struct Site {
+    registry: TestRegistry,
+    dir: tempfile::TempDir,
+    skopeo: PathBuf,
+}
+
+fn start() -> Option<Site> {
+    let skopeo = tools::skopeo()?;
+    let registry = TestRegistry::start(RegistryOptions::plain().tls().auth(USER, PASSWORD))?;
+    let dir = tempfile::tempdir().unwrap();
+    write_docker_config(&dir.path().join("auth.json"), &registry.host(), USER, PASSWORD);
+    let rules = format!("mirror:\n  images:\n    registry: {}/mirror\n", registry.host());
+    fs::write(dir.path().join("mirror.yaml"), rules).unwrap();
+    Some(Site { registry, dir, skopeo })
+}
+
+impl Site {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `bundle push FILE --mirror … --authfile …` plus `extra`.
+    fn push(&self, file: &Path, extra: &[&str]) -> (Output, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+            .args(["bundle", "push"])
+            .arg(file)
+            .arg("--mirror")
+            .arg(self.path("mirror.yaml"))
+            .arg("--authfile")
+            .arg(self.path("auth.json"))
+            .args(extra)
+            .env("SSL_CERT_FILE", self.registry.ca_pem_path().unwrap())
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out, stderr)
+    }
+
+    /// `skopeo inspect --raw` of `reference` in the registry; `None` when absent.
+    fn raw(&self, reference: &str) -> Option<Vec<u8>> {
+        let out = Command::new(&self.skopeo)
+            .args(["inspect", "--raw", "--cert-dir"])
+            .arg(self.registry.cert_dir().unwrap())
+            .args(["--creds", &format!("{USER}:{PASSWORD}")])
+            .arg(format!("docker://{}/{reference}", self.registry.host()))
+            .env("REGISTRY_AUTH_FILE", self.path("none.json"))
+            .output()
+            .unwrap();
+        out.status.success().then_some(out.stdout)
+    }
+
+    /// The mirror path of a source reference `host/repo:tag`.
+    fn target(&self, image: &TestImage) -> String {
+        format!("mirror/{}", image.name)
+    }
+
+    fn has_blob(&self, repo: &str, digest: &str) -> bool {
+        let ca = reqwest::Certificate::from_pem(&fs::read(self.registry.ca_pem_path().unwrap()).unwrap()).unwrap();
+        let http = reqwest::blocking::Client::builder().add_root_certificate(ca).no_proxy().build().unwrap();
+        let url = format!("https://{}/v2/{repo}/blobs/{digest}", self.registry.host());
+        http.head(url).basic_auth(USER, Some(PASSWORD)).send().unwrap().status().is_success()
+    }
+}
+
+fn run(args: &[&str], file: &Path) -> (Output, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp")).args(args).arg(file).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string());
+    (out, stdout, stderr)
+}
+
+/// A deployKF-like bundle: three images sharing base layers (one of them an
+/// index over two platforms) and a generator zip.
+fn three_images(seed: u64) -> (TestBundle, Vec<TestImage>, Vec<u8>) {
+    let mut bundle = TestBundle::default();
+    let base = random_layer(seed, 300 * 1024);
+    let own: Vec<Vec<u8>> = (0..3).map(|i| random_layer(seed + 10 + i, 64 * 1024)).collect();
+    let images = vec![
+        bundle.image("quay.io/deploykf/app-a:1.0", &[&base, &own[0]], &["amd64"], seed + 20),
+        bundle.image("docker.io/library/app-b:2.0", &[&base, &own[1]], &["amd64", "arm64"], seed + 30),
+        bundle.image("ghcr.io/deploykf/app-c:3.0", &[&own[2]], &["amd64"], seed + 40),
+    ];
+    let zip = random_layer(seed + 50, 20 * 1024);
+    bundle.generator("0.1.5", &zip);
+    (bundle, images, zip)
+}
+
+/// The pushed image's top manifest and each child has the bundle's digest.
+fn assert_pushed(site: &Site, image: &TestImage) {
+    let top = site.raw(&site.target(image)).unwrap_or_else(|| panic!("{} is not in the registry", image.name));
+    assert_eq!(digest(&top), image.digest, "{} keeps its digest", image.name);
+    let repo = site.target(image);
+    let repo = repo.rsplit_once(':').unwrap().0;
+    for child in &image.children {
+        let bytes = site.raw(&format!("{repo}@{child}")).unwrap_or_else(|| panic!("{repo}@{child} is missing"));
+        assert_eq!(&digest(&bytes), child);
+    }
+}
+
+#[test]
+fn push_keeps_digests_and_a_second_push_uploads_nothing() {
+    let Some(site) = start() else { return };
+    let (bundle, images, zip) = three_images(1);
+    let file = site.path("b.tar");
+    bundle.write(&file);
+    let written = site.path("mirror-out.yaml");
+    let generators = site.path("gen");
+    let (out, stderr) = site.push(&file, &["--jobs", "3", "--write-mirror", written.to_str().unwrap(), "--extract-generator", generators.to_str().unwrap()]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("3 pushed, 0 already present, 0 failed"), "{stderr}");
+    assert!(!stderr.contains(" 0 mounted"), "shared blobs are mounted, not uploaded twice:\n{stderr}");
+    for image in &images {
+        assert_pushed(&site, image);
+    }
+    assert_eq!(fs::read(generators.join("deploykf-0.1.5-generator.zip")).unwrap(), zip);
+    let config = fs::read_to_string(&written).unwrap();
+    let host = site.registry.host();
+    assert!(config.contains(&format!("registry: {host}/mirror")), "{config}");
+    assert!(config.contains(&format!("{{from: docker.io/library/app-b, to: {host}/mirror/docker.io/library/app-b}}")), "{config}");
+
+    let (out, stderr) = site.push(&file, &[]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("0 pushed, 3 already present, 0 failed; manifests pushed: 0; blobs: 0 uploaded"), "{stderr}");
+}
+
+#[test]
+fn split_parts_push_without_being_joined() {
+    let Some(site) = start() else { return };
+    let (bundle, images, _) = three_images(2);
+    let file = site.path("split.tar");
+    bundle.write(&file);
+    let parts = split(&file, 200 * 1024);
+    assert!(parts.len() >= 3, "{parts:?}");
+    let (out, stderr) = site.push(&parts[0], &[]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!file.exists(), "the parts were not joined on disk");
+    for image in &images {
+        assert_pushed(&site, image);
+    }
+    let (out, stdout, stderr) = run(&["bundle", "verify"], &file);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("OK: "), "{stdout}");
+}
+
+#[test]
+fn a_delta_missing_its_base_fails_listing_the_digests_then_pushes_onto_the_base() {
+    let Some(site) = start() else { return };
+    let base_layer = random_layer(7, 200 * 1024);
+    let new_layer = random_layer(8, 50 * 1024);
+    // The old bundle: the image's first version.
+    let mut old = TestBundle::default();
+    old.image("quay.io/deploykf/app:1.0", &[&base_layer], &["amd64"], 70);
+    old.generator("0.1.4", b"old generator");
+    // The delta: the second version, its base layer left out.
+    let mut delta = TestBundle::default();
+    let image = delta.image("quay.io/deploykf/app:2.0", &[&base_layer, &new_layer], &["amd64"], 80);
+    delta.generator("0.1.5", b"new generator");
+    let base_digest = digest(&base_layer);
+    delta.omit(&base_digest);
+    let (old_file, delta_file) = (site.path("old.tar"), site.path("delta.tar"));
+    old.write(&old_file);
+    delta.write(&delta_file);
+
+    let (out, stderr) = site.push(&delta_file, &[]);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("missing in the target registry") && stderr.contains(&format!("blob {base_digest} (of quay.io/deploykf/app:2.0")), "{stderr}");
+    assert!(site.raw(&site.target(&image)).is_none(), "nothing was pushed");
+    assert!(!site.has_blob("mirror/quay.io/deploykf/app", &digest(&new_layer)), "no blob was pushed before the check");
+
+    let (out, stderr) = site.push(&old_file, &[]);
+    assert!(out.status.success(), "{stderr}");
+    let (out, stderr) = site.push(&delta_file, &[]);
+    assert!(out.status.success(), "{stderr}");
+    assert_pushed(&site, &image);
+}
+
+#[test]
+fn verify_finds_a_flipped_byte_and_push_refuses_the_blob() {
+    let Some(site) = start() else { return };
+    let (bundle, images, _) = three_images(3);
+    let file = site.path("flip.tar");
+    let mut bytes = bundle.write(&file);
+    let (out, stdout, stderr) = run(&["bundle", "verify"], &file);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("OK: ") && stdout.contains("0 external"), "{stdout}");
+
+    let layer = &images[2].layers[0];
+    let at = blob_offset(&bytes, layer) + 1000;
+    bytes[at] ^= 0x01;
+    fs::write(&file, &bytes).unwrap();
+    let (out, _, stderr) = run(&["bundle", "verify"], &file);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let hex = layer.trim_start_matches("sha256:");
+    assert!(stderr.contains(&format!("blobs/sha256/{hex}: its")) && stderr.contains("corrupt"), "{stderr}");
+
+    let (out, stderr) = site.push(&file, &[]);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("{}: blob {layer}", file.display())) && stderr.contains("the bundle is corrupt"), "{stderr}");
+    assert!(!site.has_blob("mirror/ghcr.io/deploykf/app-c", layer), "the corrupt blob was not committed");
+    assert!(site.raw(&site.target(&images[2])).is_none(), "its image was not pushed");
+    assert_pushed(&site, &images[0]);
+}
+
+#[test]
+fn inspect_lists_images_platforms_and_generators() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bundle, images, _) = three_images(4);
+    let file = dir.path().join("i.tar");
+    bundle.write(&file);
+    let (out, stdout, stderr) = run(&["bundle", "inspect", "--output", "json"], &file);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = report["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, images.iter().map(|i| i.name.as_str()).collect::<Vec<_>>());
+    assert_eq!(report["images"][1]["platforms"], serde_json::json!(["linux/amd64", "linux/arm64"]));
+    assert_eq!(report["images"][1]["digest"], images[1].digest.as_str());
+    assert!(report["images"][0]["storedBytes"].as_u64().unwrap() > 300 * 1024);
+    assert_eq!(report["generators"][0]["name"], "0.1.5");
+    let (out, stdout, _) = run(&["bundle", "inspect"], &file);
+    assert!(out.status.success());
+    assert!(stdout.contains("docker.io/library/app-b:2.0") && stdout.contains("[linux/amd64, linux/arm64]"), "{stdout}");
+
+    let (out, _, stderr) = run(&["bundle", "inspect"], &dir.path().join("absent.tar"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("absent.tar: no such bundle"), "{stderr}");
+}
