@@ -71,6 +71,58 @@ pub fn sha256_path(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The files of the bundle `file` in stream order: `file` itself, or its
+/// parts (`file` may also name the first part, `FILE.part000`). The first
+/// element is the bundle's own name (without a part suffix).
+pub fn files(file: &Path) -> std::io::Result<(PathBuf, Vec<PathBuf>)> {
+    let text = file.as_os_str().to_string_lossy();
+    let base = match text.strip_suffix(".part000") {
+        Some(base) => PathBuf::from(base),
+        None if file.exists() => return Ok((file.to_path_buf(), vec![file.to_path_buf()])),
+        None => file.to_path_buf(),
+    };
+    let parts: Vec<PathBuf> = (0..).map(|n| part_path(&base, n)).take_while(|p| p.exists()).collect();
+    if parts.is_empty() {
+        let missing = format!("neither {} nor {} exists", base.display(), part_path(&base, 0).display());
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, missing));
+    }
+    Ok((base, parts))
+}
+
+/// The bundle's files ([`files`]) read one after the other as one stream.
+pub struct Stream {
+    files: std::vec::IntoIter<PathBuf>,
+    current: Option<std::fs::File>,
+}
+
+impl Stream {
+    /// Opens the stream of `files`, in order.
+    pub fn new(files: Vec<PathBuf>) -> Stream {
+        Stream { files: files.into_iter(), current: None }
+    }
+}
+
+impl std::io::Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(file) = &mut self.current {
+                let n = file.read(buf)?;
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+            }
+            match self.files.next() {
+                Some(path) => {
+                    let file = std::fs::File::open(&path)
+                        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+                    self.current = Some(file);
+                }
+                None => return Ok(0),
+            }
+        }
+    }
+}
+
 /// What an `index.json` entry holds ([`KIND`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -251,6 +303,24 @@ mod tests {
     fn parts_and_checksum_sit_beside_the_file() {
         assert_eq!(part_path(Path::new("out/b.tar"), 2), PathBuf::from("out/b.tar.part002"));
         assert_eq!(sha256_path(Path::new("out/b.tar")), PathBuf::from("out/b.tar.sha256"));
+    }
+
+    #[test]
+    fn parts_read_as_one_stream() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.tar");
+        for (n, text) in ["ab", "", "cd"].iter().enumerate() {
+            std::fs::write(part_path(&file, n), text).unwrap();
+        }
+        for name in [file.clone(), part_path(&file, 0)] {
+            let (base, parts) = files(&name).unwrap();
+            assert_eq!((base.as_path(), parts.len()), (file.as_path(), 3));
+            let mut all = String::new();
+            Stream::new(parts).read_to_string(&mut all).unwrap();
+            assert_eq!(all, "abcd");
+        }
+        assert!(files(&dir.path().join("none.tar")).unwrap_err().to_string().contains("none.tar.part000"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The command line, one file per command, each turning its flags into one
 //! call: `generate` ([`generate`]), `plugin init|generate` ([`plugin`]),
 //! `pull-secret` ([`pull_secret`]), `images` and `charts` ([`inventory`]) and
-//! `mirror` ([`mirror`]); the source selection they share is one flattened
+//! `mirror` ([`mirror`]), `bundle create` ([`bundle`]); the source selection they share is one flattened
 //! group ([`source`]). The environment is read once here ([`Settings`]) and
 //! handed to the command; each command's `--help` ends with the variables it
 //! reads.
@@ -54,7 +54,7 @@ pub enum Command {
     /// Copy images into a private registry (byte-exact, streaming, resumable)
     #[command(long_about = MIRROR_HELP, after_long_help = settings::help(Cmd::Mirror))]
     Mirror(MirrorArgs),
-    /// Offline bundles: carry images, charts and generators across an air gap
+    /// Offline bundles: one file carrying images, charts and generators across an air gap
     #[command(subcommand)]
     Bundle(BundleCommand),
 }

@@ -1,6 +1,8 @@
 //! `deploykf-cmp bundle …`: offline bundles, one file per subcommand
-//! (`push` in [`push`], `inspect` in [`inspect`], `verify` in [`verify`]).
+//! (`create` in [`create`], `push` in [`push`], `inspect` in [`inspect`],
+//! `verify` in [`verify`]).
 
+mod create;
 mod inspect;
 mod push;
 mod verify;
@@ -9,6 +11,7 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use crate::settings::{self, Cmd, Settings};
+use create::{CreateArgs, CREATE_HELP};
 use inspect::{InspectArgs, INSPECT_HELP};
 use push::{PushArgs, PUSH_HELP};
 use verify::{VerifyArgs, VERIFY_HELP};
@@ -16,6 +19,9 @@ use verify::{VerifyArgs, VERIFY_HELP};
 /// The `bundle` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BundleCommand {
+    /// Write images, charts and generators into one reproducible file for an air gap
+    #[command(long_about = CREATE_HELP, after_long_help = settings::help(Cmd::Mirror))]
+    Create(CreateArgs),
     /// Push a bundle's images and charts into the private registry (offline side)
     #[command(long_about = PUSH_HELP, after_long_help = settings::help(Cmd::Mirror))]
     Push(PushArgs),
@@ -30,6 +36,7 @@ pub enum BundleCommand {
 impl BundleCommand {
     pub fn run(self, settings: &Settings) -> Result<()> {
         match self {
+            BundleCommand::Create(args) => args.run(settings),
             BundleCommand::Push(args) => args.run(settings),
             BundleCommand::Inspect(args) => args.run(),
             BundleCommand::Verify(args) => args.run(),
