@@ -501,7 +501,7 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
             failures.push(format!("bundle push exited {:?}: {}", run.code, tail(&run.stderr, 15)));
         }
         let zips: Vec<PathBuf> = fs::read_dir(&generators).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
-        if zips.len() != 1 || fs::read(&zips[0]).ok() != fs::read(&tree.zip).ok() {
+        if zips.len() != 1 || zips[0].file_name() != tree.zip.file_name() || fs::read(&zips[0]).ok() != fs::read(&tree.zip).ok() {
             failures.push(format!("--extract-generator wrote {zips:?}, not the generator zip"));
         }
         let cert_dir = private.cert_dir().unwrap();

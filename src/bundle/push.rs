@@ -34,7 +34,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::StreamExt;
 
-use super::format::{Kind, GENERATOR_TYPE};
+use super::format::{Kind, GENERATOR_TYPE, TITLE};
 use super::read::{is_index_type, is_manifest_type, references, Bundle, Child};
 use crate::mirror::config::MirrorRules;
 use crate::registry::copy::charts::{self, ChartJob};
@@ -575,33 +575,36 @@ impl Pusher {
     }
 }
 
-/// Writes each generator zip of the bundle into `dir` as
-/// `deploykf-<version>-generator.zip` (the release asset's name, what
-/// `--source-path` takes), its digest checked; returns the files written.
+/// Writes each generator zip of the bundle into `dir` under the file name it
+/// had on the connected side (its layer's `org.opencontainers.image.title`,
+/// e.g. `deploykf-0.1.5-generator.zip`, the release asset's name), else as
+/// `deploykf-<version>-generator.zip`; its digest checked, each file written
+/// whole or not at all. Returns the files written.
 pub fn extract_generators(path: &Path, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let bundle = Bundle::open(path)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the --extract-generator folder {}", dir.display()))?;
     let mut written = Vec::new();
     for entry in bundle.entries(Kind::Generator) {
-        let layers = references(&bundle.read_blob(&entry.digest)?).with_context(|| format!("{}: generator manifest {}", bundle.name(), entry.digest))?;
-        let zip = layers
-            .iter()
-            .find(|l| l.media_type == GENERATOR_TYPE)
-            .ok_or_else(|| anyhow!("{}: generator manifest {} has no {GENERATOR_TYPE} layer", bundle.name(), entry.digest))?;
-        let version = bundle
-            .manifest
-            .generators
-            .iter()
-            .find(|g| g.digest == zip.digest)
-            .map(|g| g.version.clone())
-            .ok_or_else(|| anyhow!("{}: generator {} is not listed in the bundle manifest", bundle.name(), zip.digest))?;
-        if version.is_empty() || !version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')) {
-            bail!("{}: generator version {version:?} cannot name a file", bundle.name());
-        }
-        let target = dir.join(format!("deploykf-{version}-generator.zip"));
+        let at = || format!("{}: generator manifest {}", bundle.name(), entry.digest);
+        let manifest: serde_json::Value = serde_json::from_slice(&bundle.read_blob(&entry.digest)?).with_context(at)?;
+        let layer = manifest["layers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|l| l["mediaType"] == GENERATOR_TYPE)
+            .ok_or_else(|| anyhow!("{}: no {GENERATOR_TYPE} layer", at()))?;
+        let digest = layer["digest"].as_str().unwrap_or_default();
+        let version = bundle.manifest.generators.iter().find(|g| g.digest == digest).map(|g| g.version.as_str());
+        let title = layer["annotations"][TITLE].as_str().filter(|t| t.ends_with(".zip") && plain_file_name(t));
+        let name = match (title, version) {
+            (Some(title), _) => title.to_string(),
+            (None, Some(v)) if plain_file_name(v) => format!("deploykf-{v}-generator.zip"),
+            _ => bail!("{}: the generator {digest} has neither a usable file name nor version", at()),
+        };
+        let target = dir.join(name);
         let mut temp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write into {}", dir.display()))?;
-        let mut blob = bundle.open_blob(&zip.digest)?;
-        std::io::copy(&mut blob, temp.as_file_mut()).with_context(|| format!("{}: extracting generator {version}", bundle.name()))?;
+        let mut blob = bundle.open_blob(digest)?;
+        std::io::copy(&mut blob, temp.as_file_mut()).with_context(|| format!("{}: extracting the generator {digest}", bundle.name()))?;
         temp.persist(&target).with_context(|| format!("cannot write {}", target.display()))?;
         written.push(target);
     }
@@ -609,4 +612,9 @@ pub fn extract_generators(path: &Path, dir: &Path) -> Result<Vec<std::path::Path
         bail!("{}: the bundle holds no generator zip", bundle.name());
     }
     Ok(written)
+}
+
+/// A name of one plain file (no folders, no `..`, no hidden file).
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'))
 }

@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use super::format::{blob_path, part_path, BundleManifest, Descriptor, Index, Kind, BUNDLE_MANIFEST, INDEX_JSON, OCI_INDEX, OCI_LAYOUT};
+use super::format::{self, blob_path, BundleManifest, Descriptor, Index, Kind, BUNDLE_MANIFEST, INDEX_JSON, OCI_INDEX, OCI_LAYOUT};
 
 /// The largest `index.json`, bundle manifest or image manifest read into memory.
 pub const JSON_MAX: u64 = 16 << 20;
@@ -32,27 +32,13 @@ pub struct Parts {
 
 impl Parts {
     /// `path`, or its parts when `path` names `FILE.part000` or only
-    /// `FILE.part000`, `FILE.part001`, … exist.
+    /// `FILE.part000`, `FILE.part001`, … exist ([`format::files`]).
     pub fn locate(path: &Path) -> Result<Parts> {
-        let text = path.to_string_lossy();
-        let base = match text.strip_suffix(".part000") {
-            Some(base) => PathBuf::from(base),
-            None if path.is_file() => {
-                let len = std::fs::metadata(path).with_context(|| format!("cannot read the bundle {}", path.display()))?.len();
-                return Ok(Parts { name: path.display().to_string(), files: vec![(path.to_path_buf(), len)] });
-            }
-            None => path.to_path_buf(),
-        };
+        let (base, paths) = format::files(path).with_context(|| format!("{}: no such bundle", path.display()))?;
         let mut files = Vec::new();
-        loop {
-            let part = part_path(&base, files.len());
-            match std::fs::metadata(&part) {
-                Ok(m) if m.is_file() => files.push((part, m.len())),
-                _ => break,
-            }
-        }
-        if files.is_empty() {
-            bail!("{}: no such bundle (neither the file nor its first part {} exists)", path.display(), part_path(&base, 0).display());
+        for p in paths {
+            let len = std::fs::metadata(&p).with_context(|| format!("cannot read the bundle {}", p.display()))?.len();
+            files.push((p, len));
         }
         Ok(Parts { name: base.display().to_string(), files })
     }
@@ -400,9 +386,9 @@ mod tests {
         let base = dir.path().join("b.tar");
         let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
         for (i, chunk) in data.chunks(300).enumerate() {
-            std::fs::write(part_path(&base, i), chunk).unwrap();
+            std::fs::write(format::part_path(&base, i), chunk).unwrap();
         }
-        for given in [base.clone(), part_path(&base, 0)] {
+        for given in [base.clone(), format::part_path(&base, 0)] {
             let parts = Parts::locate(&given).unwrap();
             assert_eq!(parts.files().count(), 4);
             assert_eq!(parts.len(), 1000);

@@ -31,8 +31,9 @@ FILE is the bundle, or its first part FILE.part000: parts are read as one file, 
 
 --write-mirror FILE writes the mirror configuration matching what was pushed (as `mirror
 --write-mirror` does): the `mirror:` values for `generate`, the plugin and `pull-secret`.
---extract-generator DIR writes each generator zip of the bundle as
-DIR/deploykf-VERSION-generator.zip, ready to commit and to use with --source-path.
+--extract-generator DIR writes each generator zip of the bundle into DIR under the file name
+it had on the connected side (deploykf-VERSION-generator.zip for a release zip), ready to
+commit and to use with --source-path.
 
 Credentials: --authfile, else REGISTRY_AUTH_FILE, DOCKER_CONFIG, ~/.docker/config.json.
 Extra CAs: SSL_CERT_FILE. Plain HTTP: --insecure-registry HOST[:PORT] (or
@@ -74,7 +75,7 @@ pub struct PushArgs {
     #[arg(long, value_name = "FILE")]
     pub write_mirror: Option<PathBuf>,
 
-    /// Write the bundle's generator zips into DIR (deploykf-VERSION-generator.zip)
+    /// Write the bundle's generator zips into DIR (under their file names, e.g. deploykf-0.1.5-generator.zip)
     #[arg(long, value_name = "DIR")]
     pub extract_generator: Option<PathBuf>,
 }
