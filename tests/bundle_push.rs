@@ -4,7 +4,9 @@
 //! push uploads nothing, split parts push without being joined, a delta whose
 //! base is missing fails listing the digests before pushing anything (and
 //! pushes once the base is there), a flipped byte is found by `verify` and
-//! refused by `push`. Skipped (with a message) when docker-registry,
+//! refused by `push`; and a delta written by `bundle create --since` pushes
+//! onto the registry holding its base (a blob of a new repository mounted
+//! from another). Skipped (with a message) when docker-registry,
 //! htpasswd, openssl or skopeo are missing.
 
 mod support;
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use support::bundle::{blob_offset, split, TestBundle, TestImage};
-use support::images::{digest, random_layer};
+use support::images::{digest, random_layer, Pusher};
 use support::registry::{write_docker_config, RegistryOptions, TestRegistry};
 use support::tools;
 
@@ -247,4 +249,52 @@ fn inspect_lists_images_platforms_and_generators() {
     let (out, _, stderr) = run(&["bundle", "inspect"], &dir.path().join("absent.tar"));
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("absent.tar: no such bundle"), "{stderr}");
+}
+
+/// `bundle create` (the real writer) of an old and a new set from a source
+/// registry; the new one a delta `--since` the old bundle.
+#[test]
+fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
+    let Some(site) = start() else { return };
+    let Some(source) = TestRegistry::start(RegistryOptions::plain()) else { return };
+    let pusher = Pusher::new(&source.host(), None);
+    let base = random_layer(11, 256 << 10);
+    let host = source.host();
+    pusher.push_image("deploykf/app", "1.0", &[&base, &random_layer(12, 32 << 10)], ("linux", "amd64"), false);
+    let multi = pusher.push_multi_arch("deploykf/multi", "1.0", &[&base], 13);
+    let app2 = pusher.push_image("deploykf/app", "2.0", &[&base, &random_layer(14, 32 << 10)], ("linux", "amd64"), false);
+    let other = pusher.push_image("deploykf/other", "2.0", &[&base], ("linux", "amd64"), true);
+    let create = |name: &str, images: &[&str], extra: &[&str]| {
+        let list = site.path(&format!("{name}.txt"));
+        fs::write(&list, images.iter().map(|i| format!("{host}/{i}\n")).collect::<String>()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+            .args(["bundle", "create", "--insecure-registry", &host, "--images-file"])
+            .arg(&list)
+            .arg("--output")
+            .arg(site.path(name))
+            .args(extra)
+            .arg("--authfile")
+            .arg(site.path("auth.json"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "bundle create {name}: {}", String::from_utf8_lossy(&out.stderr));
+        site.path(name)
+    };
+    let old = create("old.tar", &["deploykf/app:1.0", "deploykf/multi:1.0"], &[]);
+    let old_arg = old.display().to_string();
+    let delta = create("delta.tar", &["deploykf/app:2.0", "deploykf/multi:1.0", "deploykf/other:2.0"], &["--since", &old_arg]);
+
+    let (out, stderr) = site.push(&delta, &[]);
+    assert!(!out.status.success(), "the base is not in the registry yet: {stderr}");
+    assert!(stderr.contains(&format!("blob {} (of {host}/deploykf/other:2.0", digest(&base))), "{stderr}");
+    let (out, stderr) = site.push(&old, &[]);
+    assert!(out.status.success(), "{stderr}");
+    let (out, stderr) = site.push(&delta, &[]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("2 pushed, 1 already present"), "{stderr}");
+    for (name, want) in [("app:2.0", &app2), ("multi:1.0", &multi), ("other:2.0", &other)] {
+        // The rules write the source's host:port as host_port in the path.
+        let raw = site.raw(&format!("mirror/{}/deploykf/{name}", host.replace(':', "_"))).unwrap_or_else(|| panic!("{name} is missing:\n{stderr}"));
+        assert_eq!(&digest(&raw), want, "{name}");
+    }
 }
