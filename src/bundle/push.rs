@@ -149,40 +149,41 @@ fn plan(bundle: &Bundle, rules: &MirrorRules) -> Result<(Vec<Unit>, Vec<CopyJob>
 
 /// The manifests and blobs below `top`, read from the bundle.
 fn unit(bundle: &Bundle, label: String, host: &str, repository: &str, top: &str) -> Result<Unit> {
+    enum Step {
+        Visit(String, String),
+        Emit(Node),
+    }
     let mut manifests = Vec::new();
     let mut blobs = BTreeMap::new();
     let mut seen = HashSet::new();
-    // Depth-first, a node pushed after its children (post-order).
-    let mut stack: Vec<(String, String, bool)> = vec![(top.to_string(), String::new(), false)];
-    while let Some((digest, media_type, expanded)) = stack.pop() {
-        if expanded {
-            let bytes = bundle.blobs.contains_key(&digest).then(|| bundle.read_blob(&digest)).transpose()?;
-            let children = match &bytes {
-                Some(b) if is_index_type(&media_type) => references(b).with_context(|| format!("{}: index {digest}", bundle.name()))?,
-                _ => Vec::new(),
-            };
-            manifests.push(Node { digest, media_type, bytes: bytes.map(bytes::Bytes::from), children });
-            continue;
-        }
+    let media_type = bundle.index.iter().find(|d| d.digest == top).map(|d| d.media_type.clone());
+    let media_type = media_type.ok_or_else(|| anyhow!("{}: {top} has no index.json entry", bundle.name()))?;
+    // Depth-first; a manifest is emitted after its children (push order).
+    let mut stack = vec![Step::Visit(top.to_string(), media_type)];
+    while let Some(step) = stack.pop() {
+        let (digest, media_type) = match step {
+            Step::Emit(node) => {
+                manifests.push(node);
+                continue;
+            }
+            Step::Visit(digest, media_type) => (digest, media_type),
+        };
         if !seen.insert(digest.clone()) {
             continue;
         }
-        let stored = bundle.blobs.contains_key(&digest);
-        let media_type = if media_type.is_empty() {
-            let entry = bundle.index.iter().find(|d| d.digest == digest);
-            entry.map(|d| d.media_type.clone()).ok_or_else(|| anyhow!("{}: {digest} has no index.json entry", bundle.name()))?
-        } else {
-            media_type
-        };
-        stack.push((digest.clone(), media_type.clone(), true));
-        if !stored {
+        let Some(bytes) = bundle.blobs.contains_key(&digest).then(|| bundle.read_blob(&digest)).transpose()? else {
+            // Not stored: the target must have it (checked before pushing).
+            stack.push(Step::Emit(Node { digest, media_type, bytes: None, children: Vec::new() }));
             continue;
-        }
-        for child in references(&bundle.read_blob(&digest)?).with_context(|| format!("{}: manifest {digest}", bundle.name()))? {
-            if is_manifest_type(&child.media_type) {
-                stack.push((child.digest, child.media_type, false));
+        };
+        let refs = references(&bytes).with_context(|| format!("{}: manifest {digest}", bundle.name()))?;
+        let children = if is_index_type(&media_type) { refs.clone() } else { Vec::new() };
+        stack.push(Step::Emit(Node { digest, media_type, bytes: Some(bytes::Bytes::from(bytes)), children }));
+        for r in refs {
+            if is_manifest_type(&r.media_type) {
+                stack.push(Step::Visit(r.digest, r.media_type));
             } else {
-                blobs.insert(child.digest, child.size);
+                blobs.insert(r.digest, r.size);
             }
         }
     }
