@@ -203,27 +203,37 @@ fn a_delta_missing_its_base_fails_listing_the_digests_then_pushes_onto_the_base(
 #[test]
 fn verify_finds_a_flipped_byte_and_push_refuses_the_blob() {
     let Some(site) = start() else { return };
-    let (bundle, images, _) = three_images(3);
+    let (mut bundle, mut images, _) = three_images(3);
+    // A layer over 1 MiB too: those stream into the upload, smaller ones go up whole.
+    let big = random_layer(99, 1536 << 10);
+    images.push(bundle.image("ghcr.io/deploykf/app-d:4.0", &[&big], &["amd64"], 90));
     let file = site.path("flip.tar");
-    let mut bytes = bundle.write(&file);
+    let pristine = bundle.write(&file);
     let (out, stdout, stderr) = run(&["bundle", "verify"], &file);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("OK: ") && stdout.contains("0 external"), "{stdout}");
 
-    let layer = &images[2].layers[0];
-    let at = blob_offset(&bytes, layer) + 1000;
-    bytes[at] ^= 0x01;
+    // One byte flipped in a small layer (of app-c) and one in the big one (of app-d).
+    let mut bytes = pristine;
+    let flipped = [(&images[2], &images[2].layers[0]), (&images[3], &images[3].layers[0])];
+    for (_, layer) in flipped {
+        let at = blob_offset(&bytes, layer) + 1000;
+        bytes[at] ^= 0x01;
+    }
     fs::write(&file, &bytes).unwrap();
-    let (out, _, stderr) = run(&["bundle", "verify"], &file);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let hex = layer.trim_start_matches("sha256:");
-    assert!(stderr.contains(&format!("blobs/sha256/{hex}: its")) && stderr.contains("corrupt"), "{stderr}");
-
-    let (out, stderr) = site.push(&file, &[]);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains(&format!("{}: blob {layer}", file.display())) && stderr.contains("the bundle is corrupt"), "{stderr}");
-    assert!(!site.has_blob("mirror/ghcr.io/deploykf/app-c", layer), "the corrupt blob was not committed");
-    assert!(site.raw(&site.target(&images[2])).is_none(), "its image was not pushed");
+    let (out, _, verified) = run(&["bundle", "verify"], &file);
+    assert_eq!(out.status.code(), Some(1), "{verified}");
+    let (out, pushed) = site.push(&file, &[]);
+    assert!(!out.status.success(), "{pushed}");
+    assert!(pushed.contains("2 failed"), "{pushed}");
+    for (image, layer) in flipped {
+        let hex = layer.trim_start_matches("sha256:");
+        assert!(verified.contains(&format!("blobs/sha256/{hex}: its")) && verified.contains("corrupt"), "{verified}");
+        assert!(pushed.contains(&format!("{}: blob {layer}", file.display())) && pushed.contains("the bundle is corrupt"), "{pushed}");
+        let repo = site.target(image);
+        assert!(!site.has_blob(repo.rsplit_once(':').unwrap().0, layer), "the corrupt blob was not committed");
+        assert!(site.raw(&repo).is_none(), "its image was not pushed");
+    }
     assert_pushed(&site, &images[0]);
 }
 

@@ -16,11 +16,12 @@
 //!    every digest, before a blob or manifest is sent.
 //! 3. Blobs, `jobs` at a time in the file's order: a blob the target
 //!    repository has is skipped (`HEAD`); one pushed to another repository in
-//!    this run is mounted; the others are streamed from the bundle into one
-//!    upload `PATCH`, hashed on the way: a blob whose bytes do not match its
-//!    digest breaks the upload, which is cancelled (never committed), and
-//!    names the blob and the bundle file. Memory stays bounded: each transfer
-//!    holds a few chunks.
+//!    this run is mounted; the others are read from the bundle with their
+//!    sha256 checked before they are committed: up to 1 MiB read whole, then
+//!    one `PUT`; larger ones streamed into one upload `PATCH`, hashed on the
+//!    way. A blob whose bytes do not match its digest is never committed (the
+//!    upload breaks and is cancelled) and the error names the blob and the
+//!    bundle file. Memory stays bounded: each transfer holds a few chunks.
 //! 4. Manifests, once every blob of their unit is in: children by digest,
 //!    then the top one under each tag. A re-run pushes only what is missing.
 
@@ -43,6 +44,9 @@ use crate::registry::copy::{chart_alias, plan, retry, CopyJob};
 
 /// Bytes read from the bundle per chunk of an upload.
 const CHUNK: usize = 1 << 20;
+
+/// Blobs up to this size go up in one `PUT` (as `mirror` sends them).
+const SMALL: u64 = 1 << 20;
 
 /// What to push, and how.
 pub struct Request<'a> {
@@ -454,11 +458,15 @@ impl Pusher {
         Ok(())
     }
 
-    /// One upload of a stored blob: POST, one streamed PATCH read from the
-    /// bundle and hashed on the way, then the committing PUT only when the
-    /// bytes matched the digest.
+    /// One upload of a stored blob. Up to [`SMALL`] bytes: read whole and
+    /// checked, then POST and one PUT. Larger: POST, one streamed PATCH read
+    /// from the bundle and hashed on the way, then the committing PUT only
+    /// when the bytes matched the digest.
     async fn upload(&self, host: &str, repo: &str, digest: &str, size: u64) -> Result<(), Failure> {
         let what = format!("upload of blob {digest} to {host}/{repo}");
+        if size <= SMALL {
+            return self.upload_small(host, repo, digest, &what).await;
+        }
         let location = self
             .client
             .start_upload(host, repo, None)
@@ -531,6 +539,39 @@ impl Pusher {
         };
         self.client.cancel_upload(host, repo, &location).await;
         Err(failure)
+    }
+
+    /// A small blob read whole (its digest checked before anything is sent),
+    /// then uploaded in one `PUT`.
+    async fn upload_small(&self, host: &str, repo: &str, digest: &str, what: &str) -> Result<(), Failure> {
+        let (bundle, d) = (self.bundle.clone(), digest.to_string());
+        let bytes = tokio::task::spawn_blocking(move || bundle.read_blob(&d))
+            .await
+            .map_err(|e| Failure::fatal(format!("{what}: reading the bundle: {e}")))?
+            .map_err(|e| Failure::fatal(format!("{e:#}")))?;
+        let body = bytes::Bytes::from(bytes);
+        let location = self
+            .client
+            .start_upload(host, repo, None)
+            .await?
+            .ok_or_else(|| Failure::fatal(format!("{what}: the registry mounted a blob that was not asked for")))?;
+        let url = with_query(&location, "digest", digest);
+        let scope = Scope { host, repository: repo, push: true, also_pull: None };
+        let response = self
+            .client
+            .send(&scope, what, |c| {
+                c.put(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .header(reqwest::header::CONTENT_LENGTH, body.len())
+                    .body(body.clone())
+            })
+            .await?;
+        if !response.status().is_success() {
+            let status = response.status();
+            self.client.cancel_upload(host, repo, &location).await;
+            return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: {status}") });
+        }
+        Ok(())
     }
 
     /// The `PUT ?digest=` committing an upload whose `PATCH` answered `response`.
