@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use super::format::{self, blob_path, BundleManifest, Descriptor, Index, Kind, BUNDLE_MANIFEST, INDEX_JSON, OCI_INDEX, OCI_LAYOUT};
+use super::format::{self, blob_path, BundleManifest, Descriptor, Index, Kind, BUNDLE_MANIFEST, INDEX_JSON, OCI_INDEX, OCI_LAYOUT, OCI_MANIFEST};
 
 /// The largest `index.json`, bundle manifest or image manifest read into memory.
 pub const JSON_MAX: u64 = 16 << 20;
@@ -24,7 +24,7 @@ pub const JSON_MAX: u64 = 16 << 20;
 /// The files a bundle is stored in, in order, read as one stream.
 #[derive(Clone, Debug)]
 pub struct Parts {
-    /// The name the user gave (errors name it).
+    /// `FILE`, without a part suffix (errors name it).
     name: String,
     /// Each file and its length.
     files: Vec<(PathBuf, u64)>,
@@ -103,9 +103,6 @@ impl Read for PartsReader {
             self.position += n as u64;
             if self.position == end {
                 self.open = None;
-                if n == 0 {
-                    continue;
-                }
             }
             return Ok(n);
         }
@@ -157,8 +154,8 @@ impl Child {
 pub fn is_manifest_type(media_type: &str) -> bool {
     matches!(
         media_type,
-        "application/vnd.oci.image.index.v1+json"
-            | "application/vnd.oci.image.manifest.v1+json"
+        OCI_INDEX
+            | OCI_MANIFEST
             | "application/vnd.docker.distribution.manifest.list.v2+json"
             | "application/vnd.docker.distribution.manifest.v2+json"
     )
@@ -372,7 +369,7 @@ impl Read for BlobReader {
 }
 
 /// The error of a stored blob whose bytes hash to `actual`.
-pub fn corrupt_blob(bundle: &str, digest: &str, actual: &str) -> String {
+fn corrupt_blob(bundle: &str, digest: &str, actual: &str) -> String {
     format!("{bundle}: blob {digest} (entry blobs/sha256/{}) holds bytes of digest {actual}: the bundle is corrupt; check it with `deploykf-cmp bundle verify {bundle}` and copy it again", digest.trim_start_matches("sha256:"))
 }
 
@@ -402,7 +399,7 @@ mod tests {
             r.read_exact(&mut ten).unwrap();
             assert_eq!(&ten[..], &data[295..305]);
         }
-        let e = Parts::locate(&dir.path().join("none.tar")).unwrap_err().to_string();
+        let e = format!("{:#}", Parts::locate(&dir.path().join("none.tar")).unwrap_err());
         assert!(e.contains("none.tar") && e.contains("none.tar.part000"), "{e}");
     }
 }
