@@ -10,7 +10,7 @@
 //! 2. Check: a unit whose tags already name its manifest is skipped whole.
 //!    Every digest the bundle does not store (the base of a delta, platforms
 //!    left out) must be in the target repository, or mountable from another
-//!    repository of the push; an index child of a platform the bundle left
+//!    repository of the push using it; an index child of a platform the bundle left
 //!    out is dropped from the pushed index instead (a reduced index, as
 //!    `mirror --platform` pushes). Anything missing fails the push, listing
 //!    every digest, before a blob or manifest is sent.
@@ -232,6 +232,9 @@ struct Pusher {
     stats: Stats,
 }
 
+/// `(host, digest)` → the repositories of the push using the blob.
+type Holders = BTreeMap<(String, String), BTreeSet<String>>;
+
 /// A unit after the check: what is left to push.
 struct Todo {
     unit: Unit,
@@ -246,9 +249,16 @@ struct Todo {
 impl Pusher {
     async fn run(&self, units: Vec<Unit>) -> Result<()> {
         let start = Instant::now();
-        let candidates: BTreeSet<(String, String)> = units.iter().map(|u| (u.host.clone(), u.repository.clone())).collect();
+        // The repositories of this push using each blob: where a blob the
+        // bundle does not store may be mounted from.
+        let mut holders = Holders::new();
+        for u in &units {
+            for digest in u.blobs.keys() {
+                holders.entry((u.host.clone(), digest.clone())).or_default().insert(u.repository.clone());
+            }
+        }
         let checked: Vec<_> = futures_util::stream::iter(units)
-            .map(|unit| self.check(unit, &candidates))
+            .map(|unit| self.check(unit, &holders))
             .buffered(self.jobs)
             .collect()
             .await;
@@ -326,7 +336,7 @@ impl Pusher {
 
     /// What is left of `unit`: `Ok(Ok(None))` when the target has it all,
     /// `Ok(Err(lines))` naming each external digest the target lacks.
-    async fn check(&self, unit: Unit, candidates: &BTreeSet<(String, String)>) -> Result<Result<Option<Todo>, Vec<String>>, (String, Failure)> {
+    async fn check(&self, unit: Unit, holders: &Holders) -> Result<Result<Option<Todo>, Vec<String>>, (String, Failure)> {
         let fail = |e: Failure| (unit.label.clone(), e);
         let (host, repo) = (unit.host.as_str(), unit.repository.as_str());
         let mut present = Vec::new();
@@ -365,7 +375,7 @@ impl Pusher {
                 add(&self.stats.blobs_present, 1);
                 continue;
             }
-            if !self.mount_from_any(host, repo, digest, candidates).await.map_err(fail)? {
+            if !self.mount_from_any(host, repo, digest, holders).await.map_err(fail)? {
                 missing.push(format!("  blob {digest} (of {})", unit.label));
             }
         }
@@ -405,9 +415,10 @@ impl Pusher {
     }
 
     /// Mounts `digest` into `host/repo` from another repository of this push
-    /// on the same registry that has it; `false` when none has.
-    async fn mount_from_any(&self, host: &str, repo: &str, digest: &str, candidates: &BTreeSet<(String, String)>) -> Result<bool, Failure> {
-        for (_, from) in candidates.iter().filter(|(h, r)| h == host && r != repo) {
+    /// using it that has it; `false` when none has.
+    async fn mount_from_any(&self, host: &str, repo: &str, digest: &str, holders: &Holders) -> Result<bool, Failure> {
+        let others = holders.get(&(host.to_string(), digest.to_string())).into_iter().flatten().filter(|r| *r != repo);
+        for from in others {
             let what = format!("{host}/{from}@{digest}");
             if !retry(&what, || self.client.has_blob(host, from, digest, false)).await? {
                 continue;
