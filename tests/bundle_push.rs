@@ -6,7 +6,8 @@
 //! pushes once the base is there), a flipped byte is found by `verify` and
 //! refused by `push`; and a delta written by `bundle create --since` pushes
 //! onto the registry holding its base (a blob of a new repository mounted
-//! from another). Skipped (with a message) when docker-registry,
+//! from another); a `--platform` bundle pushes the reduced index `mirror
+//! --platform` pushes. Skipped (with a message) when docker-registry,
 //! htpasswd, openssl or skopeo are missing.
 
 mod support;
@@ -307,4 +308,47 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
         let raw = site.raw(&format!("mirror/{}/deploykf/{name}", host.replace(':', "_"))).unwrap_or_else(|| panic!("{name} is missing:\n{stderr}"));
         assert_eq!(&digest(&raw), want, "{name}");
     }
+}
+
+/// `bundle create --platform` keeps the index and declares the other
+/// platforms external; the push drops them from the index, the same index
+/// `mirror --platform` pushes.
+#[test]
+fn a_platform_filtered_bundle_pushes_the_index_mirror_would() {
+    let Some(site) = start() else { return };
+    let Some(source) = TestRegistry::start(RegistryOptions::plain()) else { return };
+    let host = source.host();
+    let multi = Pusher::new(&host, None).push_multi_arch("deploykf/multi", "1.0", &[&random_layer(21, 64 << 10)], 22);
+    fs::write(site.path("multi.txt"), format!("{host}/deploykf/multi:1.0\n")).unwrap();
+    let file = site.path("amd64.tar");
+    let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+        .args(["bundle", "create", "--platform", "linux/amd64", "--insecure-registry", &host, "--images-file"])
+        .arg(site.path("multi.txt"))
+        .arg("--output")
+        .arg(&file)
+        .arg("--authfile")
+        .arg(site.path("auth.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (out, stderr) = site.push(&file, &[]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("platform linux/arm64 is not in the bundle"), "{stderr}");
+    let pushed = site.raw(&format!("mirror/{}/deploykf/multi:1.0", host.replace(':', "_"))).unwrap();
+    assert_ne!(digest(&pushed), multi, "a reduced index has a digest of its own");
+    let index: serde_json::Value = serde_json::from_slice(&pushed).unwrap();
+    let arches: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["platform"]["architecture"].as_str().unwrap()).collect();
+    assert_eq!(arches, ["amd64"]);
+
+    fs::write(site.path("via-mirror.txt"), format!("{host}/deploykf/multi:1.0={}/via-mirror/multi:1.0\n", site.registry.host())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+        .args(["mirror", "--platform", "linux/amd64", "--insecure-registry", &host, "--images-file"])
+        .arg(site.path("via-mirror.txt"))
+        .arg("--authfile")
+        .arg(site.path("auth.json"))
+        .env("SSL_CERT_FILE", site.registry.ca_pem_path().unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(site.raw("via-mirror/multi:1.0").unwrap(), pushed, "bundle push and mirror --platform push the same index");
 }
