@@ -7,7 +7,8 @@
 //! refused by `push`; and a delta written by `bundle create --since` pushes
 //! onto the registry holding its base (a blob of a new repository mounted
 //! from another); a `--platform` bundle pushes the reduced index `mirror
-//! --platform` pushes. Skipped (with a message) when docker-registry,
+//! --platform` pushes; a bundle missing its last part or no tar at all is
+//! refused naming the file. Skipped (with a message) when docker-registry,
 //! htpasswd, openssl or skopeo are missing.
 
 mod support;
@@ -351,4 +352,35 @@ fn a_platform_filtered_bundle_pushes_the_index_mirror_would() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(site.raw("via-mirror/multi:1.0").unwrap(), pushed, "bundle push and mirror --platform push the same index");
+}
+
+#[test]
+fn broken_bundles_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bundle, _, _) = three_images(5);
+    let file = dir.path().join("cut.tar");
+    bundle.write(&file);
+    let mut parts = split(&file, 100 * 1024);
+    fs::remove_file(parts.pop().unwrap()).unwrap();
+    for command in ["verify", "inspect"] {
+        let (out, stdout, stderr) = run(&["bundle", command], &parts[0]);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{command} prints nothing on failure: {stdout}");
+        assert!(stderr.contains(&format!("{}: ", file.display())) && stderr.contains("truncated"), "{command}: {stderr}");
+    }
+
+    let junk = dir.path().join("junk.tar");
+    fs::write(&junk, b"not a tar at all, just text\n".repeat(40)).unwrap();
+    let (out, _, stderr) = run(&["bundle", "verify"], &junk);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{}: not a bundle", junk.display())), "{stderr}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+        .args(["bundle", "push"])
+        .arg(&junk)
+        .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --mirror FILE"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -208,6 +208,11 @@ impl Bundle {
         let parts = Parts::locate(path)?;
         let name = parts.name().to_string();
         let total = parts.len();
+        let mut header = [0u8; 512];
+        parts.reader().take(512).read_exact(&mut header).ok();
+        if &header[257..262] != b"ustar" {
+            bail!("{name}: not a bundle: it does not start with a tar header (a bundle is the tar `bundle create` writes)");
+        }
         let mut archive = tar::Archive::new(parts.reader());
         let entries = archive.entries_with_seek().with_context(|| format!("{name}: not a tar file"))?;
         let mut layout_seen = false;
