@@ -7,7 +7,8 @@
 //! runs that render through [`cache`] and hands the output to [`components`]
 //! (kustomize, helm, with chart dependencies from [`charts`]); [`inventory`]
 //! builds every component to list images and charts; the `mirror` command
-//! copies them through [`registry`]. Temporary and staging
+//! copies them through [`registry`], and `bundle create` packs them into one
+//! file for an air gap ([`bundle`]). Temporary and staging
 //! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
 
 mod bundle;

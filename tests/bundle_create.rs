@@ -1,7 +1,9 @@
 //! `deploykf-cmp bundle create` against a real `docker-registry`: the same
 //! inputs give the same bytes, skopeo reads images straight out of the file
 //! with their digests, a multi-arch index keeps its bytes (and `--platform`
-//! leaves the other platforms external), https:// charts become the chart
+//! leaves the other platforms external), a source alias pulls from its
+//! `pullFrom` under the rendered name, two values sets bring their inventory
+//! and generator zips, https:// charts become the chart
 //! artifacts `mirror` pushes, a delta holds only blobs its base lacks, split
 //! parts concatenate to the whole file, and a corrupt source blob is refused
 //! while a re-run resumes from the blobs already fetched. Skipped when
@@ -204,6 +206,114 @@ fn platform_filtering_keeps_the_index_and_declares_the_rest_external() {
 }
 
 #[test]
+fn a_source_alias_pulls_from_its_pull_from_and_keeps_the_rendered_name() {
+    let Some(site) = start() else { return };
+    let layer = random_layer(41, 80 * 1024);
+    let pushed = site.pusher().push_image("bitnamilegacy/kubectl", "1.28.5", &[&layer], ("linux", "amd64"), false);
+    let src = site.source.host();
+    let images = site.images_file("images.txt", &["bitnami/kubectl:1.28.5"]);
+    let rules = site.path("mirror.yaml");
+    fs::write(&rules, format!("mirror:\n  images:\n    registry: site.example/m\n    sources:\n      - {{from: {src}/bitnami, pullFrom: {src}/bitnamilegacy}}\n")).unwrap();
+    let (out, stderr) = site.create(&["--images-file", images.to_str().unwrap(), "-o", "plain.tar"]);
+    assert!(!out.status.success() && stderr.contains(&format!("{src}/bitnami/kubectl:1.28.5")), "without the alias: {stderr}");
+    site.create_ok(&["--images-file", images.to_str().unwrap(), "--mirror", rules.to_str().unwrap(), "-o", "alias.tar"]);
+    let bytes = fs::read(site.path("alias.tar")).unwrap();
+    let manifest = bundle_manifest(&bytes);
+    assert_eq!(manifest["images"][0]["name"], format!("{src}/bitnami/kubectl:1.28.5").as_str());
+    assert_eq!(manifest["images"][0]["pullFrom"], format!("{src}/bitnamilegacy/kubectl:1.28.5").as_str());
+    assert_eq!(manifest["images"][0]["digest"], pushed.as_str());
+    let index: serde_json::Value = serde_json::from_slice(&entries(&bytes)[1].1).unwrap();
+    let names: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap()).collect();
+    assert!(names.contains(&format!("{src}/bitnami/kubectl:1.28.5").as_str()), "{names:?}");
+}
+
+/// A tiny generator whose app-of-apps holds one kustomize Application
+/// deploying `.Values.image` (its `version` in a ConfigMap, so two versions differ).
+fn write_generator(root: &Path, version: &str) {
+    let files = [
+        (".deploykf_generator", "{\"generator_schema\": \"v1\"}\n".to_string()),
+        ("default_values.yaml", "image: example.invalid/app:1\n".to_string()),
+        ("helpers/names.tpl", "{{<- define \"names.app\" >}}app{{<- end >}}".to_string()),
+        ("templates/argocd/kustomization.yaml", "resources:\n  - app.yaml\n".to_string()),
+        (
+            "templates/argocd/app.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {{< tmpl.Exec \"names.app\" . >}}\n\
+             spec:\n  destination:\n    namespace: app\n  source:\n    plugin:\n      parameters:\n\
+             \x20       - name: output_kustomize_path\n          string: ./manifests/app\n".to_string(),
+        ),
+        ("templates/manifests/app/kustomization.yaml", "resources:\n  - deployment.yaml\n".to_string()),
+        (
+            "templates/manifests/app/deployment.yaml",
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: app\n  labels:\n    version: \"{version}\"\n\
+                 spec:\n  selector:\n    matchLabels:\n      app: app\n  template:\n    metadata:\n      labels:\n        app: app\n\
+                 \x20   spec:\n      containers:\n        - name: app\n          image: {{{{< .Values.image >}}}}\n"
+            ),
+        ),
+    ];
+    let mut zip = zip::ZipWriter::new(fs::File::create(root).unwrap());
+    let options = zip::write::SimpleFileOptions::default().last_modified_time(zip::DateTime::default());
+    for (name, text) in files {
+        zip.start_file(format!("generator/{name}"), options).unwrap();
+        std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn values_sets_bring_their_inventory_and_their_generator_zips() {
+    let (Some(helm), Some(kubectl)) = (tools::helm(), tools::kubectl()) else { return };
+    let Some(site) = start() else { return };
+    let pusher = site.pusher();
+    let old = pusher.push_image("app/one", "1", &[&random_layer(51, 40 * 1024)], ("linux", "amd64"), false);
+    let new = pusher.push_image("app/one", "2", &[&random_layer(52, 40 * 1024)], ("linux", "amd64"), false);
+    write_generator(&site.path("gen-1.zip"), "1");
+    write_generator(&site.path("gen-2.zip"), "2");
+    fs::write(site.path("v1.yaml"), format!("image: {}/app/one:1\n", site.source.host())).unwrap();
+    fs::write(site.path("v2.yaml"), format!("image: {}/app/one:2\n", site.source.host())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+        .current_dir(site.dir.path())
+        .args(["bundle", "create", "--insecure-registry", &site.source.host()])
+        .args(["--source-path", "gen-1.zip", "-f", "v1.yaml", "--source-path", "gen-2.zip", "--values", "v2.yaml", "-o", "sets.tar"])
+        .env("DOCKER_CONFIG", site.dir.path())
+        .env("DEPLOYKF_CMP_KUBECTL", &kubectl)
+        .env("DEPLOYKF_CMP_HELM", &helm)
+        .env("DEPLOYKF_CMP_CACHE_DIR", site.path("cache"))
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+        .env_remove("DEPLOYKF_CMP_KUSTOMIZE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = fs::read(site.path("sets.tar")).unwrap();
+    let manifest = bundle_manifest(&bytes);
+    let digests: Vec<&str> = manifest["images"].as_array().unwrap().iter().map(|i| i["digest"].as_str().unwrap()).collect();
+    assert_eq!(digests, [old.as_str(), new.as_str()]);
+    let zips = [fs::read(site.path("gen-1.zip")).unwrap(), fs::read(site.path("gen-2.zip")).unwrap()];
+    let sets = manifest["sets"].as_array().unwrap();
+    assert_eq!(sets.len(), 2);
+    for (i, set) in sets.iter().enumerate() {
+        assert_eq!(set["sourcePath"], format!("gen-{}.zip", i + 1).as_str());
+        assert_eq!(set["generatorDigest"], digest(&zips[i]).as_str());
+        let values = fs::read(site.path(&format!("v{}.yaml", i + 1))).unwrap();
+        assert_eq!(set["valuesDigests"], serde_json::json!([digest(&values)]));
+    }
+    let stored = blobs(&bytes);
+    let index: serde_json::Value = serde_json::from_slice(&entries(&bytes)[1].1).unwrap();
+    for (i, zip) in zips.iter().enumerate() {
+        let name = format!("deploykf-generator:gen-{}", i + 1);
+        let entry = index["manifests"].as_array().unwrap().iter().find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == name.as_str()).expect(&name);
+        assert_eq!(entry["annotations"]["io.deploykf.bundle.kind"], "generator");
+        let artifact: serde_json::Value = serde_json::from_slice(&stored[entry["digest"].as_str().unwrap()]).unwrap();
+        assert_eq!(artifact["artifactType"], "application/vnd.deploykf.generator.v1+zip");
+        assert_eq!(artifact["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+        assert_eq!(stored[artifact["config"]["digest"].as_str().unwrap()], b"{}");
+        assert_eq!(&stored[artifact["layers"][0]["digest"].as_str().unwrap()], zip, "the zip unchanged");
+        assert_eq!(artifact["layers"][0]["annotations"]["org.opencontainers.image.title"], format!("gen-{}.zip", i + 1).as_str());
+    }
+}
+
+#[test]
 fn a_delta_holds_only_the_blobs_its_base_lacks_and_parts_concatenate_to_the_whole() {
     let Some(site) = start() else { return };
     let pusher = site.pusher();
@@ -265,6 +375,12 @@ fn a_delta_holds_only_the_blobs_its_base_lacks_and_parts_concatenate_to_the_whol
     assert_eq!(by_json["blobs"], manifest["blobs"]);
     assert_eq!(by_json["external"], manifest["external"]);
     assert!(by_json["base"]["sha256"].is_null());
+
+    // A split bundle as the base, named by its first part: read across the parts.
+    site.create_ok(&["--images-file", new.to_str().unwrap(), "--since", "delta.tar.part000", "-o", "again.tar"]);
+    let again = bundle_manifest(&fs::read(site.path("again.tar")).unwrap());
+    assert_eq!(again["base"]["sha256"], sha256_hex(&joined).as_str());
+    assert!(again["external"].as_array().unwrap().iter().any(|d| d == digest(&new_layer).as_str()));
 }
 
 #[test]
@@ -444,7 +560,7 @@ fn bench_bundle() {
     };
     let (mut ratios, mut rss) = (Vec::new(), (0f64, 0f64));
     for round in 1..=rounds {
-        let mut run = |ours_turn: bool| {
+        let run = |ours_turn: bool| {
             let (mut cmd, name) = if ours_turn { (ours(), "bundle create") } else { (skopeo(), "skopeo sync") };
             let (wall, cpu, peak) = timed(&mut cmd, name);
             let size = if ours_turn { fs::metadata(site.path("bench.tar")).unwrap().len() } else { tree_size(&site.path("skopeo-dir")) };

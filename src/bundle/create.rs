@@ -3,7 +3,7 @@
 //!
 //! Every manifest and blob is first fetched into a blob folder beside the
 //! output, `FILE.blobs/sha256/<hex>`: streamed from the registry through a
-//! sha256 hasher into `<hex>.partial`, renamed to its digest only when its
+//! sha256 hasher into a `<hex>.….partial` file, renamed to its digest only when its
 //! size and digest match its descriptor (a corrupt source blob fails the
 //! image). A re-run finds the blobs already there and fetches only the rest,
 //! so an interrupted run resumes. Then the tar is written in its fixed order
@@ -26,6 +26,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use super::format::{self, BundleManifest, Descriptor, Kind};
 use super::tar::TarWriter;
+use crate::mirror::config::MirrorRules;
 use crate::registry::copy::charts::{self, ChartJob};
 use crate::registry::copy::client::{sha256_digest, Failure, RawManifest, RegistryClient};
 use crate::registry::copy::{is_index, platform_of, platform_selected, retry};
@@ -35,6 +36,8 @@ use crate::settings::Settings;
 pub struct Request {
     /// The bundle file (`FILE`, or the name of its parts).
     pub output: PathBuf,
+    /// `--mirror`: its source aliases (`mirror.images.sources`) apply.
+    pub rules: Option<MirrorRules>,
     /// The values sets the image and chart lists come from.
     pub sets: Vec<SetInput>,
     /// Image lists (`--images-file` format) and where each comes from.
@@ -62,7 +65,7 @@ pub struct SetInput {
 
 /// Writes the bundle; prints the `FILE.sha256` lines on stdout.
 pub fn run(request: &Request, settings: &Settings) -> Result<()> {
-    let images = image_list(&request.images)?;
+    let images = image_list(&request.images, request.rules.as_ref())?;
     let chart_jobs = chart_list(&request.charts)?;
     let base = request.since.as_deref().map(read_base).transpose()?;
     let known: BTreeSet<String> = base.as_ref().map(|(m, _)| m.blobs.digests.iter().cloned().collect()).unwrap_or_default();
@@ -92,9 +95,11 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         base: base.as_ref().map(|(_, b)| b.clone()),
         ..Default::default()
     };
-    let results = runtime.block_on(futures_util::future::join_all(images.iter().map(|r| collector.image(r))));
+    // `jobs` images at a time, in order.
+    let fetches = images.iter().map(|(name, from)| collector.image(name, from.as_ref()));
+    let results: Vec<_> = runtime.block_on(futures_util::stream::iter(fetches).buffered(request.jobs).collect());
     let mut failed = Vec::new();
-    for (r, result) in images.iter().zip(results) {
+    for ((r, _), result) in images.iter().zip(results) {
         match result {
             Ok(image) => {
                 entries.push(descriptor(&image.media_type, &image.digest, image.size, &image.name, Kind::Image));
@@ -127,7 +132,11 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         if !stored_zips.insert(digest.clone()) {
             continue;
         }
-        collector.keep(&digest, size);
+        if known.contains(&digest) {
+            collector.external.lock().unwrap().insert(digest.clone());
+        } else {
+            collector.keep(&digest, size);
+        }
         let title = zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let artifact = collector.artifact(format::GENERATOR_TYPE, &digest, size, &title)?;
         entries.push(descriptor(format::OCI_MANIFEST, &artifact.digest, artifact.bytes.len() as u64, &format::generator_ref(version), Kind::Generator));
@@ -170,15 +179,21 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     std::io::stdout().flush().context("writing to stdout")
 }
 
-/// An `index.json` entry.
+/// An `index.json` entry (with the artifact type of a generator or of the bundle manifest).
 fn descriptor(media_type: &str, digest: &str, size: u64, name: &str, kind: Kind) -> Descriptor {
     let annotations = BTreeMap::from([(format::REF_NAME.to_string(), name.to_string()), (format::KIND.to_string(), kind.as_str().to_string())]);
-    Descriptor { media_type: media_type.into(), digest: digest.into(), size, artifact_type: None, annotations }
+    let artifact_type = match kind {
+        Kind::Generator => Some(format::GENERATOR_TYPE.to_string()),
+        Kind::BundleManifest => Some(format::BUNDLE_MANIFEST_TYPE.to_string()),
+        Kind::Image | Kind::Chart => None,
+    };
+    Descriptor { media_type: media_type.into(), digest: digest.into(), size, artifact_type, annotations }
 }
 
 /// The images of the lists, by their full name: `SOURCE` of each line
-/// (`SOURCE=TARGET` lines too: the target is chosen at push time).
-fn image_list(lists: &[(String, String)]) -> Result<Vec<ImageRef>> {
+/// (`SOURCE=TARGET` lines too: the target is chosen at push time), each with
+/// the alias it is pulled from when a source alias of `rules` applies.
+fn image_list(lists: &[(String, String)], rules: Option<&MirrorRules>) -> Result<Vec<(ImageRef, Option<ImageRef>)>> {
     let mut images = BTreeMap::new();
     for (text, origin) in lists {
         for (n, raw) in text.lines().enumerate() {
@@ -192,7 +207,11 @@ fn image_list(lists: &[(String, String)]) -> Result<Vec<ImageRef>> {
             if image.tag.is_none() && image.digest.is_none() {
                 bail!("{}: give a tag or a digest (an image name alone would bundle an implicit `latest`)", at());
             }
-            images.insert(image.to_string(), image);
+            let alias = match rules {
+                Some(rules) => rules.pull_source(&image).with_context(at)?,
+                None => None,
+            };
+            images.insert(image.to_string(), (image, alias));
         }
     }
     Ok(images.into_values().collect())
@@ -313,11 +332,12 @@ impl Cache {
         std::fs::metadata(self.path(digest)).is_ok_and(|m| m.len() == size)
     }
 
-    /// A temporary file for `digest`, and where it goes once verified.
+    /// A temporary file for `digest` (its own: two tasks may store the same
+    /// manifest at once), and where it goes once verified.
     fn partial(&self, digest: &str) -> (PathBuf, PathBuf) {
         let path = self.path(digest);
         let mut partial = path.clone().into_os_string();
-        partial.push(".partial");
+        partial.push(format!(".{:016x}.partial", fastrand::u64(..)));
         (PathBuf::from(partial), path)
     }
 
@@ -413,8 +433,10 @@ impl Collector<'_> {
         Ok(())
     }
 
-    /// One image: its manifest or index with the selected platforms, and their blobs.
-    async fn image(&self, r: &ImageRef) -> Result<format::Image, Failure> {
+    /// One image (pulled from `alias` when given): its manifest or index
+    /// with the selected platforms, and their blobs.
+    async fn image(&self, name: &ImageRef, alias: Option<&ImageRef>) -> Result<format::Image, Failure> {
+        let r = alias.unwrap_or(name);
         let what = r.to_string();
         let reference = r.digest.clone().or_else(|| r.tag.clone()).unwrap_or_default();
         let manifest = retry(&what, || self.client.get_manifest(&r.registry, &r.repository, &reference))
@@ -432,8 +454,8 @@ impl Collector<'_> {
         };
         eprintln!("fetched {what}");
         Ok(format::Image {
-            name: what,
-            pull_from: None,
+            name: name.to_string(),
+            pull_from: alias.map(ToString::to_string),
             digest: manifest.digest.clone(),
             media_type: manifest.media_type.clone(),
             size: manifest.bytes.len() as u64,
@@ -526,6 +548,9 @@ impl Collector<'_> {
             .get_or_init(|| async {
                 if !self.cache.has(digest, size) {
                     let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+                    if size >= 64 << 20 {
+                        eprintln!("fetching {digest} ({:.0} MiB) from {}", size as f64 / 1048576.0, r.name());
+                    }
                     retry(&format!("blob {digest}"), || self.download(r, digest, size)).await?;
                 }
                 Ok(())

@@ -165,6 +165,7 @@ impl Descriptor {
     }
 
     /// The entry's [`KIND`]; `None` when absent or unknown.
+    #[allow(dead_code, reason = "read by the bundle readers (push, inspect, verify)")]
     pub fn kind(&self) -> Option<Kind> {
         serde_json::from_value(self.annotations.get(KIND)?.as_str().into()).ok()
     }

@@ -114,10 +114,7 @@ impl Output {
 
     /// The final name of output file `n`.
     fn name(&self, n: usize) -> PathBuf {
-        match self.max_size {
-            Some(_) => format::part_path(&self.file, n),
-            None => self.file.clone(),
-        }
+        final_name(&self.file, self.max_size, n)
     }
 
     fn partial(path: &Path) -> PathBuf {
@@ -148,14 +145,14 @@ impl Output {
 
     fn write_all(&mut self, mut bytes: &[u8]) -> Result<()> {
         self.whole.update(bytes);
-        let shown = Self::partial(&self.name(self.done.len()));
         while !bytes.is_empty() {
             let (writer, hasher, length) = self.current.as_mut().expect("a part is open");
             let room = self.max_size.map_or(bytes.len() as u64, |max| max - *length).min(bytes.len() as u64) as usize;
             let (now, rest) = bytes.split_at(room);
             hasher.update(now);
             *length += now.len() as u64;
-            writer.write_all(now).with_context(|| format!("cannot write {}", shown.display()))?;
+            let n = self.done.len();
+            writer.write_all(now).with_context(|| format!("cannot write {}", Self::partial(&final_name(&self.file, self.max_size, n)).display()))?;
             bytes = rest;
             if self.max_size == Some(*length) {
                 self.close_current()?;
@@ -170,7 +167,7 @@ impl Output {
     /// place and writes `FILE.sha256`; returns its text.
     fn finish(mut self) -> Result<String> {
         if self.current.as_ref().is_some_and(|(_, _, length)| *length == 0) && !self.done.is_empty() {
-            let (_, _, _) = self.current.take().expect("checked");
+            self.current = None;
             let _ = std::fs::remove_file(Self::partial(&self.name(self.done.len())));
         }
         self.close_current()?;
@@ -205,6 +202,14 @@ impl Output {
         for (partial, _, _) in &self.done {
             let _ = std::fs::remove_file(partial);
         }
+    }
+}
+
+/// `file` itself, or its part `n` when the output is split.
+fn final_name(file: &Path, max_size: Option<u64>, n: usize) -> PathBuf {
+    match max_size {
+        Some(_) => format::part_path(file, n),
+        None => file.to_path_buf(),
     }
 }
 

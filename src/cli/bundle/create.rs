@@ -37,6 +37,8 @@ Inputs (any combination, at least one):
       belong to it.
   --images-file F: one image reference per line ('#' comments), e.g. the sidecar image and
       Argo CD's own. 'SOURCE=TARGET' lines are read as SOURCE: targets are chosen at push.
+  --mirror F: only its source aliases apply here (mirror.images.sources): an image under
+      a 'from' prefix is pulled from its 'pullFrom' and stored under its own name.
   --charts-file F: https:// charts, 'REPOSITORY NAME VERSION' per line (or the JSON of
       `deploykf-cmp charts --output json`). oci:// charts go in --images-file as
       host/path/NAME:VERSION.
@@ -74,7 +76,7 @@ pub struct CreateArgs {
     pub output: PathBuf,
 
     #[command(flatten)]
-    pub sets: SourceSets,
+    pub sources: SourceSets,
 
     /// A file of image references, one per line (repeatable)
     #[arg(long, value_name = "FILE")]
@@ -115,9 +117,13 @@ pub struct CreateArgs {
 
 /// The values sets: the source flags of [`SourceArgs`], repeatable, each
 /// `--source-version`/`--source-path` starting a set that the `--values`
-/// after it belong to (with one set, every `--values` belongs to it).
+/// after it belong to (with one set, every `--values` belongs to it); and
+/// `--mirror`, whose source aliases apply to every image.
 #[derive(Debug, Default)]
-pub struct SourceSets(pub Vec<SourceArgs>);
+pub struct SourceSets {
+    pub sets: Vec<SourceArgs>,
+    pub mirror: Option<PathBuf>,
+}
 
 impl Args for SourceSets {
     fn augment_args(cmd: clap::Command) -> clap::Command {
@@ -125,8 +131,9 @@ impl Args for SourceSets {
             .mut_arg("source_version", |a| a.action(ArgAction::Append).help("A deployKF version (e.g. 0.1.5): starts a values set (repeatable)"))
             .mut_arg("source_path", |a| a.action(ArgAction::Append).help("A generator folder or .zip: starts a values set (repeatable)"))
             .mut_arg("values", |a| a.help("A values file of the set started before it (repeatable, or comma-separated)"))
-            // The targets are chosen by `bundle push --mirror`.
-            .mut_arg("mirror", |a| a.hide(true))
+            .mut_arg("mirror", |a| {
+                a.help("A mirror configuration file: only its source aliases apply (mirror.images.sources: pulled from pullFrom); targets are chosen at push")
+            })
     }
 
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
@@ -137,9 +144,6 @@ impl Args for SourceSets {
 impl FromArgMatches for SourceSets {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
         let error = |message: &str| clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, format!("{message}\n"));
-        if m.contains_id("mirror") && m.value_source("mirror") == Some(clap::parser::ValueSource::CommandLine) {
-            return Err(error("bundle create takes no --mirror: the targets are chosen on the other side, by `bundle push --mirror`"));
-        }
         let indexed = |id: &str| -> Vec<(usize, String)> {
             match (m.indices_of(id), m.get_raw(id)) {
                 (Some(i), Some(v)) => i.zip(v.map(|v| v.to_string_lossy().into_owned())).collect(),
@@ -163,7 +167,8 @@ impl FromArgMatches for SourceSets {
                 (Some(at), _) => starts[at].1.values.push(file.into()),
             }
         }
-        Ok(SourceSets(starts.into_iter().map(|(_, s)| s).collect()))
+        let mirror = m.get_one::<PathBuf>("mirror").cloned();
+        Ok(SourceSets { sets: starts.into_iter().map(|(_, s)| s).collect(), mirror })
     }
 
     fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
@@ -209,7 +214,7 @@ impl CreateArgs {
         if self.jobs == 0 {
             bail!("--jobs must be at least 1");
         }
-        if self.sets.0.is_empty() && self.images_file.is_empty() && self.charts_file.is_empty() {
+        if self.sources.sets.is_empty() && self.images_file.is_empty() && self.charts_file.is_empty() {
             bail!("nothing to bundle: give --source-version/--source-path with --values, --images-file or --charts-file");
         }
         if self.output.as_os_str().is_empty() || self.output.is_dir() {
@@ -224,15 +229,20 @@ impl CreateArgs {
             charts.push((user_input::read_file(path, "--charts-file")?, path.display().to_string()));
         }
         let mut sets = Vec::new();
-        for source_args in &self.sets.0 {
+        for source_args in &self.sources.sets {
             let (set, lists) = self.render(source_args, settings)?;
             images.push(lists.0);
             charts.push(lists.1);
             sets.push(set);
         }
+        let rules = match &self.sources.mirror {
+            Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
+            None => None,
+        };
         create::run(
             &create::Request {
                 output: self.output,
+                rules,
                 sets,
                 images,
                 charts,
@@ -327,10 +337,14 @@ mod tests {
     use crate::cli::{Cli, Command};
     use clap::Parser;
 
-    fn sets(args: &[&str]) -> Result<Vec<SourceArgs>, clap::Error> {
+    fn sources(args: &[&str]) -> Result<SourceSets, clap::Error> {
         let cli = Cli::try_parse_from(["deploykf-cmp", "bundle", "create", "-o", "b.tar"].iter().chain(args))?;
         let Command::Bundle(crate::cli::bundle::BundleCommand::Create(a)) = cli.command else { panic!("not bundle create") };
-        Ok(a.sets.0)
+        Ok(a.sources)
+    }
+
+    fn sets(args: &[&str]) -> Result<Vec<SourceArgs>, clap::Error> {
+        sources(args).map(|s| s.sets)
     }
 
     #[test]
@@ -346,7 +360,7 @@ mod tests {
         let e = sets(&["-f", "a.yaml", "-V", "0.1.4", "-V", "0.1.5"]).unwrap_err().to_string();
         assert!(e.contains("after its --source-version"), "{e}");
         assert!(sets(&["-f", "a.yaml"]).unwrap_err().to_string().contains("needs --source-version"));
-        assert!(sets(&["-V", "0.1.5", "--mirror", "m.yaml"]).unwrap_err().to_string().contains("bundle push --mirror"));
+        assert_eq!(sources(&["-V", "0.1.5", "--mirror", "m.yaml"]).unwrap().mirror, Some(PathBuf::from("m.yaml")));
         assert!(sets(&[]).unwrap().is_empty());
     }
 
