@@ -296,6 +296,10 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
     let old_arg = old.display().to_string();
     let delta = create("delta.tar", &["deploykf/app:2.0", "deploykf/multi:1.0", "deploykf/other:2.0"], &["--since", &old_arg]);
 
+    for file in [&old, &delta] {
+        let (out, stdout, stderr) = run(&["bundle", "verify"], file);
+        assert!(out.status.success(), "{stdout}{stderr}");
+    }
     let (out, stderr) = site.push(&delta, &[]);
     assert!(!out.status.success(), "the base is not in the registry yet: {stderr}");
     assert!(stderr.contains(&format!("blob {} (of {host}/deploykf/other:2.0", digest(&base))), "{stderr}");

@@ -145,6 +145,16 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     manifest.images.sort_by(|a, b| a.name.cmp(&b.name));
     manifest.charts.sort_by(|a, b| a.reference.cmp(&b.reference));
     manifest.generators.sort_by(|a, b| a.version.cmp(&b.version));
+    // The bundle manifest's own artifact (written below) has the empty config
+    // too: stored and counted like every blob (external in a delta whose base
+    // has it), also when no generator brought it.
+    let empty = sha256_digest(format::OCI_EMPTY_JSON);
+    if known.contains(&empty) {
+        collector.external.lock().unwrap().insert(empty);
+    } else {
+        cache.store_bytes(format::OCI_EMPTY_JSON, &empty)?;
+        collector.keep(&empty, format::OCI_EMPTY_JSON.len() as u64);
+    }
     let content = collector.content.lock().unwrap().clone();
     manifest.blobs = format::Blobs {
         count: content.len() as u64,
