@@ -27,9 +27,8 @@
 //! writes one file on the connected side (no machine reaches both sides),
 //! the public side is switched off, `bundle push` fills the private registry
 //! from the file (and extracts the generator zip), and every inventory
-//! image's digest there (`skopeo inspect --raw`) equals the source's. The
-//! bundle holds what the render names (`bundle create` applies no source
-//! alias), so on this side Bitnami's images are served under their old path.
+//! image's digest there (`skopeo inspect --raw`) equals the source's;
+//! `bundle create` takes the same mirror configuration for its source alias.
 
 mod common;
 mod support;
@@ -389,7 +388,7 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
         assert!(!reference.contains('@'), "a digest-pinned image cannot be made synthetically: {reference}");
         let (host, mut repository, tag) = split_reference(reference);
         // Upstream moved Bitnami's images: the old path no longer exists.
-        if host == "docker.io" && crossing == Crossing::Mirror {
+        if host == "docker.io" {
             if let Some(name) = repository.strip_prefix("bitnami/") {
                 repository = format!("bitnamilegacy/{name}");
             }
@@ -419,10 +418,7 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
     fs::copy(&public_cas, cert_dir.join("ca.crt")).unwrap();
     let hub_image = images.iter().find(|i| i.starts_with("docker.io/library/")).or(images.iter().find(|i| i.starts_with("docker.io/")));
     let hub_image = hub_image.expect("the inventory names Docker Hub images");
-    let hub_image = match crossing {
-        Crossing::Mirror => hub_image.replace("docker.io/bitnami/", "docker.io/bitnamilegacy/"),
-        Crossing::Bundle => hub_image.to_string(),
-    };
+    let hub_image = hub_image.replace("docker.io/bitnami/", "docker.io/bitnamilegacy/");
     run_ok(Command::new(&skopeo).args(["inspect", "--raw", "--no-creds", "--cert-dir"]).arg(&cert_dir).arg(format!("docker://{hub_image}")));
     let mut web = reqwest::blocking::Client::builder();
     for ca in reqwest::Certificate::from_pem_bundle(&fs::read(&public_cas).unwrap()).unwrap() {
@@ -475,7 +471,7 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
             for v in &values {
                 args.extend(["-f".to_string(), v.display().to_string()]);
             }
-            args.extend(["--output".into(), bundle.display().to_string()]);
+            args.extend(["--mirror".into(), mirror.clone(), "--output".into(), bundle.display().to_string()]);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let run = admin(&args, &public_cas);
             println!("bundle create: exit {:?}\n{}", run.code, tail(&run.stderr, 20));
