@@ -48,6 +48,9 @@ const CHUNK: usize = 1 << 20;
 /// Blobs up to this size go up in one `PUT` (as `mirror` sends them).
 const SMALL: u64 = 1 << 20;
 
+/// Uploads of blobs this large are announced on stderr (they take a while).
+const NOTE_SIZE: u64 = 64 << 20;
+
 /// What to push, and how.
 pub struct Request<'a> {
     pub rules: &'a MirrorRules,
@@ -272,8 +275,9 @@ impl Pusher {
             }
         }
         if !missing.is_empty() {
+            let failed = if failures.is_empty() { String::new() } else { format!("\nand the check failed for:\n{}", failures.join("\n")) };
             bail!(
-                "{} digests the bundle does not store are missing in the target registry (push the base bundle of this delta first, or the images it was made against):\n{}",
+                "{} digests the bundle does not store are missing in the target registry (push the base bundle of this delta first, or the images it was made against):\n{}{failed}",
                 missing.len(),
                 missing.join("\n")
             );
@@ -460,6 +464,9 @@ impl Pusher {
                 if self.mount(host, repo, digest, from).await? {
                     continue;
                 }
+            }
+            if size >= NOTE_SIZE {
+                eprintln!("uploading {digest} ({:.0} MiB) to {host}/{repo}", size as f64 / 1048576.0);
             }
             retry(&format!("upload of {digest} to {host}/{repo}"), || self.upload(host, repo, digest, size)).await?;
             add(&self.stats.blobs_uploaded, 1);
