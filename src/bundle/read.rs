@@ -74,38 +74,36 @@ pub struct PartsReader {
 
 impl Read for PartsReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.open.is_none() {
-                let mut start = 0;
-                let Some(i) = self.parts.files.iter().position(|(_, len)| {
-                    let inside = self.position < start + len;
-                    if !inside {
-                        start += len;
-                    }
-                    inside
-                }) else {
-                    return Ok(0);
-                };
-                let path = &self.parts.files[i].0;
-                let mut file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-                file.seek(SeekFrom::Start(self.position - start))?;
-                self.open = Some((i, start, file));
-            }
-            let (i, start, file) = self.open.as_mut().expect("opened above");
-            let end = *start + self.parts.files[*i].1;
-            let want = buf.len().min((end - self.position) as usize);
-            let n = file.read(&mut buf[..want])?;
-            if n == 0 && want > 0 {
-                // The part is shorter than when it was listed.
-                let path = self.parts.files[*i].0.display().to_string();
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{path} was shortened while being read")));
-            }
-            self.position += n as u64;
-            if self.position == end {
-                self.open = None;
-            }
-            return Ok(n);
+        if self.open.is_none() {
+            let mut start = 0;
+            let Some(i) = self.parts.files.iter().position(|(_, len)| {
+                let inside = self.position < start + len;
+                if !inside {
+                    start += len;
+                }
+                inside
+            }) else {
+                return Ok(0);
+            };
+            let path = &self.parts.files[i].0;
+            let mut file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            file.seek(SeekFrom::Start(self.position - start))?;
+            self.open = Some((i, start, file));
         }
+        let (i, start, file) = self.open.as_mut().expect("opened above");
+        let end = *start + self.parts.files[*i].1;
+        let want = buf.len().min((end - self.position) as usize);
+        let n = file.read(&mut buf[..want])?;
+        if n == 0 && want > 0 {
+            // The part is shorter than when it was listed.
+            let path = self.parts.files[*i].0.display().to_string();
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{path} was shortened while being read")));
+        }
+        self.position += n as u64;
+        if self.position == end {
+            self.open = None;
+        }
+        Ok(n)
     }
 }
 
