@@ -165,9 +165,23 @@ fn split_parts_push_without_being_joined() {
     for image in &images {
         assert_pushed(&site, image);
     }
+    // FILE.sha256 as bundle create writes it: the whole tar, then each part.
+    let whole: Vec<u8> = parts.iter().flat_map(|p| fs::read(p).unwrap()).collect();
+    let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    let mut sums = format!("{}  {}\n", digest(&whole).trim_start_matches("sha256:"), name(&file));
+    for p in &parts {
+        sums += &format!("{}  {}\n", digest(&fs::read(p).unwrap()).trim_start_matches("sha256:"), name(p));
+    }
+    let sums_file = site.path("split.tar.sha256");
+    fs::write(&sums_file, &sums).unwrap();
     let (out, stdout, stderr) = run(&["bundle", "verify"], &file);
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("OK: "), "{stdout}");
+    assert!(stdout.contains("OK: ") && stdout.contains("the .sha256 file matches"), "{stdout}");
+    let wrong = sums.replacen(&digest(&fs::read(&parts[1]).unwrap())[7..], &"0".repeat(64), 1);
+    fs::write(&sums_file, wrong).unwrap();
+    let (out, _, stderr) = run(&["bundle", "verify"], &file);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("split.tar.sha256:3: {} has sha256", name(&parts[1]))), "{stderr}");
 }
 
 #[test]

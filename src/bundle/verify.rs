@@ -52,15 +52,17 @@ pub fn verify(path: &Path) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     let hashes = rehash(&bundle, &mut outcome)?;
     check_checksum_file(&bundle.parts, &hashes, &mut outcome)?;
-    walk(&bundle, &mut outcome);
+    walk(&bundle, &hashes.corrupt, &mut outcome);
     check_manifest(&bundle, &mut outcome);
     Ok(outcome)
 }
 
-/// The whole stream's and each part's sha256 (hex).
+/// The whole stream's and each part's sha256 (hex), and the blobs whose
+/// bytes do not match their names.
 struct StreamHashes {
     whole: String,
     parts: Vec<String>,
+    corrupt: HashSet<String>,
 }
 
 /// Reads the stream once: every blob entry hashed against its name.
@@ -68,6 +70,7 @@ fn rehash(bundle: &Bundle, outcome: &mut Outcome) -> Result<StreamHashes> {
     let name = bundle.name();
     let reader = HashingReader::new(&bundle.parts);
     let mut archive = tar::Archive::new(reader);
+    let mut corrupt = HashSet::new();
     for entry in archive.entries().with_context(|| format!("{name}: not a tar file"))? {
         let mut entry = entry.with_context(|| format!("{name}: unreadable tar entry"))?;
         let entry_name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
@@ -77,13 +80,15 @@ fn rehash(bundle: &Bundle, outcome: &mut Outcome) -> Result<StreamHashes> {
         let actual = format!("{:x}", hasher.finalize());
         if actual != hex {
             outcome.problems.push(format!("{entry_name}: its {size} bytes hash to sha256:{actual}, not to its name (corrupt)"));
+            corrupt.insert(format!("sha256:{hex}"));
         }
         outcome.blobs += 1;
         outcome.bytes += size;
     }
     let mut reader = archive.into_inner();
     io::copy(&mut reader, &mut io::sink()).with_context(|| format!("{name}: reading the end of the file"))?;
-    Ok(reader.finish())
+    let (whole, parts) = reader.finish();
+    Ok(StreamHashes { whole, parts, corrupt })
 }
 
 /// Compares the stream's hashes with `FILE.sha256` (`sha256sum` format: the
@@ -120,8 +125,9 @@ fn check_checksum_file(parts: &Parts, hashes: &StreamHashes, outcome: &mut Outco
     Ok(())
 }
 
-/// Walks every descriptor reachable from `index.json`.
-fn walk(bundle: &Bundle, outcome: &mut Outcome) {
+/// Walks every descriptor reachable from `index.json` (past the `corrupt`
+/// blobs, already reported).
+fn walk(bundle: &Bundle, corrupt: &HashSet<String>, outcome: &mut Outcome) {
     let external: HashSet<&str> = bundle.manifest.external.iter().map(String::as_str).collect();
     let mut seen = HashSet::new();
     let mut stack: Vec<(String, String, u64, String)> = bundle
@@ -149,19 +155,16 @@ fn walk(bundle: &Bundle, outcome: &mut Outcome) {
             outcome.problems.push(format!("{from}: {digest} is {size} bytes in its descriptor, {} stored", stored.size));
             continue;
         }
-        if !is_manifest_type(&media_type) {
+        if !is_manifest_type(&media_type) || corrupt.contains(&digest) {
             continue;
         }
         outcome.manifests += 1;
-        let children = bundle.read_blob(&digest).and_then(|bytes| references(&bytes));
-        match children {
+        match bundle.read_blob(&digest).and_then(|bytes| references(&bytes)) {
             Ok(children) => {
                 for c in children {
                     stack.push((c.digest, c.media_type, c.size, format!("manifest {digest} (from {from})")));
                 }
             }
-            // A corrupt blob is reported by the hash pass already.
-            Err(e) if format!("{e:#}").contains("the bundle is corrupt") => {}
             Err(e) => outcome.problems.push(format!("{from}: manifest {digest}: {e:#}")),
         }
     }
@@ -236,8 +239,9 @@ impl HashingReader {
         HashingReader { inner: parts.reader(), ends: ends.collect(), position: 0, whole: Sha256::new(), part: Sha256::new(), parts: Vec::new() }
     }
 
-    fn finish(self) -> StreamHashes {
-        StreamHashes { whole: format!("{:x}", self.whole.finalize()), parts: self.parts }
+    /// The whole stream's sha256 and each part's (hex).
+    fn finish(self) -> (String, Vec<String>) {
+        (format!("{:x}", self.whole.finalize()), self.parts)
     }
 }
 
