@@ -131,6 +131,12 @@ fn push_keeps_digests_and_a_second_push_uploads_nothing() {
     let (bundle, images, zip) = three_images(1);
     let file = site.path("b.tar");
     bundle.write(&file);
+    let (out, stderr) = site.push(&file, &["--dry-run"]);
+    assert!(out.status.success(), "{stderr}");
+    let plan = String::from_utf8_lossy(&out.stdout);
+    let host = site.registry.host();
+    assert!(plan.contains(&format!("docker.io/library/app-b:2.0 -> {host}/mirror/docker.io/library/app-b:2.0\n")), "{plan}");
+    assert!(site.raw(&site.target(&images[1])).is_none(), "a dry run pushes nothing");
     let written = site.path("mirror-out.yaml");
     let generators = site.path("gen");
     let (out, stderr) = site.push(&file, &["--jobs", "3", "--write-mirror", written.to_str().unwrap(), "--extract-generator", generators.to_str().unwrap()]);
@@ -142,7 +148,6 @@ fn push_keeps_digests_and_a_second_push_uploads_nothing() {
     }
     assert_eq!(fs::read(generators.join("deploykf-0.1.5-generator.zip")).unwrap(), zip);
     let config = fs::read_to_string(&written).unwrap();
-    let host = site.registry.host();
     assert!(config.contains(&format!("registry: {host}/mirror")), "{config}");
     assert!(config.contains(&format!("{{from: docker.io/library/app-b, to: {host}/mirror/docker.io/library/app-b}}")), "{config}");
 
