@@ -388,8 +388,10 @@ impl Pusher {
         }
         let top_node = unit.manifests.last().expect("a unit has its top manifest");
         let Some(bytes) = top_node.bytes.clone() else {
-            // Not stored and not in the target: reported missing above.
-            return Ok(Ok(None));
+            return Err(fail(Failure::fatal(format!(
+                "the bundle does not store its manifest {} and the target's tags do not name it",
+                unit.top
+            ))));
         };
         let mut top = RawManifest { bytes, media_type: top_node.media_type.clone(), digest: top_node.digest.clone() };
         if !dropped.is_empty() {
