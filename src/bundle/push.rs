@@ -10,10 +10,10 @@
 //! 2. Check: a unit whose tags already name its manifest is skipped whole.
 //!    Every digest the bundle does not store (the base of a delta, platforms
 //!    left out) must be in the target repository, or mountable from another
-//!    repository of the push using it; an index child of a platform the bundle left
-//!    out is dropped from the pushed index instead (a reduced index, as
-//!    `mirror --platform` pushes). Anything missing fails the push, listing
-//!    every digest, before a blob or manifest is sent.
+//!    repository of the push using it; an index child of a platform the
+//!    bundle left out is dropped from the pushed index instead (a reduced
+//!    index, as `mirror --platform` pushes). Anything missing fails the push,
+//!    listing every digest, before a blob or manifest is sent.
 //! 3. Blobs, `jobs` at a time in the file's order: a blob the target
 //!    repository has is skipped (`HEAD`); one pushed to another repository in
 //!    this run is mounted; the others are read from the bundle with their
@@ -24,6 +24,9 @@
 //!    bundle file. Memory stays bounded: each transfer holds a few chunks.
 //! 4. Manifests, once every blob of their unit is in: children by digest,
 //!    then the top one under each tag. A re-run pushes only what is missing.
+//!
+//! [`extract_generators`] writes the bundle's generator zips
+//! (`--extract-generator`).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Read;
