@@ -513,7 +513,8 @@ fn tree_size(dir: &Path) -> u64 {
 /// `BENCH_IMAGES`, default 78, one `BENCH_BIG_MIB` layer, default 400),
 /// `BENCH_ROUNDS` rounds (default 3), the tools' order alternating. Prints the
 /// times, peak RSS, and the bundle's size against the sum of the unique blobs
-/// (manifests included) the source registry holds. The push side joins here.
+/// (manifests included) the source registry holds; then the push side
+/// ([`bench_push`]).
 /// Run with `--release -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark: scripts/bench-bundle"]
@@ -588,4 +589,67 @@ fn bench_bundle() {
     for image in &set.images {
         assert_eq!(digest(&stored[&image.digest]), image.digest);
     }
+    bench_push(&site, &set, rounds);
+}
+
+/// The push side of `scripts/bench-bundle`: `bundle push` of the last round's
+/// bundle against `skopeo sync --all --src dir --dest docker` of skopeo's copy
+/// of the same images, each into a fresh htpasswd registry, `rounds` rounds,
+/// the tools' order alternating; the pushed digests are checked.
+fn bench_push(site: &Site, set: &SyntheticSet, rounds: usize) {
+    const USER: &str = "bench-bot";
+    const PASSWORD: &str = "Bench-Pa55-xyzzy";
+    let source_path = site.source.host().replace(':', "_");
+    let (mut ratios, mut rss) = (Vec::new(), (0f64, 0f64));
+    for round in 1..=rounds {
+        let run = |ours_turn: bool| {
+            let target = TestRegistry::start(RegistryOptions::plain().auth(USER, PASSWORD)).unwrap();
+            let auth = site.path("push-auth.json");
+            support::registry::write_docker_config(&auth, &target.host(), USER, PASSWORD);
+            fs::write(site.path("push-mirror.yaml"), format!("mirror:\n  images:\n    registry: {}/mirror\n", target.host())).unwrap();
+            let (mut cmd, name) = if ours_turn {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"));
+                cmd.args(["bundle", "push"]).arg(site.path("bench.tar")).arg("--mirror").arg(site.path("push-mirror.yaml"));
+                cmd.arg("--authfile").arg(&auth).args(["--insecure-registry", &target.host()]).env_remove("SSL_CERT_FILE");
+                if let Ok(j) = std::env::var("BENCH_JOBS") {
+                    cmd.args(["--jobs", &j]);
+                }
+                (cmd, "bundle push")
+            } else {
+                let mut cmd = Command::new(&site.skopeo);
+                cmd.args(["sync", "--all", "--src", "dir", "--dest", "docker", "--dest-tls-verify=false"]);
+                cmd.args(["--dest-creds", &format!("{USER}:{PASSWORD}")]).arg(site.path("skopeo-dir")).arg(format!("{}/skopeo", target.host()));
+                cmd.env("REGISTRY_AUTH_FILE", site.path("config.json"));
+                (cmd, "skopeo sync")
+            };
+            let (wall, cpu, peak) = timed(&mut cmd, name);
+            println!("round {round}: {name:14} {wall:6.2}s (CPU {cpu:.2}s, peak RSS {peak:.0} MiB)");
+            if ours_turn {
+                for image in &set.images {
+                    let out = Command::new(&site.skopeo)
+                        .args(["inspect", "--raw", "--tls-verify=false", "--creds", &format!("{USER}:{PASSWORD}")])
+                        .arg(format!("docker://{}/mirror/{source_path}/{}", target.host(), image.name))
+                        .env("REGISTRY_AUTH_FILE", site.path("config.json"))
+                        .output()
+                        .unwrap();
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                    assert_eq!(digest(&out.stdout), image.digest, "{} keeps its digest", image.name);
+                }
+            }
+            (wall, peak)
+        };
+        let (o, s) = if round % 2 == 1 {
+            let o = run(true);
+            (o, run(false))
+        } else {
+            let s = run(false);
+            (run(true), s)
+        };
+        println!("round {round}: ratio {:.2} (bundle push / skopeo sync)", o.0 / s.0);
+        ratios.push(o.0 / s.0);
+        rss = (rss.0.max(o.1), rss.1.max(s.1));
+    }
+    ratios.sort_by(|a, b| a.total_cmp(b));
+    println!("median over {rounds} rounds: ratio {:.2} (bundle push / skopeo sync --all --src dir --dest docker)", ratios[ratios.len() / 2]);
+    println!("peak RSS: bundle push {:.0} MiB, skopeo {:.0} MiB", rss.0, rss.1);
 }

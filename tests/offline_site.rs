@@ -22,6 +22,13 @@
 //!   of the output text (pod specs, CRD fields, ConfigMap data, flags), must be
 //!   in the private registry with its index children and blobs; no public
 //!   reference may be left, and every Application must render.
+//!
+//! The second test crosses a true gap instead: `deploykf-cmp bundle create`
+//! writes one file on the connected side (no machine reaches both sides),
+//! the public side is switched off, `bundle push` fills the private registry
+//! from the file (and extracts the generator zip), and every inventory
+//! image's digest there (`skopeo inspect --raw`) equals the source's;
+//! `bundle create` takes the same mirror configuration for its source alias.
 
 mod common;
 mod support;
@@ -43,7 +50,24 @@ use tempfile::TempDir;
 
 /// Set in the re-run inside the namespaces.
 const INSIDE: &str = "DEPLOYKF_CMP_TEST_OFFLINE_SITE_NAMESPACE";
-const TEST_NAME: &str = "the_offline_site_pulls_every_image_from_the_private_registry";
+
+/// How the images and charts reach the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Crossing {
+    /// `deploykf-cmp mirror`, registry to registry.
+    Mirror,
+    /// `bundle create`, the public side off, then `bundle push`.
+    Bundle,
+}
+
+impl Crossing {
+    fn test_name(self) -> &'static str {
+        match self {
+            Crossing::Mirror => "the_offline_site_pulls_every_image_from_the_private_registry",
+            Crossing::Bundle => "the_offline_site_across_the_gap_with_a_bundle",
+        }
+    }
+}
 
 /// The site's private registry and its credentials.
 const SITE_HOST: &str = "registry.site.internal";
@@ -74,12 +98,22 @@ fn mirror_config() -> String {
 
 #[test]
 fn the_offline_site_pulls_every_image_from_the_private_registry() {
+    offline_site(Crossing::Mirror);
+}
+
+#[test]
+fn the_offline_site_across_the_gap_with_a_bundle() {
+    offline_site(Crossing::Bundle);
+}
+
+/// Runs the site in its namespaces (the test re-run inside them).
+fn offline_site(crossing: Crossing) {
     let Some(shared) = shared() else {
         eprintln!("SKIPPED: ../shared (fixtures, argocd-cmp-harness) is absent");
         return;
     };
     if std::env::var_os(INSIDE).is_some() {
-        inside_the_namespace(&shared);
+        inside_the_namespace(&shared, crossing);
         return;
     }
     let unshare = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"];
@@ -102,7 +136,7 @@ fn the_offline_site_pulls_every_image_from_the_private_registry() {
     let status = Command::new("unshare")
         .args(unshare)
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+        .args(["--exact", crossing.test_name(), "--nocapture", "--test-threads=1"])
         .env(INSIDE, "1")
         .status()
         .expect("run unshare");
@@ -275,7 +309,7 @@ fn api_host(host: &str) -> &str {
     }
 }
 
-fn inside_the_namespace(shared: &Path) {
+fn inside_the_namespace(shared: &Path, crossing: Crossing) {
     let (Some(helm), Some(kubectl)) = (tools::helm(), tools::kubectl()) else { return };
     let Some(found) = tools::require(&[Tool::Openssl, Tool::Skopeo, Tool::DockerRegistry, Tool::Htpasswd]) else { return };
     let (openssl, skopeo) = (found[0].clone(), found[1].clone());
@@ -349,6 +383,7 @@ fn inside_the_namespace(shared: &Path) {
     // A synthetic image per inventory entry, in the registry of its host.
     let base = random_layer(7, 64 << 10);
     let mut pushed = BTreeSet::new();
+    let mut source_digests = BTreeMap::new();
     for (i, reference) in images.iter().enumerate() {
         assert!(!reference.contains('@'), "a digest-pinned image cannot be made synthetically: {reference}");
         let (host, mut repository, tag) = split_reference(reference);
@@ -363,11 +398,12 @@ fn inside_the_namespace(shared: &Path) {
         let ca = fs::read(registry.ca_pem_path().unwrap()).unwrap();
         let pusher = Pusher::tls(&api, &ca, None);
         let own = random_layer(1000 + i as u64, 16 << 10);
-        if i % 4 == 3 {
-            pusher.push_multi_arch(&repository, &tag, &[&base], 2000 + i as u64);
+        let digest = if i % 4 == 3 {
+            pusher.push_multi_arch(&repository, &tag, &[&base], 2000 + i as u64)
         } else {
-            pusher.push_image(&repository, &tag, &[&base, &own], ("linux", "amd64"), i % 3 == 1);
-        }
+            pusher.push_image(&repository, &tag, &[&base, &own], ("linux", "amd64"), i % 3 == 1)
+        };
+        source_digests.insert(reference.to_string(), digest);
         pushed.insert(format!("{api}/{repository}:{tag}"));
     }
     let public_hosts: BTreeSet<String> = world.hosts.iter().map(|(_, n)| n.clone()).collect();
@@ -415,17 +451,71 @@ fn inside_the_namespace(shared: &Path) {
     let charts_file = site.join("charts.txt");
     fs::write(&images_file, &images_list).unwrap();
     fs::write(&charts_file, &charts_list).unwrap();
-    for (list, flag) in [(&images_file, "--images-file"), (&charts_file, "--charts-file")] {
-        let (list, mirror, auth) = (list.display().to_string(), mirror_file.display().to_string(), authfile.display().to_string());
-        let run = admin(&["mirror", flag, &list, "--mirror", &mirror, "--authfile", &auth], &all_cas);
-        assert!(!format!("{}{}", run.stdout, run.stderr).contains(PASSWORD), "the password reached the output");
-        println!("mirror {flag}: exit {:?}\n{}", run.code, tail(&run.stderr, 40));
-        if run.code != Some(0) {
-            failures.push(format!("mirror {flag} exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+    let (mirror, auth) = (mirror_file.display().to_string(), authfile.display().to_string());
+    let bundle = site.join("deploykf-0.1.5.tar");
+    match crossing {
+        Crossing::Mirror => {
+            for (list, flag) in [(&images_file, "--images-file"), (&charts_file, "--charts-file")] {
+                let list = list.display().to_string();
+                let run = admin(&["mirror", flag, &list, "--mirror", &mirror, "--authfile", &auth], &all_cas);
+                assert!(!format!("{}{}", run.stdout, run.stderr).contains(PASSWORD), "the password reached the output");
+                println!("mirror {flag}: exit {:?}\n{}", run.code, tail(&run.stderr, 40));
+                if run.code != Some(0) {
+                    failures.push(format!("mirror {flag} exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+                }
+            }
+        }
+        Crossing::Bundle => {
+            // The connected side: one file, written with the public CAs only.
+            let mut args = vec!["bundle".to_string(), "create".into(), "--source-path".into(), tree.zip.display().to_string()];
+            for v in &values {
+                args.extend(["-f".to_string(), v.display().to_string()]);
+            }
+            args.extend(["--mirror".into(), mirror.clone(), "--output".into(), bundle.display().to_string()]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = admin(&args, &public_cas);
+            println!("bundle create: exit {:?}\n{}", run.code, tail(&run.stderr, 20));
+            assert_eq!(run.code, Some(0), "bundle create failed:\n{}", tail(&run.stderr, 30));
         }
     }
 
     world.switch_off();
+
+    if crossing == Crossing::Bundle {
+        // The offline side: the file, the site's CA and credentials, nothing public.
+        let generators = site.join("generator");
+        let (file, gen) = (bundle.display().to_string(), generators.display().to_string());
+        let run = admin(&["bundle", "verify", &file], &site_ca);
+        println!("bundle verify: exit {:?}\n{}{}", run.code, run.stdout, tail(&run.stderr, 20));
+        if run.code != Some(0) {
+            failures.push(format!("bundle verify exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+        }
+        let run = admin(&["bundle", "push", &file, "--mirror", &mirror, "--authfile", &auth, "--extract-generator", &gen], &site_ca);
+        assert!(!format!("{}{}", run.stdout, run.stderr).contains(PASSWORD), "the password reached the output");
+        println!("bundle push: exit {:?}\n{}", run.code, tail(&run.stderr, 40));
+        if run.code != Some(0) {
+            failures.push(format!("bundle push exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+        }
+        let zips: Vec<PathBuf> = fs::read_dir(&generators).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+        if zips.len() != 1 || zips[0].file_name() != tree.zip.file_name() || fs::read(&zips[0]).ok() != fs::read(&tree.zip).ok() {
+            failures.push(format!("--extract-generator wrote {zips:?}, not the generator zip"));
+        }
+        let cert_dir = private.cert_dir().unwrap();
+        for (reference, digest) in &source_digests {
+            let out = Command::new(&skopeo)
+                .args(["inspect", "--raw", "--cert-dir"])
+                .arg(&cert_dir)
+                .args(["--creds", &format!("{USER}:{PASSWORD}")])
+                .arg(format!("docker://{SITE_HOST}/deploykf/{reference}"))
+                .env("REGISTRY_AUTH_FILE", site.join("none.json"))
+                .output()
+                .unwrap();
+            let pushed = support::images::digest(&out.stdout);
+            if !out.status.success() || pushed != *digest {
+                failures.push(format!("{reference}: the site registry holds {pushed} (skopeo exit {:?}), the source {digest}", out.status.code()));
+            }
+        }
+    }
 
     // Unfold the whole tree with only the site's configuration.
     let app = tree.write_app_of_apps(&["repo-values.yaml"]);

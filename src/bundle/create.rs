@@ -29,7 +29,6 @@ use super::tar::TarWriter;
 use crate::mirror::config::MirrorRules;
 use crate::registry::copy::charts::{self, ChartJob};
 use crate::registry::copy::client::{sha256_digest, Failure, RawManifest, RegistryClient};
-use crate::registry::credentials::Credentials;
 use crate::registry::copy::{is_index, platform_of, platform_selected, retry};
 use crate::settings::Settings;
 
@@ -71,8 +70,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     let base = request.since.as_deref().map(read_base).transpose()?;
     let known: BTreeSet<String> = base.as_ref().map(|(m, _)| m.blobs.digests.iter().cloned().collect()).unwrap_or_default();
     let cache = Cache::open(&request.output)?;
-    let credentials = Credentials::discover_in(request.authfile.as_deref(), &|n| settings.var_os(n))?;
-    let client = crate::mirror::copy::registry_client(credentials, &request.insecure_registries, settings)?;
+    let client = crate::mirror::copy::authfile_client(request.authfile.as_deref(), &request.insecure_registries, settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(request.jobs.clamp(2, 8))
         .enable_all()
@@ -147,6 +145,16 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     manifest.images.sort_by(|a, b| a.name.cmp(&b.name));
     manifest.charts.sort_by(|a, b| a.reference.cmp(&b.reference));
     manifest.generators.sort_by(|a, b| a.version.cmp(&b.version));
+    // The bundle manifest's own artifact (written below) has the empty config
+    // too: stored and counted like every blob (external in a delta whose base
+    // has it), also when no generator brought it.
+    let empty = sha256_digest(format::OCI_EMPTY_JSON);
+    if known.contains(&empty) {
+        collector.external.lock().unwrap().insert(empty);
+    } else {
+        cache.store_bytes(format::OCI_EMPTY_JSON, &empty)?;
+        collector.keep(&empty, format::OCI_EMPTY_JSON.len() as u64);
+    }
     let content = collector.content.lock().unwrap().clone();
     manifest.blobs = format::Blobs {
         count: content.len() as u64,

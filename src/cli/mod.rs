@@ -1,10 +1,11 @@
 //! The command line, one file per command, each turning its flags into one
 //! call: `generate` ([`generate`]), `plugin init|generate` ([`plugin`]),
 //! `pull-secret` ([`pull_secret`]), `images` and `charts` ([`inventory`]),
-//! `mirror` ([`mirror`]), `verify` ([`verify`]) and `bundle` ([`bundle`]); the
-//! source selection they share is one flattened group ([`source`]). The
-//! environment is read once here ([`Settings`]) and handed to the command; each
-//! command's `--help` ends with the variables it reads.
+//! `mirror` ([`mirror`]), `verify` ([`verify`]) and `bundle
+//! create|push|inspect|verify` ([`bundle`]); the source selection they share is
+//! one flattened group ([`source`]). The environment is read once here
+//! ([`Settings`]) and handed to the command; each command's `--help` ends with
+//! the variables it reads.
 
 mod bundle;
 mod generate;

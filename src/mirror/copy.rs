@@ -71,7 +71,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         }
         return write_config(request, &jobs, &chart_jobs);
     }
-    let client = client(request, settings)?;
+    let client = authfile_client(request.authfile.as_deref(), &request.insecure_registries, settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(request.jobs.clamp(2, 8))
         .enable_all()
@@ -99,7 +99,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         bail!("{}", failed.join("\n"));
     }
     if let Some(path) = &request.write_lock {
-        let lock = runtime.block_on(lock_of(&self::client(request, settings)?, &jobs, request.jobs))?;
+        let lock = runtime.block_on(lock_of(&authfile_client(request.authfile.as_deref(), &request.insecure_registries, settings)?, &jobs, request.jobs))?;
         lock.write(path)?;
         eprintln!("wrote the digests of {} images to the lock file '{}'", lock.entries.len(), path.display());
     }
@@ -138,11 +138,11 @@ pub async fn lock_of(client: &RegistryClient, jobs: &[CopyJob], width: usize) ->
     Ok(lock)
 }
 
-/// The registry client: credentials found from `--authfile` and the
-/// environment, and [`registry_client`]'s settings.
-fn client(request: &Request, settings: &Settings) -> Result<RegistryClient> {
-    let credentials = Credentials::discover_in(request.authfile.as_deref(), &|n| settings.var_os(n))?;
-    registry_client(credentials, &request.insecure_registries, settings)
+/// The registry client of `mirror` and `bundle`: credentials found from
+/// `--authfile` and the environment, and [`registry_client`]'s settings.
+pub fn authfile_client(authfile: Option<&std::path::Path>, insecure_registries: &[String], settings: &Settings) -> Result<RegistryClient> {
+    let credentials = Credentials::discover_in(authfile, &|n| settings.var_os(n))?;
+    registry_client(credentials, insecure_registries, settings)
 }
 
 /// A registry client with `credentials`, extra CAs from `SSL_CERT_FILE`,
@@ -162,7 +162,13 @@ pub fn registry_client(credentials: Credentials, insecure_registries: &[String],
 
 fn write_config(request: &Request, jobs: &[CopyJob], charts: &[ChartJob]) -> Result<()> {
     let Some(path) = &request.write_mirror else { return Ok(()) };
-    let text = plan::mirror_config(jobs, charts, request.rules.as_ref());
+    write_mirror_config(path, jobs, charts, request.rules.as_ref())
+}
+
+/// Writes the mirror configuration of `jobs` and `charts` (`--write-mirror`
+/// of `mirror` and `bundle push`) to `path` (`-`: stdout).
+pub fn write_mirror_config(path: &std::path::Path, jobs: &[CopyJob], charts: &[ChartJob], rules: Option<&MirrorRules>) -> Result<()> {
+    let text = plan::mirror_config(jobs, charts, rules);
     if path.as_os_str() == "-" {
         print!("{text}");
         return Ok(());
