@@ -425,7 +425,7 @@ mod tests {
         // An OCI chart copies as an image.
         let oci = Item::oci_chart("oci://m.example.com/charts", "istiod", "1.17.8", BTreeSet::new()).unwrap();
         assert_eq!(fix_script(&[&oci], ""), "cat > missing-images.txt <<'EOF'\nm.example.com/charts/istiod:1.17.8\nEOF\ndeploykf-cmp mirror --images-file missing-images.txt\n");
-        assert_eq!(shell_word("/tmp/a-b_c/auth.json"), "/tmp/a-b_c/auth.json");
+        assert_eq!(shell_word("site/a-b_c/auth.json"), "site/a-b_c/auth.json");
         assert_eq!(shell_word(""), "''");
         assert_eq!(
             describe(&b, &Status::Missing(vec!["the manifest 1".into()])),
