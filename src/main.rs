@@ -7,7 +7,7 @@
 //! runs that render through [`cache`] and hands the output to [`components`]
 //! (kustomize, helm, with chart dependencies from [`charts`]); [`inventory`]
 //! builds every component to list images and charts; the `mirror` command
-//! copies them through [`registry`]. Temporary and staging
+//! copies them through the `registry` crate. Temporary and staging
 //! folders come from [`scratch`], which removes them on SIGTERM/SIGINT.
 
 mod cache;
@@ -21,7 +21,6 @@ mod manifests;
 mod mirror;
 mod pipeline;
 mod plugin;
-mod registry;
 mod scratch;
 mod settings;
 mod user_input;

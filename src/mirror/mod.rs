@@ -5,11 +5,12 @@
 //! mirror's steps in a render that [`crate::pipeline`] runs ([`steps`]: where the
 //! configuration comes from, overlay, rewrite and check), the image pull
 //! Secret for the mirror registries ([`pull_secret`]), and the `mirror`
-//! command's copy of planned images and charts ([`copy`]).
+//! command's copy [`plan`] (images and charts files → jobs) and [`copy`].
 
 pub mod config;
 pub mod copy;
 pub mod glob;
 pub mod overlay;
+pub mod plan;
 pub mod pull_secret;
 pub mod steps;
