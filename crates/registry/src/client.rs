@@ -868,6 +868,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn push_blob_streams_any_body_and_the_registry_checks_the_digest() {
+        const BLOB: &[u8] = b"hello streamed world";
+        let (addr, log) = scripted(|_, path, _| match path {
+            "/v2/a/b/blobs/uploads/" => ("202 Accepted", "Location: /upload/1\r\n".into(), String::new()),
+            p if p.starts_with("/upload/1?digest=") => {
+                if p.ends_with(&sha256(BLOB)) {
+                    ("201 Created", String::new(), String::new())
+                } else {
+                    ("400 Bad Request", "Content-Type: application/json\r\n".into(), r#"{"errors":[{"code":"DIGEST_INVALID"}]}"#.into())
+                }
+            }
+            "/upload/1" => ("204 No Content", String::new(), String::new()),
+            _ => ("200 OK", "Content-Type: application/json\r\n".into(), "{}".into()),
+        });
+        let host = addr.to_string();
+        let settings = OciSettings { insecure_registries: vec![host.clone()], ..Default::default() };
+        let client = RegistryClient::new(&settings, Credentials::default()).unwrap();
+        let body = || {
+            let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![Ok(BLOB[..6].to_vec().into()), Ok(BLOB[6..].to_vec().into())];
+            futures_util::stream::iter(chunks)
+        };
+        client.push_blob(&host, "a/b", &sha256(BLOB), BLOB.len() as u64, body()).await.unwrap();
+        let put = log.lock().unwrap().iter().find(|l| l.contains(" PUT /upload/1?digest=")).cloned().unwrap();
+        assert!(put.ends_with("] hello streamed world"), "{put}");
+
+        let error = client.push_blob(&host, "a/b", &sha256(b"other"), BLOB.len() as u64, body()).await.unwrap_err();
+        assert_eq!((error.kind, error.status, error.transient), (FailureKind::Other, Some(400), false), "{error}");
+        assert!(error.message.contains("DIGEST_INVALID"), "{error}");
+        assert!(log.lock().unwrap().iter().any(|l| l.contains(" DELETE /upload/1 ")), "the refused upload is cancelled");
+    }
+
+    #[tokio::test]
     async fn tag_listing_follows_pages_until_one_brings_nothing_new() {
         // At most 2 tags per page whatever `n` asks (as capped registries do), after `last`.
         let (addr, log) = scripted(|_, path, _| {
