@@ -727,6 +727,19 @@ mod tests {
         assert_eq!(with_query("http://h/u", "digest", "d"), "http://h/u?digest=d");
     }
 
+    #[test]
+    fn statuses_become_kinds_with_the_status_and_the_transient_flag() {
+        let f = |code: u16| Failure::from_code("GET http://h/v2/a/manifests/1", StatusCode::from_u16(code).unwrap(), "h", "MANIFEST_UNKNOWN");
+        assert_eq!((f(404).kind, f(404).status, f(404).transient), (FailureKind::NotFound, Some(404), false));
+        assert_eq!(f(404).message, "GET http://h/v2/a/manifests/1: HTTP 404 Not Found from h: MANIFEST_UNKNOWN");
+        assert_eq!((f(401).kind, f(403).kind), (FailureKind::Denied, FailureKind::Denied));
+        assert!(f(401).message.contains("access denied (HTTP 401 Unauthorized from h)"), "{}", f(401));
+        assert!(f(500).transient && f(429).transient && f(408).transient && !f(400).transient);
+        assert_eq!(f(502).kind, FailureKind::Other);
+        assert_eq!(error_codes(r#"{"errors":[{"code":"DENIED"},{"code":"UNAUTHORIZED"}]}"#), ["DENIED", "UNAUTHORIZED"]);
+        assert!(error_codes("<html>").is_empty());
+    }
+
     /// A scripted registry with the token flow: `/v2/` challenges with
     /// Bearer, `/token` wants basic auth and returns a token per scope, the
     /// manifest wants that token. Returns the host and the request log.
