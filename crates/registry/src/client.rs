@@ -850,27 +850,43 @@ mod tests {
         (addr, log)
     }
 
-    /// A registry whose realm exchanges the identity token `refresh-TOKEN-value`
-    /// for `ACCESS-1` (refusing any other) and serves `a/b:1` to it.
-    fn identity_registry(token: &str) -> (String, RegistryClient, std::sync::Arc<Mutex<Vec<String>>>) {
-        let (addr, log) = scripted(|host, path, auth| match path {
-            "/token" => ("200 OK", String::new(), r#"{"access_token":"ACCESS-1"}"#.into()),
-            "/v2/a/b/manifests/1" if auth == "Bearer ACCESS-1" => {
-                ("200 OK", "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n".into(), r#"{"schemaVersion":2}"#.into())
-            }
-            _ => ("401 Unauthorized", format!("WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"reg.test\"\r\n"), String::new()),
-        });
+    /// A registry answering by `respond`, and a client with the identity
+    /// token `refresh-TOKEN-value` for it.
+    fn identity_registry(respond: Respond) -> (String, RegistryClient, std::sync::Arc<Mutex<Vec<String>>>) {
+        let (addr, log) = scripted(respond);
         let host = addr.to_string();
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.json");
-        std::fs::write(&config, serde_json::json!({"auths": {&host: {"identitytoken": token}}}).to_string()).unwrap();
+        std::fs::write(&config, serde_json::json!({"auths": {&host: {"identitytoken": "refresh-TOKEN-value"}}}).to_string()).unwrap();
         let settings = OciSettings { insecure_registries: vec![host.clone()], ..Default::default() };
         (host, RegistryClient::new(&settings, Credentials::load(&config).unwrap()).unwrap(), log)
     }
 
+    /// `identity_registry`'s registry, with the token request answered by `token`.
+    fn identity_answers(host: &str, path: &str, auth: &str, token: (&'static str, &str)) -> (&'static str, String, String) {
+        match path {
+            "/token" => (token.0, String::new(), token.1.to_string()),
+            "/v2/a/b/manifests/1" if auth == "Bearer ACCESS-1" => {
+                ("200 OK", "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n".into(), r#"{"schemaVersion":2}"#.into())
+            }
+            _ => ("401 Unauthorized", format!("WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"reg.test\"\r\n"), String::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_identity_tokens_are_denied_and_not_echoed() {
+        let (host, client, _) = identity_registry(|host, path, auth| {
+            identity_answers(host, path, auth, ("401 Unauthorized", r#"{"error":"invalid refresh-TOKEN-value"}"#))
+        });
+        let error = client.get_manifest(&host, "a/b", "1").await.unwrap_err();
+        assert_eq!((error.kind, error.status), (FailureKind::Denied, Some(401)), "{error}");
+        assert!(!error.message.contains("refresh-TOKEN-value"), "{error}");
+    }
+
     #[tokio::test]
     async fn identity_tokens_are_exchanged_for_access_tokens() {
-        let (host, client, log) = identity_registry("refresh-TOKEN-value");
+        let (host, client, log) =
+            identity_registry(|host, path, auth| identity_answers(host, path, auth, ("200 OK", r#"{"access_token":"ACCESS-1"}"#)));
         let manifest = client.get_manifest(&host, "a/b", "1").await.unwrap().unwrap();
         assert_eq!(&manifest.bytes[..], br#"{"schemaVersion":2}"#);
         let log = log.lock().unwrap().clone();
