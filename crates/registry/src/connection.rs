@@ -32,7 +32,7 @@ pub fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
     Ok(certs)
 }
 
-/// Connection settings shared by every registry of one resolve.
+/// How the hosts of one client are reached.
 #[derive(Clone, Debug, Default)]
 pub struct OciSettings {
     /// Extra CA certificates (PEM, one per entry).

@@ -1,8 +1,8 @@
-//! Bounds on what every registry and chart repository client (chart pulls,
-//! index downloads, copies) reads from the network: the size limit of each kind
-//! of body, the [`Timeouts`] of a request (connect, silence, whole request), and the streaming reader that enforces
-//! them, so that nothing larger than its limit is ever held in memory whatever
-//! a server sends.
+//! Bounds on what the registry client (and a caller's chart repository
+//! downloads) reads from the network: the size limit of each kind of body,
+//! the [`Timeouts`] of a request (connect, silence, whole request), and the
+//! streaming reader that enforces them, so that nothing larger than its limit
+//! is ever held in memory whatever a server sends.
 
 use std::time::Duration;
 
