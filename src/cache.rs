@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
+use registry::digest::Hasher;
 
 use crate::scratch;
 
@@ -49,9 +49,9 @@ impl CacheKey {
     /// its length as a big-endian u64, so no two different part lists collide
     /// by moving bytes between neighbours.
     pub fn from_parts(parts: &[(&str, &[u8])]) -> CacheKey {
-        let mut hasher = Sha256::new();
+        let mut hasher = Hasher::new();
         let mut field = |bytes: &[u8]| {
-            hasher.update((bytes.len() as u64).to_be_bytes());
+            hasher.update(&(bytes.len() as u64).to_be_bytes());
             hasher.update(bytes);
         };
         field(KEY_DOMAIN);
@@ -59,8 +59,7 @@ impl CacheKey {
             field(label.as_bytes());
             field(value);
         }
-        let digest = hasher.finalize();
-        CacheKey(digest.iter().map(|b| format!("{b:02x}")).collect())
+        CacheKey(hasher.hex())
     }
 
     /// Whether this is a key the cache stores (what [`CacheKey::from_parts`] makes).

@@ -7,8 +7,8 @@
 //! runs that render through [`cache`] and hands the output to [`components`]
 //! (kustomize, helm, with chart dependencies from [`charts`]); [`inventory`]
 //! builds every component to list images and charts; the `mirror` command
-//! copies them through [`registry`], and `bundle create` packs them into one
-//! file for an air gap ([`bundle`]). Temporary and staging
+//! copies them through the `registry` crate, and `bundle create` packs them
+//! into one file for an air gap ([`bundle`]). Temporary and staging
 //! folders come from [`scratch`], which removes them on SIGTERM/SIGINT, and
 //! folder trees are copied by [`folder`].
 
@@ -25,7 +25,6 @@ mod manifests;
 mod mirror;
 mod pipeline;
 mod plugin;
-mod registry;
 mod scratch;
 mod settings;
 mod user_input;

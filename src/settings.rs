@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{anyhow, Context, Result};
 
 use crate::deadline::{self, Deadline};
-use crate::registry::limits::{self, Timeouts};
+use registry::Timeouts;
 use crate::user_input;
 
 /// Names the cache folder.
@@ -430,11 +430,21 @@ impl Settings {
             [(CONNECT_TIMEOUT_ENV, &mut t.connect), (READ_TIMEOUT_ENV, &mut t.read), (REQUEST_TIMEOUT_ENV, &mut t.request)]
         {
             if let Some(value) = self.os.get(name).filter(|v| !v.is_empty()) {
-                *field = limits::parse_seconds(&value.to_string_lossy()).with_context(|| format!("invalid {name}"))?;
+                *field = parse_seconds(&value.to_string_lossy()).with_context(|| format!("invalid {name}"))?;
             }
         }
         Ok(t)
     }
+}
+
+/// Seconds (`30`, `0.5`) between 0.1 and 3600.
+fn parse_seconds(text: &str) -> Result<Duration> {
+    let shown = user_input::quote(text);
+    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown} is not a number of seconds"))?;
+    if !(0.1..=3600.0).contains(&seconds) {
+        anyhow::bail!("{shown} seconds is out of range (0.1 to 3600)");
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Splits a comma- or space-separated list of registries.
@@ -445,6 +455,16 @@ pub fn parse_registry_list(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_are_seconds_in_range() {
+        assert_eq!(parse_seconds("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_seconds(" 0.5 ").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "3601", "1e9", "NaN", "soon", ""] {
+            let error = parse_seconds(bad).unwrap_err().to_string();
+            assert!(error.contains("out of range") || error.contains("not a number"), "{bad}: {error}");
+        }
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
         Settings::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())

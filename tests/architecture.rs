@@ -2,8 +2,6 @@
 //! `super::` paths in `src/` (tests included, comment lines skipped):
 //!
 //! - nothing imports `cli` but `main.rs`;
-//! - `registry` imports nothing of the binary but [`REGISTRY_MAY_IMPORT`],
-//!   each entry with the reason it is still needed;
 //! - only `main`, `cli` and `pipeline` import from every stage
 //!   ([`STAGES`]), besides the commented exceptions of [`ALSO_SEE_EVERY_STAGE`].
 //!
@@ -11,6 +9,9 @@
 //! `mod tests` is resolved from its file, which names the same top-level module
 //! everywhere below `src/<module>/`. The scanner itself is checked on sample
 //! sources that break each rule.
+//!
+//! The workspace crates (`crates/*`) import nothing of the binary: none
+//! depends on the root package, and no source of theirs names it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -25,21 +26,6 @@ const STAGES: &[&str] = &["generator", "manifests", "mirror", "charts", "compone
 
 /// Modules besides [`SEE_EVERYTHING`] that import from every stage today, and why.
 const ALSO_SEE_EVERY_STAGE: &[(&str, &str)] = &[];
-
-/// What `registry` may import of the binary (path prefixes below `crate::`), and why.
-const REGISTRY_MAY_IMPORT: &[(&str, &str)] = &[
-    ("deadline", "oci.rs cuts chart pulls short at the plugin request's deadline"),
-    ("user_input::quote", "copy/plan.rs shortens a bad images-file line in its error"),
-    (
-        "charts::dependencies",
-        "copy/charts.rs reuses the chart index download (http_get, index_entries) and sha256_hex",
-    ),
-    ("charts::version_constraint", "copy/charts.rs picks chart versions by Helm's constraints"),
-    (
-        "mirror::config",
-        "copy/plan.rs and copy/charts.rs take MirrorRules rather than (source, target) jobs",
-    ),
-];
 
 /// One import found in a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,11 +156,6 @@ fn violations(sources: &[(String, String)]) -> Vec<String> {
             if top == "cli" && own != "main" {
                 found.push(format!("{at}: nothing but main.rs imports cli"));
             }
-            if own == "registry" && !registry_may_import(&import.path) {
-                found.push(format!(
-                    "{at}: registry imports nothing of the binary outside REGISTRY_MAY_IMPORT"
-                ));
-            }
             if STAGES.contains(&top.as_str()) {
                 stages_seen.entry(own.clone()).or_default().insert(top);
             }
@@ -191,12 +172,6 @@ fn violations(sources: &[(String, String)]) -> Vec<String> {
         }
     }
     found
-}
-
-fn registry_may_import(path: &str) -> bool {
-    REGISTRY_MAY_IMPORT
-        .iter()
-        .any(|(prefix, _)| path == *prefix || path.starts_with(&format!("{prefix}::")))
 }
 
 /// Every `.rs` file under `src/`, as `(src/..., text)`.
@@ -231,14 +206,6 @@ fn the_tree_keeps_the_import_rules() {
 fn every_exception_is_still_needed() {
     let sources = tree();
     let all: Vec<Import> = sources.iter().flat_map(|(f, t)| imports(f, t)).collect();
-    for (prefix, why) in REGISTRY_MAY_IMPORT {
-        assert!(
-            all.iter().any(|i| i.file.starts_with("src/registry/")
-                && (i.path == *prefix || i.path.starts_with(&format!("{prefix}::")))),
-            "REGISTRY_MAY_IMPORT names crate::{prefix} ({why}), which registry no longer imports: \
-             remove the entry"
-        );
-    }
     for (own, _) in ALSO_SEE_EVERY_STAGE {
         let seen: BTreeSet<String> = all
             .iter()
@@ -284,9 +251,6 @@ fn the_scanner_catches_each_broken_rule() {
     let broken = violations(&sample(&[
         ("src/main.rs", "mod cli;\nuse crate::cli::Cli;"),
         ("src/plugin/mod.rs", "fn f() {\n    crate::cli::run();\n}"),
-        ("src/registry/oci.rs", "use crate::{deadline, plugin::params::Params};"),
-        ("src/registry/mod.rs", "use super::settings::Settings;"),
-        ("src/registry/copy/plan.rs", "use crate::mirror::config::MirrorRules;"),
         (
             "src/plugin/render.rs",
             "use crate::generator::source;\nuse crate::manifests;\nuse crate::mirror::steps;\n\
@@ -302,12 +266,84 @@ fn the_scanner_catches_each_broken_rule() {
         broken,
         [
             "src/plugin/mod.rs:2: crate::cli::run: nothing but main.rs imports cli",
-            "src/registry/oci.rs:1: crate::plugin::params::Params: registry imports nothing of \
-             the binary outside REGISTRY_MAY_IMPORT",
-            "src/registry/mod.rs:1: crate::settings::Settings: registry imports nothing of the \
-             binary outside REGISTRY_MAY_IMPORT",
             "src/plugin: imports from every stage (generator, manifests, mirror, charts, \
              components); only main, cli, pipeline do",
+        ]
+    );
+}
+
+/// What a workspace crate's `Cargo.toml` and sources say that only the
+/// binary's code may say: a dependency on the root package (by its name or
+/// its path), `deploykf_cmp::` paths, or `crate::` paths of the binary's
+/// top-level modules that the crate does not have itself.
+fn crate_violations(name: &str, manifest: &str, sources: &[(String, String)]) -> Vec<String> {
+    let binary_modules: BTreeSet<String> = tree().iter().map(|(f, _)| owner(f)).filter(|m| m != "main").collect();
+    let root_path = Regex::new(r#"path\s*=\s*"\.\./\.\.?/?""#).unwrap();
+    let mut found = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with("deploykf-cmp") || root_path.is_match(line) {
+            found.push(format!("crates/{name}/Cargo.toml: {line}: a crate does not depend on the binary"));
+        }
+    }
+    let own: BTreeSet<String> = sources.iter().map(|(f, _)| owner(f)).collect();
+    for (file, text) in sources {
+        for (n, line) in text.lines().enumerate() {
+            if !line.trim_start().starts_with("//") && line.contains("deploykf_cmp") {
+                found.push(format!("crates/{name}/{file}:{}: names deploykf_cmp", n + 1));
+            }
+        }
+        for import in imports(file, text) {
+            let top = import.top().to_string();
+            if binary_modules.contains(&top) && !own.contains(&top) {
+                found.push(format!(
+                    "crates/{name}/{file}:{}: crate::{}: a crate imports nothing of the binary",
+                    import.line, import.path
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn workspace_crates_import_nothing_of_the_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = Vec::new();
+    let mut broken = Vec::new();
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let sources: Vec<(String, String)> = walkdir::WalkDir::new(dir.join("src"))
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs"))
+            .map(|e| {
+                let rel = e.path().strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+                (rel, std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect();
+        broken.extend(crate_violations(&name, &manifest, &sources));
+        checked.push(name);
+    }
+    assert!(checked.iter().any(|c| c == "registry"), "crates/registry not found: {checked:?}");
+    assert!(broken.is_empty(), "workspace crates reach into the binary:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_crate_check_catches_a_dependency_on_the_binary_and_its_paths() {
+    let manifest = "[dependencies]\ndeploykf-cmp = { path = \"../..\" }\nimage-ref = { path = \"../image-ref\" }\n";
+    let sources = sample(&[
+        ("src/lib.rs", "pub mod client;\nuse crate::client::RegistryClient;"),
+        ("src/client.rs", "use crate::deadline;\nuse deploykf_cmp::settings;"),
+    ]);
+    assert_eq!(
+        crate_violations("registry", manifest, &sources),
+        [
+            "crates/registry/Cargo.toml: deploykf-cmp = { path = \"../..\" }: a crate does not depend on the binary",
+            "crates/registry/src/client.rs:2: names deploykf_cmp",
+            "crates/registry/src/client.rs:1: crate::deadline: a crate imports nothing of the binary",
         ]
     );
 }

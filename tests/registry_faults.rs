@@ -171,7 +171,7 @@ fn a_drip_fed_manifest_hits_the_request_deadline() {
 fn an_endless_manifest_stops_at_the_manifest_limit() {
     let server = FaultServer::start(|request: &Request| registry_basics(request).unwrap_or(Answer::Endless { status: 200, headers: pairs(MANIFEST_HEADERS), fill: b' ' }));
     let run = mirror(&server.addr, true, &[], NO_AUTH);
-    assert_failed_cleanly(&run, &server.addr, &["/v2/src/app/manifests/1", "larger than 4096 KiB"]);
+    assert_failed_cleanly(&run, &server.addr, &["/v2/src/app/manifests/1", "larger than the limit of 4 MiB"]);
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn an_oversized_manifest_is_refused_not_pushed() {
         }
     });
     let run = mirror(&server.addr, true, &[], NO_AUTH);
-    assert_failed_cleanly(&run, &server.addr, &["/v2/src/app/manifests/1", "larger than 4096 KiB"]);
+    assert_failed_cleanly(&run, &server.addr, &["/v2/src/app/manifests/1", "larger than the limit of 4 MiB"]);
     let pushed: Vec<Request> = server.requests().into_iter().filter(|r| r.method == "PUT").collect();
     assert!(pushed.is_empty(), "nothing is pushed: {pushed:?}");
 }
@@ -256,7 +256,7 @@ fn an_endless_blob_is_cut_at_its_descriptor_size() {
 fn a_host_that_is_no_registry_is_told_apart_from_a_missing_tag() {
     let server = FaultServer::start(|_: &Request| Answer::full(404, &[("Content-Type", "text/html")], b"<html>not here</html>".to_vec()));
     let run = mirror(&server.addr, true, &[], NO_AUTH);
-    assert_failed_cleanly(&run, &server.addr, &["did not answer as a registry", "/v2/ answered 404 Not Found"]);
+    assert_failed_cleanly(&run, &server.addr, &["did not answer as an OCI registry", "/v2/ answered HTTP 404 Not Found"]);
     assert!(!run.stderr.contains("manifest unknown"), "{}", run.stderr);
 
     // A registry that does not have the tag says so, naming the URL and status.

@@ -21,15 +21,19 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::StreamExt;
 use image_ref::ImageRef;
-use sha2::{Digest as _, Sha256};
+use registry::digest::Hasher;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::format::{self, BundleManifest, Descriptor, Kind};
 use super::tar::TarWriter;
 use crate::mirror::config::MirrorRules;
-use crate::registry::copy::charts::{self, ChartJob};
-use crate::registry::copy::client::{sha256_digest, Failure, RawManifest, RegistryClient};
-use crate::registry::copy::{is_index, platform_of, platform_selected, retry};
+use registry::chart::{chart_manifest, chart_tags};
+use registry::copy::{is_index, platform_of, platform_selected, retry};
+use registry::digest::sha256 as sha256_digest;
+use registry::{Failure, RawManifest, RegistryClient};
+
+use crate::charts::repository::{fetch_chart, BlobCache};
+use crate::mirror::plan::{self, ChartJob};
 use crate::settings::Settings;
 
 /// What to put in the bundle.
@@ -258,7 +262,7 @@ fn chart_list(lists: &[(String, String)]) -> Result<Vec<ChartJob>> {
                 }
             })
             .collect();
-        let (found, left) = charts::parse_charts(&placed.join("\n"), origin, None)?;
+        let (found, left) = plan::parse_charts(&placed.join("\n"), origin, None)?;
         for note in left {
             eprintln!("chart not bundled: {note}");
         }
@@ -279,10 +283,10 @@ fn read_base(path: &Path) -> Result<(BundleManifest, format::Base)> {
     let (json, sha256) = if head[0] == b'{' {
         (std::fs::read(&files[0]).with_context(|| format!("--since {shown}: cannot read it"))?, None)
     } else {
-        let mut reader = HashingReader { inner: format::Stream::new(files), hasher: Sha256::new() };
+        let mut reader = HashingReader { inner: format::Stream::new(files), hasher: Hasher::new() };
         let json = manifest_entry(&mut reader).with_context(|| format!("--since {}: not a bundle", base.display()))?;
         std::io::copy(&mut reader, &mut std::io::sink()).with_context(|| format!("--since {}: cannot read it", base.display()))?;
-        (json, Some(format!("{:x}", reader.hasher.finalize())))
+        (json, Some(reader.hasher.hex()))
     };
     let manifest: BundleManifest =
         serde_json::from_slice(&json).with_context(|| format!("--since {shown}: its {} is not a bundle manifest", format::BUNDLE_MANIFEST))?;
@@ -307,7 +311,7 @@ fn manifest_entry(reader: &mut impl Read) -> Result<Vec<u8>> {
 /// A reader hashing what passes through it.
 struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Hasher,
 }
 
 impl<R: Read> Read for HashingReader<R> {
@@ -346,8 +350,10 @@ impl Cache {
     /// manifest at once), and where it goes once verified.
     fn partial(&self, digest: &str) -> (PathBuf, PathBuf) {
         let path = self.path(digest);
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut partial = path.clone().into_os_string();
-        partial.push(format!(".{:016x}.partial", fastrand::u64(..)));
+        partial.push(format!(".{}.{n}.partial", std::process::id()));
         (PathBuf::from(partial), path)
     }
 
@@ -365,7 +371,7 @@ impl Cache {
         let mut input = File::open(file).context("cannot read it")?;
         let staging = self.dir.join("file.partial");
         let mut out = BufWriter::new(File::create(&staging).with_context(|| format!("cannot write {}", staging.display()))?);
-        let mut hasher = Sha256::new();
+        let mut hasher = Hasher::new();
         let mut buf = vec![0u8; 1 << 20];
         let mut size = 0u64;
         loop {
@@ -378,7 +384,7 @@ impl Cache {
             size += n as u64;
         }
         out.flush().with_context(|| format!("cannot write {}", staging.display()))?;
-        let digest = format!("sha256:{:x}", hasher.finalize());
+        let digest = hasher.digest();
         std::fs::rename(&staging, self.path(&digest)).with_context(|| format!("cannot write {}", self.path(&digest).display()))?;
         Ok((digest, size))
     }
@@ -580,7 +586,7 @@ impl Collector<'_> {
         let (partial, path) = self.cache.partial(digest);
         let io = |e: std::io::Error| Failure::fatal(format!("cannot write {}: {e}", partial.display()));
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&partial).map_err(io)?);
-        let mut hasher = Sha256::new();
+        let mut hasher = Hasher::new();
         let mut length = 0u64;
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
@@ -594,7 +600,7 @@ impl Collector<'_> {
         }
         out.flush().map_err(io)?;
         drop(out);
-        let actual = format!("sha256:{:x}", hasher.finalize());
+        let actual = hasher.digest();
         if length != size || actual != digest {
             let _ = std::fs::remove_file(&partial);
             return Err(Failure::fatal(format!(
@@ -610,8 +616,8 @@ impl Collector<'_> {
     /// and its manifest's size.
     async fn chart(&self, job: &ChartJob) -> Result<(format::Chart, u64)> {
         let http = self.client.client().map_err(|e| anyhow!("{e}"))?;
-        let (archive, version) = charts::download(http, self.client.timeouts(), job).await?;
-        let (config, manifest) = charts::chart_manifest(&archive)?;
+        let (archive, version) = fetch_chart(http, self.client.timeouts(), &BlobCache(None), &job.repository, &job.name, &job.version).await?;
+        let (config, manifest) = chart_manifest(&archive)?;
         for blob in [&archive, &config] {
             let digest = sha256_digest(blob);
             if self.known.contains(&digest) {
@@ -622,7 +628,7 @@ impl Collector<'_> {
             }
         }
         self.keep_manifest(&manifest).map_err(|e| anyhow!("{e}"))?;
-        let tag = charts::chart_tags(&version).remove(0);
+        let tag = chart_tags(&version).remove(0);
         eprintln!("fetched chart {} {version}", job.name);
         let chart = format::Chart {
             repository: job.repository.clone(),

@@ -1,7 +1,7 @@
 //! `bundle push`: a bundle's images and charts pushed into the private
 //! registry, under the targets the mirror rules give (the layout of `mirror`:
-//! [`plan::parse_images`] for images, [`charts::parse_charts`] and
-//! [`charts::chart_tags`] for charts), through the registry client of
+//! [`plan::parse_images`] for images, [`plan::parse_charts`] and
+//! [`chart_tags`] for charts), through the registry client of
 //! `mirror`.
 //!
 //! 1. Plan (no network): each image and chart of the bundle becomes a unit
@@ -41,9 +41,13 @@ use futures_util::StreamExt;
 use super::format::{Kind, GENERATOR_TYPE, TITLE};
 use super::read::{is_index_type, is_manifest_type, references, Bundle, Child};
 use crate::mirror::config::MirrorRules;
-use crate::registry::copy::charts::{self, ChartJob};
-use crate::registry::copy::client::{absolute, sha256_digest, with_query, Failure, RawManifest, RegistryClient, Scope};
-use crate::registry::copy::{chart_alias, plan, retry, CopyJob};
+use registry::chart::chart_tags;
+use registry::client::{absolute, with_query};
+use registry::copy::{chart_alias, retry};
+use registry::digest::sha256 as sha256_digest;
+use registry::{CopyJob, Failure, RawManifest, RegistryClient, Scope};
+
+use crate::mirror::plan::{self, ChartJob};
 
 /// Bytes read from the bundle per chunk of an upload.
 const CHUNK: usize = 1 << 20;
@@ -143,14 +147,14 @@ fn plan(bundle: &Bundle, rules: &MirrorRules) -> Result<(Vec<Unit>, Vec<CopyJob>
     let mut chart_jobs = Vec::new();
     for chart in &bundle.manifest.charts {
         let line = format!("{} {} {}", chart.repository, chart.name, chart.version);
-        let (jobs, left) = charts::parse_charts(&line, &origin, Some(rules))?;
+        let (jobs, left) = plan::parse_charts(&line, &origin, Some(rules))?;
         let Some(job) = jobs.into_iter().next() else {
             eprintln!("chart not pushed: {}", left.join("; "));
             continue;
         };
         let (host, repository) = job.target.split_once('/').ok_or_else(|| anyhow!("chart target {} has no repository", job.target))?;
         let mut unit = unit(bundle, job.to_string(), host, repository, &chart.digest)?;
-        unit.references = charts::chart_tags(&chart.version);
+        unit.references = chart_tags(&chart.version);
         units.push(unit);
         chart_jobs.push(job);
     }
@@ -553,10 +557,7 @@ impl Pusher {
             // A corrupt blob is never committed, and retrying cannot help.
             (Some(message), _, _) => Failure::fatal(message),
             (None, Err(e), _) => e,
-            (None, Ok(r), _) if !r.status().is_success() => {
-                let status = r.status();
-                Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: {status}") }
-            }
+            (None, Ok(r), _) if !r.status().is_success() => Failure::from_status(&what, r, self.client.timeouts()).await,
             (None, Ok(_), Err(why)) => Failure::fatal(format!("{what}: {why}")),
             (None, Ok(r), Ok(())) => return self.commit(&scope, &what, r, location, digest).await,
         };
@@ -590,9 +591,9 @@ impl Pusher {
             })
             .await?;
         if !response.status().is_success() {
-            let status = response.status();
+            let failure = Failure::from_status(what, response, self.client.timeouts()).await;
             self.client.cancel_upload(host, repo, &location).await;
-            return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: {status}") });
+            return Err(failure);
         }
         Ok(())
     }
@@ -610,8 +611,7 @@ impl Pusher {
         let commit = with_query(&next, "digest", digest);
         let response = self.client.send(scope, what, |c| c.put(&commit).header("content-length", "0")).await?;
         if !response.status().is_success() {
-            let status = response.status();
-            return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: commit answered {status}") });
+            return Err(Failure::from_status(&format!("{what}: commit"), response, self.client.timeouts()).await);
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
+use registry::digest::Hasher;
 
 use super::format::{self, blob_path, BundleManifest, Descriptor, Index, Kind, BUNDLE_MANIFEST, INDEX_JSON, OCI_INDEX, OCI_LAYOUT, OCI_MANIFEST};
 
@@ -258,7 +258,7 @@ impl Bundle {
                     let bytes = read_small(&mut entry, JSON_MAX).with_context(at)?;
                     let parsed: BundleManifest =
                         serde_json::from_slice(&bytes).with_context(|| format!("{}: not a deployKF bundle manifest", at()))?;
-                    manifest = Some((parsed, format!("sha256:{:x}", Sha256::digest(&bytes))));
+                    manifest = Some((parsed, registry::digest::sha256(&bytes)));
                 }
                 _ => {
                     let Some(hex) = entry_name.strip_prefix("blobs/sha256/") else {
@@ -300,7 +300,7 @@ impl Bundle {
         reader.seek(SeekFrom::Start(stored.offset)).with_context(|| format!("{}: seeking to blob {digest}", self.name()))?;
         Ok(BlobReader {
             inner: reader.take(stored.size),
-            hasher: Sha256::new(),
+            hasher: Hasher::new(),
             digest: digest.to_string(),
             bundle: self.name().to_string(),
         })
@@ -348,7 +348,7 @@ fn read_small(reader: &mut impl Read, limit: u64) -> Result<Vec<u8>> {
 /// and a mismatch is an [`io::ErrorKind::InvalidData`] error.
 pub struct BlobReader {
     inner: io::Take<PartsReader>,
-    hasher: Sha256,
+    hasher: Hasher,
     digest: String,
     bundle: String,
 }
@@ -360,7 +360,7 @@ impl Read for BlobReader {
         }
         let n = self.inner.read(buf)?;
         if n == 0 {
-            let actual = format!("sha256:{:x}", self.hasher.clone().finalize());
+            let actual = self.hasher.clone().digest();
             if actual != self.digest {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, corrupt_blob(&self.bundle, &self.digest, &actual)));
             }

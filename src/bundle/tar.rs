@@ -9,7 +9,7 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest as _, Sha256};
+use registry::digest::Hasher;
 
 use super::format;
 
@@ -98,16 +98,16 @@ impl TarWriter {
 pub struct Output {
     file: PathBuf,
     max_size: Option<u64>,
-    whole: Sha256,
+    whole: Hasher,
     /// The part being written, its hash and its length.
-    current: Option<(BufWriter<File>, Sha256, u64)>,
+    current: Option<(BufWriter<File>, Hasher, u64)>,
     /// `(partial name, final name, sha256 hex)` of the parts done.
     done: Vec<(PathBuf, PathBuf, String)>,
 }
 
 impl Output {
     pub fn create(file: &Path, max_size: Option<u64>) -> Result<Output> {
-        let mut out = Output { file: file.to_path_buf(), max_size, whole: Sha256::new(), current: None, done: Vec::new() };
+        let mut out = Output { file: file.to_path_buf(), max_size, whole: Hasher::new(), current: None, done: Vec::new() };
         out.open_next()?;
         Ok(out)
     }
@@ -127,7 +127,7 @@ impl Output {
         let n = self.done.len();
         let partial = Self::partial(&self.name(n));
         let file = File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
-        self.current = Some((BufWriter::with_capacity(1 << 20, file), Sha256::new(), 0));
+        self.current = Some((BufWriter::with_capacity(1 << 20, file), Hasher::new(), 0));
         Ok(())
     }
 
@@ -139,7 +139,7 @@ impl Output {
             .flush()
             .and_then(|()| writer.get_ref().sync_all())
             .with_context(|| format!("cannot write {}", partial.display()))?;
-        self.done.push((partial, name, format!("{:x}", hasher.finalize())));
+        self.done.push((partial, name, hasher.hex()));
         Ok(())
     }
 
@@ -180,7 +180,7 @@ impl Output {
             }
         }
         let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut text = format!("{:x}  {}\n", self.whole.clone().finalize(), file_name(&self.file));
+        let mut text = format!("{}  {}\n", self.whole.clone().hex(), file_name(&self.file));
         for (partial, name, hex) in &self.done {
             std::fs::rename(partial, name).with_context(|| format!("cannot rename {} to {}", partial.display(), name.display()))?;
             if self.max_size.is_some() {

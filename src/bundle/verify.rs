@@ -11,7 +11,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use sha2::{Digest as _, Sha256};
+use registry::digest::Hasher;
 
 use super::format::{blob_path, sha256_path, Kind};
 use super::read::{is_manifest_type, references, Bundle, Parts, PartsReader};
@@ -75,9 +75,9 @@ fn rehash(bundle: &Bundle, outcome: &mut Outcome) -> Result<StreamHashes> {
         let mut entry = entry.with_context(|| format!("{name}: unreadable tar entry"))?;
         let entry_name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
         let Some(hex) = entry_name.strip_prefix("blobs/sha256/").filter(|h| !h.is_empty()) else { continue };
-        let mut hasher = Sha256::new();
+        let mut hasher = Hasher::new();
         let size = io::copy(&mut entry, &mut hasher).with_context(|| format!("{name}: reading {entry_name}"))?;
-        let actual = format!("{:x}", hasher.finalize());
+        let actual = hasher.hex();
         if actual != hex {
             outcome.problems.push(format!("{entry_name}: its {size} bytes hash to sha256:{actual}, not to its name (corrupt)"));
             corrupt.insert(format!("sha256:{hex}"));
@@ -224,8 +224,8 @@ struct HashingReader {
     inner: PartsReader,
     ends: Vec<u64>,
     position: u64,
-    whole: Sha256,
-    part: Sha256,
+    whole: Hasher,
+    part: Hasher,
     parts: Vec<String>,
 }
 
@@ -236,12 +236,12 @@ impl HashingReader {
             end += len;
             end
         });
-        HashingReader { inner: parts.reader(), ends: ends.collect(), position: 0, whole: Sha256::new(), part: Sha256::new(), parts: Vec::new() }
+        HashingReader { inner: parts.reader(), ends: ends.collect(), position: 0, whole: Hasher::new(), part: Hasher::new(), parts: Vec::new() }
     }
 
     /// The whole stream's sha256 and each part's (hex).
     fn finish(self) -> (String, Vec<String>) {
-        (format!("{:x}", self.whole.finalize()), self.parts)
+        (self.whole.hex(), self.parts)
     }
 }
 
@@ -253,7 +253,7 @@ impl Read for HashingReader {
         self.position += n as u64;
         if self.ends.get(self.parts.len()) == Some(&self.position) {
             let done = std::mem::take(&mut self.part);
-            self.parts.push(format!("{:x}", done.finalize()));
+            self.parts.push(done.hex());
         }
         Ok(n)
     }

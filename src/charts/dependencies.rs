@@ -1,6 +1,6 @@
 //! Helm chart dependencies, resolved without `helm dependency build`: each entry
 //! of `Chart.yaml` `dependencies` (or v1 `requirements.yaml`) is fetched from its
-//! repository (`oci://` through an OCI client with registry credentials,
+//! repository (`oci://` through the registry client with registry credentials,
 //! `https://` through the repository's `index.yaml`, `file://` folders) and
 //! placed in `charts/`. Like helm, every dependency is fetched whatever its
 //! `condition`, and `alias` does not change the file name.
@@ -18,27 +18,22 @@
 //! their digest when read and written atomically, so concurrent processes may
 //! share the folder.
 //!
-//! Every download is bounded ([`crate::registry::limits`]: `index.yaml`
+//! Every download is bounded ([`registry::limits`]: `index.yaml`
 //! 64 MiB, chart archives 32 MiB, OCI manifests 4 MiB), every request honours
 //! the [`Timeouts`] of `DEPLOYKF_CMP_*_TIMEOUT` and, in plugin mode, every fetch is
 //! cut short at the run's [`Deadline`] with a message naming what was being
 //! fetched from which host.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use oci_client::secrets::RegistryAuth;
-use oci_client::Reference;
-use sha2::{Digest, Sha256};
+use registry::chart::{self, ChartManifest};
+use registry::{Auth, Credentials, Failure, FailureKind, OciSettings, RegistryClient, Timeouts};
 
 use super::chart::{ChartMetadata, Dependency};
+use super::repository::{self, first_few, write_atomic, BlobCache};
 use super::version_constraint::{self, VersionConstraint};
 use crate::deadline::{self, Deadline};
-use crate::registry::credentials::Credentials;
-use crate::registry::limits::{self, BodyError, Timeouts};
-use crate::registry::oci::{self, ChartManifest, ChartRegistry, OciError, OciSettings};
-use crate::registry::transport;
 use crate::settings::{Settings, INSECURE_REGISTRIES_ENV};
 
 /// Where and how dependencies are fetched.
@@ -106,23 +101,25 @@ pub fn resolve(chart_dir: &Path, options: &ResolveOptions) -> Result<()> {
 
 struct Fetcher<'a> {
     options: &'a ResolveOptions,
-    registry: Option<ChartRegistry>,
+    registry: Option<RegistryClient>,
 }
 
 impl Fetcher<'_> {
-    fn registry(&mut self) -> Result<&ChartRegistry> {
+    /// The registry client of the options, built on first use.
+    fn registry(&mut self) -> Result<&RegistryClient> {
         if self.registry.is_none() {
             let extra_roots = match &self.options.extra_ca_file {
-                Some(path) => oci::pem_certificates(path)?,
+                Some(path) => registry::pem_certificates(path)?,
                 None => Vec::new(),
             };
             let settings = OciSettings {
                 extra_roots,
                 insecure_registries: self.options.insecure_registries.clone(),
                 timeouts: self.options.timeouts,
+                activity: Some(|what| deadline::doing(what)),
                 ..Default::default()
             };
-            self.registry = Some(ChartRegistry::new(&settings)?);
+            self.registry = Some(RegistryClient::new(&settings, self.options.credentials.clone())?);
         }
         Ok(self.registry.as_ref().expect("set above"))
     }
@@ -134,17 +131,14 @@ impl Fetcher<'_> {
         } else if let Some(location) = repo.strip_prefix("oci://") {
             let (host, path) = location.split_once('/').unwrap_or((location, ""));
             let options = self.options;
-            let repository = join_repo(path, &dep.name);
-            let auth = self.registry()?.auth(&options.credentials, host, &repository).await.map_err(|e| match e.downcast::<OciError>() {
-                Ok(failure) => explain(failure, options, host, &repository, false),
-                Err(other) => other,
-            })?;
-            let registry = self.registry.as_ref().expect("created by auth");
-            pull_oci(registry, self.options, charts, dep, host, path, &auth).await
+            pull_oci(self.registry()?, options, charts, dep, host, path).await
         } else if repo.starts_with("https://") || repo.starts_with("http://") {
-            let cache = self.options.cache_dir.clone();
+            let cache = BlobCache(self.options.cache_dir.as_deref());
             let registry = self.registry()?;
-            download_from_index(registry.http()?, registry.timeouts(), cache.as_deref(), charts, dep, repo).await
+            let http = registry.client().map_err(anyhow::Error::new)?;
+            let (bytes, version) = repository::fetch_chart(http, registry.timeouts(), &cache, repo, &dep.name, &dep.version).await?;
+            write_atomic(charts, &format!("{}-{version}.tgz", dep.name), &bytes)?;
+            Ok(())
         } else {
             bail!(
                 "unsupported repository {repo:?}: use oci://host/path, https://… (a chart repository URL) or file://path; \
@@ -198,51 +192,12 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file and a rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    let target = dir.join(name);
-    tmp.persist(&target).map_err(|e| anyhow!("cannot write {}: {}", target.display(), e.error))?;
-    Ok(target)
-}
-
-/// The lower-case hex sha256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
-}
-
-/// The cache of chart archives, keyed by sha256.
-struct BlobCache<'a>(Option<&'a Path>);
-
-impl BlobCache<'_> {
-    /// The cached archive with this hex sha256, if present and intact.
-    fn get(&self, hex: &str) -> Option<Vec<u8>> {
-        let bytes = std::fs::read(self.0?.join("sha256").join(hex)).ok()?;
-        (sha256_hex(&bytes) == hex).then_some(bytes)
-    }
-
-    fn put(&self, hex: &str, bytes: &[u8]) -> Result<()> {
-        let Some(root) = self.0 else { return Ok(()) };
-        let dir = root.join("sha256");
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the chart cache {}", dir.display()))?;
-        write_atomic(&dir, hex, bytes).map(|_| ())
-    }
-}
-
-fn first_few(items: &[String]) -> String {
-    if items.is_empty() {
-        return "none".into();
-    }
-    let shown: Vec<&str> = items.iter().take(10).map(String::as_str).collect();
-    let more = if items.len() > shown.len() { format!(", … ({} in all)", items.len()) } else { String::new() };
-    format!("{}{more}", shown.join(", "))
-}
-
-/// Turns an OCI failure into a message naming the registry and saying what to do.
-fn explain(error: OciError, options: &ResolveOptions, host: &str, repository: &str, anonymous: bool) -> anyhow::Error {
-    match error {
-        OciError::Unauthorized(detail) => {
+/// Turns a registry failure into a message naming the registry and saying what to do.
+fn explain(error: Failure, options: &ResolveOptions, host: &str, repository: &str) -> anyhow::Error {
+    let detail = error.message;
+    match error.kind {
+        FailureKind::Denied if error.status.is_some() => {
+            let anonymous = matches!(options.credentials.for_registry(host), Ok(Auth::Anonymous));
             let config = match (&options.credentials.path, anonymous) {
                 (Some(path), false) => format!("in the file named by HELM_REGISTRY_CONFIG ({})", path.display()),
                 (Some(path), true) => format!(
@@ -251,35 +206,26 @@ fn explain(error: OciError, options: &ResolveOptions, host: &str, repository: &s
                 ),
                 (None, _) => "in a docker config file named by HELM_REGISTRY_CONFIG (unset: no credentials were sent)".into(),
             };
-            anyhow!("401 Unauthorized from {host} for {repository}: check the credentials for {host} {config} ({detail})")
+            let status = error.status.unwrap_or(401);
+            anyhow!("401 Unauthorized from {host} for {repository}: check the credentials for {host} {config} (HTTP {status})")
         }
-        OciError::Unreachable(detail) => anyhow!(
+        FailureKind::Unreachable => anyhow!(
             "cannot connect to the registry {host} for {repository}: {detail}: check that {host} is reachable from here; \
              a registry serving plain HTTP must be listed in {INSECURE_REGISTRIES_ENV}"
         ),
-        OciError::Tls(detail) => anyhow!(
+        FailureKind::Tls => anyhow!(
             "TLS connection to {host} failed for {repository}: {detail}: if {host} uses a private CA, set SSL_CERT_FILE \
              to a PEM file holding it; a registry serving plain HTTP must be listed in {INSECURE_REGISTRIES_ENV}"
         ),
-        OciError::NotFound(detail) => anyhow!("{repository} not found on {host}: {detail}: push the chart there or fix `repository`"),
-        OciError::NotARegistry(detail) => anyhow!("{detail}"),
-        OciError::Other(detail) => anyhow!("registry {host}, {repository}: {detail}"),
+        FailureKind::NotFound => anyhow!("{repository} not found on {host}: {detail}: push the chart there or fix `repository`"),
+        FailureKind::NotARegistry => anyhow!("{detail}"),
+        _ => anyhow!("registry {host}, {repository}: {detail}"),
     }
 }
 
-async fn pull_oci(
-    registry: &ChartRegistry,
-    options: &ResolveOptions,
-    charts: &Path,
-    dep: &Dependency,
-    host: &str,
-    path: &str,
-    auth: &RegistryAuth,
-) -> Result<()> {
+async fn pull_oci(registry: &RegistryClient, options: &ResolveOptions, charts: &Path, dep: &Dependency, host: &str, path: &str) -> Result<()> {
     let repository = join_repo(path, &dep.name);
-    let reference = |tag: &str| Reference::with_tag(host.to_string(), repository.clone(), tag.replace('+', "_"));
-    let anonymous = matches!(auth, RegistryAuth::Anonymous);
-    let explain = |e: OciError| explain(e, options, host, &repository, anonymous);
+    let explain = |e: Failure| explain(e, options, host, &repository);
     let requested = dep.version.trim();
     let mut found: Option<ChartManifest> = None;
     if version_constraint::is_exact(requested) {
@@ -288,7 +234,7 @@ async fn pull_oci(
             tags.push(format!("v{requested}"));
         }
         for tag in tags {
-            if let Some(manifest) = registry.manifest(&reference(&tag), auth).await.map_err(explain)? {
+            if let Some(manifest) = chart::pull_manifest(registry, host, &repository, &tag.replace('+', "_")).await.map_err(explain)? {
                 found = Some(manifest);
                 break;
             }
@@ -297,7 +243,7 @@ async fn pull_oci(
     let manifest = match found {
         Some(m) => m,
         None => {
-            let tags = registry.tags(&reference("latest"), auth).await.map_err(explain)?;
+            let tags = registry.tags(host, &repository).await.map_err(explain)?;
             let chosen = version_constraint::select(&tags, requested).map_err(|e| anyhow!("invalid version {requested:?}: {e}"))?;
             let Some(tag) = chosen else {
                 bail!(
@@ -307,127 +253,24 @@ async fn pull_oci(
                     first_few(&tags)
                 );
             };
-            registry
-                .manifest(&reference(tag), auth)
+            chart::pull_manifest(registry, host, &repository, &tag.replace('+', "_"))
                 .await
                 .map_err(explain)?
                 .ok_or_else(|| anyhow!("tag {tag} of {repository} on {host} vanished while resolving"))?
         }
     };
-    let hex = manifest.layer.digest.strip_prefix("sha256:").unwrap_or(&manifest.layer.digest).to_string();
+    let hex = manifest.digest.strip_prefix("sha256:").unwrap_or(&manifest.digest).to_string();
     let cache = BlobCache(options.cache_dir.as_deref());
     let bytes = match cache.get(&hex) {
         Some(bytes) => bytes,
         None => {
-            let bytes = registry.chart_blob(&reference(&manifest.tag), &manifest, auth).await.map_err(explain)?;
+            let bytes = chart::pull_archive(registry, host, &repository, &manifest).await.map_err(explain)?;
             cache.put(&hex, &bytes)?;
             bytes
         }
     };
     let version = manifest.tag.replace('_', "+");
     write_atomic(charts, &format!("{}-{version}.tgz", dep.name), &bytes)?;
-    Ok(())
-}
-
-/// One entry of a chart repository's `index.yaml`.
-pub(crate) struct IndexEntry {
-    pub(crate) version: String,
-    pub(crate) urls: Vec<String>,
-    pub(crate) digest: Option<String>,
-}
-
-/// The entries of chart `name` in a decoded `index.yaml`.
-pub(crate) fn index_entries(index: &gomplate::Value, name: &str) -> Vec<IndexEntry> {
-    let Some(list) = index.as_map().and_then(|m| m.get("entries")).and_then(|e| e.as_map()).and_then(|e| e.get(name)).and_then(|l| l.as_list()) else {
-        return Vec::new();
-    };
-    let text = |v: Option<&gomplate::Value>| match v {
-        Some(gomplate::Value::String(s)) => Some(s.to_string()),
-        Some(gomplate::Value::Int(i)) => Some(i.to_string()),
-        Some(gomplate::Value::Float(f)) => Some(f.to_string()),
-        _ => None,
-    };
-    list.iter()
-        .filter_map(|entry| {
-            let map = entry.as_map()?;
-            Some(IndexEntry {
-                version: text(map.get("version"))?,
-                urls: map.get("urls").and_then(|u| u.as_list()).unwrap_or(&[]).iter().filter_map(|u| text(Some(u))).collect(),
-                digest: text(map.get("digest")).filter(|d| !d.is_empty()),
-            })
-        })
-        .collect()
-}
-
-/// `GET url` of a chart repository, at most [`limits::INDEX_MAX`] bytes (the
-/// larger of the index and archive limits), with errors saying what to do.
-pub(crate) async fn http_get(http: &reqwest::Client, timeouts: &Timeouts, url: &str) -> Result<Vec<u8>> {
-    http_get_limited(http, timeouts, url, limits::INDEX_MAX, "a download").await
-}
-
-/// `GET url` (`what` it is), failing as soon as the body passes `limit` bytes
-/// or stalls; errors name the host and the HTTP status.
-async fn http_get_limited(http: &reqwest::Client, timeouts: &Timeouts, url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let host = reqwest::Url::parse(url).ok().map(|u| transport::host_port(&u)).unwrap_or_else(|| url.to_string());
-    deadline::doing(format!("fetching {what} from {host} (GET {url})"));
-    let failed = |e: BodyError| match e {
-        BodyError::Http(e) => match oci::classify_reqwest(&e) {
-            OciError::Tls(detail) => anyhow!(
-                "TLS connection to {host} failed for {url}: {detail}: if the server uses a private CA, set SSL_CERT_FILE to a PEM file holding it"
-            ),
-            OciError::Unreachable(detail) => anyhow!("cannot connect to {host} for {url}: {detail}: check that the repository is reachable from here"),
-            other => anyhow!("cannot fetch {url} from {host}: {other}"),
-        },
-        BodyError::TooLarge { limit } => anyhow!("{what} {url} from {host} is larger than the limit of {}", limits::size(limit)),
-        stalled => anyhow!("cannot fetch {what} {url} from {host}: {stalled}"),
-    };
-    let response = limits::send(http.get(url), timeouts).await.map_err(failed)?;
-    let status = response.status();
-    if status == 401 || status == 403 {
-        bail!("HTTP {status} from {host} for {url}: chart repositories that need credentials are not supported; mirror the chart to an OCI registry");
-    }
-    if !status.is_success() {
-        bail!("HTTP {status} from {host} for {url}: check the repository URL");
-    }
-    limits::read_limited(response, limit, timeouts).await.map_err(failed)
-}
-
-async fn download_from_index(http: &reqwest::Client, timeouts: &Timeouts, cache_dir: Option<&Path>, charts: &Path, dep: &Dependency, repo: &str) -> Result<()> {
-    let base = reqwest::Url::parse(&format!("{}/", repo.trim_end_matches('/'))).with_context(|| format!("invalid repository URL {repo}"))?;
-    let index_url = base.join("index.yaml")?;
-    let text = http_get_limited(http, timeouts, index_url.as_str(), limits::INDEX_MAX, "the chart repository index").await?;
-    let text = String::from_utf8(text).map_err(|_| anyhow!("{index_url} is not UTF-8 text"))?;
-    let index = gomplate::yaml::decode(&text).map_err(|e| anyhow!("{index_url}: {e}"))?;
-    let entries = index_entries(&index, &dep.name);
-    if entries.is_empty() {
-        bail!("no chart named {} in {index_url}: check `name` and `repository`", dep.name);
-    }
-    let versions: Vec<String> = entries.iter().map(|e| e.version.clone()).collect();
-    let chosen = version_constraint::select(&versions, &dep.version).map_err(|e| anyhow!("invalid version {:?}: {e}", dep.version))?;
-    let Some(chosen) = chosen else {
-        bail!("no version of {} matching {:?} in {index_url} (available: {}): set a version the repository has", dep.name, dep.version, first_few(&versions));
-    };
-    let entry = entries.iter().find(|e| &e.version == chosen).expect("chosen from entries");
-    let url = entry.urls.first().ok_or_else(|| anyhow!("{index_url}: {} {} has no `urls`", dep.name, entry.version))?;
-    let url = base.join(url).with_context(|| format!("{index_url}: invalid chart URL {url}"))?;
-    let cache = BlobCache(cache_dir);
-    let digest = entry.digest.as_deref().map(|d| d.trim_start_matches("sha256:").to_ascii_lowercase());
-    let cached = digest.as_deref().and_then(|hex| cache.get(hex));
-    let bytes = match cached {
-        Some(bytes) => bytes,
-        None => {
-            let bytes = http_get_limited(http, timeouts, url.as_str(), limits::CHART_ARCHIVE_MAX, "the chart archive").await?;
-            if let Some(expected) = digest.as_deref() {
-                let actual = sha256_hex(&bytes);
-                if actual != expected {
-                    bail!("digest mismatch for {url}: index.yaml says sha256 {expected}, the download has {actual}: the repository is inconsistent or the download was altered");
-                }
-                cache.put(expected, &bytes)?;
-            }
-            bytes
-        }
-    };
-    write_atomic(charts, &format!("{}-{}.tgz", dep.name, entry.version), &bytes)?;
     Ok(())
 }
 

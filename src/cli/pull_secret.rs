@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use super::write_stdout;
 use crate::mirror::config as mirror_config;
 use crate::mirror::pull_secret::{self, SecretRef};
-use crate::registry::credentials::Credentials;
+use registry::Credentials;
 use crate::settings::{Settings, MIRROR_CONFIG_ENV};
 
 pub(super) const PULL_SECRET_HELP: &str = "\

@@ -13,11 +13,11 @@ use serde_json::json;
 
 use super::source::SourceArgs;
 use super::write_stdout;
+use registry::Credentials;
+
 use crate::inventory;
+use crate::mirror::plan::{parse_charts, parse_images};
 use crate::mirror::verify::{self, Item, Options, Status, UsedBy};
-use crate::registry::copy::charts::parse_charts;
-use crate::registry::copy::plan::parse_images;
-use crate::registry::credentials::Credentials;
 use crate::settings::Settings;
 use crate::user_input;
 

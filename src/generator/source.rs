@@ -12,7 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use sha2::{Digest, Sha256};
+use registry::digest::Hasher;
 use tempfile::TempDir;
 
 use crate::generator::archive::{extract_generator_zip_packed, PackedFiles, ZipLimits};
@@ -265,22 +265,22 @@ pub fn hash_path(path: &Path, ignore_names: &[&str]) -> Result<String> {
         }
     }
     files.sort_by_cached_key(|f| f.to_lowercase());
-    let mut hasher = Sha256::new();
+    let mut hasher = Hasher::new();
     for rel in &files {
         let file_hash = hash_file(&path.join(rel))?;
         hasher.update(rel.as_bytes());
         hasher.update(file_hash.as_bytes());
     }
-    Ok(format!("{:x}", hasher.finalize()))
+    Ok(hasher.hex())
 }
 
 fn hash_file(path: &Path) -> Result<String> {
     let mut file =
         fs::File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    let mut hasher = Sha256::new();
+    let mut hasher = Hasher::new();
     io::copy(&mut file, &mut hasher)
         .with_context(|| format!("cannot read '{}'", path.display()))?;
-    Ok(format!("{:x}", hasher.finalize()))
+    Ok(hasher.hex())
 }
 
 #[cfg(test)]
@@ -288,9 +288,7 @@ mod tests {
     use super::*;
     use crate::generator::archive::tests::zip_with;
 
-    fn sha_hex(data: &[u8]) -> String {
-        format!("{:x}", Sha256::digest(data))
-    }
+    use registry::digest::sha256_hex as sha_hex;
 
     #[test]
     fn hashes_a_file_as_sha256_of_its_bytes() {
@@ -316,14 +314,14 @@ mod tests {
         // Walk order: B.txt, a/c.txt, a.txt ("B" < "a" bytewise, "a" < "a.txt").
         // Sorted by lower case: "a.txt" < "a/c.txt" ('.' < '/'), then "b.txt".
         // `.gomplateignore` files are skipped.
-        let mut expected = Sha256::new();
+        let mut expected = Hasher::new();
         for (rel, content) in [("a.txt", "A"), ("a/c.txt", "C"), ("B.txt", "B")] {
             expected.update(rel.as_bytes());
             expected.update(sha_hex(content.as_bytes()).as_bytes());
         }
         assert_eq!(
             hash_path(root, &[".gomplateignore"]).unwrap(),
-            format!("{:x}", expected.finalize())
+            expected.hex()
         );
     }
 

@@ -1,23 +1,24 @@
 //! The `mirror` command's work once its inputs are text: image and chart
-//! lists planned by the mirror rules (what is left out noted on stderr), a dry
-//! run printing the plan, or the copy through the registry client (its TLS
-//! roots, insecure registries, timeouts and credentials from the
-//! environment) on an async runtime, the reports, every failure listed, the
-//! mirror configuration of what was pushed, and the lock of the digests the
-//! targets serve ([`super::lock`]).
+//! lists planned by the mirror rules ([`plan`], what is left out noted on
+//! stderr), a dry run printing the plan, or the copy through the registry
+//! client (its TLS roots, insecure registries, timeouts and credentials from
+//! the environment) on an async runtime: images by the registry crate's copy,
+//! charts downloaded from their chart repository ([`crate::charts::repository`])
+//! and pushed as helm does; the reports, every failure listed, the mirror
+//! configuration of what was pushed, and the lock of the digests the targets
+//! serve ([`super::lock`]).
 
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::StreamExt;
+use registry::chart;
+use registry::{CopyJob, CopyOptions, Credentials, OciSettings, RegistryClient};
 
 use super::config::MirrorRules;
 use super::lock::Lock;
-use crate::registry::copy::charts::{self, ChartJob};
-use crate::registry::copy::client::RegistryClient;
-use crate::registry::copy::{self, plan, CopyJob, CopyOptions};
-use crate::registry::credentials::Credentials;
-use crate::registry::oci;
+use super::plan::{self, ChartJob};
+use crate::charts::repository::{self, BlobCache};
 use crate::settings::Settings;
 
 /// What to copy and how.
@@ -56,7 +57,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         eprintln!("not mirrored (excluded or already in the mirror): {image}");
     }
     let (chart_jobs, charts_left) = match &request.charts {
-        Some((text, origin)) => charts::parse_charts(text, origin, rules)?,
+        Some((text, origin)) => plan::parse_charts(text, origin, rules)?,
         None => Default::default(),
     };
     for chart in &charts_left {
@@ -77,12 +78,12 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let chart_report = runtime.block_on(charts::mirror_all(&client, &chart_jobs, request.jobs));
+    let chart_report = runtime.block_on(mirror_charts(&client, &chart_jobs, request.jobs));
     if !chart_jobs.is_empty() {
         eprintln!("{}", chart_report.summary());
     }
     let options = CopyOptions { jobs: request.jobs, platforms: request.platforms.clone() };
-    let report = runtime.block_on(copy::copy_all(client, jobs.clone(), options));
+    let report = runtime.block_on(registry::copy_all(client, jobs.clone(), options));
     if !jobs.is_empty() || request.images_file_given {
         eprintln!("{}", report.summary());
     }
@@ -152,12 +153,61 @@ pub fn registry_client(credentials: Credentials, insecure_registries: &[String],
     let mut insecure = insecure_registries.to_vec();
     insecure.extend(settings.insecure_registries());
     let extra_roots = match settings.extra_ca_file() {
-        Some(path) => oci::pem_certificates(&path)?,
+        Some(path) => registry::pem_certificates(&path)?,
         None => Vec::new(),
     };
     let timeouts = settings.timeouts()?;
-    let oci_settings = oci::OciSettings { extra_roots, insecure_registries: insecure, timeouts, ..Default::default() };
+    let oci_settings = OciSettings { extra_roots, insecure_registries: insecure, timeouts, ..Default::default() };
     RegistryClient::new(&oci_settings, credentials)
+}
+
+/// The outcome of mirroring charts.
+#[derive(Debug, Default)]
+struct ChartReport {
+    pushed: usize,
+    present: usize,
+    /// `(chart, reason)` per failed chart.
+    failures: Vec<(String, String)>,
+}
+
+impl ChartReport {
+    fn summary(&self) -> String {
+        format!("charts: {} pushed, {} already present, {} failed", self.pushed, self.present, self.failures.len())
+    }
+}
+
+/// Mirrors every chart, `width` at a time (reported in the input's order);
+/// never fails as a whole.
+async fn mirror_charts(client: &RegistryClient, jobs: &[ChartJob], width: usize) -> ChartReport {
+    use futures_util::StreamExt;
+    let mut results = futures_util::stream::iter(jobs).map(|job| async move { (job, mirror_chart(client, job).await) }).buffered(width.max(1));
+    let mut report = ChartReport::default();
+    while let Some((job, result)) = results.next().await {
+        match result {
+            Ok(true) => {
+                eprintln!("pushed chart {job}");
+                report.pushed += 1;
+            }
+            Ok(false) => {
+                eprintln!("present chart {job}");
+                report.present += 1;
+            }
+            Err(e) => {
+                eprintln!("FAILED chart {job}: {e:#}");
+                report.failures.push((job.to_string(), format!("{e:#}")));
+            }
+        }
+    }
+    report
+}
+
+/// Downloads one chart from its repository and pushes it; `Ok(false)` when
+/// every tag already named its manifest.
+async fn mirror_chart(client: &RegistryClient, job: &ChartJob) -> Result<bool> {
+    let http = client.client()?;
+    let (archive, version) = repository::fetch_chart(http, client.timeouts(), &BlobCache(None), &job.repository, &job.name, &job.version).await?;
+    let (host, repository) = job.target.split_once('/').ok_or_else(|| anyhow!("target {} has no repository", job.target))?;
+    Ok(chart::push_chart(client, host, repository, &archive, &chart::chart_tags(&version)).await?)
 }
 
 fn write_config(request: &Request, jobs: &[CopyJob], charts: &[ChartJob]) -> Result<()> {

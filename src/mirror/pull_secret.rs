@@ -16,7 +16,8 @@ use base64::Engine;
 use gomplate::{Map, Value};
 
 use super::config::{is_dns_name, MirrorRules};
-use crate::registry::credentials::{registry_host, Credentials};
+use registry::credentials::registry_host;
+use registry::Credentials;
 
 /// The Secret name when neither `--name` nor `mirror.pullSecret.name` gives one:
 /// the one the sidecar patch in `deploy/` mounts.

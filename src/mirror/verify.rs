@@ -14,12 +14,13 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result};
 use futures_util::stream::{self, StreamExt};
 use image_ref::ImageRef;
-use sha2::{Digest as _, Sha256};
 
+use registry::chart::chart_tags;
+use registry::copy::{platform_of, platform_selected};
+use registry::{CopyJob, Failure, RegistryClient};
+
+use super::plan::ChartJob;
 use crate::manifests::{self, recognize::{as_image, Place}};
-use crate::registry::copy::charts::{chart_tags, ChartJob};
-use crate::registry::copy::client::{Failure, RegistryClient};
-use crate::registry::copy::{platform_of, platform_selected, CopyJob};
 
 /// What an [`Item`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -133,7 +134,7 @@ impl Item {
     /// The key of a positive answer in the [`PresentCache`].
     fn cache_key(&self, options: &Options) -> String {
         let text = format!("{}\n{}/{}@{}\n{}\n{}", self.kind.as_str(), self.host, self.repository, self.reference, options.platforms.join(","), options.deep);
-        format!("{:x}", Sha256::digest(text.as_bytes()))
+        registry::digest::sha256_hex(text.as_bytes())
     }
 }
 

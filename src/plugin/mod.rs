@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
+use registry::Credentials;
 
 use crate::cache::RenderCache;
 use crate::components::helm::{self, Release};
@@ -34,7 +35,6 @@ use crate::components::{self, Build, Tools};
 use crate::deadline::{self, Deadline};
 use crate::mirror::lock::Lock;
 use crate::mirror::{steps, verify};
-use crate::registry::credentials::Credentials;
 use crate::settings::{Settings, CACHE_DIR_ENV, VERIFY_ENV};
 use params::Parameters;
 use render::{RenderRequest, Rendered};

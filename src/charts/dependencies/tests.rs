@@ -33,7 +33,7 @@ fn chart_repo(kyverno_digest: Option<&str>) -> FileServer {
     for name in ["kyverno-3.0.1.tgz", "base-1.17.3.tgz", "base-1.17.8.tgz", "cert-manager-v1.12.2.tgz", "cert-manager-v1.12.10.tgz"] {
         files.insert(format!("/charts/{name}"), fixture(name));
     }
-    let digest = |name: &str| sha256_hex(&files[&format!("/charts/{name}")]);
+    let digest = |name: &str| registry::digest::sha256_hex(&files[&format!("/charts/{name}")]);
     let kyverno = kyverno_digest.map_or_else(|| digest("kyverno-3.0.1.tgz"), String::from);
     let (cm10, cm2) = (digest("cert-manager-v1.12.10.tgz"), digest("cert-manager-v1.12.2.tgz"));
     FileServer::start(move |addr| {
@@ -79,7 +79,7 @@ fn chart_repository_index_semver_alias_condition_and_cache() {
         assert_eq!(repo.count("/charts/base-1.17.8.tgz"), round + 1, "no digest, no cache");
         assert_eq!(repo.count("/charts/index.yaml"), 3 * (round + 1));
     }
-    assert!(cache.join("sha256").join(sha256_hex(&fixture("kyverno-3.0.1.tgz"))).is_file());
+    assert!(cache.join("sha256").join(registry::digest::sha256_hex(&fixture("kyverno-3.0.1.tgz"))).is_file());
 }
 
 #[test]
@@ -211,22 +211,26 @@ impl Registry {
         Some(registry)
     }
 
+    /// The registry client of this registry, with `password` for `USER`.
+    fn client(&self, password: &str) -> RegistryClient {
+        let extra_roots = if self.tls { registry::pem_certificates(&self.ca_file()).unwrap() } else { Vec::new() };
+        let insecure_registries = if self.tls { Vec::new() } else { vec![self.host.clone()] };
+        let settings = OciSettings { extra_roots, insecure_registries, ..Default::default() };
+        RegistryClient::new(&settings, self.credentials(password)).unwrap()
+    }
+
+    /// Credentials of `USER` with `password` for this registry.
+    fn credentials(&self, password: &str) -> Credentials {
+        use base64::Engine;
+        let config = self._dir.path().join(format!("config-{}.json", registry::digest::sha256_hex(password.as_bytes())));
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{password}"));
+        std::fs::write(&config, serde_json::json!({"auths": {&self.host: {"auth": auth}}}).to_string()).unwrap();
+        Credentials::load(&config).unwrap()
+    }
+
     /// Pushes a chart archive the way `helm push` lays it out.
     async fn push(&self, repository: &str, tag: &str, archive: Vec<u8>) {
-        use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
-        use oci_client::client::{Certificate, CertificateEncoding};
-        let client = oci_client::Client::try_from(if self.tls {
-            let data = std::fs::read(self.ca_file()).unwrap();
-            ClientConfig { extra_root_certificates: vec![Certificate { encoding: CertificateEncoding::Pem, data }], ..Default::default() }
-        } else {
-            ClientConfig { protocol: ClientProtocol::HttpsExcept(vec![self.host.clone()]), ..Default::default() }
-        })
-        .unwrap();
-        let layer = ImageLayer::new(archive, oci::HELM_CHART_MEDIA_TYPE.into(), None);
-        let config = Config::new(br#"{"name":"x"}"#.to_vec(), oci::HELM_CONFIG_MEDIA_TYPE.into(), None);
-        let reference = Reference::with_tag(self.host.clone(), repository.into(), tag.into());
-        let auth = RegistryAuth::Basic(USER.into(), PASSWORD.into());
-        client.push(&reference, &[layer], config, &auth, None).await.unwrap();
+        chart::push_chart(&self.client(PASSWORD), &self.host, repository, &archive, &[tag.to_string()]).await.unwrap();
     }
 
     fn ca_file(&self) -> PathBuf {
@@ -234,7 +238,7 @@ impl Registry {
     }
 
     fn blob_path(&self, bytes: &[u8]) -> PathBuf {
-        let hex = sha256_hex(bytes);
+        let hex = registry::digest::sha256_hex(bytes);
         self.storage.join("docker/registry/v2/blobs/sha256").join(&hex[..2]).join(&hex).join("data")
     }
 }
@@ -287,44 +291,43 @@ fn oci_registry_versions_cache_and_auth_errors() {
         registry.push("charts/base", "1.17.8", fixture("base-1.17.8.tgz")).await;
         registry.push("charts/kyverno", "3.0.1", fixture("kyverno-3.0.1.tgz")).await;
 
-        let client = ChartRegistry::new(&OciSettings { insecure_registries: vec![host.clone()], ..Default::default() }).unwrap();
-        let good = RegistryAuth::Basic(USER.into(), PASSWORD.into());
-        let pull = |d: Dependency, auth: RegistryAuth, options: ResolveOptions| {
+        let client = registry.client(PASSWORD);
+        let pull = |d: Dependency, options: ResolveOptions| {
             let (client, charts, host) = (&client, charts.clone(), host.clone());
-            async move { pull_oci(client, &options, &charts, &d, &host, "/charts", &auth).await }
+            async move { pull_oci(client, &options, &charts, &d, &host, "/charts").await }
         };
 
         // Exact version X served by tag vX; a range resolved through the tag list.
-        pull(dep("cert-manager", "1.12.10"), good.clone(), options.clone()).await.unwrap();
+        pull(dep("cert-manager", "1.12.10"), options.clone()).await.unwrap();
         assert_eq!(std::fs::read(charts.join("cert-manager-v1.12.10.tgz")).unwrap(), fixture("cert-manager-v1.12.10.tgz"));
-        pull(dep("base", "~1.17.0"), good.clone(), options.clone()).await.unwrap();
+        pull(dep("base", "~1.17.0"), options.clone()).await.unwrap();
         assert_eq!(std::fs::read(charts.join("base-1.17.8.tgz")).unwrap(), fixture("base-1.17.8.tgz"));
-        pull(dep("cert-manager", "1.12.x"), good.clone(), options.clone()).await.unwrap();
+        pull(dep("cert-manager", "1.12.x"), options.clone()).await.unwrap();
 
-        let message = format!("{:#}", pull(dep("kyverno", "9.9.9"), good.clone(), options.clone()).await.unwrap_err());
+        let message = format!("{:#}", pull(dep("kyverno", "9.9.9"), options.clone()).await.unwrap_err());
         assert!(message.contains("no version of kyverno matching \"9.9.9\"") && message.contains("available: 3.0.1"), "{message}");
 
-        let message = format!("{:#}", pull(dep("nothere", "1.0.0"), good.clone(), options.clone()).await.unwrap_err());
+        let message = format!("{:#}", pull(dep("nothere", "1.0.0"), options.clone()).await.unwrap_err());
         assert!(message.contains(&format!("charts/nothere not found on {host}")) && message.contains("push the chart"), "{message}");
 
-        // A fresh client: a client keeps the token it got per repository.
+        // A client with the wrong password.
         let wrong = "not-the-Pa55word";
-        let fresh = ChartRegistry::new(&OciSettings { insecure_registries: vec![host.clone()], ..Default::default() }).unwrap();
-        let bad = RegistryAuth::Basic(USER.into(), wrong.into());
-        let result = pull_oci(&fresh, &options, &charts, &dep("kyverno", "3.0.1"), &host, "charts", &bad).await;
+        let fresh = registry.client(wrong);
+        let wrong_options = ResolveOptions { credentials: registry.credentials(wrong), ..options.clone() };
+        let result = pull_oci(&fresh, &wrong_options, &charts, &dep("kyverno", "3.0.1"), &host, "charts").await;
         let message = format!("{:#}", result.unwrap_err());
         assert!(message.contains(&format!("401 Unauthorized from {host} for charts/kyverno")), "{message}");
         assert!(message.contains("HELM_REGISTRY_CONFIG"), "{message}");
         assert!(!message.contains(wrong) && !message.contains(PASSWORD), "{message}");
 
         // The cache serves the blob once the registry has lost it; without the cache the pull fails.
-        pull(dep("kyverno", "3.0.1"), good.clone(), options.clone()).await.unwrap();
+        pull(dep("kyverno", "3.0.1"), options.clone()).await.unwrap();
         std::fs::remove_file(registry.blob_path(&fixture("kyverno-3.0.1.tgz"))).unwrap();
         std::fs::remove_file(charts.join("kyverno-3.0.1.tgz")).unwrap();
-        pull(dep("kyverno", "3.0.1"), good.clone(), options.clone()).await.unwrap();
+        pull(dep("kyverno", "3.0.1"), options.clone()).await.unwrap();
         assert_eq!(std::fs::read(charts.join("kyverno-3.0.1.tgz")).unwrap(), fixture("kyverno-3.0.1.tgz"));
         let uncached = ResolveOptions { cache_dir: None, ..options.clone() };
-        assert!(pull(dep("kyverno", "3.0.1"), good.clone(), uncached).await.is_err());
+        assert!(pull(dep("kyverno", "3.0.1"), uncached).await.is_err());
     });
 
     // Through resolve(): no credentials for the registry gives the HELM_REGISTRY_CONFIG hint.
@@ -374,13 +377,11 @@ fn oci_registry_over_tls_with_a_private_ca() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         registry.push("charts/kyverno", "3.0.1", fixture("kyverno-3.0.1.tgz")).await;
-        let settings = OciSettings { extra_roots: oci::pem_certificates(&registry.ca_file()).unwrap(), ..Default::default() };
-        let client = ChartRegistry::new(&settings).unwrap();
+        let client = registry.client(PASSWORD);
         let charts = chart_dir.join("charts");
         std::fs::create_dir_all(&charts).unwrap();
         let dep = Dependency { name: "kyverno".into(), version: "3.0.1".into(), repository: format!("oci://{host}/charts"), alias: None };
-        let auth = RegistryAuth::Basic(USER.into(), PASSWORD.into());
-        pull_oci(&client, &options, &charts, &dep, &host, "charts", &auth).await.unwrap();
+        pull_oci(&client, &options, &charts, &dep, &host, "charts").await.unwrap();
         assert_eq!(std::fs::read(charts.join("kyverno-3.0.1.tgz")).unwrap(), fixture("kyverno-3.0.1.tgz"));
     });
 }

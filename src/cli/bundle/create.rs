@@ -290,7 +290,7 @@ impl CreateArgs {
         let mut values_digests = Vec::new();
         for file in &args.values {
             let bytes = std::fs::read(file).with_context(|| format!("--values {}: cannot read it", file.display()))?;
-            values_digests.push(crate::registry::copy::client::sha256_digest(&bytes));
+            values_digests.push(registry::digest::sha256(&bytes));
         }
         let artifact = source.artifact_path();
         let zip = artifact.is_file().then(|| artifact.to_path_buf());
@@ -311,11 +311,11 @@ impl CreateArgs {
 
 /// The sha256 (hex) of a file, read in blocks.
 fn hash_file(path: &std::path::Path) -> Result<String> {
-    use sha2::{Digest as _, Sha256};
+    use registry::digest::Hasher;
     let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut hasher = Sha256::new();
+    let mut hasher = Hasher::new();
     std::io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(format!("{:x}", hasher.finalize()))
+    Ok(hasher.hex())
 }
 
 /// A tag naming a generator given by path: its file name without `.zip`,

@@ -1,7 +1,8 @@
 //! Why a request got no (complete) answer: the one classification of
 //! transport errors (plain HTTP where TLS was expected, TLS, timeout,
-//! connection) shared by chart pulls, index downloads and copies, each of
-//! which words its own advice from the [`Cause`].
+//! connection) shared by the registry client and a caller's own downloads
+//! (chart repository indexes), each of which words its own advice from the
+//! [`Cause`].
 
 /// What went wrong below HTTP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,5 @@
-//! How a registry asks to be authenticated and how both clients (chart pulls
-//! in [`super::oci`], copies in [`super::copy::client`]) answer: the
-//! `WWW-Authenticate` challenge, the rule that credentials never go to a
+//! How a registry asks to be authenticated and how [`crate::client`]
+//! answers: the `WWW-Authenticate` challenge, the rule that credentials never go to a
 //! plain-HTTP token realm of an HTTPS registry, the token endpoint's request
 //! for docker's identity (refresh) tokens and its answer, and `Authorization`
 //! values marked sensitive so that they never reach a log.
@@ -8,7 +7,7 @@
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
-use super::limits;
+use crate::limits;
 
 /// The OAuth2 client id sent with identity-token exchanges.
 const CLIENT_ID: &str = "deploykf-cmp";

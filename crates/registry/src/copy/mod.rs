@@ -1,5 +1,5 @@
-//! `deploykf-cmp mirror`: copies images registry → registry, exactly and
-//! resumably.
+//! Image copies registry → registry, exact and resumable, of the (source,
+//! target) [`CopyJob`]s a caller planned.
 //!
 //! Per image: the source manifest is fetched raw and pushed byte for byte (same
 //! digest), by digest for the per-platform manifests of an index and by tag for
@@ -24,21 +24,18 @@
 //! instances; an image pinned by digest cannot be filtered and fails.
 //!
 //! Helm charts in OCI registries copy like images; a chart tagged
-//! `v<digit>…` is also tagged without the `v` ([`chart_alias`]). Charts of
-//! `https://` chart repositories are pushed as `helm push` does by [`charts`].
+//! `v<digit>…` is also tagged without the `v` ([`chart_alias`]). Chart
+//! archives from elsewhere are pushed as `helm push` does by [`crate::chart`].
 //!
 //! Images run `jobs` at a time and blob transfers at most `jobs` at a time;
 //! transient failures (connection, timeout, 5xx, 429) are retried with
 //! exponential backoff and jitter, [`ATTEMPTS`] times at most. Every attempt
-//! has a deadline (see [`crate::registry::oci::Timeouts`]), so an operation's
+//! has a deadline (see [`crate::Timeouts`]), so an operation's
 //! retries end in bounded time too.
 //!
 //! Progress (bars on a terminal, plain lines otherwise) is reported through
 //! [`progress::Progress`].
 
-pub mod charts;
-pub mod client;
-pub mod plan;
 pub mod progress;
 
 use std::collections::{HashMap, HashSet};
@@ -47,13 +44,40 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use image_ref::api_host;
-use sha2::{Digest as _, Sha256};
+use image_ref::{api_host, ImageRef};
 use tokio::sync::{OnceCell, Semaphore};
 
-use client::{with_query, Failure, RawManifest, RegistryClient, Scope};
-pub use plan::CopyJob;
+use crate::chart::HELM_CONFIG_MEDIA_TYPE;
+use crate::client::{self, with_query, Failure, FailureKind, RawManifest, RegistryClient, Scope};
+use crate::digest;
 use progress::Progress;
+
+/// One image to copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyJob {
+    /// Where the image is pulled from.
+    pub source: ImageRef,
+    pub target: ImageRef,
+    /// The name the render holds, when a source alias pulls it from elsewhere.
+    pub original: Option<ImageRef>,
+}
+
+impl CopyJob {
+    /// The name the render holds (the alias's `from` side, else the source).
+    pub fn rendered(&self) -> &ImageRef {
+        self.original.as_ref().unwrap_or(&self.source)
+    }
+}
+
+impl std::fmt::Display for CopyJob {
+    /// `SOURCE -> TARGET`, or `ORIGINAL -> TARGET (pulled from ALIAS)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.original {
+            Some(original) => write!(f, "{original} -> {} (pulled from {})", self.target, self.source),
+            None => write!(f, "{} -> {}", self.source, self.target),
+        }
+    }
+}
 
 /// Attempts per operation (first try included).
 const ATTEMPTS: u32 = 5;
@@ -232,7 +256,7 @@ pub fn chart_alias(manifest: &RawManifest, tag: Option<&str>) -> Option<String> 
         return None;
     }
     let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes).ok()?;
-    (doc["config"]["mediaType"] == crate::registry::oci::HELM_CONFIG_MEDIA_TYPE).then(|| rest.to_string())
+    (doc["config"]["mediaType"] == HELM_CONFIG_MEDIA_TYPE).then(|| rest.to_string())
 }
 
 /// True when `platform` (`os/arch[/variant]`) is selected by `filters`.
@@ -340,7 +364,7 @@ impl Engine {
         }
         doc["manifests"] = serde_json::Value::Array(selected);
         let bytes = bytes::Bytes::from(serde_json::to_vec(&doc).expect("a JSON value serialises"));
-        let digest = client::sha256_digest(&bytes);
+        let digest = digest::sha256(&bytes);
         Ok(RawManifest { bytes, media_type: index.media_type, digest })
     }
 
@@ -566,7 +590,7 @@ impl Engine {
         if !response.status().is_success() {
             let status = response.status();
             self.client.cancel_upload(target.host, target.repository, &location).await;
-            return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: {status}") });
+            return Err(Failure::from_code(&what, status, "", ""));
         }
         Ok(())
     }
@@ -588,10 +612,10 @@ impl Engine {
         let body = body.freeze();
         streamed.fetch_add(body.len() as u64, Ordering::Relaxed);
         self.progress.transferred(target.image, body.len() as u64);
-        let actual = format!("{:x}", Sha256::digest(&body));
+        let actual = digest::sha256_hex(&body);
         if actual != expected || body.len() as u64 != size {
             let length = body.len() as u64;
-            return Err(Failure::fatal(format!(
+            return Err(Failure::new(FailureKind::Corrupt, format!(
                 "GET {url}: the source served {length}{} bytes of digest sha256:{actual} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
                 if length > size { "+" } else { "" },
             )));
@@ -622,7 +646,7 @@ impl Engine {
             }
         };
         // (hash, bytes read, source ended, source failure)
-        let state = Arc::new(Mutex::new((Sha256::new(), 0u64, false, None::<Failure>)));
+        let state = Arc::new(Mutex::new((digest::Hasher::new(), 0u64, false, None::<Failure>)));
         let hashing = state.clone();
         let source_url = format!("GET {}", self.client.blob_url(source.host, source.repository, digest));
         let (progress, image, streamed, what_source) = (self.progress.clone(), target.image, streamed.clone(), source_url.clone());
@@ -650,7 +674,7 @@ impl Engine {
             }
         }));
         let corrupt = |length: u64, actual: Option<String>| {
-            Failure::fatal(format!(
+            Failure::new(FailureKind::Corrupt, format!(
                 "{source_url}: the source served {length}{} bytes{} (expected {size} bytes of {digest}): corrupt source blob, not pushed",
                 if length > size { "+" } else { "" },
                 actual.map(|a| format!(" of digest sha256:{a}")).unwrap_or_default(),
@@ -672,10 +696,7 @@ impl Engine {
             Ok(r) => {
                 let status = r.status();
                 self.client.cancel_upload(target.host, target.repository, &location).await;
-                return Err(Failure {
-                    transient: status.is_server_error() || status == 429,
-                    message: format!("{what}: {status}"),
-                });
+                return Err(Failure::from_code(&what, status, "", ""));
             }
             Err(e) => {
                 self.client.cancel_upload(target.host, target.repository, &location).await;
@@ -693,7 +714,7 @@ impl Engine {
         };
         let (actual, length) = {
             let s = state.lock().unwrap();
-            (format!("{:x}", s.0.clone().finalize()), s.1)
+            (s.0.clone().hex(), s.1)
         };
         if actual != expected || length != size {
             self.client.cancel_upload(target.host, target.repository, &location).await;
@@ -710,7 +731,7 @@ impl Engine {
         let response = self.client.send(&scope, &what, |c| c.put(&commit).header("content-length", "0")).await?;
         if !response.status().is_success() {
             let status = response.status();
-            return Err(Failure { transient: status.is_server_error() || status == 429, message: format!("{what}: commit answered {status}") });
+            return Err(Failure::from_code(&format!("{what}: commit"), status, "", ""));
         }
         Ok(())
     }

@@ -1,15 +1,12 @@
-//! Bounds on what every registry and chart repository client (chart pulls,
-//! index downloads, copies) reads from the network: the size limit of each kind
-//! of body, the [`Timeouts`] of a request (from `DEPLOYKF_CMP_CONNECT_TIMEOUT`,
-//! `_READ_TIMEOUT`, `_REQUEST_TIMEOUT`), and the streaming reader that enforces
-//! them, so that nothing larger than its limit is ever held in memory whatever
-//! a server sends.
+//! Bounds on what the registry client (and a caller's chart repository
+//! downloads) reads from the network: the size limit of each kind of body,
+//! the [`Timeouts`] of a request (connect, silence, whole request), and the
+//! streaming reader that enforces them, so that nothing larger than its limit
+//! is ever held in memory whatever a server sends.
 
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Result};
 use reqwest::{RequestBuilder, Response};
-use crate::user_input::quote;
 
 /// An OCI manifest (containerd and the distribution spec use 4 MiB).
 pub const MANIFEST_MAX: u64 = 4 << 20;
@@ -56,16 +53,6 @@ impl Timeouts {
     pub fn blob(&self, size: u64) -> Duration {
         self.request + Duration::from_secs(size / MIN_BLOB_RATE)
     }
-}
-
-/// Seconds (`30`, `0.5`) between 0.1 and 3600.
-pub fn parse_seconds(text: &str) -> Result<Duration> {
-    let shown = quote(text);
-    let seconds: f64 = text.trim().parse().map_err(|_| anyhow!("{shown} is not a number of seconds"))?;
-    if !(0.1..=3600.0).contains(&seconds) {
-        bail!("{shown} seconds is out of range (0.1 to 3600)");
-    }
-    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Why a request or body read failed.
@@ -166,13 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn timeouts_are_seconds_in_range() {
-        assert_eq!(parse_seconds("2").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_seconds(" 0.5 ").unwrap(), Duration::from_millis(500));
-        for bad in ["0", "-1", "3601", "1e9", "NaN", "soon", ""] {
-            let error = parse_seconds(bad).unwrap_err().to_string();
-            assert!(error.contains("out of range") || error.contains("not a number"), "{bad}: {error}");
-        }
+    fn blob_deadlines_grow_with_size() {
         assert_eq!(Timeouts::default().blob(32 << 10), Duration::from_secs(122));
     }
 }

@@ -765,7 +765,7 @@ fn helper_is_found_through_the_real_path() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "registry::credentials::tests::child_finds_helper_on_path",
+            "credentials::tests::child_finds_helper_on_path",
             "--ignored",
             "--nocapture",
         ])

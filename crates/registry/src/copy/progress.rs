@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::client::Failure;
-use super::plan::CopyJob;
+use super::CopyJob;
+use crate::client::Failure;
 
 /// Receives the events of a run; `image` is the job's index in the run.
 pub trait Progress: Send + Sync {
