@@ -8,11 +8,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{ArgGroup, Args};
 
-use super::source::SourceArgs;
-use crate::inventory;
+use super::source::{CopyInputArgs, CopyLists, RegistryArgs};
 use crate::mirror::copy;
 use crate::settings::Settings;
-use crate::user_input;
 
 pub(super) const MIRROR_HELP: &str = "\
 Copy images registry to registry: manifests byte for byte (digests unchanged, indexes with
@@ -70,22 +68,11 @@ Examples:
 #[command(group(ArgGroup::new("images").args(["images_file", "source_version", "source_path"])))]
 #[command(group(ArgGroup::new("input").required(true).multiple(true).args(["images_file", "source_version", "source_path", "charts_file"])))]
 pub struct MirrorArgs {
-    /// A file of image references, one per line (`SOURCE` or `SOURCE=TARGET`)
-    #[arg(long, value_name = "FILE", conflicts_with = "values")]
-    pub images_file: Option<PathBuf>,
-
-    /// A file of https:// repository charts, one per line (`REPOSITORY NAME VERSION [oci://TARGET]`)
-    #[arg(long, value_name = "FILE")]
-    pub charts_file: Option<PathBuf>,
-
-    // The inventory to copy instead of --images-file: its generator, values and the
-    // mirror rules giving the targets (--mirror is required with a source).
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub inputs: CopyInputArgs,
 
-    /// A docker/podman style registry credentials file
-    #[arg(long, value_name = "FILE")]
-    pub authfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// Images (and charts) copied at the same time, and blob transfers at the same time
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
@@ -94,10 +81,6 @@ pub struct MirrorArgs {
     /// Copy only this platform of multi-platform images (os/arch[/variant], repeatable)
     #[arg(long = "platform", value_name = "OS/ARCH")]
     pub platforms: Vec<String>,
-
-    /// A registry (host[:port]) reached over plain HTTP (repeatable)
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    pub insecure_registries: Vec<String>,
 
     /// Print what would be copied, copy nothing
     #[arg(long)]
@@ -111,11 +94,6 @@ pub struct MirrorArgs {
     /// digest the mirror serves (`mirror.images.lock` pins renders to it)
     #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
     pub write_lock: Option<PathBuf>,
-
-    /// With an inventory input: show the warnings kustomize, kubectl and helm print,
-    /// instead of one line counting them
-    #[arg(short = 'v', long)]
-    pub verbose: bool,
 }
 
 /// Fails on a `--platform` that is not `os/arch[/variant]`.
@@ -129,13 +107,6 @@ pub(super) fn check_platforms(platforms: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// What `mirror` copies: image lines and their origin, chart lines of an inventory.
-#[derive(Default)]
-struct Lists {
-    images: Option<(String, String)>,
-    charts: Option<String>,
-}
-
 impl MirrorArgs {
     /// Copies the images and charts; fails listing every one that failed.
     pub fn run(self, settings: &Settings) -> Result<()> {
@@ -143,59 +114,25 @@ impl MirrorArgs {
         if self.jobs == 0 {
             bail!("--jobs must be at least 1");
         }
-        let inventory_given = self.source.source_path.is_some() || self.source.source_version.is_some();
-        if inventory_given && self.source.mirror.is_none() {
+        if self.inputs.inventory_given() && self.inputs.source.mirror.is_none() {
             bail!("--source-path/--source-version need --mirror FILE: its rules give the targets of the inventory's images");
         }
-        let rules = match &self.source.mirror {
-            Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
-            None => None,
-        };
-        let Lists { images, charts: inventory_charts } = self.lists(settings)?;
-        let charts = match &self.charts_file {
-            Some(path) => Some((user_input::read_file(path, "--charts-file")?, path.display().to_string())),
-            // The inventory's charts, from the same render, when the rules place charts.
-            None => inventory_charts
-                .filter(|_| rules.as_ref().is_some_and(|r| r.charts.is_some()))
-                .map(|text| (text, "the inventory's charts".to_string())),
-        };
+        let CopyLists { images, charts, rules, .. } = self.inputs.lists(settings)?;
         copy::run(
             &copy::Request {
                 images,
                 charts,
-                images_file_given: self.images_file.is_some(),
+                images_file_given: self.inputs.images_file.is_some(),
                 rules,
-                authfile: self.authfile,
+                authfile: self.registry.authfile,
                 jobs: self.jobs,
                 platforms: self.platforms,
-                insecure_registries: self.insecure_registries,
+                insecure_registries: self.registry.insecure_registries,
                 dry_run: self.dry_run,
                 write_mirror: self.write_mirror,
                 write_lock: self.write_lock,
             },
             settings,
         )
-    }
-
-    /// The image list (as `--images-file` text, and where it comes from) and,
-    /// from an inventory, its chart list (`charts --output list`), both from
-    /// one render.
-    fn lists(&self, settings: &Settings) -> Result<Lists> {
-        if let Some(path) = &self.images_file {
-            let origin = path.display().to_string();
-            return Ok(Lists { images: Some((user_input::read_file(path, "--images-file")?, origin)), charts: None });
-        }
-        let Some(source) = self.source.open(settings)? else {
-            return Ok(Lists::default());
-        };
-        let rendered = inventory::render_all(&inventory::Request {
-            source: &source,
-            values_files: &self.source.values,
-            mirror_file: self.source.mirror.as_deref(),
-            verbose: self.verbose,
-            settings,
-        })?;
-        let lists = inventory::copy_lists(&rendered)?;
-        Ok(Lists { images: Some((lists.images, "the inventory".to_string())), charts: Some(lists.charts) })
     }
 }

@@ -5,21 +5,15 @@
 //! stdout and, when anything is missing, a non-zero exit with the command that
 //! copies it.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Result};
 use clap::{ArgGroup, Args};
 use serde_json::json;
 
-use super::source::SourceArgs;
+use super::source::{CopyInputArgs, CopyLists, RegistryArgs};
 use super::write_stdout;
-use registry::Credentials;
-
-use crate::inventory;
 use crate::mirror::plan::{parse_charts, parse_images};
-use crate::mirror::verify::{self, Item, Options, Status, UsedBy};
+use crate::mirror::verify::{self, Item, Options, Status};
 use crate::settings::Settings;
-use crate::user_input;
 
 pub(super) const VERIFY_HELP: &str = "\
 Check that the mirror holds every image and chart a render uses, asking the mirror registry
@@ -52,21 +46,11 @@ Examples:
 #[command(group(ArgGroup::new("images").args(["images_file", "source_version", "source_path"])))]
 #[command(group(ArgGroup::new("input").required(true).multiple(true).args(["images_file", "source_version", "source_path", "charts_file"])))]
 pub struct VerifyArgs {
-    /// A file of image references, one per line (`SOURCE` or `SOURCE=TARGET`)
-    #[arg(long, value_name = "FILE", conflicts_with = "values")]
-    pub images_file: Option<PathBuf>,
-
-    /// A file of https:// repository charts, one per line (`REPOSITORY NAME VERSION [oci://TARGET]`)
-    #[arg(long, value_name = "FILE")]
-    pub charts_file: Option<PathBuf>,
-
-    // The inventory to check instead of --images-file, and the mirror rules placing it.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub inputs: CopyInputArgs,
 
-    /// A docker/podman style registry credentials file
-    #[arg(long, value_name = "FILE")]
-    pub authfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// A platform an index must hold (os/arch[/variant], repeatable)
     #[arg(long = "platform", value_name = "OS/ARCH", default_value = "linux/amd64")]
@@ -84,13 +68,6 @@ pub struct VerifyArgs {
     #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
     pub jobs: usize,
 
-    /// A registry (host[:port]) reached over plain HTTP (repeatable)
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    pub insecure_registries: Vec<String>,
-
-    /// With an inventory input: show the warnings kustomize, kubectl and helm print
-    #[arg(short = 'v', long)]
-    pub verbose: bool,
 }
 
 /// `verify --output`.
@@ -113,8 +90,7 @@ impl VerifyArgs {
         if items.is_empty() {
             bail!("nothing to verify: the inputs list no image or chart that the mirror rules place");
         }
-        let credentials = Credentials::discover_in(self.authfile.as_deref(), &|n| settings.var_os(n))?;
-        let client = crate::mirror::copy::registry_client(credentials, &self.insecure_registries, settings)?;
+        let client = self.registry.client(settings)?;
         let options = Options { platforms: self.platforms.clone(), deep: self.deep, jobs: self.jobs };
         let statuses = verify::run_checks(&client, &items, &options, None, None)?.expect("no deadline");
         let problems = verify::problems(&items, &statuses);
@@ -147,10 +123,10 @@ impl VerifyArgs {
     /// the others from the index).
     fn fix_flags(&self) -> String {
         let mut flags = String::new();
-        if let Some(path) = &self.authfile {
+        if let Some(path) = &self.registry.authfile {
             flags += &format!(" --authfile {}", verify::shell_word(&path.display().to_string()));
         }
-        for host in &self.insecure_registries {
+        for host in &self.registry.insecure_registries {
             flags += &format!(" --insecure-registry {}", verify::shell_word(host));
         }
         flags
@@ -158,37 +134,10 @@ impl VerifyArgs {
 
     /// What to check: the lists `mirror` would copy, placed by the rules.
     fn items(&self, settings: &Settings) -> Result<Vec<Item>> {
-        let (images, charts, used_by, rules) = match (&self.images_file, self.source.open(settings)?) {
-            (None, Some(source)) => {
-                let rendered = inventory::render_all(&inventory::Request {
-                    source: &source,
-                    values_files: &self.source.values,
-                    mirror_file: self.source.mirror.as_deref(),
-                    verbose: self.verbose,
-                    settings,
-                })?;
-                let Some(rules) = rendered.mirror.clone() else {
-                    bail!("no mirror configuration: pass --mirror FILE (or set 'mirror:' in the values, or {})", crate::settings::MIRROR_CONFIG_ENV);
-                };
-                let lists = inventory::copy_lists(&rendered)?;
-                // As `mirror` copies them: the inventory's https:// charts when the rules place charts.
-                let charts = match &self.charts_file {
-                    Some(path) => Some((user_input::read_file(path, "--charts-file")?, path.display().to_string())),
-                    None => rules.charts.is_some().then(|| (lists.charts, "the inventory's charts".to_string())),
-                };
-                (Some((lists.images, "the inventory".to_string())), charts, lists.used_by, Some(rules))
-            }
-            (images_file, _) => {
-                let rules = match &self.source.mirror {
-                    Some(path) => Some(crate::mirror::config::load_file(path, "--mirror file")?),
-                    None => None,
-                };
-                let read = |path: &PathBuf, what| -> Result<(String, String)> { Ok((user_input::read_file(path, what)?, path.display().to_string())) };
-                let images = images_file.as_ref().map(|p| read(p, "--images-file")).transpose()?;
-                let charts = self.charts_file.as_ref().map(|p| read(p, "--charts-file")).transpose()?;
-                (images, charts, UsedBy::new(), rules)
-            }
-        };
+        let CopyLists { images, charts, used_by, rules } = self.inputs.lists(settings)?;
+        if self.inputs.inventory_given() && rules.is_none() {
+            bail!("no mirror configuration: pass --mirror FILE (or set 'mirror:' in the values, or {})", crate::settings::MIRROR_CONFIG_ENV);
+        }
         let mut items = Vec::new();
         if let Some((text, origin)) = &images {
             let (jobs, left) = parse_images(text, origin, rules.as_ref())?;

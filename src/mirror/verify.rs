@@ -39,9 +39,6 @@ impl Kind {
     }
 }
 
-/// What uses each item, by its source (for building items).
-pub type UsedBy = BTreeMap<String, BTreeSet<String>>;
-
 /// One thing the mirror must hold.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Item {

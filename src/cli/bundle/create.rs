@@ -10,7 +10,7 @@ use clap::{ArgAction, ArgMatches, Args, FromArgMatches};
 
 use crate::bundle::create::{self, SetInput};
 use crate::bundle::format;
-use crate::cli::source::SourceArgs;
+use crate::cli::source::{RegistryArgs, SourceArgs};
 use crate::inventory;
 use crate::settings::Settings;
 use crate::user_input;
@@ -90,13 +90,8 @@ pub struct CreateArgs {
     #[arg(long = "platform", value_name = "OS/ARCH")]
     pub platforms: Vec<String>,
 
-    /// A docker/podman style registry credentials file
-    #[arg(long, value_name = "FILE")]
-    pub authfile: Option<PathBuf>,
-
-    /// A registry (host[:port]) reached over plain HTTP (repeatable)
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    pub insecure_registries: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// Blob downloads at the same time
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
@@ -247,8 +242,8 @@ impl CreateArgs {
                 images,
                 charts,
                 platforms: self.platforms,
-                authfile: self.authfile,
-                insecure_registries: self.insecure_registries,
+                authfile: self.registry.authfile,
+                insecure_registries: self.registry.insecure_registries,
                 jobs: self.jobs,
                 max_size: self.max_size,
                 since: self.since,

@@ -9,7 +9,8 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use crate::bundle::push;
-use crate::mirror::copy::{authfile_client, write_mirror_config};
+use crate::cli::source::RegistryArgs;
+use crate::mirror::copy::write_mirror_config;
 use crate::settings::Settings;
 
 pub(super) const PUSH_HELP: &str = "\
@@ -55,17 +56,12 @@ pub struct PushArgs {
     #[arg(long, value_name = "FILE")]
     pub mirror: Option<PathBuf>,
 
-    /// A docker/podman style registry credentials file
-    #[arg(long, value_name = "FILE")]
-    pub authfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// Blob transfers and images at the same time
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
     pub jobs: usize,
-
-    /// A registry (host[:port]) reached over plain HTTP (repeatable)
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    pub insecure_registries: Vec<String>,
 
     /// Print what would be pushed where, push nothing
     #[arg(long)]
@@ -92,7 +88,7 @@ impl PushArgs {
             (None, None) => bail!("give --mirror FILE (or set DEPLOYKF_CMP_MIRROR_CONFIG): its rules give the targets of the bundle's images and charts"),
         };
         let rules = crate::mirror::config::load_file(&path, what)?;
-        let client = authfile_client(self.authfile.as_deref(), &self.insecure_registries, settings)?;
+        let client = self.registry.client(settings)?;
         let request = push::Request { rules: &rules, jobs: self.jobs, dry_run: self.dry_run };
         let pushed = push::push(&self.file, &request, client)?;
         if let Some(dir) = &self.extract_generator {
