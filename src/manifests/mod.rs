@@ -69,10 +69,33 @@ impl ImageUse {
 /// stream for a YAML error, and the resource and field for an image whose
 /// mirror location is not a valid reference.
 pub fn rewrite_stream(text: &str, rules: &MirrorRules, pins: Option<&Pins>) -> Result<(String, Vec<ImageUse>)> {
+    rewrite_text(text, false, rules, pins)
+}
+
+/// [`rewrite_stream`] over the text of the file `path`: a kustomization file
+/// ([`is_kustomization_file`]) is read as a Kustomization even without
+/// `kind:`, its `images[]` names redirected like the images they match.
+pub fn rewrite_file(path: &Path, text: &str, rules: &MirrorRules, pins: Option<&Pins>) -> Result<(String, Vec<ImageUse>)> {
+    rewrite_text(text, is_kustomization_file(path), rules, pins)
+}
+
+/// Whether kustomize reads `path` as a kustomization: `kustomization.yaml`,
+/// `kustomization.yml` or `Kustomization`.
+pub fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization")
+}
+
+/// [`rewrite_stream`]; with `kustomization`, a document without `kind:` is a Kustomization.
+fn rewrite_text(
+    text: &str,
+    kustomization: bool,
+    rules: &MirrorRules,
+    pins: Option<&Pins>,
+) -> Result<(String, Vec<ImageUse>)> {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
-        let rewritten = chunk.visit(&mut uses, &mut |spot| {
+        let rewritten = chunk.visit(kustomization, &mut uses, &mut |spot| {
             let Ok(parsed) = parse_use(spot.image, spot.place) else {
                 return Ok((None, false));
             };
@@ -150,15 +173,21 @@ pub fn decode_stream(text: &str) -> Vec<Result<Value>> {
 
 /// Every image reference of the stream, as written (no rules applied).
 pub fn images_in_stream(text: &str) -> Result<Vec<ImageUse>> {
+    images_in_text(text, false)
+}
+
+/// [`images_in_stream`]; with `kustomization`, a document without `kind:` is a Kustomization.
+fn images_in_text(text: &str, kustomization: bool) -> Result<Vec<ImageUse>> {
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
-        chunk.visit(&mut uses, &mut |_| Ok((None, false)))?;
+        chunk.visit(kustomization, &mut uses, &mut |_| Ok((None, false)))?;
     }
     Ok(uses)
 }
 
-/// Every image reference of the `*.yaml`/`*.yml` files below `dir`, in path
-/// order, each with its file.
+/// Every image reference of the `*.yaml`/`*.yml` and `Kustomization` files
+/// below `dir`, in path order, each with its file (kustomization files read
+/// as [`rewrite_file`] reads them).
 ///
 /// Documents that are not Kubernetes objects contribute nothing; a file
 /// whose workload is not valid YAML is an error naming it. Helm chart templates (the
@@ -176,13 +205,15 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<ImageUse>> {
         let is_yaml = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e == "yaml" || e == "yml");
+            .is_some_and(|e| e == "yaml" || e == "yml")
+            || is_kustomization_file(path);
         if !entry.file_type().is_file() || !is_yaml {
             continue;
         }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read it as UTF-8 text", path.display()))?;
-        let found = images_in_stream(&text).with_context(|| format!("{}", path.display()))?;
+        let found = images_in_text(&text, is_kustomization_file(path))
+            .with_context(|| format!("{}", path.display()))?;
         uses.extend(found.into_iter().map(|u| ImageUse {
             file: Some(path.to_path_buf()),
             ..u
@@ -366,8 +397,10 @@ impl Chunk<'_> {
     /// the document when `f` replaced one. Empty and null documents and
     /// CustomResourceDefinitions (most of a chart's bytes; the YAML reader is
     /// stricter than Go's in rare corners of their descriptions) are not read.
+    /// With `kustomization`, a document without `kind:` is a Kustomization.
     fn visit(
         &self,
+        kustomization: bool,
         uses: &mut Vec<ImageUse>,
         f: &mut Replace<'_>,
     ) -> Result<Option<Rewritten>> {
@@ -417,7 +450,11 @@ impl Chunk<'_> {
             }
             Err(e) => bail!("{}: {}", self.describe(), e.message),
         };
-        recognize::visit_object(&mut doc, &mut record)?;
+        if kustomization && doc.as_map().is_some_and(|m| !m.contains_key("kind")) {
+            recognize::visit_kustomization(&mut doc, &mut record)?;
+        } else {
+            recognize::visit_object(&mut doc, &mut record)?;
+        }
         Ok(changed.then_some(Rewritten::Value(doc)))
     }
 

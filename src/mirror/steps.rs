@@ -97,7 +97,7 @@ pub fn rewrite_dir(dir: &Path, rules: &MirrorRules, lock: Option<&Lock>) -> Resu
     for file in files {
         let text = std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read it", file.display()))?;
         let (rewritten, found) =
-            manifests::rewrite_stream(&text, rules, pins.as_ref()).with_context(|| format!("{}", file.display()))?;
+            manifests::rewrite_file(&file, &text, rules, pins.as_ref()).with_context(|| format!("{}", file.display()))?;
         if rewritten != text {
             std::fs::write(&file, &rewritten).with_context(|| format!("cannot write '{}'", file.display()))?;
         }
