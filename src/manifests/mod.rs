@@ -987,6 +987,92 @@ spec: {containers: [{name: a, image: busybox}]}
         assert_eq!(again, [mirrored("nginx"), mirrored("busybox")]);
     }
 
+    /// A kustomization's `images[]` names are mapped exactly as the images
+    /// of its bases, so kustomize's textual match still happens after the
+    /// rewrite; `newName` is mapped too, `newTag` and `digest` stay.
+    #[test]
+    fn kustomization_images_are_mapped_like_the_bases() {
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let kustomization = format!(
+            "resources: [deployment.yaml]
+images:
+  - name: gcr.io/ml-pipeline/api-server
+    newTag: 2.1.0
+  - name: kubeflow/training-operator
+    newName: docker.io/kubeflow/training-operator
+  - name: nginx
+    newName: ghcr.io/example/nginx
+    digest: {digest}
+  - name: private.example.com/team/app
+    newTag: '2'
+  - name: registry.example.com/deploykf/ghcr.io/x/y
+    newName: '{{{{ not an image }}}}'
+"
+        );
+        let base = "kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: a, image: 'gcr.io/ml-pipeline/api-server:dummy'}
+        - {name: b, image: 'kubeflow/training-operator:v1'}
+        - {name: c, image: nginx}
+";
+        let r = rules("  exclude: [private.example.com]\n");
+        let path = Path::new("x/kustomization.yaml");
+        let (out, uses) = rewrite_file(path, &kustomization, &r, None).unwrap();
+        let out = gomplate::yaml::decode(&out).unwrap();
+        let entries: Vec<_> = out.as_map().unwrap()["images"].as_list().unwrap().iter().map(|e| e.as_map().unwrap().clone()).collect();
+        let get = |i: usize, key: &str| entries[i].get(key).and_then(Value::as_str).map(str::to_string);
+        assert_eq!(get(0, "name"), Some(format!("{MIRROR}/gcr.io/ml-pipeline/api-server")));
+        assert_eq!(get(0, "newTag").as_deref(), Some("2.1.0"));
+        assert_eq!(get(1, "name"), Some(format!("{MIRROR}/docker.io/kubeflow/training-operator")));
+        assert_eq!(get(1, "newName"), get(1, "name"));
+        assert_eq!(get(2, "name"), Some(format!("{MIRROR}/docker.io/library/nginx")));
+        assert_eq!(get(2, "newName"), Some(format!("{MIRROR}/ghcr.io/example/nginx")));
+        assert_eq!(get(2, "digest"), Some(digest.clone()));
+        assert_eq!(get(3, "name").as_deref(), Some("private.example.com/team/app"), "excluded");
+        assert_eq!(get(4, "newName").as_deref(), Some("{{ not an image }}"), "not a reference: left alone");
+        assert_eq!(
+            summary(&uses)[..2],
+            [
+                ("Kustomization".into(), "images[0].name".into(), "gcr.io/ml-pipeline/api-server".into(), get(0, "name")),
+                ("Kustomization".into(), "images[1].name".into(), "kubeflow/training-operator".into(), get(1, "name")),
+            ]
+        );
+        assert!(uses.iter().all(|u| u.place == Place::Kustomization), "{uses:?}");
+        check(&uses, &r).unwrap();
+
+        // Each base image, rewritten, is its entry's rewritten name with the base's tag.
+        let (_, base_uses) = rewrite_stream(base, &r, None).unwrap();
+        for (u, i) in base_uses.iter().zip(0..) {
+            let tag = u.image.split_once(':').map(|(_, t)| format!(":{t}")).unwrap_or_default();
+            assert_eq!(u.mirrored, get(i, "name").map(|n| n + &tag));
+        }
+
+        // Only a kustomization file, or a kustomize.config.k8s.io kind, is read as one.
+        let (same, none) = rewrite_stream(&kustomization, &r, None).unwrap();
+        assert_eq!((same, none.len()), (kustomization.clone(), 0));
+        let typed = format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n{kustomization}");
+        let (_, typed_uses) = rewrite_stream(&typed, &r, None).unwrap();
+        assert_eq!(fields(&typed_uses), fields(&uses));
+        let flux = format!("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n{kustomization}");
+        assert!(images_in_stream(&flux).unwrap().is_empty());
+
+        // A lock pins no entry: kustomize keeps the digest apart from the name.
+        let mut lock = crate::mirror::lock::Lock::default();
+        let api = ImageRef::parse("gcr.io/ml-pipeline/api-server").unwrap();
+        lock.insert(&api, r.rewrite_image(&api).unwrap(), digest.clone());
+        let (_, pinned) = rewrite_file(path, &kustomization, &r, Some(&lock.pins())).unwrap();
+        assert!(pinned.iter().all(|u| !u.pinned) && unpinned(&pinned, &r).is_empty());
+
+        // scan_dir reads the third name kustomize accepts too.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Kustomization"), &kustomization).unwrap();
+        assert_eq!(fields(&scan_dir(dir.path()).unwrap()), fields(&uses));
+    }
+
     #[test]
     fn scan_dir_reads_yaml_files_and_skips_chart_templates() {
         let dir = tempfile::tempdir().unwrap();
