@@ -6,10 +6,12 @@
 //! for other readers ([`decode_stream`]).
 //!
 //! Input is a multi-document YAML stream as `kustomize build` and `helm
-//! template` print it; each object's images are found by the one recognizer
-//! ([`recognize`]): pod specs, CRD container fields, image keys, env
-//! and flags, and the YAML, JSON or templates held in ConfigMap data; `*List`
-//! kinds are entered through `items`. CustomResourceDefinitions are passed
+//! template` print it, or a file of `generate`'s output folder (kustomize's
+//! input: [`rewrite_file`]); each object's images are found by the one
+//! recognizer ([`recognize`]): pod specs, CRD container fields, image keys, env
+//! and flags, the YAML, JSON or templates held in ConfigMap data, and a
+//! kustomization's `images[]` names (a `kustomization.yaml` needs no `kind:`);
+//! `*List` kinds are entered through `items`. CustomResourceDefinitions are passed
 //! through unread. A document the YAML reader refuses is read line by line
 //! for `image: REF` (an error for the workload kinds, which must parse).
 //!
