@@ -87,7 +87,7 @@ pub fn is_kustomization_file(path: &Path) -> bool {
     path.file_name().is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization")
 }
 
-/// [`rewrite_stream`]; with `kustomization`, a document without `kind:` is a Kustomization.
+/// [`rewrite_stream`]; with `kustomization`, the document is a kustomization file's (whatever its `kind:`).
 fn rewrite_text(
     text: &str,
     kustomization: bool,
@@ -178,7 +178,7 @@ pub fn images_in_stream(text: &str) -> Result<Vec<ImageUse>> {
     images_in_text(text, false)
 }
 
-/// [`images_in_stream`]; with `kustomization`, a document without `kind:` is a Kustomization.
+/// [`images_in_stream`]; with `kustomization`, the document is a kustomization file's (whatever its `kind:`).
 fn images_in_text(text: &str, kustomization: bool) -> Result<Vec<ImageUse>> {
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
@@ -399,7 +399,7 @@ impl Chunk<'_> {
     /// the document when `f` replaced one. Empty and null documents and
     /// CustomResourceDefinitions (most of a chart's bytes; the YAML reader is
     /// stricter than Go's in rare corners of their descriptions) are not read.
-    /// With `kustomization`, a document without `kind:` is a Kustomization.
+    /// With `kustomization`, the document is a kustomization file's (whatever its `kind:`).
     fn visit(
         &self,
         kustomization: bool,
@@ -452,7 +452,7 @@ impl Chunk<'_> {
             }
             Err(e) => bail!("{}: {}", self.describe(), e.message),
         };
-        if kustomization && doc.as_map().is_some_and(|m| !m.contains_key("kind")) {
+        if kustomization {
             recognize::visit_kustomization(&mut doc, &mut record)?;
         } else {
             recognize::visit_object(&mut doc, &mut record)?;
@@ -1061,6 +1061,8 @@ spec:
         assert_eq!(fields(&typed_uses), fields(&uses));
         let flux = format!("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n{kustomization}");
         assert!(images_in_stream(&flux).unwrap().is_empty());
+        let (_, kind_only) = rewrite_file(path, &format!("kind: Kustomization\n{kustomization}"), &r, None).unwrap();
+        assert_eq!(fields(&kind_only), fields(&uses));
 
         // A lock pins no entry: kustomize keeps the digest apart from the name.
         let mut lock = crate::mirror::lock::Lock::default();

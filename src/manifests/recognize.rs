@@ -118,7 +118,8 @@ pub fn visit_object(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
 }
 
 /// Visits the images of a kustomization (a `kustomize.config.k8s.io`
-/// Kustomization or Component, or a kustomization file without `kind:`):
+/// Kustomization or Component, or the document of a kustomization file,
+/// which needs no `kind:`):
 /// each `images[]` entry's `name` and `newName` ([`Place::Kustomization`]),
 /// then image keys anywhere else (inline patches) as in any object.
 /// Kustomize compares `name` with container images as written, so it must be
