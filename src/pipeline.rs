@@ -99,6 +99,9 @@ pub fn render(
             steps::check_lock(&uses, rules, false)?;
         }
         if enforce {
+            // What a folder builds to is a base's image or a kustomization's
+            // `newName` (any tag): both are among `uses`, so checking them all
+            // checks every image `kustomize build` of the output deploys.
             manifests::check(&uses, rules)?;
         }
     }

@@ -71,7 +71,7 @@ pub fn component_images(component: &str, stream: &str) -> Result<Vec<Found>> {
             Place::PodSpec => How::PodSpec,
             Place::Runtime | Place::Composed => How::Runtime,
             Place::Text => How::Text,
-            Place::Prefix => continue,
+            Place::Prefix | Place::Kustomization => continue,
         };
         let source = Source {
             how,

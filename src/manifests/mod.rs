@@ -6,10 +6,12 @@
 //! for other readers ([`decode_stream`]).
 //!
 //! Input is a multi-document YAML stream as `kustomize build` and `helm
-//! template` print it; each object's images are found by the one recognizer
-//! ([`recognize`]): pod specs, CRD container fields, image keys, env
-//! and flags, and the YAML, JSON or templates held in ConfigMap data; `*List`
-//! kinds are entered through `items`. CustomResourceDefinitions are passed
+//! template` print it, or a file of `generate`'s output folder (kustomize's
+//! input: [`rewrite_file`]); each object's images are found by the one
+//! recognizer ([`recognize`]): pod specs, CRD container fields, image keys, env
+//! and flags, the YAML, JSON or templates held in ConfigMap data, and a
+//! kustomization's `images[]` names (a `kustomization.yaml` needs no `kind:`);
+//! `*List` kinds are entered through `items`. CustomResourceDefinitions are passed
 //! through unread. A document the YAML reader refuses is read line by line
 //! for `image: REF` (an error for the workload kinds, which must parse).
 //!
@@ -69,10 +71,33 @@ impl ImageUse {
 /// stream for a YAML error, and the resource and field for an image whose
 /// mirror location is not a valid reference.
 pub fn rewrite_stream(text: &str, rules: &MirrorRules, pins: Option<&Pins>) -> Result<(String, Vec<ImageUse>)> {
+    rewrite_text(text, false, rules, pins)
+}
+
+/// [`rewrite_stream`] over the text of the file `path`: a kustomization file
+/// ([`is_kustomization_file`]) is read as a Kustomization even without
+/// `kind:`, its `images[]` names redirected like the images they match.
+pub fn rewrite_file(path: &Path, text: &str, rules: &MirrorRules, pins: Option<&Pins>) -> Result<(String, Vec<ImageUse>)> {
+    rewrite_text(text, is_kustomization_file(path), rules, pins)
+}
+
+/// Whether kustomize reads `path` as a kustomization: `kustomization.yaml`,
+/// `kustomization.yml` or `Kustomization`.
+pub fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization")
+}
+
+/// [`rewrite_stream`]; with `kustomization`, the document is a kustomization file's (whatever its `kind:`).
+fn rewrite_text(
+    text: &str,
+    kustomization: bool,
+    rules: &MirrorRules,
+    pins: Option<&Pins>,
+) -> Result<(String, Vec<ImageUse>)> {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
-        let rewritten = chunk.visit(&mut uses, &mut |spot| {
+        let rewritten = chunk.visit(kustomization, &mut uses, &mut |spot| {
             let Ok(parsed) = parse_use(spot.image, spot.place) else {
                 return Ok((None, false));
             };
@@ -150,15 +175,21 @@ pub fn decode_stream(text: &str) -> Vec<Result<Value>> {
 
 /// Every image reference of the stream, as written (no rules applied).
 pub fn images_in_stream(text: &str) -> Result<Vec<ImageUse>> {
+    images_in_text(text, false)
+}
+
+/// [`images_in_stream`]; with `kustomization`, the document is a kustomization file's (whatever its `kind:`).
+fn images_in_text(text: &str, kustomization: bool) -> Result<Vec<ImageUse>> {
     let mut uses = Vec::new();
     for chunk in split_stream(text) {
-        chunk.visit(&mut uses, &mut |_| Ok((None, false)))?;
+        chunk.visit(kustomization, &mut uses, &mut |_| Ok((None, false)))?;
     }
     Ok(uses)
 }
 
-/// Every image reference of the `*.yaml`/`*.yml` files below `dir`, in path
-/// order, each with its file.
+/// Every image reference of the `*.yaml`/`*.yml` and `Kustomization` files
+/// below `dir`, in path order, each with its file (kustomization files read
+/// as [`rewrite_file`] reads them).
 ///
 /// Documents that are not Kubernetes objects contribute nothing; a file
 /// whose workload is not valid YAML is an error naming it. Helm chart templates (the
@@ -176,13 +207,15 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<ImageUse>> {
         let is_yaml = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e == "yaml" || e == "yml");
+            .is_some_and(|e| e == "yaml" || e == "yml")
+            || is_kustomization_file(path);
         if !entry.file_type().is_file() || !is_yaml {
             continue;
         }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read it as UTF-8 text", path.display()))?;
-        let found = images_in_stream(&text).with_context(|| format!("{}", path.display()))?;
+        let found = images_in_text(&text, is_kustomization_file(path))
+            .with_context(|| format!("{}", path.display()))?;
         uses.extend(found.into_iter().map(|u| ImageUse {
             file: Some(path.to_path_buf()),
             ..u
@@ -366,8 +399,10 @@ impl Chunk<'_> {
     /// the document when `f` replaced one. Empty and null documents and
     /// CustomResourceDefinitions (most of a chart's bytes; the YAML reader is
     /// stricter than Go's in rare corners of their descriptions) are not read.
+    /// With `kustomization`, the document is a kustomization file's (whatever its `kind:`).
     fn visit(
         &self,
+        kustomization: bool,
         uses: &mut Vec<ImageUse>,
         f: &mut Replace<'_>,
     ) -> Result<Option<Rewritten>> {
@@ -417,7 +452,11 @@ impl Chunk<'_> {
             }
             Err(e) => bail!("{}: {}", self.describe(), e.message),
         };
-        recognize::visit_object(&mut doc, &mut record)?;
+        if kustomization {
+            recognize::visit_kustomization(&mut doc, &mut record)?;
+        } else {
+            recognize::visit_object(&mut doc, &mut record)?;
+        }
         Ok(changed.then_some(Rewritten::Value(doc)))
     }
 
@@ -948,6 +987,94 @@ spec: {containers: [{name: a, image: busybox}]}
             .map(|u| u.image)
             .collect();
         assert_eq!(again, [mirrored("nginx"), mirrored("busybox")]);
+    }
+
+    /// A kustomization's `images[]` names are mapped exactly as the images
+    /// of its bases, so kustomize's textual match still happens after the
+    /// rewrite; `newName` is mapped too, `newTag` and `digest` stay.
+    #[test]
+    fn kustomization_images_are_mapped_like_the_bases() {
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let kustomization = format!(
+            "resources: [deployment.yaml]
+images:
+  - name: gcr.io/ml-pipeline/api-server
+    newTag: 2.1.0
+  - name: kubeflow/training-operator
+    newName: docker.io/kubeflow/training-operator
+  - name: nginx
+    newName: ghcr.io/example/nginx
+    digest: {digest}
+  - name: private.example.com/team/app
+    newTag: '2'
+  - name: registry.example.com/deploykf/ghcr.io/x/y
+    newName: '{{{{ not an image }}}}'
+"
+        );
+        let base = "kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: a, image: 'gcr.io/ml-pipeline/api-server:dummy'}
+        - {name: b, image: 'kubeflow/training-operator:v1'}
+        - {name: c, image: nginx}
+";
+        let r = rules("  exclude: [private.example.com]\n");
+        let path = Path::new("x/kustomization.yaml");
+        let (out, uses) = rewrite_file(path, &kustomization, &r, None).unwrap();
+        let out = gomplate::yaml::decode(&out).unwrap();
+        let entries: Vec<_> = out.as_map().unwrap()["images"].as_list().unwrap().iter().map(|e| e.as_map().unwrap().clone()).collect();
+        let get = |i: usize, key: &str| entries[i].get(key).and_then(Value::as_str).map(str::to_string);
+        assert_eq!(get(0, "name"), Some(format!("{MIRROR}/gcr.io/ml-pipeline/api-server")));
+        assert_eq!(get(0, "newTag").as_deref(), Some("2.1.0"));
+        assert_eq!(get(1, "name"), Some(format!("{MIRROR}/docker.io/kubeflow/training-operator")));
+        assert_eq!(get(1, "newName"), get(1, "name"));
+        assert_eq!(get(2, "name"), Some(format!("{MIRROR}/docker.io/library/nginx")));
+        assert_eq!(get(2, "newName"), Some(format!("{MIRROR}/ghcr.io/example/nginx")));
+        assert_eq!(get(2, "digest"), Some(digest.clone()));
+        assert_eq!(get(3, "name").as_deref(), Some("private.example.com/team/app"), "excluded");
+        assert_eq!(get(4, "newName").as_deref(), Some("{{ not an image }}"), "not a reference: left alone");
+        assert_eq!(
+            summary(&uses)[..2],
+            [
+                ("Kustomization".into(), "images[0].name".into(), "gcr.io/ml-pipeline/api-server".into(), get(0, "name")),
+                ("Kustomization".into(), "images[1].name".into(), "kubeflow/training-operator".into(), get(1, "name")),
+            ]
+        );
+        assert!(uses.iter().all(|u| u.place == Place::Kustomization), "{uses:?}");
+        check(&uses, &r).unwrap();
+
+        // Each base image, rewritten, is its entry's rewritten name with the base's tag.
+        let (_, base_uses) = rewrite_stream(base, &r, None).unwrap();
+        for (u, i) in base_uses.iter().zip(0..) {
+            let tag = u.image.split_once(':').map(|(_, t)| format!(":{t}")).unwrap_or_default();
+            assert_eq!(u.mirrored, get(i, "name").map(|n| n + &tag));
+        }
+
+        // Only a kustomization file, or a kustomize.config.k8s.io kind, is read as one.
+        let (same, none) = rewrite_stream(&kustomization, &r, None).unwrap();
+        assert_eq!((same, none.len()), (kustomization.clone(), 0));
+        let typed = format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n{kustomization}");
+        let (_, typed_uses) = rewrite_stream(&typed, &r, None).unwrap();
+        assert_eq!(fields(&typed_uses), fields(&uses));
+        let flux = format!("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n{kustomization}");
+        assert!(images_in_stream(&flux).unwrap().is_empty());
+        let (_, kind_only) = rewrite_file(path, &format!("kind: Kustomization\n{kustomization}"), &r, None).unwrap();
+        assert_eq!(fields(&kind_only), fields(&uses));
+
+        // A lock pins no entry: kustomize keeps the digest apart from the name.
+        let mut lock = crate::mirror::lock::Lock::default();
+        let api = ImageRef::parse("gcr.io/ml-pipeline/api-server").unwrap();
+        lock.insert(&api, r.rewrite_image(&api).unwrap(), digest.clone());
+        let (_, pinned) = rewrite_file(path, &kustomization, &r, Some(&lock.pins())).unwrap();
+        assert!(pinned.iter().all(|u| !u.pinned) && unpinned(&pinned, &r).is_empty());
+
+        // scan_dir reads the third name kustomize accepts too.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Kustomization"), &kustomization).unwrap();
+        assert_eq!(fields(&scan_dir(dir.path()).unwrap()), fields(&uses));
     }
 
     #[test]

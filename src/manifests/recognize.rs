@@ -20,7 +20,11 @@
 //!   inside strings holding YAML or JSON (ConfigMap data: `katib-config`,
 //!   `trial-templates`, the injector's `values`), read the same way;
 //! - [`Place::Text`]: strings that are not YAML or JSON (Go/Helm templates
-//!   such as the injector's `config`), read line by line for `image: REF`.
+//!   such as the injector's `config`), read line by line for `image: REF`;
+//! - [`Place::Kustomization`]: a kustomization's `images[]` entries
+//!   ([`visit_kustomization`]), the `name` kustomize matches container images
+//!   by and the `newName` it writes in their place, so that a rewrite of the
+//!   bases and of these names by the same rules keeps every match.
 //!
 //! Templated strings (`{{`, `$`), URLs, `auto` and prose are left alone
 //! outside pod specs. A rewrite inside a string replaces only the reference's
@@ -51,12 +55,16 @@ pub enum Place {
     /// `proxy.image` + `tag`): mapped like an image, but only its prefix is
     /// written, so it cannot carry a digest.
     Composed,
+    /// A kustomization's `images[].name` or `images[].newName`: an image
+    /// name without tag (kustomize keeps `newTag` and `digest` apart), mapped
+    /// and checked like an image.
+    Kustomization,
 }
 
 impl Place {
     /// Whether a digest-pinned reference can be written here.
     pub fn can_pin(self) -> bool {
-        !matches!(self, Place::Prefix | Place::Composed)
+        !matches!(self, Place::Prefix | Place::Composed | Place::Kustomization)
     }
 }
 
@@ -96,10 +104,42 @@ pub fn visit_object(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
         }
         return Ok(());
     }
+    let is_kustomization = matches!(kind.as_str(), "Kustomization" | "Component")
+        && map.get("apiVersion").and_then(Value::as_str).is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"));
+    if is_kustomization {
+        return visit_kustomization(doc, f);
+    }
     let resource = resource_name(&kind, map);
     let mut ctx = Ctx { resource: &resource, skip: BTreeSet::new(), swaps: Vec::new(), f };
     for (path, holder) in pod_spec_paths(&kind) {
         walk_path(doc, path, String::new(), *holder, &mut ctx)?;
+    }
+    walk_any(doc, "", &mut ctx)
+}
+
+/// Visits the images of a kustomization (a `kustomize.config.k8s.io`
+/// Kustomization or Component, or the document of a kustomization file,
+/// which needs no `kind:`):
+/// each `images[]` entry's `name` and `newName` ([`Place::Kustomization`]),
+/// then image keys anywhere else (inline patches) as in any object.
+/// Kustomize compares `name` with container images as written, so it must be
+/// mapped exactly as the bases' images are; `newTag` and `digest` stay.
+pub fn visit_kustomization(doc: &mut Value, f: &mut Visit<'_>) -> Result<()> {
+    let Some(map) = doc.as_map() else {
+        return Ok(());
+    };
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("Kustomization").to_string();
+    let resource = if map.contains_key("metadata") { resource_name(&kind, map) } else { kind };
+    let mut ctx = Ctx { resource: &resource, skip: BTreeSet::new(), swaps: Vec::new(), f };
+    if let Some(entries) = map_mut(doc).and_then(|m| m.get_mut("images")).and_then(list_mut) {
+        for (i, entry) in entries.iter_mut().enumerate() {
+            let Some(entry) = map_mut(entry) else { continue };
+            for key in ["name", "newName"] {
+                if let Some(slot) = entry.get_mut(key) {
+                    ctx.slot(slot, &format!("images[{i}].{key}"), Place::Kustomization)?;
+                }
+            }
+        }
     }
     walk_any(doc, "", &mut ctx)
 }

@@ -88,7 +88,8 @@ pub fn load_lock(rules: &MirrorRules, base: Option<&Path>) -> Result<Option<Lock
 /// Rewrites the image references of every YAML manifest below `dir` (Helm chart
 /// templates excluded, see [`manifests::scan_dir`]) by `rules`, pinned by
 /// `lock` when given, writing the files that change; returns every image
-/// found, each with its file.
+/// found, each with its file. Kustomizations' `images[]` names are rewritten
+/// by the same rules as the bases they retag ([`manifests::rewrite_file`]).
 pub fn rewrite_dir(dir: &Path, rules: &MirrorRules, lock: Option<&Lock>) -> Result<Vec<ImageUse>> {
     let pins = lock.map(Lock::pins);
     let mut uses = Vec::new();
@@ -97,7 +98,7 @@ pub fn rewrite_dir(dir: &Path, rules: &MirrorRules, lock: Option<&Lock>) -> Resu
     for file in files {
         let text = std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read it", file.display()))?;
         let (rewritten, found) =
-            manifests::rewrite_stream(&text, rules, pins.as_ref()).with_context(|| format!("{}", file.display()))?;
+            manifests::rewrite_file(&file, &text, rules, pins.as_ref()).with_context(|| format!("{}", file.display()))?;
         if rewritten != text {
             std::fs::write(&file, &rewritten).with_context(|| format!("cannot write '{}'", file.display()))?;
         }
