@@ -65,6 +65,29 @@ impl Site {
         (out, stderr)
     }
 
+    /// The lock `mirror --write-lock` writes for the images of `list` (in the
+    /// site's folder), copied from the plain-HTTP registry `source` under the
+    /// site's rules.
+    fn mirror_lock(&self, source: &str, list: &str) -> String {
+        let lock = self.path("mirror.lock");
+        let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+            .args(["mirror", "--insecure-registry", source, "--images-file"])
+            .arg(self.path(list))
+            .arg("--mirror")
+            .arg(self.path("mirror.yaml"))
+            .arg("--authfile")
+            .arg(self.path("auth.json"))
+            .arg("--write-lock")
+            .arg(&lock)
+            .env("SSL_CERT_FILE", self.registry.ca_pem_path().unwrap())
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "mirror --write-lock: {}", String::from_utf8_lossy(&out.stderr));
+        fs::read_to_string(lock).unwrap()
+    }
+
     /// `skopeo inspect --raw` of `reference` in the registry; `None` when absent.
     fn raw(&self, reference: &str) -> Option<Vec<u8>> {
         let out = Command::new(&self.skopeo)
@@ -324,14 +347,23 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
     assert!(stderr.contains(&format!("blob {} (of {host}/deploykf/other:2.0", digest(&base))), "{stderr}");
     let (out, stderr) = site.push(&old, &[]);
     assert!(out.status.success(), "{stderr}");
-    let (out, stderr) = site.push(&delta, &[]);
+    let lock = site.path("bundle.lock");
+    let (out, stderr) = site.push(&delta, &["--write-lock", lock.to_str().unwrap()]);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("2 pushed, 1 already present"), "{stderr}");
+    let lock_text = fs::read_to_string(&lock).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(&lock_text).unwrap();
     for (name, want) in [("app:2.0", &app2), ("multi:1.0", &multi), ("other:2.0", &other)] {
         // The rules write the source's host:port as host_port in the path.
-        let raw = site.raw(&format!("mirror/{}/deploykf/{name}", host.replace(':', "_"))).unwrap_or_else(|| panic!("{name} is missing:\n{stderr}"));
+        let target = format!("mirror/{}/deploykf/{name}", host.replace(':', "_"));
+        let raw = site.raw(&target).unwrap_or_else(|| panic!("{name} is missing:\n{stderr}"));
         assert_eq!(&digest(&raw), want, "{name}");
+        let entry = &lock["images"][format!("{host}/deploykf/{name}")];
+        assert_eq!(entry["digest"], want.as_str(), "{name}: {lock}");
+        assert_eq!(entry["mirrored"], format!("{}/{target}", site.registry.host()).as_str(), "{name}: {lock}");
     }
+    assert_eq!(lock["images"].as_object().unwrap().len(), 3, "{lock}");
+    assert_eq!(site.mirror_lock(&host, "delta.tar.txt"), lock_text, "the lock mirror --write-lock writes");
 }
 
 /// `bundle create --platform` keeps the index and declares the other

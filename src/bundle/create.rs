@@ -9,7 +9,8 @@
 //! so an interrupted run resumes. Then the tar is written in its fixed order
 //! from that folder, hashed on the way, into `FILE.partial` (or
 //! `FILE.partNNN.partial` with `--max-size`), renamed when complete; the blob
-//! folder is removed on success. Memory stays bounded: blobs are never held
+//! folder is removed on success. A delta (`--since`) stores no blob of its
+//! base, manifests included: those are listed as external. Memory stays bounded: blobs are never held
 //! whole (charts and generator manifests, which are small, are).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -132,11 +133,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         if !stored_zips.insert(digest.clone()) {
             continue;
         }
-        if known.contains(&digest) {
-            collector.external.lock().unwrap().insert(digest.clone());
-        } else {
-            collector.keep(&digest, size);
-        }
+        collector.keep_unless_known(&digest, size);
         let title = zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let artifact = collector.artifact(format::GENERATOR_TYPE, &digest, size, &title)?;
         entries.push(descriptor(format::OCI_MANIFEST, &artifact.digest, artifact.bytes.len() as u64, &format::generator_ref(version), Kind::Generator));
@@ -148,13 +145,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     // The bundle manifest's own artifact (written below) has the empty config
     // too: stored and counted like every blob (external in a delta whose base
     // has it), also when no generator brought it.
-    let empty = sha256_digest(format::OCI_EMPTY_JSON);
-    if known.contains(&empty) {
-        collector.external.lock().unwrap().insert(empty);
-    } else {
-        cache.store_bytes(format::OCI_EMPTY_JSON, &empty)?;
-        collector.keep(&empty, format::OCI_EMPTY_JSON.len() as u64);
-    }
+    collector.store_unless_known(format::OCI_EMPTY_JSON, &sha256_digest(format::OCI_EMPTY_JSON))?;
     let content = collector.content.lock().unwrap().clone();
     manifest.blobs = format::Blobs {
         count: content.len() as u64,
@@ -415,11 +406,29 @@ impl Collector<'_> {
         self.content.lock().unwrap().insert(digest.to_string(), size);
     }
 
+    /// Counts a blob already in the blob folder as content, or as external
+    /// when the base holds it; `false` for external.
+    fn keep_unless_known(&self, digest: &str, size: u64) -> bool {
+        if self.known.contains(digest) {
+            self.external.lock().unwrap().insert(digest.to_string());
+            return false;
+        }
+        self.keep(digest, size);
+        true
+    }
+
+    /// Stores `bytes` (of `digest`) unless the base holds them (external then).
+    fn store_unless_known(&self, bytes: &[u8], digest: &str) -> Result<()> {
+        if self.keep_unless_known(digest, bytes.len() as u64) {
+            self.cache.store_bytes(bytes, digest)?;
+        }
+        Ok(())
+    }
+
     /// An artifact manifest (empty config, one layer), stored; returns it.
     fn artifact(&self, artifact_type: &str, digest: &str, size: u64, title: &str) -> Result<RawManifest> {
         let empty = sha256_digest(format::OCI_EMPTY_JSON);
-        self.cache.store_bytes(format::OCI_EMPTY_JSON, &empty)?;
-        self.keep(&empty, format::OCI_EMPTY_JSON.len() as u64);
+        self.store_unless_known(format::OCI_EMPTY_JSON, &empty)?;
         let doc = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": format::OCI_MANIFEST,
@@ -429,18 +438,18 @@ impl Collector<'_> {
         });
         let bytes = bytes::Bytes::from(serde_json::to_vec(&doc).expect("a JSON value serialises"));
         let digest = sha256_digest(&bytes);
-        self.cache.store_bytes(&bytes, &digest)?;
-        if artifact_type != format::BUNDLE_MANIFEST_TYPE {
-            self.keep(&digest, bytes.len() as u64);
+        if artifact_type == format::BUNDLE_MANIFEST_TYPE {
+            // Written apart from the blobs counted (its own JSON names them).
+            self.cache.store_bytes(&bytes, &digest)?;
+        } else {
+            self.store_unless_known(&bytes, &digest)?;
         }
         Ok(RawManifest { bytes, media_type: format::OCI_MANIFEST.into(), digest })
     }
 
-    /// Stores a manifest fetched from a registry (always, even in a delta).
+    /// Stores a manifest fetched from a registry, unless the base holds it.
     fn keep_manifest(&self, manifest: &RawManifest) -> Result<(), Failure> {
-        self.cache.store_bytes(&manifest.bytes, &manifest.digest).map_err(|e| Failure::fatal(format!("{e:#}")))?;
-        self.keep(&manifest.digest, manifest.bytes.len() as u64);
-        Ok(())
+        self.store_unless_known(&manifest.bytes, &manifest.digest).map_err(|e| Failure::fatal(format!("{e:#}")))
     }
 
     /// One image (pulled from `alias` when given): its manifest or index
@@ -547,7 +556,7 @@ impl Collector<'_> {
     /// (unless the blob folder has it).
     async fn blob(&self, r: &ImageRef, digest: &str, size: u64) -> Result<(), Failure> {
         if self.known.contains(digest) {
-            self.external.lock().unwrap().insert(digest.to_string());
+            self.keep_unless_known(digest, size);
             return Ok(());
         }
         if format::blob_path(digest).is_none() {
@@ -613,13 +622,7 @@ impl Collector<'_> {
         let (archive, version) = charts::download(http, self.client.timeouts(), job).await?;
         let (config, manifest) = charts::chart_manifest(&archive)?;
         for blob in [&archive, &config] {
-            let digest = sha256_digest(blob);
-            if self.known.contains(&digest) {
-                self.external.lock().unwrap().insert(digest);
-            } else {
-                self.cache.store_bytes(blob, &digest)?;
-                self.keep(&digest, blob.len() as u64);
-            }
+            self.store_unless_known(blob, &sha256_digest(blob))?;
         }
         self.keep_manifest(&manifest).map_err(|e| anyhow!("{e}"))?;
         let tag = charts::chart_tags(&version).remove(0);
