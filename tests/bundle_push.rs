@@ -6,7 +6,8 @@
 //! pushes once the base is there), a flipped byte is found by `verify` and
 //! refused by `push`; and a delta written by `bundle create --since` pushes
 //! onto the registry holding its base (a blob of a new repository mounted
-//! from another); a `--platform` bundle pushes the reduced index `mirror
+//! from another, a manifest of the base tagged anew) and `--write-lock`
+//! writes the lock `mirror --write-lock` writes; a `--platform` bundle pushes the reduced index `mirror
 //! --platform` pushes; a bundle missing its last part or no tar at all is
 //! refused naming the file. Skipped (with a message) when docker-registry,
 //! htpasswd, openssl or skopeo are missing.
@@ -314,7 +315,9 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
     let pusher = Pusher::new(&source.host(), None);
     let base = random_layer(11, 256 << 10);
     let host = source.host();
-    pusher.push_image("deploykf/app", "1.0", &[&base, &random_layer(12, 32 << 10)], ("linux", "amd64"), false);
+    let app1 = pusher.push_image("deploykf/app", "1.0", &[&base, &random_layer(12, 32 << 10)], ("linux", "amd64"), false);
+    // The same manifest under a new tag: the delta stores nothing of it.
+    assert_eq!(pusher.push_image("deploykf/app", "1.0-lts", &[&base, &random_layer(12, 32 << 10)], ("linux", "amd64"), false), app1);
     let multi = pusher.push_multi_arch("deploykf/multi", "1.0", &[&base], 13);
     let app2 = pusher.push_image("deploykf/app", "2.0", &[&base, &random_layer(14, 32 << 10)], ("linux", "amd64"), false);
     let other = pusher.push_image("deploykf/other", "2.0", &[&base], ("linux", "amd64"), true);
@@ -336,7 +339,7 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
     };
     let old = create("old.tar", &["deploykf/app:1.0", "deploykf/multi:1.0"], &[]);
     let old_arg = old.display().to_string();
-    let delta = create("delta.tar", &["deploykf/app:2.0", "deploykf/multi:1.0", "deploykf/other:2.0"], &["--since", &old_arg]);
+    let delta = create("delta.tar", &["deploykf/app:1.0-lts", "deploykf/app:2.0", "deploykf/multi:1.0", "deploykf/other:2.0"], &["--since", &old_arg]);
 
     for file in [&old, &delta] {
         let (out, stdout, stderr) = run(&["bundle", "verify"], file);
@@ -345,15 +348,17 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
     let (out, stderr) = site.push(&delta, &[]);
     assert!(!out.status.success(), "the base is not in the registry yet: {stderr}");
     assert!(stderr.contains(&format!("blob {} (of {host}/deploykf/other:2.0", digest(&base))), "{stderr}");
+    assert!(stderr.contains(&format!("manifest {app1} (of {host}/deploykf/app:1.0-lts")), "{stderr}");
+    assert!(site.raw(&format!("mirror/{}/deploykf/app:2.0", host.replace(':', "_"))).is_none(), "nothing pushed");
     let (out, stderr) = site.push(&old, &[]);
     assert!(out.status.success(), "{stderr}");
     let lock = site.path("bundle.lock");
     let (out, stderr) = site.push(&delta, &["--write-lock", lock.to_str().unwrap()]);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("2 pushed, 1 already present"), "{stderr}");
+    assert!(stderr.contains("3 pushed, 1 already present"), "{stderr}");
     let lock_text = fs::read_to_string(&lock).unwrap();
     let lock: serde_json::Value = serde_json::from_str(&lock_text).unwrap();
-    for (name, want) in [("app:2.0", &app2), ("multi:1.0", &multi), ("other:2.0", &other)] {
+    for (name, want) in [("app:1.0-lts", &app1), ("app:2.0", &app2), ("multi:1.0", &multi), ("other:2.0", &other)] {
         // The rules write the source's host:port as host_port in the path.
         let target = format!("mirror/{}/deploykf/{name}", host.replace(':', "_"));
         let raw = site.raw(&target).unwrap_or_else(|| panic!("{name} is missing:\n{stderr}"));
@@ -362,7 +367,7 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
         assert_eq!(entry["digest"], want.as_str(), "{name}: {lock}");
         assert_eq!(entry["mirrored"], format!("{}/{target}", site.registry.host()).as_str(), "{name}: {lock}");
     }
-    assert_eq!(lock["images"].as_object().unwrap().len(), 3, "{lock}");
+    assert_eq!(lock["images"].as_object().unwrap().len(), 4, "{lock}");
     assert_eq!(site.mirror_lock(&host, "delta.tar.txt"), lock_text, "the lock mirror --write-lock writes");
 }
 
@@ -387,11 +392,14 @@ fn a_platform_filtered_bundle_pushes_the_index_mirror_would() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (out, stderr) = site.push(&file, &[]);
+    let lock = site.path("amd64.lock");
+    let (out, stderr) = site.push(&file, &["--write-lock", lock.to_str().unwrap()]);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("platform linux/arm64 is not in the bundle"), "{stderr}");
     let pushed = site.raw(&format!("mirror/{}/deploykf/multi:1.0", host.replace(':', "_"))).unwrap();
     assert_ne!(digest(&pushed), multi, "a reduced index has a digest of its own");
+    let lock: serde_json::Value = serde_json::from_slice(&fs::read(lock).unwrap()).unwrap();
+    assert_eq!(lock["images"][format!("{host}/deploykf/multi:1.0")]["digest"], digest(&pushed).as_str(), "the lock names the index pushed");
     let index: serde_json::Value = serde_json::from_slice(&pushed).unwrap();
     let arches: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["platform"]["architecture"].as_str().unwrap()).collect();
     assert_eq!(arches, ["amd64"]);
