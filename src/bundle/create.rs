@@ -26,6 +26,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::format::{self, BundleManifest, Descriptor, Kind};
+use super::read::{Bundle, HashingReader};
 use super::tar::TarWriter;
 use crate::mirror::config::MirrorRules;
 use crate::registry::copy::charts::{self, ChartJob};
@@ -264,49 +265,20 @@ fn chart_list(lists: &[(String, String)]) -> Result<Vec<ChartJob>> {
 /// its `deploykf-bundle.json`) and how the delta records it.
 fn read_base(path: &Path) -> Result<(BundleManifest, format::Base)> {
     let shown = path.display();
-    let (base, files) = format::files(path).with_context(|| format!("--since {shown}"))?;
+    let (_, files) = format::files(path).with_context(|| format!("--since {shown}"))?;
     let mut head = [0u8; 1];
     File::open(&files[0]).and_then(|mut f| f.read(&mut head)).with_context(|| format!("--since {shown}: cannot read it"))?;
-    let (json, sha256) = if head[0] == b'{' {
-        (std::fs::read(&files[0]).with_context(|| format!("--since {shown}: cannot read it"))?, None)
-    } else {
-        let mut reader = HashingReader { inner: format::Stream::new(files), hasher: Sha256::new() };
-        let json = manifest_entry(&mut reader).with_context(|| format!("--since {}: not a bundle", base.display()))?;
-        std::io::copy(&mut reader, &mut std::io::sink()).with_context(|| format!("--since {}: cannot read it", base.display()))?;
-        (json, Some(format!("{:x}", reader.hasher.finalize())))
-    };
+    if head[0] != b'{' {
+        let bundle = Bundle::open(path).with_context(|| format!("--since {shown}"))?;
+        let mut reader = HashingReader::new(&bundle.parts);
+        std::io::copy(&mut reader, &mut std::io::sink()).with_context(|| format!("--since {shown}: cannot read it"))?;
+        let sha256 = Some(reader.finish().0);
+        return Ok((bundle.manifest, format::Base { sha256, manifest: bundle.manifest_digest }));
+    }
+    let json = crate::user_input::read_file(&files[0], "--since bundle manifest")?;
     let manifest: BundleManifest =
-        serde_json::from_slice(&json).with_context(|| format!("--since {shown}: its {} is not a bundle manifest", format::BUNDLE_MANIFEST))?;
-    let digest = sha256_digest(&json);
-    Ok((manifest, format::Base { sha256, manifest: digest }))
-}
-
-/// The `deploykf-bundle.json` entry of a bundle tar (one of its first entries).
-fn manifest_entry(reader: &mut impl Read) -> Result<Vec<u8>> {
-    let mut archive = tar::Archive::new(reader);
-    for entry in archive.entries()?.take(3) {
-        let entry = entry?;
-        if entry.path()?.as_os_str() == format::BUNDLE_MANIFEST {
-            let mut json = Vec::new();
-            entry.take(64 << 20).read_to_end(&mut json)?;
-            return Ok(json);
-        }
-    }
-    bail!("no {} among its first entries", format::BUNDLE_MANIFEST)
-}
-
-/// A reader hashing what passes through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
+        serde_json::from_str(&json).with_context(|| format!("--since {shown}: not a {} (nor a bundle)", format::BUNDLE_MANIFEST))?;
+    Ok((manifest, format::Base { sha256: None, manifest: sha256_digest(json.as_bytes()) }))
 }
 
 /// The blob folder beside the output: verified blobs named by their digest.

@@ -24,8 +24,9 @@ is never committed and the push fails naming it and the bundle file. What the ta
 has is skipped (a re-run uploads nothing), blobs shared between repositories are mounted.
 
 A delta bundle (`bundle create --since OLD`) stores only what OLD lacked: the rest must be in
-the target already (OLD pushed before). When it is not, the push fails before sending
-anything, listing every missing digest.
+the target already (OLD pushed before). An image whose manifest OLD holds is tagged from the
+manifest the target holds by digest. When something is missing, the push fails before
+sending anything, listing every missing digest.
 
 FILE is the bundle, or its first part FILE.part000: parts are read as one file, never joined.
 
