@@ -473,6 +473,12 @@ fn bad_input_is_refused_before_anything_is_fetched() {
     fs::write(dir.path().join("ok.txt"), "ok.example/a:1\n").unwrap();
     let e = run(&["--images-file", "ok.txt", "-o", "x.tar", "--since", "missing.tar"]);
     assert!(e.contains("--since missing.tar") && e.contains("missing.tar.part000"), "{e}");
+    fs::write(dir.path().join("junk.tar"), "no tar\n".repeat(200)).unwrap();
+    let e = run(&["--images-file", "ok.txt", "-o", "x.tar", "--since", "junk.tar"]);
+    assert!(e.contains("--since: junk.tar: not a bundle"), "{e}");
+    fs::write(dir.path().join("cut.json"), "{\"schemaVersion\": 1,\n").unwrap();
+    let e = run(&["--images-file", "ok.txt", "-o", "x.tar", "--since", "cut.json"]);
+    assert!(e.contains("--since cut.json: not a deploykf-bundle.json"), "{e}");
     assert!(!Path::new(&dir.path().join("x.tar")).exists());
 }
 

@@ -269,7 +269,7 @@ fn read_base(path: &Path) -> Result<(BundleManifest, format::Base)> {
     let mut head = [0u8; 1];
     File::open(&files[0]).and_then(|mut f| f.read(&mut head)).with_context(|| format!("--since {shown}: cannot read it"))?;
     if head[0] != b'{' {
-        let bundle = Bundle::open(path).with_context(|| format!("--since {shown}"))?;
+        let bundle = Bundle::open(path).context("--since")?;
         let mut reader = HashingReader::new(&bundle.parts);
         std::io::copy(&mut reader, &mut std::io::sink()).with_context(|| format!("--since {shown}: cannot read it"))?;
         let sha256 = Some(reader.finish().0);
