@@ -10,8 +10,9 @@
 //! from that folder, hashed on the way, into `FILE.partial` (or
 //! `FILE.partNNN.partial` with `--max-size`), renamed when complete; the blob
 //! folder is removed on success. A delta (`--since`) stores no blob of its
-//! base, manifests included: those are listed as external. Memory stays bounded: blobs are never held
-//! whole (charts and generator manifests, which are small, are).
+//! base, manifests included: those are listed as external. Memory stays
+//! bounded: blobs are never held whole (charts and generator manifests, which
+//! are small, are).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
@@ -378,7 +379,7 @@ impl Collector<'_> {
         self.content.lock().unwrap().insert(digest.to_string(), size);
     }
 
-    /// Counts a blob already in the blob folder as content, or as external
+    /// Counts a blob (already in the blob folder) as content, or as external
     /// when the base holds it; `false` for external.
     fn keep_unless_known(&self, digest: &str, size: u64) -> bool {
         if self.known.contains(digest) {
@@ -528,7 +529,7 @@ impl Collector<'_> {
     /// (unless the blob folder has it).
     async fn blob(&self, r: &ImageRef, digest: &str, size: u64) -> Result<(), Failure> {
         if self.known.contains(digest) {
-            self.keep_unless_known(digest, size);
+            self.external.lock().unwrap().insert(digest.to_string());
             return Ok(());
         }
         if format::blob_path(digest).is_none() {

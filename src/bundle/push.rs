@@ -10,10 +10,10 @@
 //! 2. Check: a unit whose tags already name its manifest is skipped whole.
 //!    Every digest the bundle does not store (the base of a delta, platforms
 //!    left out) must be in the target repository (a top manifest of the base:
-//!    by digest, then fetched from there and put under the tags), or mountable from another
-//!    repository of the push using it; an index child of a platform the
-//!    bundle left out is dropped from the pushed index instead (a reduced
-//!    index, as `mirror --platform` pushes). Anything missing fails the push,
+//!    by digest, then fetched from there and put under the tags), or
+//!    mountable from another repository of the push using it; an index child
+//!    of a platform the bundle left out is dropped from the pushed index
+//!    instead (a reduced index, as `mirror --platform` pushes). Anything missing fails the push,
 //!    listing every digest, before a blob or manifest is sent.
 //! 3. Blobs, `jobs` at a time in the file's order: a blob the target
 //!    repository has is skipped (`HEAD`); one pushed to another repository in
