@@ -400,6 +400,26 @@ fn a_platform_filtered_bundle_pushes_the_index_mirror_would() {
     assert_ne!(digest(&pushed), multi, "a reduced index has a digest of its own");
     let lock: serde_json::Value = serde_json::from_slice(&fs::read(lock).unwrap()).unwrap();
     assert_eq!(lock["images"][format!("{host}/deploykf/multi:1.0")]["digest"], digest(&pushed).as_str(), "the lock names the index pushed");
+
+    // A delta of the same platform since that bundle stores nothing of the
+    // image; its push finds the reduced index the base's push left.
+    let delta = site.path("amd64-delta.tar");
+    let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+        .args(["bundle", "create", "--platform", "linux/amd64", "--insecure-registry", &host, "--images-file"])
+        .arg(site.path("multi.txt"))
+        .arg("--output")
+        .arg(&delta)
+        .arg("--since")
+        .arg(&file)
+        .arg("--authfile")
+        .arg(site.path("auth.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (out, stderr) = site.push(&delta, &["--write-lock", site.path("delta.lock").to_str().unwrap()]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("0 pushed, 1 already present") && stderr.contains("as the index of platforms linux/amd64"), "{stderr}");
+    assert_eq!(fs::read(site.path("delta.lock")).unwrap(), fs::read(site.path("amd64.lock")).unwrap());
     let index: serde_json::Value = serde_json::from_slice(&pushed).unwrap();
     let arches: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["platform"]["architecture"].as_str().unwrap()).collect();
     assert_eq!(arches, ["amd64"]);

@@ -10,7 +10,8 @@
 //! 2. Check: a unit whose tags already name its manifest is skipped whole.
 //!    Every digest the bundle does not store (the base of a delta, platforms
 //!    left out) must be in the target repository (a top manifest of the base:
-//!    by digest, then fetched from there and put under the tags), or
+//!    by digest, then fetched from there and put under the tags; an index of
+//!    a `--platform` base: the reduced index its tags name), or
 //!    mountable from another repository of the push using it; an index child
 //!    of a platform the bundle left out is dropped from the pushed index
 //!    instead (a reduced index, as `mirror --platform` pushes). Anything missing fails the push,
@@ -373,6 +374,12 @@ impl Pusher {
             add(&self.stats.present, 1);
             return Ok(Ok(None));
         }
+        if let Some(reduced) = self.reduced_base_index(&unit, &present).await.map_err(fail)? {
+            eprintln!("present {} (as the index of platforms {} its base was pushed as)", unit.label, unit.platforms.join(", "));
+            self.served.lock().unwrap().insert(unit.label.clone(), reduced);
+            add(&self.stats.present, 1);
+            return Ok(Ok(None));
+        }
         let mut skip = HashSet::new();
         let mut dropped = HashSet::new();
         let mut missing = Vec::new();
@@ -448,6 +455,25 @@ impl Pusher {
             return Ok(Ok(None));
         }
         Ok(Ok(Some(Todo { unit, top, references, skip })))
+    }
+
+    /// For a `--platform` delta whose top index its base holds: the digest
+    /// every tag of `unit` names (`present`) when that is an index of exactly
+    /// the bundle's platforms, the reduced index the base's push put there.
+    async fn reduced_base_index(&self, unit: &Unit, present: &[Option<String>]) -> Result<Option<String>, Failure> {
+        let top = unit.manifests.last().expect("a unit has its top manifest");
+        let Some(Some(digest)) = present.first() else { return Ok(None) };
+        if top.bytes.is_some() || unit.platforms.is_empty() || !is_index_type(&top.media_type) || present.iter().any(|p| p.as_ref() != Some(digest)) {
+            return Ok(None);
+        }
+        let (host, repo) = (unit.host.as_str(), unit.repository.as_str());
+        let what = format!("{host}/{repo}@{digest}");
+        let Some(index) = retry(&what, || self.client.get_manifest(host, repo, digest)).await? else { return Ok(None) };
+        let children = references(&index.bytes).map_err(|e| Failure::fatal(format!("{what}: {e:#}")))?;
+        let mut platforms: Vec<String> = children.iter().filter_map(Child::platform_text).collect();
+        platforms.sort();
+        platforms.dedup();
+        Ok((platforms == unit.platforms).then(|| digest.clone()))
     }
 
     /// Mounts `digest` into `host/repo` from another repository of this push

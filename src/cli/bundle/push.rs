@@ -25,7 +25,8 @@ has is skipped (a re-run uploads nothing), blobs shared between repositories are
 
 A delta bundle (`bundle create --since OLD`) stores only what OLD lacked: the rest must be in
 the target already (OLD pushed before). An image whose manifest OLD holds is tagged from the
-manifest the target holds by digest. When something is missing, the push fails before
+manifest the target holds by digest (or left alone when its tag names the index of the
+bundle's platforms that a push of a --platform OLD wrote). When something is missing, the push fails before
 sending anything, listing every missing digest.
 
 FILE is the bundle, or its first part FILE.part000: parts are read as one file, never joined.
