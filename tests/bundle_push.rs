@@ -345,6 +345,12 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
         let (out, stdout, stderr) = run(&["bundle", "verify"], file);
         assert!(out.status.success(), "{stdout}{stderr}");
     }
+    let (out, stdout, stderr) = run(&["bundle", "inspect", "--output", "json"], &delta);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let in_base: Vec<&str> =
+        report["images"].as_array().unwrap().iter().filter(|i| i["inBase"] == true).map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(in_base, [format!("{host}/deploykf/app:1.0-lts"), format!("{host}/deploykf/multi:1.0")], "{stdout}");
     let (out, stderr) = site.push(&delta, &[]);
     assert!(!out.status.success(), "the base is not in the registry yet: {stderr}");
     assert!(stderr.contains(&format!("blob {} (of {host}/deploykf/other:2.0", digest(&base))), "{stderr}");
