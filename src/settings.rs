@@ -66,6 +66,9 @@ pub enum Cmd {
     Inventory,
     Mirror,
     Verify,
+    /// `bundle create` (`bundle inspect` and `bundle verify` read none).
+    BundleCreate,
+    BundlePush,
 }
 
 #[cfg(test)]
@@ -78,11 +81,13 @@ impl Cmd {
             Cmd::Inventory => "images, charts",
             Cmd::Mirror => "mirror",
             Cmd::Verify => "verify",
+            Cmd::BundleCreate => "bundle create",
+            Cmd::BundlePush => "bundle push",
         }
     }
 }
 
-use Cmd::{Generate, Inventory, Mirror, Plugin, PullSecret, Verify};
+use Cmd::{BundleCreate, BundlePush, Generate, Inventory, Mirror, Plugin, PullSecret, Verify};
 
 /// One environment variable the binary reads.
 #[derive(Debug)]
@@ -94,7 +99,7 @@ pub struct Variable {
     pub commands: &'static [Cmd],
 }
 
-const TOOLS: &[Cmd] = &[Plugin, Inventory, Mirror, Verify];
+const TOOLS: &[Cmd] = &[Plugin, Inventory, Mirror, Verify, BundleCreate];
 
 /// Every variable the binary reads, in the order `--help` and the README list them.
 pub const VARIABLES: &[Variable] = &[
@@ -124,13 +129,13 @@ pub const VARIABLES: &[Variable] = &[
         name: RELEASES_URL_ENV,
         meaning: "a mirror of github.com/deployKF/deployKF/releases/download for --source-version and \
                   source_version (zips fetched from URL/vVERSION/)",
-        commands: &[Generate, Plugin, Inventory, Mirror, Verify],
+        commands: &[Generate, Plugin, Inventory, Mirror, Verify, BundleCreate],
     },
     Variable {
         name: MIRROR_CONFIG_ENV,
         meaning: "a file with a top-level 'mirror:' section (site-wide private mirrors; --mirror and a 'mirror:' \
                   key in the values win over it)",
-        commands: &[Generate, Plugin, Inventory, PullSecret, Verify],
+        commands: &[Generate, Plugin, Inventory, PullSecret, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: MIRROR_ENFORCE_ENV,
@@ -171,60 +176,60 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "HELM_REGISTRY_CONFIG",
         meaning: "docker config.json with the chart registries' credentials (also the last credentials file of \
-                  mirror and pull-secret)",
-        commands: &[Plugin, Inventory, Mirror, PullSecret, Verify],
+                  mirror, pull-secret and bundle)",
+        commands: &[Plugin, Inventory, Mirror, PullSecret, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: "SSL_CERT_FILE",
         meaning: "extra CA certificates (PEM) to trust for registries",
-        commands: &[Plugin, Inventory, Mirror, Verify],
+        commands: &[Plugin, Inventory, Mirror, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: INSECURE_REGISTRIES_ENV,
         meaning: "registries (host[:port], comma-separated) reached over plain HTTP",
-        commands: &[Plugin, Inventory, Mirror, Verify],
+        commands: &[Plugin, Inventory, Mirror, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: "REGISTRY_AUTH_FILE",
         meaning: "the registry credentials file when --authfile is not given",
-        commands: &[Mirror, PullSecret, Verify],
+        commands: &[Mirror, PullSecret, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: "DOCKER_CONFIG",
         meaning: "the folder of docker's config.json (credentials), after podman's auth.json",
-        commands: &[Mirror, PullSecret, Verify],
+        commands: &[Mirror, PullSecret, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: CONNECT_TIMEOUT_ENV,
         meaning: "seconds to connect to a registry (default 15, 0.1 to 3600)",
-        commands: &[Plugin, Mirror, Verify],
+        commands: &[Plugin, Mirror, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: READ_TIMEOUT_ENV,
         meaning: "seconds of silence from a registry (default 30, 0.1 to 3600)",
-        commands: &[Plugin, Mirror, Verify],
+        commands: &[Plugin, Mirror, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: REQUEST_TIMEOUT_ENV,
         meaning: "seconds for a whole manifest, token or check request (default 120, 0.1 to 3600; a blob gets \
                   this plus 1 s per 16 KiB)",
-        commands: &[Plugin, Mirror, Verify],
+        commands: &[Plugin, Mirror, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: "HOME",
         meaning: "~/.deploykf/assets (release zips of --source-version), ~/.cache and the credentials files",
-        commands: &[Generate, Inventory, Mirror, PullSecret, Verify],
+        commands: &[Generate, Inventory, Mirror, PullSecret, Verify, BundleCreate, BundlePush],
     },
     Variable { name: "XDG_CACHE_HOME", meaning: "the base of the default cache folder", commands: TOOLS },
     Variable {
         name: "TMPDIR",
         meaning: "where temporary and staging folders are made (default /tmp)",
-        commands: &[Generate, Plugin, Inventory, Mirror, Verify],
+        commands: &[Generate, Plugin, Inventory, Mirror, Verify, BundleCreate],
     },
     Variable {
         name: "PATH",
         meaning: "where kustomize, kubectl, helm and credential helpers are found",
-        commands: &[Plugin, Inventory, Mirror, PullSecret, Verify],
+        commands: &[Plugin, Inventory, Mirror, PullSecret, Verify, BundleCreate, BundlePush],
     },
     Variable {
         name: "ARGOCD_APP_*, PARAM_*, KUBE_VERSION, KUBE_API_VERSIONS",
@@ -482,7 +487,7 @@ mod tests {
 
     #[test]
     fn every_variable_appears_in_the_help_of_each_command_reading_it() {
-        for cmd in [Generate, Plugin, PullSecret, Inventory, Mirror, Verify] {
+        for cmd in [Generate, Plugin, PullSecret, Inventory, Mirror, Verify, BundleCreate, BundlePush] {
             let text = help(cmd);
             for var in VARIABLES {
                 let listed = text.lines().any(|l| l.strip_prefix("  ").and_then(|l| l.strip_prefix(var.name)).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')));

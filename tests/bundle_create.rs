@@ -351,18 +351,20 @@ fn a_delta_holds_only_the_blobs_its_base_lacks_and_parts_concatenate_to_the_whol
 
     let delta = blobs(&joined);
     let manifest = bundle_manifest(&joined);
-    let manifests: BTreeSet<String> = manifest["images"].as_array().unwrap().iter().map(|i| i["digest"].as_str().unwrap().to_string()).collect();
-    let index: serde_json::Value = serde_json::from_slice(&entries(&joined)[1].1).unwrap();
-    let listed: BTreeSet<String> = index["manifests"].as_array().unwrap().iter().map(|m| m["digest"].as_str().unwrap().to_string()).collect();
     for d in delta.keys() {
-        if !manifests.contains(d) && !listed.contains(d) {
-            assert!(!old_blobs.contains_key(d), "{d} is in the base, yet stored in the delta");
-        }
+        assert!(!old_blobs.contains_key(d), "{d} is in the base, yet stored in the delta");
     }
     assert!(delta.contains_key(&digest(&new_layer)));
     assert!(!delta.contains_key(&digest(&base_layer)) && !delta.contains_key(&digest(&old_layer)));
     let external: BTreeSet<&str> = manifest["external"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
     assert!(external.contains(digest(&base_layer).as_str()));
+    // app/two:1, unchanged: its manifest is the base's, external, yet named in index.json.
+    let two = manifest["images"].as_array().unwrap().iter().find(|i| i["name"].as_str().unwrap().ends_with("app/two:1")).unwrap();
+    let two_digest = two["digest"].as_str().unwrap();
+    assert!(old_blobs.contains_key(two_digest) && !delta.contains_key(two_digest) && external.contains(two_digest));
+    let index: serde_json::Value = serde_json::from_slice(&entries(&joined)[1].1).unwrap();
+    let entry = index["manifests"].as_array().unwrap().iter().find(|m| m["digest"] == two_digest).expect("index.json names the unchanged image");
+    assert_eq!(entry["size"], two["size"]);
     assert_eq!(manifest["base"]["sha256"], sha256_hex(&old_bytes).as_str());
     let (_, json) = entries(&old_bytes).into_iter().find(|(n, _)| n == "deploykf-bundle.json").unwrap();
     assert_eq!(manifest["base"]["manifest"], digest(&json).as_str());
@@ -471,6 +473,12 @@ fn bad_input_is_refused_before_anything_is_fetched() {
     fs::write(dir.path().join("ok.txt"), "ok.example/a:1\n").unwrap();
     let e = run(&["--images-file", "ok.txt", "-o", "x.tar", "--since", "missing.tar"]);
     assert!(e.contains("--since missing.tar") && e.contains("missing.tar.part000"), "{e}");
+    fs::write(dir.path().join("junk.tar"), "no tar\n".repeat(200)).unwrap();
+    let e = run(&["--images-file", "ok.txt", "-o", "x.tar", "--since", "junk.tar"]);
+    assert!(e.contains("--since: junk.tar: not a bundle"), "{e}");
+    fs::write(dir.path().join("cut.json"), "{\"schemaVersion\": 1,\n").unwrap();
+    let e = run(&["--images-file", "ok.txt", "-o", "x.tar", "--since", "cut.json"]);
+    assert!(e.contains("--since cut.json: not a deploykf-bundle.json"), "{e}");
     assert!(!Path::new(&dir.path().join("x.tar")).exists());
 }
 

@@ -6,7 +6,8 @@
 //! pushes once the base is there), a flipped byte is found by `verify` and
 //! refused by `push`; and a delta written by `bundle create --since` pushes
 //! onto the registry holding its base (a blob of a new repository mounted
-//! from another); a `--platform` bundle pushes the reduced index `mirror
+//! from another, a manifest of the base tagged anew) and `--write-lock`
+//! writes the lock `mirror --write-lock` writes; a `--platform` bundle pushes the reduced index `mirror
 //! --platform` pushes; a bundle missing its last part or no tar at all is
 //! refused naming the file. Skipped (with a message) when docker-registry,
 //! htpasswd, openssl or skopeo are missing.
@@ -63,6 +64,29 @@ impl Site {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         (out, stderr)
+    }
+
+    /// The lock `mirror --write-lock` writes for the images of `list` (in the
+    /// site's folder), copied from the plain-HTTP registry `source` under the
+    /// site's rules.
+    fn mirror_lock(&self, source: &str, list: &str) -> String {
+        let lock = self.path("mirror.lock");
+        let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+            .args(["mirror", "--insecure-registry", source, "--images-file"])
+            .arg(self.path(list))
+            .arg("--mirror")
+            .arg(self.path("mirror.yaml"))
+            .arg("--authfile")
+            .arg(self.path("auth.json"))
+            .arg("--write-lock")
+            .arg(&lock)
+            .env("SSL_CERT_FILE", self.registry.ca_pem_path().unwrap())
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DEPLOYKF_CMP_MIRROR_CONFIG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "mirror --write-lock: {}", String::from_utf8_lossy(&out.stderr));
+        fs::read_to_string(lock).unwrap()
     }
 
     /// `skopeo inspect --raw` of `reference` in the registry; `None` when absent.
@@ -291,7 +315,9 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
     let pusher = Pusher::new(&source.host(), None);
     let base = random_layer(11, 256 << 10);
     let host = source.host();
-    pusher.push_image("deploykf/app", "1.0", &[&base, &random_layer(12, 32 << 10)], ("linux", "amd64"), false);
+    let app1 = pusher.push_image("deploykf/app", "1.0", &[&base, &random_layer(12, 32 << 10)], ("linux", "amd64"), false);
+    // The same manifest under a new tag: the delta stores nothing of it.
+    assert_eq!(pusher.push_image("deploykf/app", "1.0-lts", &[&base, &random_layer(12, 32 << 10)], ("linux", "amd64"), false), app1);
     let multi = pusher.push_multi_arch("deploykf/multi", "1.0", &[&base], 13);
     let app2 = pusher.push_image("deploykf/app", "2.0", &[&base, &random_layer(14, 32 << 10)], ("linux", "amd64"), false);
     let other = pusher.push_image("deploykf/other", "2.0", &[&base], ("linux", "amd64"), true);
@@ -313,25 +339,42 @@ fn a_delta_of_bundle_create_pushes_onto_the_registry_holding_its_base() {
     };
     let old = create("old.tar", &["deploykf/app:1.0", "deploykf/multi:1.0"], &[]);
     let old_arg = old.display().to_string();
-    let delta = create("delta.tar", &["deploykf/app:2.0", "deploykf/multi:1.0", "deploykf/other:2.0"], &["--since", &old_arg]);
+    let delta = create("delta.tar", &["deploykf/app:1.0-lts", "deploykf/app:2.0", "deploykf/multi:1.0", "deploykf/other:2.0"], &["--since", &old_arg]);
 
     for file in [&old, &delta] {
         let (out, stdout, stderr) = run(&["bundle", "verify"], file);
         assert!(out.status.success(), "{stdout}{stderr}");
     }
+    let (out, stdout, stderr) = run(&["bundle", "inspect", "--output", "json"], &delta);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let in_base: Vec<&str> =
+        report["images"].as_array().unwrap().iter().filter(|i| i["inBase"] == true).map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(in_base, [format!("{host}/deploykf/app:1.0-lts"), format!("{host}/deploykf/multi:1.0")], "{stdout}");
     let (out, stderr) = site.push(&delta, &[]);
     assert!(!out.status.success(), "the base is not in the registry yet: {stderr}");
     assert!(stderr.contains(&format!("blob {} (of {host}/deploykf/other:2.0", digest(&base))), "{stderr}");
+    assert!(stderr.contains(&format!("manifest {app1} (of {host}/deploykf/app:1.0-lts")), "{stderr}");
+    assert!(site.raw(&format!("mirror/{}/deploykf/app:2.0", host.replace(':', "_"))).is_none(), "nothing pushed");
     let (out, stderr) = site.push(&old, &[]);
     assert!(out.status.success(), "{stderr}");
-    let (out, stderr) = site.push(&delta, &[]);
+    let lock = site.path("bundle.lock");
+    let (out, stderr) = site.push(&delta, &["--write-lock", lock.to_str().unwrap()]);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("2 pushed, 1 already present"), "{stderr}");
-    for (name, want) in [("app:2.0", &app2), ("multi:1.0", &multi), ("other:2.0", &other)] {
+    assert!(stderr.contains("3 pushed, 1 already present"), "{stderr}");
+    let lock_text = fs::read_to_string(&lock).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(&lock_text).unwrap();
+    for (name, want) in [("app:1.0-lts", &app1), ("app:2.0", &app2), ("multi:1.0", &multi), ("other:2.0", &other)] {
         // The rules write the source's host:port as host_port in the path.
-        let raw = site.raw(&format!("mirror/{}/deploykf/{name}", host.replace(':', "_"))).unwrap_or_else(|| panic!("{name} is missing:\n{stderr}"));
+        let target = format!("mirror/{}/deploykf/{name}", host.replace(':', "_"));
+        let raw = site.raw(&target).unwrap_or_else(|| panic!("{name} is missing:\n{stderr}"));
         assert_eq!(&digest(&raw), want, "{name}");
+        let entry = &lock["images"][format!("{host}/deploykf/{name}")];
+        assert_eq!(entry["digest"], want.as_str(), "{name}: {lock}");
+        assert_eq!(entry["mirrored"], format!("{}/{target}", site.registry.host()).as_str(), "{name}: {lock}");
     }
+    assert_eq!(lock["images"].as_object().unwrap().len(), 4, "{lock}");
+    assert_eq!(site.mirror_lock(&host, "delta.tar.txt"), lock_text, "the lock mirror --write-lock writes");
 }
 
 /// `bundle create --platform` keeps the index and declares the other
@@ -355,11 +398,34 @@ fn a_platform_filtered_bundle_pushes_the_index_mirror_would() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (out, stderr) = site.push(&file, &[]);
+    let lock = site.path("amd64.lock");
+    let (out, stderr) = site.push(&file, &["--write-lock", lock.to_str().unwrap()]);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("platform linux/arm64 is not in the bundle"), "{stderr}");
     let pushed = site.raw(&format!("mirror/{}/deploykf/multi:1.0", host.replace(':', "_"))).unwrap();
     assert_ne!(digest(&pushed), multi, "a reduced index has a digest of its own");
+    let lock: serde_json::Value = serde_json::from_slice(&fs::read(lock).unwrap()).unwrap();
+    assert_eq!(lock["images"][format!("{host}/deploykf/multi:1.0")]["digest"], digest(&pushed).as_str(), "the lock names the index pushed");
+
+    // A delta of the same platform since that bundle stores nothing of the
+    // image; its push finds the reduced index the base's push left.
+    let delta = site.path("amd64-delta.tar");
+    let out = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"))
+        .args(["bundle", "create", "--platform", "linux/amd64", "--insecure-registry", &host, "--images-file"])
+        .arg(site.path("multi.txt"))
+        .arg("--output")
+        .arg(&delta)
+        .arg("--since")
+        .arg(&file)
+        .arg("--authfile")
+        .arg(site.path("auth.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (out, stderr) = site.push(&delta, &["--write-lock", site.path("delta.lock").to_str().unwrap()]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("0 pushed, 1 already present") && stderr.contains("as the index of platforms linux/amd64"), "{stderr}");
+    assert_eq!(fs::read(site.path("delta.lock")).unwrap(), fs::read(site.path("amd64.lock")).unwrap());
     let index: serde_json::Value = serde_json::from_slice(&pushed).unwrap();
     let arches: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|m| m["platform"]["architecture"].as_str().unwrap()).collect();
     assert_eq!(arches, ["amd64"]);

@@ -23,12 +23,17 @@
 //!   in the private registry with its index children and blobs; no public
 //!   reference may be left, and every Application must render.
 //!
-//! The second test crosses a true gap instead: `deploykf-cmp bundle create`
-//! writes one file on the connected side (no machine reaches both sides),
-//! the public side is switched off, `bundle push` fills the private registry
-//! from the file (and extracts the generator zip), and every inventory
-//! image's digest there (`skopeo inspect --raw`) equals the source's;
-//! `bundle create` takes the same mirror configuration for its source alias.
+//! The second test crosses a true gap instead, as an upgrade: on the
+//! connected side `deploykf-cmp bundle create` writes one file for deployKF
+//! 0.1.4 with its sample values and a delta for 0.1.5 `--since` that file,
+//! which stores no blob the 0.1.4 file stores (no machine reaches both
+//! sides). The public side is switched off; the delta alone is refused (its
+//! base is not there yet); `bundle push` fills the private registry from the
+//! 0.1.4 file, then the delta goes on top (extracting the generator zip and
+//! writing the image lock), and every inventory image's digest there
+//! (`skopeo inspect --raw`, and the lock) equals the source's; `bundle
+//! create` takes the same mirror configuration for its source alias. The
+//! 0.1.5 tree is then checked as above.
 
 mod common;
 mod support;
@@ -56,7 +61,8 @@ const INSIDE: &str = "DEPLOYKF_CMP_TEST_OFFLINE_SITE_NAMESPACE";
 enum Crossing {
     /// `deploykf-cmp mirror`, registry to registry.
     Mirror,
-    /// `bundle create`, the public side off, then `bundle push`.
+    /// `bundle create` of 0.1.4 and of a 0.1.5 delta, the public side off,
+    /// then `bundle push` of both.
     Bundle,
 }
 
@@ -78,12 +84,19 @@ const PASSWORD: &str = "s3cret-Offline-site-pass";
 /// (Docker Hub's API host stands for `docker.io`).
 const PUBLIC_REGISTRIES: [&str; 6] = ["registry-1.docker.io", "ghcr.io", "quay.io", "gcr.io", "registry.k8s.io", "public.ecr.aws"];
 
-/// The https chart repositories of deployKF 0.1.5: (host, path, fixture charts).
+/// The https chart repositories of deployKF 0.1.5 and 0.1.4: (host, path, fixture charts).
 const CHART_REPOSITORIES: [(&str, &str, &[&str]); 3] = [
-    ("charts.jetstack.io", "", &["cert-manager-v1.12.10.tgz"]),
-    ("istio-release.storage.googleapis.com", "charts", &["base-1.17.8.tgz", "istiod-1.17.8.tgz", "gateway-1.17.8.tgz"]),
+    ("charts.jetstack.io", "", &["cert-manager-v1.12.10.tgz", "cert-manager-v1.12.2.tgz"]),
+    (
+        "istio-release.storage.googleapis.com",
+        "charts",
+        &["base-1.17.8.tgz", "istiod-1.17.8.tgz", "gateway-1.17.8.tgz", "base-1.17.3.tgz", "istiod-1.17.3.tgz", "gateway-1.17.3.tgz"],
+    ),
     ("kyverno.github.io", "kyverno", &["kyverno-3.0.1.tgz"]),
 ];
+
+/// The release the bundle crossing upgrades from.
+const OLD_VERSION: &str = "0.1.4";
 
 /// Where Docker Hub's registry name sends every request (a web site, served too).
 const DOCKER_HUB_WEB: &str = "https://www.docker.com/";
@@ -363,9 +376,9 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
             .unwrap()
             .into()
     };
-    let inventory = |command: &str| -> String {
-        let mut args = vec![command.to_string(), "--source-path".into(), tree.zip.display().to_string()];
-        for v in &values {
+    let inventory = |command: &str, zip: &Path, values: &[PathBuf]| -> String {
+        let mut args = vec![command.to_string(), "--source-path".into(), zip.display().to_string()];
+        for v in values {
             args.extend(["-f".to_string(), v.display().to_string()]);
         }
         args.extend(["--output".into(), "list".into()]);
@@ -374,17 +387,31 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
         run.assert_ok();
         run.stdout
     };
-    let images_list = inventory("images");
-    let charts_list = inventory("charts");
+    let images_list = inventory("images", &tree.zip, &values);
+    let charts_list = inventory("charts", &tree.zip, &values);
     let images: Vec<&str> = images_list.lines().filter(|l| !l.trim().is_empty()).collect();
     println!("inventory: {} images, {} chart lines", images.len(), charts_list.lines().count());
     assert!(images.len() >= 60, "the inventory of 0.1.5 lists only {} images:\n{images_list}", images.len());
+    // The release the bundle crossing upgrades from, with its own sample values.
+    let fixtures = shared.join("fixtures");
+    let old_zip = fixtures.join(format!("generators/deploykf-{OLD_VERSION}-generator.zip"));
+    let mut old_values: Vec<PathBuf> = [format!("sample-values-{OLD_VERSION}.yaml"), format!("sample-values-overrides-{OLD_VERSION}.yaml")]
+        .iter()
+        .map(|n| fixtures.join("sample-values").join(n))
+        .collect();
+    old_values.push(tree.repo().join("repo-values.yaml"));
+    let old_list = if crossing == Crossing::Bundle { inventory("images", &old_zip, &old_values) } else { String::new() };
+    let old_only: Vec<&str> = old_list.lines().filter(|l| !l.trim().is_empty() && !images.contains(l)).collect();
+    if crossing == Crossing::Bundle {
+        println!("inventory of {OLD_VERSION}: {} images, {} of them not in 0.1.5", old_list.lines().count(), old_only.len());
+        assert!(!old_only.is_empty() && old_only.len() < images.len(), "{OLD_VERSION} and 0.1.5 should share most images:\n{old_list}");
+    }
 
     // A synthetic image per inventory entry, in the registry of its host.
     let base = random_layer(7, 64 << 10);
     let mut pushed = BTreeSet::new();
     let mut source_digests = BTreeMap::new();
-    for (i, reference) in images.iter().enumerate() {
+    for (i, reference) in images.iter().chain(&old_only).enumerate() {
         assert!(!reference.contains('@'), "a digest-pinned image cannot be made synthetically: {reference}");
         let (host, mut repository, tag) = split_reference(reference);
         // Upstream moved Bitnami's images: the old path no longer exists.
@@ -452,7 +479,8 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
     fs::write(&images_file, &images_list).unwrap();
     fs::write(&charts_file, &charts_list).unwrap();
     let (mirror, auth) = (mirror_file.display().to_string(), authfile.display().to_string());
-    let bundle = site.join("deploykf-0.1.5.tar");
+    let bundle = site.join("deploykf-0.1.5-delta.tar");
+    let old_bundle = site.join(format!("deploykf-{OLD_VERSION}.tar"));
     match crossing {
         Crossing::Mirror => {
             for (list, flag) in [(&images_file, "--images-file"), (&charts_file, "--charts-file")] {
@@ -466,16 +494,25 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
             }
         }
         Crossing::Bundle => {
-            // The connected side: one file, written with the public CAs only.
-            let mut args = vec!["bundle".to_string(), "create".into(), "--source-path".into(), tree.zip.display().to_string()];
-            for v in &values {
-                args.extend(["-f".to_string(), v.display().to_string()]);
-            }
-            args.extend(["--mirror".into(), mirror.clone(), "--output".into(), bundle.display().to_string()]);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let run = admin(&args, &public_cas);
-            println!("bundle create: exit {:?}\n{}", run.code, tail(&run.stderr, 20));
-            assert_eq!(run.code, Some(0), "bundle create failed:\n{}", tail(&run.stderr, 30));
+            // The connected side: the files, written with the public CAs only.
+            let create = |zip: &Path, values: &[PathBuf], output: &Path, since: Option<&Path>| {
+                let mut args = vec!["bundle".to_string(), "create".into(), "--source-path".into(), zip.display().to_string()];
+                for v in values {
+                    args.extend(["-f".to_string(), v.display().to_string()]);
+                }
+                args.extend(["--mirror".into(), mirror.clone(), "--output".into(), output.display().to_string()]);
+                args.extend(since.map(|s| format!("--since={}", s.display())));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let run = admin(&args, &public_cas);
+                println!("bundle create {}: exit {:?}\n{}", output.display(), run.code, tail(&run.stderr, 20));
+                assert_eq!(run.code, Some(0), "bundle create {} failed:\n{}", output.display(), tail(&run.stderr, 30));
+            };
+            create(&old_zip, &old_values, &old_bundle, None);
+            create(&tree.zip, &values, &bundle, Some(&old_bundle));
+            let (old_blobs, new_blobs) = (stored_blobs(&old_bundle), stored_blobs(&bundle));
+            let both: Vec<&String> = new_blobs.intersection(&old_blobs).collect();
+            println!("bundles: {OLD_VERSION} stores {} blobs, the 0.1.5 delta {} ({} in both)", old_blobs.len(), new_blobs.len(), both.len());
+            assert!(both.is_empty(), "the delta stores blobs its base stores: {both:?}");
         }
     }
 
@@ -484,17 +521,39 @@ fn inside_the_namespace(shared: &Path, crossing: Crossing) {
     if crossing == Crossing::Bundle {
         // The offline side: the file, the site's CA and credentials, nothing public.
         let generators = site.join("generator");
-        let (file, gen) = (bundle.display().to_string(), generators.display().to_string());
-        let run = admin(&["bundle", "verify", &file], &site_ca);
-        println!("bundle verify: exit {:?}\n{}{}", run.code, run.stdout, tail(&run.stderr, 20));
-        if run.code != Some(0) {
-            failures.push(format!("bundle verify exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+        let lock = site.join("images.lock");
+        let (file, old_file, gen, lock_file) =
+            (bundle.display().to_string(), old_bundle.display().to_string(), generators.display().to_string(), lock.display().to_string());
+        for f in [&old_file, &file] {
+            let run = admin(&["bundle", "verify", f], &site_ca);
+            println!("bundle verify {f}: exit {:?}\n{}{}", run.code, run.stdout, tail(&run.stderr, 20));
+            if run.code != Some(0) {
+                failures.push(format!("bundle verify {f} exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+            }
         }
-        let run = admin(&["bundle", "push", &file, "--mirror", &mirror, "--authfile", &auth, "--extract-generator", &gen], &site_ca);
-        assert!(!format!("{}{}", run.stdout, run.stderr).contains(PASSWORD), "the password reached the output");
-        println!("bundle push: exit {:?}\n{}", run.code, tail(&run.stderr, 40));
-        if run.code != Some(0) {
-            failures.push(format!("bundle push exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+        let push = |args: &[&str]| {
+            let run = admin(&[&["bundle", "push"], args, &["--mirror", &mirror, "--authfile", &auth]].concat(), &site_ca);
+            assert!(!format!("{}{}", run.stdout, run.stderr).contains(PASSWORD), "the password reached the output");
+            println!("bundle push {}: exit {:?}\n{}", args[0], run.code, tail(&run.stderr, 40));
+            run
+        };
+        // The delta before its base: refused, listing what is missing.
+        let run = push(&[&file]);
+        if run.code != Some(1) || !run.stderr.contains("the bundle does not store are missing in the target registry") {
+            failures.push(format!("bundle push of the delta without its base exited {:?}: {}", run.code, tail(&run.stderr, 15)));
+        }
+        for args in [vec![old_file.as_str()], vec![&file, "--extract-generator", &gen, "--write-lock", &lock_file]] {
+            let run = push(&args);
+            if run.code != Some(0) {
+                failures.push(format!("bundle push {} exited {:?}: {}", args[0], run.code, tail(&run.stderr, 15)));
+            }
+        }
+        let lock: serde_json::Value = fs::read(&lock).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        for reference in &images {
+            let entry = &lock["images"][*reference];
+            if entry["digest"] != source_digests[*reference].as_str() || entry["mirrored"] != format!("{SITE_HOST}/deploykf/{reference}").as_str() {
+                failures.push(format!("{reference}: the lock of the delta's push says {entry}, the source {}", source_digests[*reference]));
+            }
         }
         let zips: Vec<PathBuf> = fs::read_dir(&generators).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
         if zips.len() != 1 || zips[0].file_name() != tree.zip.file_name() || fs::read(&zips[0]).ok() != fs::read(&tree.zip).ok() {
@@ -586,6 +645,13 @@ fn check_tree(strings: &[(String, String)], public_hosts: &BTreeSet<String>, ima
     if !absent.is_empty() {
         failures.push(format!("{} inventory images are not in the tree as mirrored:\n  {}", absent.len(), absent.join("\n  ")));
     }
+}
+
+/// The `blobs/sha256/<hex>` entry names of a bundle file.
+fn stored_blobs(file: &Path) -> BTreeSet<String> {
+    let mut archive = tar::Archive::new(fs::File::open(file).unwrap());
+    let entries = archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned());
+    entries.filter(|name| name.starts_with("blobs/sha256/") && name.len() > "blobs/sha256/".len()).collect()
 }
 
 /// The last `n` lines of `text`.

@@ -9,8 +9,10 @@
 //! so an interrupted run resumes. Then the tar is written in its fixed order
 //! from that folder, hashed on the way, into `FILE.partial` (or
 //! `FILE.partNNN.partial` with `--max-size`), renamed when complete; the blob
-//! folder is removed on success. Memory stays bounded: blobs are never held
-//! whole (charts and generator manifests, which are small, are).
+//! folder is removed on success. A delta (`--since`) stores no blob of its
+//! base, manifests included: those are listed as external. Memory stays
+//! bounded: blobs are never held whole (charts and generator manifests, which
+//! are small, are).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
@@ -25,6 +27,7 @@ use registry::digest::Hasher;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::format::{self, BundleManifest, Descriptor, Kind};
+use super::read::{Bundle, HashingReader};
 use super::tar::TarWriter;
 use crate::mirror::config::MirrorRules;
 use registry::chart::{chart_manifest, chart_tags};
@@ -136,11 +139,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         if !stored_zips.insert(digest.clone()) {
             continue;
         }
-        if known.contains(&digest) {
-            collector.external.lock().unwrap().insert(digest.clone());
-        } else {
-            collector.keep(&digest, size);
-        }
+        collector.keep_unless_known(&digest, size);
         let title = zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let artifact = collector.artifact(format::GENERATOR_TYPE, &digest, size, &title)?;
         entries.push(descriptor(format::OCI_MANIFEST, &artifact.digest, artifact.bytes.len() as u64, &format::generator_ref(version), Kind::Generator));
@@ -152,13 +151,7 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
     // The bundle manifest's own artifact (written below) has the empty config
     // too: stored and counted like every blob (external in a delta whose base
     // has it), also when no generator brought it.
-    let empty = sha256_digest(format::OCI_EMPTY_JSON);
-    if known.contains(&empty) {
-        collector.external.lock().unwrap().insert(empty);
-    } else {
-        cache.store_bytes(format::OCI_EMPTY_JSON, &empty)?;
-        collector.keep(&empty, format::OCI_EMPTY_JSON.len() as u64);
-    }
+    collector.store_unless_known(format::OCI_EMPTY_JSON, &sha256_digest(format::OCI_EMPTY_JSON))?;
     let content = collector.content.lock().unwrap().clone();
     manifest.blobs = format::Blobs {
         count: content.len() as u64,
@@ -277,49 +270,20 @@ fn chart_list(lists: &[(String, String)]) -> Result<Vec<ChartJob>> {
 /// its `deploykf-bundle.json`) and how the delta records it.
 fn read_base(path: &Path) -> Result<(BundleManifest, format::Base)> {
     let shown = path.display();
-    let (base, files) = format::files(path).with_context(|| format!("--since {shown}"))?;
+    let (_, files) = format::files(path).with_context(|| format!("--since {shown}"))?;
     let mut head = [0u8; 1];
     File::open(&files[0]).and_then(|mut f| f.read(&mut head)).with_context(|| format!("--since {shown}: cannot read it"))?;
-    let (json, sha256) = if head[0] == b'{' {
-        (std::fs::read(&files[0]).with_context(|| format!("--since {shown}: cannot read it"))?, None)
-    } else {
-        let mut reader = HashingReader { inner: format::Stream::new(files), hasher: Hasher::new() };
-        let json = manifest_entry(&mut reader).with_context(|| format!("--since {}: not a bundle", base.display()))?;
-        std::io::copy(&mut reader, &mut std::io::sink()).with_context(|| format!("--since {}: cannot read it", base.display()))?;
-        (json, Some(reader.hasher.hex()))
-    };
+    if head[0] != b'{' {
+        let bundle = Bundle::open(path).context("--since")?;
+        let mut reader = HashingReader::new(&bundle.parts);
+        std::io::copy(&mut reader, &mut std::io::sink()).with_context(|| format!("--since {shown}: cannot read it"))?;
+        let sha256 = Some(reader.finish().0);
+        return Ok((bundle.manifest, format::Base { sha256, manifest: bundle.manifest_digest }));
+    }
+    let json = crate::user_input::read_file(&files[0], "--since bundle manifest")?;
     let manifest: BundleManifest =
-        serde_json::from_slice(&json).with_context(|| format!("--since {shown}: its {} is not a bundle manifest", format::BUNDLE_MANIFEST))?;
-    let digest = sha256_digest(&json);
-    Ok((manifest, format::Base { sha256, manifest: digest }))
-}
-
-/// The `deploykf-bundle.json` entry of a bundle tar (one of its first entries).
-fn manifest_entry(reader: &mut impl Read) -> Result<Vec<u8>> {
-    let mut archive = tar::Archive::new(reader);
-    for entry in archive.entries()?.take(3) {
-        let entry = entry?;
-        if entry.path()?.as_os_str() == format::BUNDLE_MANIFEST {
-            let mut json = Vec::new();
-            entry.take(64 << 20).read_to_end(&mut json)?;
-            return Ok(json);
-        }
-    }
-    bail!("no {} among its first entries", format::BUNDLE_MANIFEST)
-}
-
-/// A reader hashing what passes through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Hasher,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
+        serde_json::from_str(&json).with_context(|| format!("--since {shown}: not a {} (nor a bundle)", format::BUNDLE_MANIFEST))?;
+    Ok((manifest, format::Base { sha256: None, manifest: sha256_digest(json.as_bytes()) }))
 }
 
 /// The blob folder beside the output: verified blobs named by their digest.
@@ -421,11 +385,29 @@ impl Collector<'_> {
         self.content.lock().unwrap().insert(digest.to_string(), size);
     }
 
+    /// Counts a blob (already in the blob folder) as content, or as external
+    /// when the base holds it; `false` for external.
+    fn keep_unless_known(&self, digest: &str, size: u64) -> bool {
+        if self.known.contains(digest) {
+            self.external.lock().unwrap().insert(digest.to_string());
+            return false;
+        }
+        self.keep(digest, size);
+        true
+    }
+
+    /// Stores `bytes` (of `digest`) unless the base holds them (external then).
+    fn store_unless_known(&self, bytes: &[u8], digest: &str) -> Result<()> {
+        if self.keep_unless_known(digest, bytes.len() as u64) {
+            self.cache.store_bytes(bytes, digest)?;
+        }
+        Ok(())
+    }
+
     /// An artifact manifest (empty config, one layer), stored; returns it.
     fn artifact(&self, artifact_type: &str, digest: &str, size: u64, title: &str) -> Result<RawManifest> {
         let empty = sha256_digest(format::OCI_EMPTY_JSON);
-        self.cache.store_bytes(format::OCI_EMPTY_JSON, &empty)?;
-        self.keep(&empty, format::OCI_EMPTY_JSON.len() as u64);
+        self.store_unless_known(format::OCI_EMPTY_JSON, &empty)?;
         let doc = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": format::OCI_MANIFEST,
@@ -435,18 +417,18 @@ impl Collector<'_> {
         });
         let bytes = bytes::Bytes::from(serde_json::to_vec(&doc).expect("a JSON value serialises"));
         let digest = sha256_digest(&bytes);
-        self.cache.store_bytes(&bytes, &digest)?;
-        if artifact_type != format::BUNDLE_MANIFEST_TYPE {
-            self.keep(&digest, bytes.len() as u64);
+        if artifact_type == format::BUNDLE_MANIFEST_TYPE {
+            // Written apart from the blobs counted (its own JSON names them).
+            self.cache.store_bytes(&bytes, &digest)?;
+        } else {
+            self.store_unless_known(&bytes, &digest)?;
         }
         Ok(RawManifest { bytes, media_type: format::OCI_MANIFEST.into(), digest })
     }
 
-    /// Stores a manifest fetched from a registry (always, even in a delta).
+    /// Stores a manifest fetched from a registry, unless the base holds it.
     fn keep_manifest(&self, manifest: &RawManifest) -> Result<(), Failure> {
-        self.cache.store_bytes(&manifest.bytes, &manifest.digest).map_err(|e| Failure::fatal(format!("{e:#}")))?;
-        self.keep(&manifest.digest, manifest.bytes.len() as u64);
-        Ok(())
+        self.store_unless_known(&manifest.bytes, &manifest.digest).map_err(|e| Failure::fatal(format!("{e:#}")))
     }
 
     /// One image (pulled from `alias` when given): its manifest or index
@@ -619,13 +601,7 @@ impl Collector<'_> {
         let (archive, version) = fetch_chart(http, self.client.timeouts(), &BlobCache(None), &job.repository, &job.name, &job.version).await?;
         let (config, manifest) = chart_manifest(&archive)?;
         for blob in [&archive, &config] {
-            let digest = sha256_digest(blob);
-            if self.known.contains(&digest) {
-                self.external.lock().unwrap().insert(digest);
-            } else {
-                self.cache.store_bytes(blob, &digest)?;
-                self.keep(&digest, blob.len() as u64);
-            }
+            self.store_unless_known(blob, &sha256_digest(blob))?;
         }
         self.keep_manifest(&manifest).map_err(|e| anyhow!("{e}"))?;
         let tag = chart_tags(&version).remove(0);

@@ -1,8 +1,9 @@
 //! `bundle inspect`: what a bundle holds, read from its index, its bundle
 //! manifest and the stored manifests (no blob is re-hashed: `bundle verify`
 //! does that): the tool and values sets it was made from, each image (name,
-//! digest, platforms, stored bytes), chart and generator, the totals and the
-//! base of a delta; as text or JSON.
+//! digest, platforms, stored bytes, or "in the base" for a delta's entry
+//! whose manifest or zip only its base stores), chart and generator, the
+//! totals and the base of a delta; as text or JSON.
 
 use std::path::Path;
 
@@ -49,6 +50,9 @@ pub struct Item {
     pub platforms: Vec<String>,
     /// Bytes stored in this bundle for it (blobs shared with others counted for each).
     pub stored_bytes: u64,
+    /// A delta's entry whose manifest only its base stores.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_base: bool,
 }
 
 /// Reads what the bundle at `path` (a file or its parts) holds.
@@ -67,6 +71,7 @@ pub fn inspect(path: &Path) -> Result<Report> {
             media_type: Some(image.media_type.clone()),
             platforms: image.platforms.clone(),
             stored_bytes: stored(&image.digest)?,
+            in_base: !bundle.blobs.contains_key(&image.digest),
         });
     }
     let mut charts = Vec::new();
@@ -78,6 +83,7 @@ pub fn inspect(path: &Path) -> Result<Report> {
             media_type: None,
             platforms: Vec::new(),
             stored_bytes: stored(&chart.digest)?,
+            in_base: !bundle.blobs.contains_key(&chart.digest),
         });
     }
     let generators = m
@@ -90,6 +96,7 @@ pub fn inspect(path: &Path) -> Result<Report> {
             media_type: None,
             platforms: Vec::new(),
             stored_bytes: bundle.blobs.get(&g.digest).map_or(0, |s| s.size),
+            in_base: !bundle.blobs.contains_key(&g.digest),
         })
         .collect();
     let parts: Vec<String> = bundle.parts.files().map(|(p, _)| p.display().to_string()).collect();
@@ -114,6 +121,7 @@ impl Report {
     /// The human-readable form.
     pub fn text(&self) -> String {
         let mib = |n: u64| format!("{:.1} MiB", n as f64 / 1048576.0);
+        let stored = |i: &Item| if i.in_base { "in the base".to_string() } else { mib(i.stored_bytes) };
         let mut out = format!("bundle {} ({}, made by {})\n", self.file, mib(self.size), self.tool);
         for part in &self.parts {
             out.push_str(&format!("  part {part}\n"));
@@ -133,15 +141,15 @@ impl Report {
         for i in &self.images {
             let platforms = if i.platforms.is_empty() { String::new() } else { format!(" [{}]", i.platforms.join(", ")) };
             let alias = i.pull_from.as_deref().map(|p| format!(" (pulled from {p})")).unwrap_or_default();
-            out.push_str(&format!("  {}{alias} {}{platforms} {}\n", i.name, i.digest, mib(i.stored_bytes)));
+            out.push_str(&format!("  {}{alias} {}{platforms} {}\n", i.name, i.digest, stored(i)));
         }
         out.push_str(&format!("charts ({}):\n", self.charts.len()));
         for c in &self.charts {
-            out.push_str(&format!("  {} {} {}\n", c.name, c.digest, mib(c.stored_bytes)));
+            out.push_str(&format!("  {} {} {}\n", c.name, c.digest, stored(c)));
         }
         out.push_str(&format!("generators ({}):\n", self.generators.len()));
         for g in &self.generators {
-            out.push_str(&format!("  deployKF {} {} {}\n", g.name, g.digest, mib(g.stored_bytes)));
+            out.push_str(&format!("  deployKF {} {} {}\n", g.name, g.digest, stored(g)));
         }
         out.push_str(&format!("total: {} blobs, {}; {} external digests\n", self.blobs, mib(self.blob_bytes), self.external));
         out

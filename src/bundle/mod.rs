@@ -2,7 +2,7 @@
 //! images, charts and generator zips of one or more values sets, carried
 //! across an air gap. [`format`] is the file format every bundle command
 //! shares; [`create`] writes a bundle through [`tar`]; [`read`] reads one
-//! back, for [`push`], [`inspect`] and [`verify`].
+//! back, for [`push`], [`inspect`], [`verify`] and the base of a delta.
 
 pub mod create;
 pub mod format;

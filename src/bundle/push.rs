@@ -9,10 +9,12 @@
 //!    push order, its blobs), read from the bundle's stored manifests.
 //! 2. Check: a unit whose tags already name its manifest is skipped whole.
 //!    Every digest the bundle does not store (the base of a delta, platforms
-//!    left out) must be in the target repository, or mountable from another
-//!    repository of the push using it; an index child of a platform the
-//!    bundle left out is dropped from the pushed index instead (a reduced
-//!    index, as `mirror --platform` pushes). Anything missing fails the push,
+//!    left out) must be in the target repository (a top manifest of the base:
+//!    by digest, then fetched from there and put under the tags; an index of
+//!    a `--platform` base: the reduced index its tags name), or
+//!    mountable from another repository of the push using it; an index child
+//!    of a platform the bundle left out is dropped from the pushed index
+//!    instead (a reduced index, as `mirror --platform` pushes). Anything missing fails the push,
 //!    listing every digest, before a blob or manifest is sent.
 //! 3. Blobs, `jobs` at a time in the file's order: a blob the target
 //!    repository has is skipped (`HEAD`); one pushed to another repository in
@@ -24,6 +26,7 @@
 //!    bundle file. Memory stays bounded: each transfer holds a few chunks.
 //! 4. Manifests, once every blob of their unit is in: children by digest,
 //!    then the top one under each tag. A re-run pushes only what is missing.
+//!    Each image's digest under its tag is returned as a [`Lock`].
 //!
 //! [`extract_generators`] writes the bundle's generator zips
 //! (`--extract-generator`).
@@ -47,6 +50,7 @@ use registry::copy::{chart_alias, retry};
 use registry::digest::sha256 as sha256_digest;
 use registry::{CopyJob, Failure, RawManifest, RegistryClient, Scope};
 
+use crate::mirror::lock::Lock;
 use crate::mirror::plan::{self, ChartJob};
 
 /// Bytes read from the bundle per chunk of an upload.
@@ -72,6 +76,9 @@ pub struct Pushed {
     /// The images and charts as `mirror` plans them (for `--write-mirror`).
     pub images: Vec<CopyJob>,
     pub charts: Vec<ChartJob>,
+    /// Each image's rendered name, target and the digest its target tag
+    /// names after the push (for `--write-lock`); empty after a dry run.
+    pub lock: Lock,
 }
 
 /// One image or chart to push.
@@ -223,16 +230,24 @@ pub fn push(path: &Path, request: &Request, client: RegistryClient) -> Result<Pu
         for unit in &units {
             println!("{}", unit.label);
         }
-        return Ok(Pushed { images, charts });
+        return Ok(Pushed { images, charts, lock: Lock::default() });
     }
+    // Image units come first, in the order of `images`.
+    let labels: Vec<String> = units[..images.len()].iter().map(|u| u.label.clone()).collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(request.jobs.clamp(2, 8))
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let pusher = Pusher { client, bundle, jobs: request.jobs.max(1), stats: Stats::default() };
+    let pusher = Pusher { client, bundle, jobs: request.jobs.max(1), stats: Stats::default(), served: Mutex::default() };
     runtime.block_on(pusher.run(units))?;
-    Ok(Pushed { images, charts })
+    let served = pusher.served.into_inner().unwrap();
+    let mut lock = Lock::default();
+    for (job, label) in images.iter().zip(&labels) {
+        let digest = served.get(label).ok_or_else(|| anyhow!("{label}: pushed, but its digest was not recorded"))?;
+        lock.insert(job.rendered(), job.target.clone(), digest.clone());
+    }
+    Ok(Pushed { images, charts, lock })
 }
 
 struct Pusher {
@@ -240,6 +255,8 @@ struct Pusher {
     bundle: Arc<Bundle>,
     jobs: usize,
     stats: Stats,
+    /// Unit label → the digest its references name once pushed.
+    served: Mutex<BTreeMap<String, String>>,
 }
 
 /// `(host, digest)` → the repositories of the push using the blob.
@@ -356,7 +373,14 @@ impl Pusher {
             present.push(retry(&what, || self.client.manifest_digest(host, repo, reference, true)).await.map_err(fail)?);
         }
         if present.iter().all(|p| p.as_deref() == Some(unit.top.as_str())) {
+            self.served.lock().unwrap().insert(unit.label.clone(), unit.top.clone());
             eprintln!("present {}", unit.label);
+            add(&self.stats.present, 1);
+            return Ok(Ok(None));
+        }
+        if let Some(reduced) = self.reduced_base_index(&unit, &present).await.map_err(fail)? {
+            eprintln!("present {} (as the index of platforms {} its base was pushed as)", unit.label, unit.platforms.join(", "));
+            self.served.lock().unwrap().insert(unit.label.clone(), reduced);
             add(&self.stats.present, 1);
             return Ok(Ok(None));
         }
@@ -394,13 +418,23 @@ impl Pusher {
             return Ok(Err(missing));
         }
         let top_node = unit.manifests.last().expect("a unit has its top manifest");
-        let Some(bytes) = top_node.bytes.clone() else {
-            return Err(fail(Failure::fatal(format!(
-                "the bundle does not store its manifest {} and the target's tags do not name it",
-                unit.top
-            ))));
+        let mut references = unit.references.clone();
+        let mut top = match top_node.bytes.clone() {
+            Some(bytes) => RawManifest { bytes, media_type: top_node.media_type.clone(), digest: top_node.digest.clone() },
+            // A delta's manifest its base holds: the target has it by digest
+            // (checked above); tagged with the bytes the target serves.
+            None => {
+                let what = format!("{host}/{repo}@{}", unit.top);
+                let got = retry(&what, || self.client.get_manifest(host, repo, &unit.top)).await.map_err(fail)?;
+                let top = got.filter(|m| m.digest == unit.top).ok_or_else(|| {
+                    fail(Failure::fatal(format!("{what}: the target no longer serves the manifest of the delta's base")))
+                })?;
+                let tag = references.first().filter(|_| !unit.pinned).cloned();
+                references.extend(chart_alias(&top, tag.as_deref()));
+                present.resize(references.len(), None);
+                top
+            }
         };
-        let mut top = RawManifest { bytes, media_type: top_node.media_type.clone(), digest: top_node.digest.clone() };
         if !dropped.is_empty() {
             if unit.pinned {
                 return Err(fail(Failure::fatal("the image is pinned by digest and the bundle lacks some of its platforms; push a bundle with all platforms")));
@@ -412,19 +446,38 @@ impl Pusher {
             let bytes = bytes::Bytes::from(serde_json::to_vec(&doc).expect("a JSON value serialises"));
             top = RawManifest { digest: sha256_digest(&bytes), bytes, media_type: top.media_type };
         }
-        let references: Vec<String> = unit
-            .references
-            .iter()
+        let references: Vec<String> = references
+            .into_iter()
             .zip(&present)
             .filter(|(_, p)| p.as_deref() != Some(top.digest.as_str()))
-            .map(|(r, _)| r.clone())
+            .map(|(r, _)| r)
             .collect();
+        self.served.lock().unwrap().insert(unit.label.clone(), top.digest.clone());
         if references.is_empty() {
             eprintln!("present {}", unit.label);
             add(&self.stats.present, 1);
             return Ok(Ok(None));
         }
         Ok(Ok(Some(Todo { unit, top, references, skip })))
+    }
+
+    /// For a `--platform` delta whose top index its base holds: the digest
+    /// every tag of `unit` names (`present`) when that is an index of exactly
+    /// the bundle's platforms, the reduced index the base's push put there.
+    async fn reduced_base_index(&self, unit: &Unit, present: &[Option<String>]) -> Result<Option<String>, Failure> {
+        let top = unit.manifests.last().expect("a unit has its top manifest");
+        let Some(Some(digest)) = present.first() else { return Ok(None) };
+        if top.bytes.is_some() || unit.platforms.is_empty() || !is_index_type(&top.media_type) || present.iter().any(|p| p.as_ref() != Some(digest)) {
+            return Ok(None);
+        }
+        let (host, repo) = (unit.host.as_str(), unit.repository.as_str());
+        let what = format!("{host}/{repo}@{digest}");
+        let Some(index) = retry(&what, || self.client.get_manifest(host, repo, digest)).await? else { return Ok(None) };
+        let children = references(&index.bytes).map_err(|e| Failure::fatal(format!("{what}: {e:#}")))?;
+        let mut platforms: Vec<String> = children.iter().filter_map(Child::platform_text).collect();
+        platforms.sort();
+        platforms.dedup();
+        Ok((platforms == unit.platforms).then(|| digest.clone()))
     }
 
     /// Mounts `digest` into `host/repo` from another repository of this push

@@ -4,8 +4,9 @@
 //! `index.json`, `deploykf-bundle.json`, then `blobs/sha256/<hex>` sorted,
 //! each once); the layout's index and the bundle manifest parsed; and each
 //! blob's place in the stream, so that it can be read back on its own with
-//! its sha256 checked as it is read. Opening reads the tar's headers only
-//! (seeking over the blobs), so memory stays bounded whatever the blob sizes.
+//! its sha256 checked as it is read; and the whole stream hashed (whole and
+//! per part) in one pass. Opening reads the tar's headers only (seeking over
+//! the blobs), so memory stays bounded whatever the blob sizes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -374,6 +375,49 @@ impl Read for BlobReader {
 /// The error of a stored blob whose bytes hash to `actual`.
 fn corrupt_blob(bundle: &str, digest: &str, actual: &str) -> String {
     format!("{bundle}: blob {digest} (entry blobs/sha256/{}) holds bytes of digest {actual}: the bundle is corrupt; check it with `deploykf-cmp bundle verify {bundle}` and copy it again", digest.trim_start_matches("sha256:"))
+}
+
+/// The stream of the parts, hashed whole and per part as it is read (a read
+/// of a [`PartsReader`] never crosses a part's end): `bundle verify` against
+/// `FILE.sha256`, `bundle create --since` for the base's sha256.
+pub struct HashingReader {
+    inner: PartsReader,
+    ends: Vec<u64>,
+    position: u64,
+    whole: Hasher,
+    part: Hasher,
+    parts: Vec<String>,
+}
+
+impl HashingReader {
+    /// A reader of the whole stream of `parts`, at its start.
+    pub fn new(parts: &Parts) -> HashingReader {
+        let mut end = 0;
+        let ends = parts.files().map(|(_, len)| {
+            end += len;
+            end
+        });
+        HashingReader { inner: parts.reader(), ends: ends.collect(), position: 0, whole: Hasher::new(), part: Hasher::new(), parts: Vec::new() }
+    }
+
+    /// The whole stream's sha256 and each part's (hex).
+    pub fn finish(self) -> (String, Vec<String>) {
+        (self.whole.hex(), self.parts)
+    }
+}
+
+impl Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.whole.update(&buf[..n]);
+        self.part.update(&buf[..n]);
+        self.position += n as u64;
+        if self.ends.get(self.parts.len()) == Some(&self.position) {
+            let done = std::mem::take(&mut self.part);
+            self.parts.push(done.hex());
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

@@ -7,14 +7,14 @@
 //! totals). Every problem is collected, so one run names them all.
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use registry::digest::Hasher;
 
 use super::format::{blob_path, sha256_path, Kind};
-use super::read::{is_manifest_type, references, Bundle, Parts, PartsReader};
+use super::read::{is_manifest_type, references, Bundle, HashingReader, Parts};
 
 /// What a verification found.
 #[derive(Debug, Default)]
@@ -215,46 +215,5 @@ fn check_manifest(bundle: &Bundle, outcome: &mut Outcome) {
             m.blobs.bytes,
             listed.len()
         ));
-    }
-}
-
-/// The stream of the parts, hashed whole and per part as it is read (a read
-/// of a [`PartsReader`] never crosses a part's end).
-struct HashingReader {
-    inner: PartsReader,
-    ends: Vec<u64>,
-    position: u64,
-    whole: Hasher,
-    part: Hasher,
-    parts: Vec<String>,
-}
-
-impl HashingReader {
-    fn new(parts: &Parts) -> HashingReader {
-        let mut end = 0;
-        let ends = parts.files().map(|(_, len)| {
-            end += len;
-            end
-        });
-        HashingReader { inner: parts.reader(), ends: ends.collect(), position: 0, whole: Hasher::new(), part: Hasher::new(), parts: Vec::new() }
-    }
-
-    /// The whole stream's sha256 and each part's (hex).
-    fn finish(self) -> (String, Vec<String>) {
-        (self.whole.hex(), self.parts)
-    }
-}
-
-impl Read for HashingReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.whole.update(&buf[..n]);
-        self.part.update(&buf[..n]);
-        self.position += n as u64;
-        if self.ends.get(self.parts.len()) == Some(&self.position) {
-            let done = std::mem::take(&mut self.part);
-            self.parts.push(done.hex());
-        }
-        Ok(n)
     }
 }

@@ -119,8 +119,14 @@ mod tests {
             ("charts", Cmd::Inventory),
             ("mirror", Cmd::Mirror),
             ("verify", Cmd::Verify),
+            ("bundle create", Cmd::BundleCreate),
+            ("bundle push", Cmd::BundlePush),
         ] {
-            let help = cli.find_subcommand_mut(name).unwrap().render_long_help().to_string();
+            let mut command = &mut cli;
+            for word in name.split(' ') {
+                command = command.find_subcommand_mut(word).unwrap();
+            }
+            let help = command.render_long_help().to_string();
             assert!(help.trim_end().ends_with(&settings::help(cmd)), "{name}:\n{help}");
         }
     }

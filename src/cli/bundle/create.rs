@@ -50,10 +50,11 @@ stored unchanged, the other platforms' manifests are listed as external.
 (e.g. 4GiB, 700MiB, 650MB; K/M/G/T and KiB/MiB/GiB/TiB are powers of 1024, kB/MB/GB/TB
 of 1000). Concatenated they are the tar; `bundle push` reads them without joining.
 
---since OLD writes a delta: the config and layer blobs (chart and generator contents too)
-that OLD holds are left out and listed as external; manifests are always included. OLD is
-an earlier bundle (FILE or FILE.part000) or its deploykf-bundle.json. The delta records
-OLD's sha256 and manifest digest; push it onto a registry that holds OLD's content.
+--since OLD writes a delta: every blob OLD holds (manifests, configs, layers, chart and
+generator contents) is left out and listed as external; index.json still names each image
+and chart with its manifest's digest. OLD is an earlier bundle (FILE or FILE.part000) or its
+deploykf-bundle.json. The delta records OLD's sha256 and manifest digest; push it onto a
+registry that holds OLD's content.
 
 Resuming: blobs are fetched into FILE.blobs/ beside the output, each streamed through a
 sha256 check and kept only when its digest matches (a corrupt source blob fails its image).

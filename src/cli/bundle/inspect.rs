@@ -9,8 +9,9 @@ use crate::bundle::inspect;
 
 pub(super) const INSPECT_HELP: &str = "\
 Show what a bundle holds, from its index and bundle manifest: the tool and values sets it was
-made from, each image (name, digest, platforms, bytes stored), chart and generator, the totals,
-and for a delta the bundle it was made against. Nothing is re-hashed (`bundle verify` does).
+made from, each image (name, digest, platforms, bytes stored, or \"in the base\" when a delta
+leaves its manifest to its base), chart and generator, the totals, and for a delta the bundle
+it was made against. Nothing is re-hashed (`bundle verify` does).
 
 FILE is the bundle, or its first part FILE.part000 (parts are read as one file).
 

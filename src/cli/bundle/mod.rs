@@ -20,10 +20,10 @@ use verify::{VerifyArgs, VERIFY_HELP};
 #[derive(Debug, Subcommand)]
 pub enum BundleCommand {
     /// Write images, charts and generators into one reproducible file for an air gap
-    #[command(long_about = CREATE_HELP, after_long_help = settings::help(Cmd::Mirror))]
+    #[command(long_about = CREATE_HELP, after_long_help = settings::help(Cmd::BundleCreate))]
     Create(CreateArgs),
     /// Push a bundle's images and charts into the private registry (offline side)
-    #[command(long_about = PUSH_HELP, after_long_help = settings::help(Cmd::Mirror))]
+    #[command(long_about = PUSH_HELP, after_long_help = settings::help(Cmd::BundlePush))]
     Push(PushArgs),
     /// Show what a bundle holds: versions, images, charts, generators, sizes
     #[command(long_about = INSPECT_HELP)]

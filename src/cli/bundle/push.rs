@@ -1,7 +1,7 @@
 //! `deploykf-cmp bundle push FILE`: the offline side of a bundle. The flags
 //! of `mirror` (rules, credentials, plain-HTTP registries, jobs) become one
-//! [`crate::bundle::push::push`], then `--write-mirror` and
-//! `--extract-generator` write what the site commits.
+//! [`crate::bundle::push::push`], then `--write-mirror`,
+//! `--write-lock` and `--extract-generator` write what the site commits.
 
 use std::path::PathBuf;
 
@@ -25,13 +25,18 @@ is never committed and the push fails naming it and the bundle file. What the ta
 has is skipped (a re-run uploads nothing), blobs shared between repositories are mounted.
 
 A delta bundle (`bundle create --since OLD`) stores only what OLD lacked: the rest must be in
-the target already (OLD pushed before). When it is not, the push fails before sending
-anything, listing every missing digest.
+the target already (OLD pushed before). An image whose manifest OLD holds is tagged from the
+manifest the target holds by digest (or left alone when its tag names the index of the
+bundle's platforms that a push of a --platform OLD wrote). When something is missing, the push fails before
+sending anything, listing every missing digest.
 
 FILE is the bundle, or its first part FILE.part000: parts are read as one file, never joined.
 
 --write-mirror FILE writes the mirror configuration matching what was pushed (as `mirror
 --write-mirror` does): the `mirror:` values for `generate`, the plugin and `pull-secret`.
+--write-lock FILE writes the lock file `mirror --write-lock` writes for the same images: for
+each rendered image, its target and the digest the target's tag names after the push (read
+from the bundle, no extra registry request); set mirror.images.lock to it to pin the render.
 --extract-generator DIR writes each generator zip of the bundle into DIR under the file name
 it had on the connected side (deploykf-VERSION-generator.zip for a release zip), ready to
 commit and to use with --source-path.
@@ -43,7 +48,7 @@ DEPLOYKF_CMP_INSECURE_REGISTRIES). The rules: --mirror FILE, else DEPLOYKF_CMP_M
 Examples:
   deploykf-cmp bundle push deploykf-0.1.5.tar --mirror mirror.yaml --authfile auth.json
   deploykf-cmp bundle push /media/usb/deploykf-0.1.5.tar.part000 --mirror mirror.yaml \\
-      --write-mirror deploykf/mirror.yaml --extract-generator deploykf/";
+      --write-mirror deploykf/mirror.yaml --write-lock deploykf/images.lock --extract-generator deploykf/";
 
 /// `deploykf-cmp bundle push` flags.
 #[derive(Debug, Args)]
@@ -71,6 +76,10 @@ pub struct PushArgs {
     #[arg(long, value_name = "FILE")]
     pub write_mirror: Option<PathBuf>,
 
+    /// Once the push succeeded, write the image lock file (as `mirror --write-lock`) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub write_lock: Option<PathBuf>,
+
     /// Write the bundle's generator zips into DIR (under their file names, e.g. deploykf-0.1.5-generator.zip)
     #[arg(long, value_name = "DIR")]
     pub extract_generator: Option<PathBuf>,
@@ -91,6 +100,10 @@ impl PushArgs {
         let client = self.registry.client(settings)?;
         let request = push::Request { rules: &rules, jobs: self.jobs, dry_run: self.dry_run };
         let pushed = push::push(&self.file, &request, client)?;
+        if let (Some(path), false) = (&self.write_lock, self.dry_run) {
+            pushed.lock.write(path)?;
+            eprintln!("wrote the digests of {} images to the lock file '{}'", pushed.lock.entries.len(), path.display());
+        }
         if let Some(dir) = &self.extract_generator {
             if !self.dry_run {
                 for zip in push::extract_generators(&self.file, dir)? {
