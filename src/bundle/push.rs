@@ -20,8 +20,8 @@
 //!    repository has is skipped (`HEAD`); one pushed to another repository in
 //!    this run is mounted; the others are read from the bundle with their
 //!    sha256 checked before they are committed: up to 1 MiB read whole, then
-//!    one `PUT`; larger ones streamed into one upload `PATCH`, hashed on the
-//!    way. A blob whose bytes do not match its digest is never committed (the
+//!    sent; larger ones streamed and hashed on the way; each in the registry
+//!    client's one streamed `PUT ?digest=`. A blob whose bytes do not match its digest is never committed (the
 //!    upload breaks and is cancelled) and the error names the blob and the
 //!    bundle file. Memory stays bounded: each transfer holds a few chunks.
 //! 4. Manifests, once every blob of their unit is in: children by digest,
@@ -45,10 +45,9 @@ use super::format::{Kind, GENERATOR_TYPE, TITLE};
 use super::read::{is_index_type, is_manifest_type, references, Bundle, Child};
 use crate::mirror::config::MirrorRules;
 use registry::chart::chart_tags;
-use registry::client::{absolute, with_query};
 use registry::copy::{chart_alias, retry};
 use registry::digest::sha256 as sha256_digest;
-use registry::{CopyJob, Failure, RawManifest, RegistryClient, Scope};
+use registry::{CopyJob, Failure, RawManifest, RegistryClient};
 
 use crate::mirror::lock::Lock;
 use crate::mirror::plan::{self, ChartJob};
@@ -538,20 +537,22 @@ impl Pusher {
         Ok(())
     }
 
-    /// One upload of a stored blob. Up to [`SMALL`] bytes: read whole and
-    /// checked, then POST and one PUT. Larger: POST, one streamed PATCH read
-    /// from the bundle and hashed on the way, then the committing PUT only
-    /// when the bytes matched the digest.
+    /// One upload of a stored blob through the registry client's streamed
+    /// `PUT ?digest=` (the registry checks the digest too). Up to [`SMALL`]
+    /// bytes: read whole and checked first. Larger: read from the bundle and
+    /// hashed on the way; a mismatch ends the body with an error, so the
+    /// upload is never committed.
     async fn upload(&self, host: &str, repo: &str, digest: &str, size: u64) -> Result<(), Failure> {
         let what = format!("upload of blob {digest} to {host}/{repo}");
         if size <= SMALL {
-            return self.upload_small(host, repo, digest, &what).await;
+            let (bundle, d) = (self.bundle.clone(), digest.to_string());
+            let bytes = tokio::task::spawn_blocking(move || bundle.read_blob(&d))
+                .await
+                .map_err(|e| Failure::fatal(format!("{what}: reading the bundle: {e}")))?
+                .map_err(|e| Failure::fatal(format!("{e:#}")))?;
+            let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(bytes)) });
+            return self.client.push_blob(host, repo, digest, size, body).await;
         }
-        let location = self
-            .client
-            .start_upload(host, repo, None)
-            .await?
-            .ok_or_else(|| Failure::fatal(format!("{what}: the registry mounted a blob that was not asked for")))?;
         // The bundle is read on a blocking thread, a few chunks ahead of the upload.
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
         let corrupt = Arc::new(Mutex::new(None::<String>));
@@ -594,79 +595,16 @@ impl Pusher {
             })
         };
         let body = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|item| (item, r)) });
-        let scope = Scope { host, repository: repo, push: true, also_pull: None };
-        let request = self
-            .client
-            .client()?
-            .patch(&location)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .header(reqwest::header::CONTENT_LENGTH, size)
-            .timeout(self.client.timeouts().blob(size))
-            .body(reqwest::Body::wrap_stream(body));
-        let patched = self.client.send_once(&scope, &what, request).await;
+        let pushed = self.client.push_blob(host, repo, digest, size, body).await;
         let read = reader.await.unwrap_or_else(|e| Err(format!("reading the bundle: {e}")));
         let corrupt = corrupt.lock().unwrap().clone();
-        let failure = match (corrupt, patched, read) {
+        match (corrupt, pushed, read) {
             // A corrupt blob is never committed, and retrying cannot help.
-            (Some(message), _, _) => Failure::fatal(message),
-            (None, Err(e), _) => e,
-            (None, Ok(r), _) if !r.status().is_success() => Failure::from_status(&what, r, self.client.timeouts()).await,
-            (None, Ok(_), Err(why)) => Failure::fatal(format!("{what}: {why}")),
-            (None, Ok(r), Ok(())) => return self.commit(&scope, &what, r, location, digest).await,
-        };
-        self.client.cancel_upload(host, repo, &location).await;
-        Err(failure)
-    }
-
-    /// A small blob read whole (its digest checked before anything is sent),
-    /// then uploaded in one `PUT`.
-    async fn upload_small(&self, host: &str, repo: &str, digest: &str, what: &str) -> Result<(), Failure> {
-        let (bundle, d) = (self.bundle.clone(), digest.to_string());
-        let bytes = tokio::task::spawn_blocking(move || bundle.read_blob(&d))
-            .await
-            .map_err(|e| Failure::fatal(format!("{what}: reading the bundle: {e}")))?
-            .map_err(|e| Failure::fatal(format!("{e:#}")))?;
-        let body = bytes::Bytes::from(bytes);
-        let location = self
-            .client
-            .start_upload(host, repo, None)
-            .await?
-            .ok_or_else(|| Failure::fatal(format!("{what}: the registry mounted a blob that was not asked for")))?;
-        let url = with_query(&location, "digest", digest);
-        let scope = Scope { host, repository: repo, push: true, also_pull: None };
-        let response = self
-            .client
-            .send(&scope, what, |c| {
-                c.put(&url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                    .header(reqwest::header::CONTENT_LENGTH, body.len())
-                    .body(body.clone())
-            })
-            .await?;
-        if !response.status().is_success() {
-            let failure = Failure::from_status(what, response, self.client.timeouts()).await;
-            self.client.cancel_upload(host, repo, &location).await;
-            return Err(failure);
+            (Some(message), _, _) => Err(Failure::fatal(message)),
+            (None, Err(e), _) => Err(e),
+            (None, Ok(()), Err(why)) => Err(Failure::fatal(format!("{what}: {why}"))),
+            (None, Ok(()), Ok(())) => Ok(()),
         }
-        Ok(())
-    }
-
-    /// The `PUT ?digest=` committing an upload whose `PATCH` answered `response`.
-    async fn commit(&self, scope: &Scope<'_>, what: &str, response: reqwest::Response, location: String, digest: &str) -> Result<(), Failure> {
-        let host = scope.host;
-        let base = self.client.base(host);
-        let next = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|h| h.to_str().ok())
-            .map(|l| absolute(&base, l))
-            .unwrap_or(location);
-        let commit = with_query(&next, "digest", digest);
-        let response = self.client.send(scope, what, |c| c.put(&commit).header("content-length", "0")).await?;
-        if !response.status().is_success() {
-            return Err(Failure::from_status(&format!("{what}: commit"), response, self.client.timeouts()).await);
-        }
-        Ok(())
     }
 
     /// The manifests of a unit whose blobs are in: children by digest (unless
