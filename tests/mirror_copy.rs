@@ -496,7 +496,8 @@ fn bench_against_skopeo() {
         fs::write(&images, lines).unwrap();
         let auth = dir.path().join("auth.json");
         write_docker_config(&auth, &target.host(), USER, PASSWORD);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deploykf-cmp"));
+        // BENCH_BIN: another build of the binary to measure (a baseline).
+        let mut cmd = Command::new(std::env::var_os("BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_deploykf-cmp").into()));
         cmd.args(["mirror", "--images-file"]).arg(&images).arg("--authfile").arg(&auth);
         cmd.args(["--insecure-registry", &source.host(), "--insecure-registry", &target.host()]);
         if let Ok(j) = std::env::var("BENCH_JOBS") {
