@@ -232,6 +232,21 @@ where
     unreachable!("the last attempt returns")
 }
 
+/// The blobs of an image manifest (config and layers; foreign layers, fetched
+/// from their URLs, left out) with their sizes.
+fn blobs_of(manifest: &RawManifest) -> Result<Vec<(String, u64)>, Failure> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(&manifest.bytes).map_err(|e| Failure::fatal(format!("unreadable manifest: {e}")))?;
+    if doc["schemaVersion"].as_u64() == Some(1) {
+        return Err(Failure::fatal("schema 1 manifests are not supported"));
+    }
+    let descriptors = std::iter::once(&doc["config"]).chain(doc["layers"].as_array().into_iter().flatten());
+    Ok(descriptors
+        .filter(|d| d.get("urls").is_none())
+        .filter_map(|d| d["digest"].as_str().map(|digest| (digest.to_string(), d["size"].as_u64().unwrap_or(0))))
+        .collect())
+}
+
 /// True for an image index or a Docker manifest list.
 pub fn is_index(m: &RawManifest) -> bool {
     m.media_type.contains("index") || m.media_type.contains("manifest.list")
@@ -301,7 +316,7 @@ impl Engine {
         if !is_index(&manifest) {
             self.copy_blobs(&source, &target, &manifest).await?;
         }
-        retry(&format!("{dst}"), || self.client.put_manifest(target.host, target.repository, &dst_ref, &manifest)).await?;
+        self.put_manifest(&source, &target, &dst_ref, &manifest, &format!("{dst}")).await?;
         Stats::add(&self.stats.manifests_pushed, 1);
         self.push_alias(&target, alias.as_deref(), &manifest).await?;
         Ok(true)
@@ -394,29 +409,35 @@ impl Engine {
         } else {
             self.copy_blobs(source, target, &manifest).await?;
         }
-        retry(&what, || self.client.put_manifest(target.host, target.repository, digest, &manifest)).await?;
+        self.put_manifest(source, target, digest, &manifest, &what).await?;
         Stats::add(&self.stats.manifests_pushed, 1);
         Ok(())
     }
 
+    /// Pushes a manifest whose blobs were copied. When the registry answers
+    /// `MANIFEST_BLOB_UNKNOWN` anyway (docker-registry does, now and then,
+    /// for a blob it reported present or mounted while the same blob was
+    /// being committed elsewhere), each blob is checked with a `HEAD` of its
+    /// own and uploaded when missing, and the push is made once more.
+    async fn put_manifest(&self, source: &Side<'_>, target: &Side<'_>, reference: &str, manifest: &RawManifest, what: &str) -> Result<(), Failure> {
+        let put = || retry(what, || self.client.put_manifest(target.host, target.repository, reference, manifest));
+        match put().await {
+            Err(f) if f.message.contains("MANIFEST_BLOB_UNKNOWN") && !is_index(manifest) => {
+                self.progress.note(&format!("{what}: the registry lost a blob of this manifest; checking each blob again"));
+                for (digest, size) in blobs_of(manifest)? {
+                    if !retry(what, || self.client.has_blob(target.host, target.repository, &digest, true)).await? {
+                        self.upload(source, target, &digest, size, None).await?;
+                    }
+                }
+                put().await
+            }
+            result => result,
+        }
+    }
+
     /// Copies the config and layers of an image manifest, concurrently.
     async fn copy_blobs(&self, source: &Side<'_>, target: &Side<'_>, manifest: &RawManifest) -> Result<(), Failure> {
-        let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes)
-            .map_err(|e| Failure::fatal(format!("{}/{}: unreadable manifest: {e}", source.host, source.repository)))?;
-        if doc["schemaVersion"].as_u64() == Some(1) {
-            return Err(Failure::fatal(format!("{}/{}: schema 1 manifests are not supported", source.host, source.repository)));
-        }
-        let mut blobs: Vec<(String, u64)> = Vec::new();
-        let descriptors = std::iter::once(&doc["config"]).chain(doc["layers"].as_array().into_iter().flatten());
-        for d in descriptors {
-            // Foreign (non-distributable) layers are fetched from their URLs, not the registry.
-            if d.get("urls").is_some() {
-                continue;
-            }
-            if let Some(digest) = d["digest"].as_str() {
-                blobs.push((digest.to_string(), d["size"].as_u64().unwrap_or(0)));
-            }
-        }
+        let blobs = blobs_of(manifest).map_err(|e| Failure::fatal(format!("{}/{}: {}", source.host, source.repository, e.message)))?;
         let results = futures_util::future::join_all(blobs.iter().map(|(d, size)| self.copy_blob(source, target, d, *size))).await;
         // Report every failed blob of the image.
         let errors: Vec<String> = results.into_iter().filter_map(|r| r.err().map(|e| e.message)).collect();
