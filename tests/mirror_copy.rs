@@ -2,7 +2,8 @@
 //! image set copied byte for byte (checked with `skopeo inspect --raw` on both
 //! sides), re-runs that upload nothing, mounts across repositories (and a
 //! target that refuses them), blobs already in the target, platform
-//! filtering, a nested index, a corrupt source blob, a wrong password, a
+//! filtering, a nested index, a manifest refused for a blob the registry said
+//! it had, a corrupt source blob, a wrong password, a
 //! target killed mid-copy, and a source alias (`mirror.images.sources`); plus the benchmark against skopeo. Skipped when
 //! docker-registry, htpasswd or skopeo are missing.
 
@@ -393,6 +394,43 @@ fn a_target_that_never_mounts_still_gets_every_blob() {
         let target = pair.raw(&format!("{}/mirror/{}", pair.target.host(), image.name), true);
         assert_eq!(digest(&target), image.digest);
     }
+}
+
+#[test]
+fn a_manifest_refused_for_a_blob_the_registry_said_it_had_gets_its_blobs_again() {
+    let Some(pair) = start() else { return };
+    let set = SyntheticSet::push(&pair.source_pusher(), "lost", 1, None);
+    let name = &set.images[0].name;
+    let (repo, _) = name.split_once(':').unwrap();
+    // A first copy puts every blob into `seedbb/…`.
+    let line = |target: &str, under: &str| format!("{}/{name}={target}/{under}/{name}\n", pair.source.host());
+    let images = pair.dir.path().join("seed.txt");
+    fs::write(&images, line(&pair.target.host(), "seedbb")).unwrap();
+    let (out, stderr) = pair.run(&images, &[]);
+    assert!(out.status.success(), "{stderr}");
+    // Behind the proxy, a blob `HEAD` in `seedaa/…` asks `seedbb/…`: the registry
+    // says it has every blob, then refuses the manifest (MANIFEST_BLOB_UNKNOWN),
+    // as docker-registry now and then does for a blob it reported present.
+    let from: &'static [u8] = format!("HEAD /v2/seedaa/{repo}/blobs/").into_bytes().leak();
+    let to: &'static [u8] = format!("HEAD /v2/seedbb/{repo}/blobs/").into_bytes().leak();
+    let proxy = RewritingProxy::start(&pair.target.host(), from, to);
+    write_docker_config(&pair.dir.path().join("auth.json"), &proxy.addr, USER, PASSWORD);
+    let images = pair.dir.path().join("lost.txt");
+    fs::write(&images, line(&proxy.addr, "seedaa")).unwrap();
+    let (out, stderr) = pair.run(&images, &["--insecure-registry", &proxy.addr]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("does not find a blob of this manifest"), "the refusal was met and answered:\n{stderr}");
+    let copied = pair.raw(&format!("{}/seedaa/{name}", pair.target.host()), true);
+    assert_eq!(digest(&copied), set.images[0].digest);
+    let manifest: serde_json::Value = serde_json::from_slice(&copied).unwrap();
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    let blob = Command::new(&pair.skopeo)
+        .args(["inspect", "--tls-verify=false", "--creds", &format!("{USER}:{PASSWORD}")])
+        .arg(format!("docker://{}/seedaa/{name}", pair.target.host()))
+        .output()
+        .unwrap();
+    assert!(blob.status.success(), "every blob of the copy is in its repository: {}", String::from_utf8_lossy(&blob.stderr));
+    assert!(String::from_utf8_lossy(&blob.stdout).contains(layer));
 }
 
 #[test]

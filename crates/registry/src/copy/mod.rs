@@ -417,16 +417,19 @@ impl Engine {
     /// Pushes a manifest whose blobs were copied. When the registry answers
     /// `MANIFEST_BLOB_UNKNOWN` anyway (docker-registry does, now and then,
     /// for a blob it reported present or mounted while the same blob was
-    /// being committed elsewhere), each blob is checked with a `HEAD` of its
-    /// own and uploaded when missing, and the push is made once more.
+    /// being committed elsewhere), each blob is asked for again by a mount
+    /// from the repository itself, which succeeds only when the repository
+    /// holds it and otherwise opens the upload it then goes into; then the
+    /// push is made once more.
     async fn put_manifest(&self, source: &Side<'_>, target: &Side<'_>, reference: &str, manifest: &RawManifest, what: &str) -> Result<(), Failure> {
         let put = || retry(what, || self.client.put_manifest(target.host, target.repository, reference, manifest));
         match put().await {
             Err(f) if f.message.contains("MANIFEST_BLOB_UNKNOWN") && !is_index(manifest) => {
-                self.progress.note(&format!("{what}: the registry lost a blob of this manifest; checking each blob again"));
+                self.progress.note(&format!("{what}: the registry does not find a blob of this manifest; asking for each blob again"));
                 for (digest, size) in blobs_of(manifest)? {
-                    if !retry(what, || self.client.has_blob(target.host, target.repository, &digest, true)).await? {
-                        self.upload(source, target, &digest, size, None).await?;
+                    let own = Some((digest.as_str(), target.repository));
+                    if let Some(location) = retry(what, || self.client.start_upload(target.host, target.repository, own)).await? {
+                        self.upload(source, target, &digest, size, Some(location)).await?;
                     }
                 }
                 put().await
