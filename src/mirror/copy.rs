@@ -11,7 +11,6 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
-use futures_util::StreamExt;
 use registry::chart;
 use registry::{CopyJob, CopyOptions, Credentials, OciSettings, RegistryClient};
 
@@ -100,43 +99,16 @@ pub fn run(request: &Request, settings: &Settings) -> Result<()> {
         bail!("{}", failed.join("\n"));
     }
     if let Some(path) = &request.write_lock {
-        let lock = runtime.block_on(lock_of(&authfile_client(request.authfile.as_deref(), &request.insecure_registries, settings)?, &jobs, request.jobs))?;
+        // Each rendered name with its target and the digest the copy left
+        // under the target's reference.
+        let mut lock = Lock::default();
+        for (job, digest) in &report.digests {
+            lock.insert(job.rendered(), job.target.clone(), digest.clone());
+        }
         lock.write(path)?;
         eprintln!("wrote the digests of {} images to the lock file '{}'", lock.entries.len(), path.display());
     }
     write_config(request, &jobs, &chart_jobs)
-}
-
-/// The lock of copied `jobs`: each rendered name with its target and the
-/// digest the target serves for the target's tag (one `HEAD` each; a `GET`
-/// when the answer names no digest).
-pub async fn lock_of(client: &RegistryClient, jobs: &[CopyJob], width: usize) -> Result<Lock> {
-    let digests: Vec<Result<(&CopyJob, String)>> = futures_util::stream::iter(jobs)
-        .map(|job| async move {
-            let target = &job.target;
-            let reference = target.tag.as_deref().or(target.digest.as_deref()).unwrap_or_default();
-            let (host, repository) = (&target.registry, &target.repository);
-            let digest = match client.manifest_digest(host, repository, reference, false).await {
-                Ok(Some(digest)) => Ok(Some(digest)),
-                // No Docker-Content-Digest header (or no manifest): the manifest's own bytes say.
-                Ok(None) => client.get_manifest(host, repository, reference).await.map(|m| m.map(|m| m.digest)),
-                Err(e) => Err(e),
-            };
-            match digest {
-                Ok(Some(digest)) => Ok((job, digest)),
-                Ok(None) => Err(anyhow!("{target}: the mirror does not serve it after the copy")),
-                Err(e) => Err(anyhow!("{target}: cannot read its digest for the lock: {e}")),
-            }
-        })
-        .buffer_unordered(width.max(1))
-        .collect()
-        .await;
-    let mut lock = Lock::default();
-    for result in digests {
-        let (job, digest) = result?;
-        lock.insert(job.rendered(), job.target.clone(), digest);
-    }
-    Ok(lock)
 }
 
 /// The registry client of `mirror` and `bundle`: credentials found from

@@ -118,6 +118,9 @@ pub struct Report {
     pub stats: Stats,
     /// `(source → target, reason)` for every failed image.
     pub failures: Vec<(String, String)>,
+    /// Every image the target holds after the run (copied or already there),
+    /// with the digest its target reference names.
+    pub digests: Vec<(CopyJob, String)>,
     pub elapsed: Duration,
 }
 
@@ -177,7 +180,7 @@ pub async fn copy_all_with(client: RegistryClient, jobs: Vec<CopyJob>, options: 
         mounting: Mutex::new(HashSet::new()),
         progress,
     });
-    let results: Vec<(CopyJob, Result<bool, Failure>)> = futures_util::stream::iter(jobs.into_iter().enumerate())
+    let results: Vec<(CopyJob, Result<(bool, String), Failure>)> = futures_util::stream::iter(jobs.into_iter().enumerate())
         .map(|(index, job)| {
             let engine = engine.clone();
             async move {
@@ -188,23 +191,25 @@ pub async fn copy_all_with(client: RegistryClient, jobs: Vec<CopyJob>, options: 
                     async move { engine.copy_image(index, &job).await }
                 });
                 let result = handle.await.unwrap_or_else(|e| Err(Failure::fatal(format!("the copy task failed: {e}"))));
-                engine.progress.finish(index, &job, &result);
+                engine.progress.finish(index, &job, &result.as_ref().map(|(copied, _)| *copied).map_err(Failure::clone));
                 (job, result)
             }
         })
         .buffer_unordered(width)
         .collect()
         .await;
-    let mut failures = Vec::new();
+    let (mut failures, mut digests) = (Vec::new(), Vec::new());
     for (job, result) in results {
         match result {
-            Ok(true) => Stats::add(&engine.stats.images_copied, 1),
-            Ok(false) => Stats::add(&engine.stats.images_skipped, 1),
+            Ok((copied, digest)) => {
+                Stats::add(if copied { &engine.stats.images_copied } else { &engine.stats.images_skipped }, 1);
+                digests.push((job, digest));
+            }
             Err(e) => failures.push((job.to_string(), e.message)),
         }
     }
     let engine = Arc::try_unwrap(engine).unwrap_or_else(|_| panic!("all copy tasks are done"));
-    Report { stats: engine.stats, failures, elapsed: start.elapsed() }
+    Report { stats: engine.stats, failures, digests, elapsed: start.elapsed() }
 }
 
 /// Runs `op` until it succeeds, fails for good, or runs out of attempts.
@@ -288,8 +293,9 @@ struct Side<'a> {
 }
 
 impl Engine {
-    /// Copies one image; `Ok(false)` when the target already had it.
-    async fn copy_image(&self, image: usize, job: &CopyJob) -> Result<bool, Failure> {
+    /// Copies one image; `Ok(false)` when the target already had it, with
+    /// the digest the target reference names.
+    async fn copy_image(&self, image: usize, job: &CopyJob) -> Result<(bool, String), Failure> {
         let (src, dst) = (&job.source, &job.target);
         let source = Side { host: &src.registry, repository: &src.repository, image };
         let target = Side { host: &dst.registry, repository: &dst.repository, image };
@@ -307,11 +313,11 @@ impl Engine {
         // Unfiltered, the target's digest is the source's: an up-to-date image costs two requests.
         let alias = chart_alias(&manifest, dst.tag.as_deref());
         if present.as_deref() == Some(manifest.digest.as_str()) {
-            return self.push_alias(&target, alias.as_deref(), &manifest).await;
+            return Ok((self.push_alias(&target, alias.as_deref(), &manifest).await?, manifest.digest));
         }
         let manifest = if is_index(&manifest) { self.copy_index(&source, &target, manifest, dst.digest.is_some()).await? } else { manifest };
         if present.as_deref() == Some(manifest.digest.as_str()) {
-            return Ok(false);
+            return Ok((false, manifest.digest));
         }
         if !is_index(&manifest) {
             self.copy_blobs(&source, &target, &manifest).await?;
@@ -319,7 +325,7 @@ impl Engine {
         self.put_manifest(&source, &target, &dst_ref, &manifest, &format!("{dst}")).await?;
         Stats::add(&self.stats.manifests_pushed, 1);
         self.push_alias(&target, alias.as_deref(), &manifest).await?;
-        Ok(true)
+        Ok((true, manifest.digest))
     }
 
     /// A manifest the source answered 404 for (its `/v2/` answered as a registry).
