@@ -160,6 +160,10 @@ struct Engine {
     progress: Arc<dyn Progress>,
 }
 
+/// Whether an image was copied (`false`: the target had it) and the digest
+/// its target reference names.
+type Copied = (bool, String);
+
 /// Copies every job; never fails as a whole (failures are in the report).
 /// Progress goes to stderr: bars on a terminal, plain lines otherwise.
 pub async fn copy_all(client: RegistryClient, jobs: Vec<CopyJob>, options: CopyOptions) -> Report {
@@ -180,7 +184,7 @@ pub async fn copy_all_with(client: RegistryClient, jobs: Vec<CopyJob>, options: 
         mounting: Mutex::new(HashSet::new()),
         progress,
     });
-    let results: Vec<(CopyJob, Result<(bool, String), Failure>)> = futures_util::stream::iter(jobs.into_iter().enumerate())
+    let results: Vec<(CopyJob, Result<Copied, Failure>)> = futures_util::stream::iter(jobs.into_iter().enumerate())
         .map(|(index, job)| {
             let engine = engine.clone();
             async move {
@@ -295,7 +299,7 @@ struct Side<'a> {
 impl Engine {
     /// Copies one image; `Ok(false)` when the target already had it, with
     /// the digest the target reference names.
-    async fn copy_image(&self, image: usize, job: &CopyJob) -> Result<(bool, String), Failure> {
+    async fn copy_image(&self, image: usize, job: &CopyJob) -> Result<Copied, Failure> {
         let (src, dst) = (&job.source, &job.target);
         let source = Side { host: &src.registry, repository: &src.repository, image };
         let target = Side { host: &dst.registry, repository: &dst.repository, image };
